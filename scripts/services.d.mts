@@ -1,0 +1,12 @@
+// Types for scripts/services.mjs (plain JavaScript so that it runs before `npm ci` has built anything).
+export declare const urls: {
+  LOGTAP_TEST_PG_URL: string;
+  LOGTAP_TEST_MYSQL_URL: string;
+  LOGTAP_TEST_KAFKA_BROKERS: string;
+};
+export declare const envFile: string;
+export declare class SetupError extends Error {}
+export declare function up(): Promise<typeof urls>;
+export declare function down(options?: { purge?: boolean }): Promise<void>;
+export declare function status(): Promise<Record<string, string>>;
+export declare function allRunning(): Promise<boolean>;
