@@ -35,6 +35,19 @@ class SetupError extends Error {}
 const log = (msg) => process.stderr.write(`services: ${msg}\n`);
 const isRoot = () => process.getuid?.() === 0;
 
+/** Like run(), without blocking the event loop (the slow Maven download runs while the databases start). */
+function runAsync(cmd, args, opts = {}) {
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    child.once('error', (err) => fail(err.code === 'ENOENT' ? new SetupError(`${cmd} not found`) : err));
+    child.once('close', (code) => code === 0 ? done(output)
+      : fail(new SetupError(`${cmd} ${args.join(' ')} failed (exit ${code}): ${output.trim().split('\n').slice(-3).join(' | ')}`)));
+  });
+}
+
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
   if (r.error?.code === 'ENOENT') throw new SetupError(`${cmd} not found`);
@@ -278,17 +291,17 @@ const kafka = (() => {
   const cacheDir = resolve(process.env.LOGTAP_KAFKA_CACHE ?? join(homedir(), '.cache', 'logtap', `kafka-${KAFKA_VERSION}`));
   const libs = join(cacheDir, 'libs');
 
-  function assemble() {
+  async function assemble() {
     if (existsSync(join(libs, '.complete'))) return;
     requireBinary('java', 'install Java 17 with `apt-get install -y openjdk-17-jre-headless`');
     requireBinary('mvn', 'install Maven with `apt-get install -y maven`');
     log(`assembling Kafka ${KAFKA_VERSION} from Maven Central into ${libs} (first run only)`);
     const tmp = `${libs}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
-    run('mvn', ['-q', '-B', '-f', join(root, 'scripts', 'kafka', 'pom.xml'),
+    await runAsync('mvn', ['-q', '-B', '-f', join(root, 'scripts', 'kafka', 'pom.xml'),
       `-Dkafka.version=${KAFKA_VERSION}`,
       'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
-      '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`]);
     if (!readdirSync(tmp).some((f) => f.startsWith('kafka_2.13-'))) throw new SetupError(`Maven did not deliver kafka_2.13 into ${tmp}`);
     writeFileSync(join(tmp, '.complete'), `${KAFKA_VERSION}\n`);
     rmSync(libs, { recursive: true, force: true });
@@ -354,7 +367,7 @@ const kafka = (() => {
 
   async function up() {
     if (pidAlive(pidFile) && (await portOpen(ports.kafka))) return 'already running';
-    assemble();
+    await assemble();
     mkdirSync(dir, { recursive: true });
     writeProps();
     await ensurePortFree(ports.kafka, 'kafka');
