@@ -1,0 +1,66 @@
+import type avro from 'avsc';
+import type { Row } from '../model/change-event.js';
+import type { TableSchema } from '../model/table-schema.js';
+import { tableIdText } from '../model/table-schema.js';
+import { EncodingError } from '../errors.js';
+import { avroType } from './avro-type.js';
+import { type ColumnCodec, ValueMismatch, columnCodec } from './column-codec.js';
+import type { AvroSchema } from './column-avro-type.js';
+import type { FieldPlan } from './table-avro-schema.js';
+
+/** Encodes rows of one table version to Avro binary bodies, and decodes them back, exactly. */
+export interface RowCodec {
+  readonly schema: AvroSchema;
+  readonly type: avro.Type;
+  /** `position` names the change in errors. */
+  encode(row: Row, position?: string): Buffer;
+  decode(body: Buffer): Row;
+}
+
+interface CompiledField {
+  column: string;
+  field: string;
+  nullable: boolean;
+  codec: ColumnCodec;
+}
+
+export function compileRowCodec(table: TableSchema, part: { schema: AvroSchema; fields: FieldPlan[] }): RowCodec {
+  const type = avroType(part.schema);
+  const fields: CompiledField[] = part.fields.map(({ column, field }) => ({ column: column.name, field, nullable: column.nullable, codec: columnCodec(column.type) }));
+  const tableText = tableIdText(table.id);
+  const fail = (column: string, position: string | undefined, reason: string): never => {
+    throw new EncodingError(`cannot encode ${tableText}.${column}${position ? ` at ${position}` : ''}: ${reason}`);
+  };
+
+  return {
+    schema: part.schema,
+    type,
+    encode(row, position) {
+      const record: Record<string, unknown> = {};
+      for (const f of fields) {
+        const value = row[f.column];
+        if (value === null || value === undefined) {
+          if (!f.nullable) fail(f.column, position, value === undefined ? 'the value is missing' : 'null in a NOT NULL column');
+          record[f.field] = null;
+          continue;
+        }
+        try {
+          record[f.field] = f.codec.lower(value);
+        } catch (err) {
+          if (err instanceof ValueMismatch) fail(f.column, position, err.message);
+          throw err;
+        }
+      }
+      return type.toBuffer(record);
+    },
+    decode(body) {
+      const record = type.fromBuffer(body) as Record<string, unknown>;
+      const row: Row = {};
+      for (const f of fields) {
+        const value = record[f.field];
+        row[f.column] = value === null || value === undefined ? null : f.codec.raise(value);
+      }
+      return row;
+    },
+  };
+}
