@@ -14,6 +14,8 @@ export interface RowCodec {
   readonly type: avro.Type;
   /** `position` names the change in errors. */
   encode(row: Row, position?: string): Buffer;
+  /** The record avsc writes for `row` (for embedding it in an envelope record). */
+  lower(row: Row, position?: string): Record<string, unknown>;
   decode(body: Buffer): Row;
 }
 
@@ -32,27 +34,30 @@ export function compileRowCodec(table: TableSchema, part: { schema: AvroSchema; 
     throw new EncodingError(`cannot encode ${tableText}.${column}${position ? ` at ${position}` : ''}: ${reason}`);
   };
 
+  const lower = (row: Row, position?: string): Record<string, unknown> => {
+    const record: Record<string, unknown> = {};
+    for (const f of fields) {
+      const value = row[f.column];
+      if (value === null || value === undefined) {
+        if (!f.nullable) fail(f.column, position, value === undefined ? 'the value is missing' : 'null in a NOT NULL column');
+        record[f.field] = null;
+        continue;
+      }
+      try {
+        record[f.field] = f.codec.lower(value);
+      } catch (err) {
+        if (err instanceof ValueMismatch) fail(f.column, position, err.message);
+        throw err;
+      }
+    }
+    return record;
+  };
+
   return {
     schema: part.schema,
     type,
-    encode(row, position) {
-      const record: Record<string, unknown> = {};
-      for (const f of fields) {
-        const value = row[f.column];
-        if (value === null || value === undefined) {
-          if (!f.nullable) fail(f.column, position, value === undefined ? 'the value is missing' : 'null in a NOT NULL column');
-          record[f.field] = null;
-          continue;
-        }
-        try {
-          record[f.field] = f.codec.lower(value);
-        } catch (err) {
-          if (err instanceof ValueMismatch) fail(f.column, position, err.message);
-          throw err;
-        }
-      }
-      return type.toBuffer(record);
-    },
+    lower,
+    encode: (row, position) => type.toBuffer(lower(row, position)),
     decode(body) {
       const record = type.fromBuffer(body) as Record<string, unknown>;
       const row: Row = {};

@@ -1,4 +1,5 @@
-import type { Column, TableSchema } from '../model/table-schema.js';
+import type { ColumnType } from '../model/column-type.js';
+import type { Column, TableId, TableSchema } from '../model/table-schema.js';
 import { tableIdText } from '../model/table-schema.js';
 import { avroNamespace, distinctAvroNames } from './avro-names.js';
 import { type AvroSchema, NamedTypes, columnAvroType, orNull } from './column-avro-type.js';
@@ -20,7 +21,8 @@ export interface TableAvroSchemas {
 
 /**
  * A table's key and value records, named `<topic>.Key` and `<topic>.Value` as Debezium names them.
- * Every field keeps the source column's name and type in `logtap.column` / `logtap.sourceType`.
+ * Every field keeps the source column's name, source type and column type (`logtap.column`,
+ * `logtap.sourceType`, `logtap.columnType`), so that a reader can rebuild the table from the schema alone.
  */
 export function tableAvroSchemas(table: TableSchema, topic: string): TableAvroSchemas {
   const namespace = avroNamespace(topic.split('.'));
@@ -42,12 +44,32 @@ export function tableAvroSchemas(table: TableSchema, topic: string): TableAvroSc
   return { key, value: { schema: value, fields: plans }, namespace };
 }
 
+interface FieldJson { name: string; type: unknown; 'logtap.column'?: string; 'logtap.sourceType'?: string; 'logtap.columnType'?: ColumnType }
+
+/**
+ * The table a logtap record schema was made from, with each column's field: the inverse of
+ * tableAvroSchemas, for readers of the topics (replay, tests, tools). For a key record, every column is key.
+ */
+export function readTableRecord(schema: AvroSchema, part: 'key' | 'value'): { table: TableSchema; fields: FieldPlan[] } {
+  const record = schema as { fields?: FieldJson[]; 'logtap.tableId'?: TableId };
+  const id = record['logtap.tableId'];
+  if (!record.fields || !id) throw new Error('not a logtap table record (no logtap.tableId attribute)');
+  const fields = record.fields.map((f): FieldPlan => {
+    if (!f['logtap.columnType'] || f['logtap.column'] === undefined) throw new Error(`field ${f.name} of ${tableIdText(id)} carries no logtap column attributes`);
+    const nullable = Array.isArray(f.type) && f.type[0] === 'null';
+    return { field: f.name, column: { name: f['logtap.column'], type: f['logtap.columnType'], nullable, sourceType: f['logtap.sourceType'] ?? '' } };
+  });
+  const columns = fields.map((f) => f.column);
+  return { table: { id: { namespace: id.namespace, name: id.name }, columns, key: part === 'key' ? columns.map((c) => c.name) : [] }, fields };
+}
+
 function recordSchema(name: string, namespace: string, table: TableSchema, plans: FieldPlan[], named: NamedTypes): AvroSchema {
   return {
     type: 'record',
     name,
     namespace,
     'logtap.table': tableIdText(table.id),
+    'logtap.tableId': table.id,
     fields: plans.map(({ column, field }) => {
       const type = columnAvroType(column.type, named, namespace);
       return {
@@ -56,6 +78,7 @@ function recordSchema(name: string, namespace: string, table: TableSchema, plans
         ...(column.nullable ? { default: null } : {}),
         'logtap.column': column.name,
         'logtap.sourceType': column.sourceType,
+        'logtap.columnType': column.type,
       };
     }),
   };

@@ -1,0 +1,7 @@
+/** One message for Kafka, as the core hands it to the publisher. A null value is a tombstone. */
+export interface KafkaRecord {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}

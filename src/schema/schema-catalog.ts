@@ -1,0 +1,86 @@
+import type avro from 'avsc';
+import { SchemaEvolutionError } from '../errors.js';
+import { avroType } from '../avro/avro-type.js';
+import type { AvroSchema } from '../avro/column-avro-type.js';
+import { fingerprint64Bytes } from '../avro/fingerprint.js';
+
+/** One schema under a subject (`<topic>-key`, `<topic>-value`): what the schema topic and `schemas export` hold. */
+export interface SchemaEntry {
+  subject: string;
+  version: number;
+  /** CRC-64-AVRO, 8 bytes little-endian, as single-object encoding writes it. */
+  fingerprint: Buffer;
+  /** The same fingerprint as 16 hex digits of the unsigned value (the schema topic's key). */
+  fingerprintHex: string;
+  schema: AvroSchema;
+  table: string | null;
+}
+
+/**
+ * What happens when a table changes so that a reader of the new schema could not read older records
+ * (backward incompatible: a new NOT NULL column without a default, a narrowed type):
+ * - `fail`: stop with instructions, publish nothing under the new schema;
+ * - `allow`: publish it as the next version (every record still names its exact writer schema).
+ */
+export type IncompatibleSchemaPolicy = 'fail' | 'allow';
+
+export const fingerprintHex = (fingerprint: Buffer): string => Buffer.from(fingerprint).reverse().toString('hex');
+
+/**
+ * Versions of every subject, seeded from what the schema topic already holds, so that versions keep
+ * counting across restarts and a schema seen before keeps its version.
+ */
+export class SchemaCatalog {
+  private readonly byFingerprint = new Map<string, SchemaEntry>();
+  private readonly latest = new Map<string, { entry: SchemaEntry; type: avro.Type }>();
+
+  constructor(private readonly policy: IncompatibleSchemaPolicy = 'fail', known: Iterable<SchemaEntry> = []) {
+    for (const entry of known) this.remember(entry);
+  }
+
+  /**
+   * The entry of `schema` under `subject`: the known one, or a new version (`isNew`), which the caller
+   * must publish before the first record that uses it.
+   */
+  register(subject: string, schema: AvroSchema, table: string | null): { entry: SchemaEntry; isNew: boolean } {
+    const fingerprint = fingerprint64Bytes(schema as object);
+    const hex = fingerprintHex(fingerprint);
+    const known = this.byFingerprint.get(`${subject}/${hex}`);
+    if (known) return { entry: known, isNew: false };
+
+    const previous = this.latest.get(subject);
+    const type = avroType(schema);
+    if (previous) {
+      const problem = backwardProblem(type, previous.type);
+      if (problem && this.policy === 'fail') {
+        throw new SchemaEvolutionError(
+          `${subject}: the new schema cannot read records of version ${previous.entry.version} (${problem}); ` +
+            'give the new column a default or make it nullable, or set schemaEvolution.onIncompatible: allow to publish it anyway',
+        );
+      }
+    }
+    const entry: SchemaEntry = { subject, version: (previous?.entry.version ?? 0) + 1, fingerprint, fingerprintHex: hex, schema, table };
+    this.remember(entry, type);
+    return { entry, isNew: true };
+  }
+
+  entries(): SchemaEntry[] {
+    return [...this.byFingerprint.values()];
+  }
+
+  private remember(entry: SchemaEntry, type?: avro.Type): void {
+    this.byFingerprint.set(`${entry.subject}/${entry.fingerprintHex}`, entry);
+    const current = this.latest.get(entry.subject);
+    if (!current || current.entry.version < entry.version) this.latest.set(entry.subject, { entry, type: type ?? avroType(entry.schema) });
+  }
+}
+
+/** Why a reader of `reader` could not read data written with `writer`, or null when it can. */
+function backwardProblem(reader: avro.Type, writer: avro.Type): string | null {
+  try {
+    reader.createResolver(writer);
+    return null;
+  } catch (err) {
+    return (err as Error).message.split('\n')[0] ?? 'incompatible';
+  }
+}
