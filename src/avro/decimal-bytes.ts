@@ -39,7 +39,8 @@ export function digitCount(n: bigint): number {
 }
 
 export function unscaledToBytes(n: bigint): Buffer {
-  if (n === 0n) return Buffer.from([0]);
+  // Most decimals fit 48 bits: build their bytes with number arithmetic (exact below 2^53).
+  if (n >= -0x800000000000n && n < 0x800000000000n) return smallUnscaledToBytes(Number(n));
   // Two's complement: the smallest byte count whose signed range holds n.
   let hex = (n < 0n ? -n : n).toString(16);
   let bytes = Math.ceil(hex.length / 2);
@@ -48,6 +49,14 @@ export function unscaledToBytes(n: bigint): Buffer {
   const value = n < 0n ? (1n << BigInt(bytes * 8)) + n : n;
   hex = value.toString(16).padStart(bytes * 2, '0');
   return Buffer.from(hex, 'hex');
+}
+
+function smallUnscaledToBytes(v: number): Buffer {
+  let bytes = 1;
+  while (v < -(2 ** (bytes * 8 - 1)) || v >= 2 ** (bytes * 8 - 1)) bytes++;
+  const out = Buffer.allocUnsafe(bytes);
+  out.writeIntBE(v, 0, bytes);
+  return out;
 }
 
 export function bytesToUnscaled(buf: Uint8Array): bigint {

@@ -5,6 +5,8 @@ import { tableIdText } from '../model/table-schema.js';
 import { EncodingError } from '../errors.js';
 import { avroType } from './avro-type.js';
 import { type ColumnCodec, ValueMismatch, columnCodec } from './column-codec.js';
+import { type ColumnWriter, columnWriter } from './column-writer.js';
+import { AvroWriter } from './binary-writer.js';
 import type { AvroSchema } from './column-avro-type.js';
 import type { FieldPlan } from './table-avro-schema.js';
 
@@ -16,6 +18,8 @@ export interface RowCodec {
   encode(row: Row, position?: string): Buffer;
   /** The record avsc writes for `row` (for embedding it in an envelope record). */
   lower(row: Row, position?: string): Record<string, unknown>;
+  /** Appends the Avro body of `row` to `w` (the publishing hot path). */
+  write(w: AvroWriter, row: Row, position?: string): void;
   decode(body: Buffer): Row;
 }
 
@@ -24,40 +28,64 @@ interface CompiledField {
   field: string;
   nullable: boolean;
   codec: ColumnCodec;
+  writer: ColumnWriter;
 }
+
+// encode() writes here and copies out; nothing awaits in between, so one writer serves every codec.
+const scratch = new AvroWriter();
 
 export function compileRowCodec(table: TableSchema, part: { schema: AvroSchema; fields: FieldPlan[] }): RowCodec {
   const type = avroType(part.schema);
-  const fields: CompiledField[] = part.fields.map(({ column, field }) => ({ column: column.name, field, nullable: column.nullable, codec: columnCodec(column.type) }));
+  const fields: CompiledField[] = part.fields.map(({ column, field }) => ({ column: column.name, field, nullable: column.nullable, codec: columnCodec(column.type), writer: columnWriter(column.type) }));
   const tableText = tableIdText(table.id);
   const fail = (column: string, position: string | undefined, reason: string): never => {
     throw new EncodingError(`cannot encode ${tableText}.${column}${position ? ` at ${position}` : ''}: ${reason}`);
   };
 
+  /** The lowered value of a field, or null; a value that does not fit fails naming table, column and position. */
+  const loweredValue = (f: CompiledField, row: Row, position: string | undefined): unknown => {
+    const value = row[f.column];
+    if (value === null || value === undefined) {
+      if (!f.nullable) fail(f.column, position, value === undefined ? 'the value is missing' : 'null in a NOT NULL column');
+      return null;
+    }
+    try {
+      return f.codec.lower(value);
+    } catch (err) {
+      if (err instanceof ValueMismatch) fail(f.column, position, err.message);
+      throw err;
+    }
+  };
+
   const lower = (row: Row, position?: string): Record<string, unknown> => {
     const record: Record<string, unknown> = {};
+    for (const f of fields) record[f.field] = loweredValue(f, row, position);
+    return record;
+  };
+
+  const write = (w: AvroWriter, row: Row, position?: string): void => {
     for (const f of fields) {
-      const value = row[f.column];
-      if (value === null || value === undefined) {
-        if (!f.nullable) fail(f.column, position, value === undefined ? 'the value is missing' : 'null in a NOT NULL column');
-        record[f.field] = null;
-        continue;
-      }
-      try {
-        record[f.field] = f.codec.lower(value);
-      } catch (err) {
-        if (err instanceof ValueMismatch) fail(f.column, position, err.message);
-        throw err;
+      const value = loweredValue(f, row, position);
+      if (!f.nullable) f.writer.write(w, value, 0);
+      else if (value === null) w.long(0);
+      else if (f.writer.isUnion) f.writer.write(w, value, 1);
+      else {
+        w.long(1);
+        f.writer.write(w, value, 0);
       }
     }
-    return record;
   };
 
   return {
     schema: part.schema,
     type,
     lower,
-    encode: (row, position) => type.toBuffer(lower(row, position)),
+    write,
+    encode: (row, position) => {
+      scratch.reset();
+      write(scratch, row, position);
+      return scratch.take();
+    },
     decode(body) {
       const record = type.fromBuffer(body) as Record<string, unknown>;
       const row: Row = {};

@@ -9,7 +9,8 @@ import { type RowCodec, compileRowCodec } from '../avro/row-codec.js';
 import { tableAvroSchemas } from '../avro/table-avro-schema.js';
 import { fixedSchema, type FixedSchemaName } from '../schema/fixed-schemas.js';
 import type { SchemaCatalog, SchemaEntry } from '../schema/schema-catalog.js';
-import type { WireFormat } from '../schema/wire-format.js';
+import { type WireFormat, framed } from '../schema/wire-format.js';
+import { AvroWriter } from '../avro/binary-writer.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { keySubject, tableTopic, valueSubject } from './topic-names.js';
 
@@ -43,6 +44,9 @@ interface TableState {
   truncateKey: { entry: SchemaEntry; body: Buffer };
   truncate: { entry: SchemaEntry; type: avro.Type };
 }
+
+// encode() is synchronous: one writer serves every encoder.
+const writer = new AvroWriter();
 
 export const HEADER = {
   op: 'logtap.op',
@@ -106,88 +110,111 @@ export class EventEncoder {
   encode(event: ChangeEvent): KafkaRecord[] {
     const state = this.tables.get(event.table);
     if (!state) throw new Error(`table version of ${tableIdText(event.table.id)} used before prepare()`);
-    const position = event.position.token;
-    const headers = (op: string): Record<string, string> => {
-      const h: Record<string, string> = { [HEADER.op]: op, [HEADER.position]: position, [HEADER.snapshot]: event.snapshot ? 'true' : 'false' };
-      if (event.txId !== undefined) h[HEADER.txId] = event.txId;
-      if (event.commitTimeMicros !== undefined) h[HEADER.commitTimeMicros] = event.commitTimeMicros.toString();
-      return h;
-    };
-    const wire = this.options.wire;
-    const frame = (entry: SchemaEntry, body: Buffer) => wire.frame(entry, body);
-    const keyOf = (row: Row | undefined): Buffer | null => {
-      if (!state.key) return null;
-      if (!row) throw new EncodingError(`cannot encode ${tableIdText(event.table.id)} at ${position}: the change carries no key`);
-      return frame(state.key.entry, state.key.codec.encode(row, position));
-    };
-
-    if (event.op === 't') {
-      const marker = { table: tableIdText(event.table.id), position, commitTimeMicros: event.commitTimeMicros ?? null };
-      const value = this.options.envelope === 'key-only'
-        ? frame(state.envelope!.entry, state.envelope!.type.toBuffer(this.keyOnlyValue(event)))
-        : frame(state.truncate.entry, state.truncate.type.toBuffer(marker));
-      return [{ topic: state.topic, key: frame(state.truncateKey.entry, state.truncateKey.body), value, headers: headers('t') }];
-    }
-
-    const afterKey = event.op === 'd' ? null : keyOf(event.after);
-    const beforeKey = event.before && state.key ? keyOf(event.before) : null;
-    const records: KafkaRecord[] = [];
-
+    if (event.op === 't') return [this.truncateRecord(state, event)];
     switch (this.options.envelope) {
-      case 'entity': {
-        const value = state.value!;
-        if (event.op === 'd') {
-          const key = beforeKey ?? keyOf(event.before);
-          if (this.options.deleteEvents && event.before && hasAllColumns(event.table, event.before)) {
-            records.push({ topic: state.topic, key, value: frame(value.entry, value.codec.encode(event.before, position)), headers: headers('d') });
-          }
-          if (key) records.push({ topic: state.topic, key, value: null, headers: headers('d') });
-          else if (event.before) records.push({ topic: state.topic, key: null, value: frame(value.entry, value.codec.encode(event.before, position)), headers: headers('d') });
-          return records;
-        }
-        // A changed key is a delete of the old key (tombstone) and the row under the new one.
-        if (beforeKey && afterKey && !beforeKey.equals(afterKey)) records.push({ topic: state.topic, key: beforeKey, value: null, headers: headers('d') });
-        records.push({ topic: state.topic, key: afterKey, value: frame(value.entry, value.codec.encode(event.after!, position)), headers: headers(event.op) });
-        return records;
-      }
-      case 'debezium': {
-        const value = state.value!;
-        const env = state.envelope!;
-        const envelopeBody = (op: string, before: Row | undefined, after: Row | undefined) =>
-          frame(env.entry, env.type.toBuffer({
-            before: before && hasAllColumns(event.table, before) ? value.codec.lower(before, position) : null,
-            after: after ? value.codec.lower(after, position) : null,
-            source: this.debeziumSource(event),
-            op,
-            ts_ms: BigInt(Date.now()),
-            ts_us: null,
-            transaction: null,
-          }));
-        if (event.op === 'd') {
-          const key = beforeKey ?? keyOf(event.before);
-          records.push({ topic: state.topic, key, value: envelopeBody('d', event.before, undefined), headers: headers('d') });
-          if (key) records.push({ topic: state.topic, key, value: null, headers: headers('d') });
-          return records;
-        }
-        if (beforeKey && afterKey && !beforeKey.equals(afterKey)) {
-          records.push({ topic: state.topic, key: beforeKey, value: envelopeBody('d', event.before, undefined), headers: headers('d') });
-          records.push({ topic: state.topic, key: beforeKey, value: null, headers: headers('d') });
-          records.push({ topic: state.topic, key: afterKey, value: envelopeBody('c', undefined, event.after), headers: headers('c') });
-          return records;
-        }
-        records.push({ topic: state.topic, key: afterKey, value: envelopeBody(event.op, event.before, event.after), headers: headers(event.op) });
-        return records;
-      }
-      case 'key-only': {
-        const env = state.envelope!;
-        if (beforeKey && afterKey && !beforeKey.equals(afterKey)) {
-          records.push({ topic: state.topic, key: beforeKey, value: frame(env.entry, env.type.toBuffer({ ...this.keyOnlyValue(event), op: 'd' })), headers: headers('d') });
-        }
-        const key = event.op === 'd' ? beforeKey ?? keyOf(event.before) : afterKey;
-        records.push({ topic: state.topic, key, value: frame(env.entry, env.type.toBuffer(this.keyOnlyValue(event))), headers: headers(event.op) });
-        return records;
-      }
+      case 'entity':
+        return this.entityRecords(state, event);
+      case 'debezium':
+        return this.debeziumRecords(state, event);
+      case 'key-only':
+        return this.keyOnlyRecords(state, event);
     }
+  }
+
+  private entityRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
+    const value = state.value!;
+    const { topic } = state;
+    if (event.op === 'd') {
+      const key = this.keyOf(state, event, event.before);
+      const records: KafkaRecord[] = [];
+      if (this.options.deleteEvents && event.before && hasAllColumns(event.table, event.before)) {
+        records.push({ topic, key, value: this.rowMessage(value, event.before, event), headers: headersOf(event, 'd') });
+      }
+      if (key) records.push({ topic, key, value: null, headers: headersOf(event, 'd') });
+      // A keyless table has nothing to tombstone: its delete carries the before-image.
+      else if (event.before) records.push({ topic, key: null, value: this.rowMessage(value, event.before, event), headers: headersOf(event, 'd') });
+      return records;
+    }
+    const key = this.keyOf(state, event, event.after);
+    const row = { topic, key, value: this.rowMessage(value, event.after!, event), headers: headersOf(event, event.op) };
+    // A changed key is a delete of the old key (tombstone), then the row under the new one.
+    const oldKey = this.changedKey(state, event, key);
+    return oldKey ? [{ topic, key: oldKey, value: null, headers: headersOf(event, 'd') }, row] : [row];
+  }
+
+  private debeziumRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
+    const { topic } = state;
+    if (event.op === 'd') {
+      const key = this.keyOf(state, event, event.before);
+      const deleted = { topic, key, value: this.debeziumEnvelope(state, event, 'd', event.before, undefined), headers: headersOf(event, 'd') };
+      return key ? [deleted, { topic, key, value: null, headers: headersOf(event, 'd') }] : [deleted];
+    }
+    const key = this.keyOf(state, event, event.after);
+    const oldKey = this.changedKey(state, event, key);
+    if (oldKey) {
+      // Debezium's form of a key change: a delete and a tombstone for the old key, a create for the new.
+      return [
+        { topic, key: oldKey, value: this.debeziumEnvelope(state, event, 'd', event.before, undefined), headers: headersOf(event, 'd') },
+        { topic, key: oldKey, value: null, headers: headersOf(event, 'd') },
+        { topic, key, value: this.debeziumEnvelope(state, event, 'c', undefined, event.after), headers: headersOf(event, 'c') },
+      ];
+    }
+    return [{ topic, key, value: this.debeziumEnvelope(state, event, event.op, event.before, event.after), headers: headersOf(event, event.op) }];
+  }
+
+  private keyOnlyRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
+    const { topic } = state;
+    const env = state.envelope!;
+    const change = (op: string) => framed(this.options.wire, env.entry, env.type.toBuffer({ ...this.keyOnlyValue(event), op }));
+    if (event.op === 'd') return [{ topic, key: this.keyOf(state, event, event.before), value: change('d'), headers: headersOf(event, 'd') }];
+    const key = this.keyOf(state, event, event.after);
+    const record = { topic, key, value: change(event.op), headers: headersOf(event, event.op) };
+    const oldKey = this.changedKey(state, event, key);
+    return oldKey ? [{ topic, key: oldKey, value: change('d'), headers: headersOf(event, 'd') }, record] : [record];
+  }
+
+  private truncateRecord(state: TableState, event: ChangeEvent): KafkaRecord {
+    const wire = this.options.wire;
+    const value = this.options.envelope === 'key-only'
+      ? framed(wire, state.envelope!.entry, state.envelope!.type.toBuffer(this.keyOnlyValue(event)))
+      : framed(wire, state.truncate.entry, state.truncate.type.toBuffer({ table: tableIdText(event.table.id), position: event.position.token, commitTimeMicros: event.commitTimeMicros ?? null }));
+    return { topic: state.topic, key: framed(wire, state.truncateKey.entry, state.truncateKey.body), value, headers: headersOf(event, 't') };
+  }
+
+  /** Rows, the bulk of the traffic, are written with their header straight into the shared writer. */
+  private rowMessage(part: { entry: SchemaEntry; codec: RowCodec }, row: Row, event: ChangeEvent): Buffer {
+    writer.reset();
+    writer.raw(this.options.wire.header(part.entry));
+    part.codec.write(writer, row, event.position.token);
+    return writer.take();
+  }
+
+  private keyOf(state: TableState, event: ChangeEvent, row: Row | undefined): Buffer | null {
+    if (!state.key) return null;
+    if (!row) throw new EncodingError(`cannot encode ${tableIdText(event.table.id)} at ${event.position.token}: the change carries no key`);
+    return this.rowMessage(state.key, row, event);
+  }
+
+  /** The old key of an update that changed the key, else null. */
+  private changedKey(state: TableState, event: ChangeEvent, newKey: Buffer | null): Buffer | null {
+    if (!event.before || !newKey) return null;
+    const oldKey = this.keyOf(state, event, event.before);
+    return oldKey && !oldKey.equals(newKey) ? oldKey : null;
+  }
+
+  private debeziumEnvelope(state: TableState, event: ChangeEvent, op: string, before: Row | undefined, after: Row | undefined): Buffer {
+    const value = state.value!;
+    const env = state.envelope!;
+    const position = event.position.token;
+    return framed(this.options.wire, env.entry, env.type.toBuffer({
+      before: before && hasAllColumns(event.table, before) ? value.codec.lower(before, position) : null,
+      after: after ? value.codec.lower(after, position) : null,
+      source: this.debeziumSource(event),
+      op,
+      ts_ms: BigInt(Date.now()),
+      ts_us: null,
+      transaction: null,
+    }));
   }
 
   private keyOnlyValue(event: ChangeEvent) {
@@ -217,6 +244,14 @@ const fixedName = (name: FixedSchemaName): string => {
   const schema = fixedSchema(name).schema as { name: string };
   return schema.name;
 };
+
+/** The metadata headers every record of a change carries. */
+function headersOf(event: ChangeEvent, op: string): Record<string, string> {
+  const h: Record<string, string> = { [HEADER.op]: op, [HEADER.position]: event.position.token, [HEADER.snapshot]: event.snapshot ? 'true' : 'false' };
+  if (event.txId !== undefined) h[HEADER.txId] = event.txId;
+  if (event.commitTimeMicros !== undefined) h[HEADER.commitTimeMicros] = event.commitTimeMicros.toString();
+  return h;
+}
 
 const hasAllColumns = (table: TableSchema, row: Row): boolean => table.columns.every((c) => row[c.name] !== undefined);
 
