@@ -1,12 +1,26 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import pkg from '../../package.json' with { type: 'json' };
+import { EXIT, reportFailure } from './exit-codes.js';
+import { schemasCommand } from './commands/schemas.js';
 
-await yargs(hideBin(process.argv))
+// The one wiring point: every command is registered here.
+const cli = yargs(hideBin(process.argv))
   .scriptName('logtap')
   .usage('$0 <command> [options]\n\nChange-data-capture from PostgreSQL and MySQL/MariaDB into Kafka.')
+  .command(schemasCommand)
   .version(pkg.version)
   .demandCommand(1, 'name a command; --help lists them')
   .strict()
   .help()
-  .parseAsync();
+  .fail((message, err) => {
+    if (err) throw err;
+    process.stderr.write(`logtap: ${message} (see --help)\n`);
+    process.exit(EXIT.usage);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (err) {
+  process.exitCode = (err as { usage?: boolean }).usage ? (reportFailure(err), EXIT.usage) : reportFailure(err);
+}

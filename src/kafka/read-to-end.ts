@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+
+export interface TopicMessage {
+  partition: number;
+  offset: string;
+  message: KafkaMessage;
+}
+
+/**
+ * Reads every committed message of a topic, from the beginning up to the end offsets it had when the
+ * read started, then returns. Used for the compacted topics logtap keeps (schemas, checkpoints) and by
+ * replay. Transaction markers count as read, so the end is reached even when the last record is one.
+ * Returns false, having read nothing, when the topic does not exist.
+ */
+export async function readTopicToEnd(
+  kafka: Kafka,
+  topic: string,
+  onMessage: (m: TopicMessage) => void | Promise<void>,
+  options: { signal?: AbortSignal; groupPrefix?: string } = {},
+): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return false;
+    const offsets = await admin.fetchTopicOffsets(topic);
+    ends = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.size === 0) return true;
+
+  // A throwaway group: kafkajs has no manual assignment, and nothing is committed.
+  const consumer = kafka.consumer({ groupId: `${options.groupPrefix ?? 'logtap-read'}-${randomBytes(6).toString('hex')}`, readUncommitted: false });
+  const remaining = new Set(ends.keys());
+  let finish!: () => void;
+  let fail!: (err: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => { finish = resolve; fail = reject; });
+  const onAbort = () => fail(options.signal?.reason ?? new Error('aborted'));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const end = ends.get(payload.partition);
+    if (payload.topic === topic && end !== undefined && BigInt(payload.lastOffset) + 1n >= end) {
+      remaining.delete(payload.partition);
+      if (remaining.size === 0) finish();
+    }
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => fail(payload.error));
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        const end = ends.get(partition);
+        if (end !== undefined && BigInt(message.offset) < end) await onMessage({ partition, offset: message.offset, message });
+      },
+    });
+    await done;
+    return true;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await consumer.disconnect();
+  }
+}

@@ -1,0 +1,86 @@
+import type { Kafka, Producer } from 'kafkajs';
+import { SinkError } from '../errors.js';
+import { fixedSchema } from '../schema/fixed-schemas.js';
+import type { SchemaEntry } from '../schema/schema-catalog.js';
+import { fingerprintHex } from '../schema/schema-catalog.js';
+import { fingerprint64Bytes } from '../avro/fingerprint.js';
+import { frameSingleObject, readSingleObjectHeader } from '../avro/single-object.js';
+import type { AvroSchema } from '../avro/column-avro-type.js';
+import { schemaTopic } from '../events/topic-names.js';
+import { readTopicToEnd } from './read-to-end.js';
+
+interface SchemaRecord {
+  fingerprint: string;
+  subject: string;
+  version: number;
+  table: string | null;
+  schema: string;
+  registeredAtMicros: bigint;
+}
+
+/**
+ * The compacted topic `<topicPrefix>._schemas`: every schema logtap writes with, keyed by its
+ * fingerprint, published (and acknowledged by all in-sync replicas) before the first record using it.
+ */
+export class SchemaTopic {
+  readonly topic: string;
+  private readonly recordSchema = fixedSchema('schema-record');
+  private readonly recordFingerprint: Buffer;
+
+  constructor(private readonly kafka: Kafka, topicPrefix: string) {
+    this.topic = schemaTopic(topicPrefix);
+    this.recordFingerprint = fingerprint64Bytes(this.recordSchema.schema as object);
+  }
+
+  /** Creates the topic, compacted, when it does not exist. */
+  async ensure(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = await admin.listTopics();
+      if (!existing.includes(this.topic)) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async publish(producer: Producer, entry: SchemaEntry): Promise<void> {
+    const record: SchemaRecord = {
+      fingerprint: entry.fingerprintHex,
+      subject: entry.subject,
+      version: entry.version,
+      table: entry.table,
+      schema: JSON.stringify(entry.schema),
+      registeredAtMicros: BigInt(Date.now()) * 1000n,
+    };
+    try {
+      await producer.send({
+        topic: this.topic,
+        acks: -1,
+        messages: [{ key: entry.fingerprintHex, value: frameSingleObject(this.recordFingerprint, this.recordSchema.type.toBuffer(record)) }],
+      });
+    } catch (err) {
+      throw new SinkError(`cannot publish schema ${entry.subject} v${entry.version} to ${this.topic}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Every schema in the topic, oldest first (the latest record of a fingerprint wins); null when there is no topic. */
+  async readAll(signal?: AbortSignal): Promise<SchemaEntry[] | null> {
+    const byKey = new Map<string, SchemaEntry>();
+    const exists = await readTopicToEnd(this.kafka, this.topic, ({ message }) => {
+      if (!message.key || !message.value) return;
+      const record = this.recordSchema.type.fromBuffer(readSingleObjectHeader(message.value).body) as SchemaRecord;
+      const schema = JSON.parse(record.schema) as AvroSchema;
+      const fingerprint = fingerprint64Bytes(schema as object);
+      byKey.set(`${record.subject}/${record.fingerprint}`, {
+        subject: record.subject, version: record.version, fingerprint, fingerprintHex: fingerprintHex(fingerprint), schema, table: record.table,
+      });
+    }, { ...(signal ? { signal } : {}), groupPrefix: 'logtap-schemas' });
+    return exists ? [...byKey.values()] : null;
+  }
+}
