@@ -3,6 +3,7 @@ export declare const urls: {
   LOGTAP_TEST_PG_URL: string;
   LOGTAP_TEST_MYSQL_URL: string;
   LOGTAP_TEST_KAFKA_BROKERS: string;
+  LOGTAP_TEST_REGISTRY_URL: string;
 };
 export declare const envFile: string;
 export declare class SetupError extends Error {}

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The test bed: a PostgreSQL with logical WAL, a MariaDB with a ROW binlog and GTIDs, and a single-node
-// KRaft Kafka assembled from Maven Central jars, all on 127.0.0.1 with non-default ports and data under
-// .services/. Usage: node scripts/services.mjs up | down [--purge] | status
+// The test bed: a PostgreSQL with logical WAL, a MariaDB with a ROW binlog and GTIDs, a single-node
+// KRaft Kafka assembled from Maven Central jars, and a Confluent-compatible Schema Registry (Apicurio,
+// also from Maven Central), all on 127.0.0.1 with non-default ports and data under .services/.
+// Usage: node scripts/services.mjs up | down [--purge] | status
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, openSync, chownSync, appendFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -14,11 +15,13 @@ const stateDir = resolve(process.env.LOGTAP_SERVICES_DIR ?? join(root, '.service
 const envFile = join(stateDir, 'env');
 
 const KAFKA_VERSION = '3.9.1';
+const APICURIO_VERSION = '3.0.9';
 const ports = {
   pg: Number(process.env.LOGTAP_TEST_PG_PORT ?? 54329),
   mysql: Number(process.env.LOGTAP_TEST_MYSQL_PORT ?? 33069),
   kafka: Number(process.env.LOGTAP_TEST_KAFKA_PORT ?? 19092),
   kafkaController: Number(process.env.LOGTAP_TEST_KAFKA_CONTROLLER_PORT ?? 19093),
+  registry: Number(process.env.LOGTAP_TEST_REGISTRY_PORT ?? 18081),
 };
 // Test-bed credentials only: the services listen on loopback and hold throwaway data.
 const PG_PASSWORD = 'logtap-test';
@@ -28,6 +31,8 @@ const urls = {
   LOGTAP_TEST_PG_URL: `postgres://postgres:${PG_PASSWORD}@127.0.0.1:${ports.pg}/postgres`,
   LOGTAP_TEST_MYSQL_URL: `mysql://root:${MYSQL_PASSWORD}@127.0.0.1:${ports.mysql}/logtap`,
   LOGTAP_TEST_KAFKA_BROKERS: `127.0.0.1:${ports.kafka}`,
+  // Apicurio's Confluent-compatible API (Confluent's own server is not on Maven Central).
+  LOGTAP_TEST_REGISTRY_URL: `http://127.0.0.1:${ports.registry}/apis/ccompat/v7`,
 };
 
 class SetupError extends Error {}
@@ -394,7 +399,107 @@ const kafka = (() => {
   return { name: 'kafka', up, down, status };
 })();
 
-const services = [pg, mariadb, kafka];
+// ---------------------------------------------------------------- Schema Registry (Apicurio)
+// Confluent-compatible REST API under /apis/ccompat/v7. Known differences from Confluent's server:
+// GET /config/{subject} answers 200 NONE instead of 404 for a subject without its own setting, and
+// PUT /config answers {"compatibilityLevel"} rather than {"compatibility"}.
+const registry = (() => {
+  const dir = join(stateDir, 'registry');
+  const pidFile = join(dir, 'registry.pid');
+  const logFile = join(dir, 'server.log');
+  const h2Dir = join(dir, 'h2');
+  const tmpDir = join(dir, 'tmp');
+  const baseUrl = `http://127.0.0.1:${ports.registry}`;
+  const cacheDir = resolve(process.env.LOGTAP_REGISTRY_CACHE ?? join(homedir(), '.cache', 'logtap', `apicurio-registry-${APICURIO_VERSION}`));
+  const runnerJar = join(cacheDir, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
+
+  async function assemble() {
+    if (existsSync(join(cacheDir, '.complete'))) return;
+    requireBinary('java', 'install Java 17 with `apt-get install -y openjdk-17-jre-headless`');
+    requireBinary('mvn', 'install Maven with `apt-get install -y maven`');
+    log(`assembling Apicurio Registry ${APICURIO_VERSION} from Maven Central into ${cacheDir} (first run only)`);
+    const tmp = `${cacheDir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    await runAsync('mvn', ['-q', '-B', '-f', join(root, 'scripts', 'registry', 'pom.xml'), `-Dapicurio.version=${APICURIO_VERSION}`, `-Dregistry.out=${tmp}`, 'dependency:unpack']);
+    if (!existsSync(join(tmp, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`))) throw new SetupError(`Maven did not deliver the registry's runner jar into ${tmp}`);
+    rmSync(join(tmp, '.markers'), { recursive: true, force: true });
+    writeFileSync(join(tmp, '.complete'), `${APICURIO_VERSION}\n`);
+    rmSync(cacheDir, { recursive: true, force: true });
+    mkdirSync(dirname(cacheDir), { recursive: true });
+    renameSync(tmp, cacheDir);
+  }
+
+  /** Ready = the health check says UP and the Confluent-compatible API answers. */
+  async function apiReady() {
+    try {
+      const health = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(2000) });
+      if (!health.ok || (await health.json()).status !== 'UP') return false;
+      return (await fetch(`${urls.LOGTAP_TEST_REGISTRY_URL}/subjects`, { signal: AbortSignal.timeout(2000) })).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  function javaArgs() {
+    const props = {
+      'quarkus.http.host': '127.0.0.1',
+      'quarkus.http.port': ports.registry,
+      'quarkus.http.access-log.enabled': false,
+      // A file store: schema ids survive a restart together with the Kafka data that names them.
+      'apicurio.storage.kind': 'sql',
+      'apicurio.storage.sql.kind': 'h2',
+      'apicurio.datasource.url': `jdbc:h2:file:${join(h2Dir, 'registry')}`,
+      'apicurio.datasource.jdbc.initial-size': 2,
+      'apicurio.datasource.jdbc.min-size': 2,
+      'apicurio.datasource.jdbc.max-size': 20,
+      'apicurio.rules.global.compatibility': 'BACKWARD',
+      'apicurio.import.work-dir': tmpDir,
+      'apicurio.storage.snapshot.location': tmpDir,
+      'java.io.tmpdir': tmpDir,
+    };
+    return [
+      // C1 only and the serial collector: a smaller, faster-starting JVM for a light load.
+      '-Xms64m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', '-Djava.awt.headless=true',
+      ...Object.entries(props).map(([k, v]) => `-D${k}=${v}`),
+      '-jar', runnerJar,
+    ];
+  }
+
+  async function up() {
+    if (pidAlive(pidFile) && (await apiReady())) return 'already running';
+    await assemble();
+    await ensurePortFree(ports.registry, 'registry');
+    const fresh = !existsSync(join(h2Dir, 'registry.mv.db'));
+    mkdirSync(tmpDir, { recursive: true });
+    const out = openSync(logFile, 'a');
+    const child = spawn('java', javaArgs(), { detached: true, stdio: ['ignore', out, out], cwd: dir });
+    writeFileSync(pidFile, `${child.pid}\n`);
+    child.unref();
+    await waitFor('Schema Registry', async () => {
+      if (!pidAlive(pidFile)) throw new SetupError('the registry exited during start');
+      return apiReady();
+    }, 120000, logFile);
+    if (fresh) {
+      // Confluent's default, visible in GET /config (the global rule above only enforces it).
+      const res = await fetch(`${urls.LOGTAP_TEST_REGISTRY_URL}/config`, {
+        method: 'PUT', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ compatibility: 'BACKWARD' }),
+      });
+      if (!res.ok) throw new SetupError(`PUT /config on the registry failed: ${res.status} ${await res.text()}`);
+    }
+    return 'started';
+  }
+
+  async function down() {
+    return (await stopPid(pidFile, 'Schema Registry', 30000)) ? 'stopped' : 'not running';
+  }
+
+  async function status() {
+    return pidAlive(pidFile) && (await apiReady()) ? `running on ${urls.LOGTAP_TEST_REGISTRY_URL}` : 'stopped';
+  }
+  return { name: 'registry', up, down, status };
+})();
+
+const services = [pg, mariadb, kafka, registry];
 
 function writeEnv() {
   mkdirSync(stateDir, { recursive: true });

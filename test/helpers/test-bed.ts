@@ -5,6 +5,8 @@ export interface TestBed {
   pgUrl: string;
   mysqlUrl: string;
   kafkaBrokers: string[];
+  /** Confluent-compatible Schema Registry API (Apicurio's ccompat/v7). */
+  registryUrl: string;
 }
 
 /** Where the test bed's services are: LOGTAP_TEST_* variables win over .services/env. */
@@ -25,5 +27,6 @@ export function testBed(): TestBed {
     pgUrl: get('LOGTAP_TEST_PG_URL'),
     mysqlUrl: get('LOGTAP_TEST_MYSQL_URL'),
     kafkaBrokers: get('LOGTAP_TEST_KAFKA_BROKERS').split(','),
+    registryUrl: get('LOGTAP_TEST_REGISTRY_URL'),
   };
 }

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import type { TableId } from '../../src/model/table-schema.js';
+import type { PgColumnInfo, PgReplicaIdentity, PgTableInfo, PgTypeInfo } from './pg-column-info.js';
+
+/** The one thing introspection needs from a connection (pg's Client and Pool satisfy it). */
+export interface PgQueryable {
+  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * One round trip: the table, its columns, every type they reach (array elements and domain bases,
+ * recursively), enum labels in sort order and the primary-key / replica-identity index columns.
+ * The answer is one JSON text so that no driver-side type parser touches it (oids as int8: json
+ * renders the oid type as a string).
+ */
+export const INTROSPECT_TABLE_SQL = `
+WITH RECURSIVE
+rel AS (
+  SELECT c.oid, n.nspname, c.relname, c.relreplident
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+),
+cols AS (
+  SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attndims, a.attnotnull,
+         a.attgenerated <> '' AS generated, pg_catalog.format_type(a.atttypid, a.atttypmod) AS source_type
+  FROM pg_catalog.pg_attribute a JOIN rel ON a.attrelid = rel.oid
+  WHERE a.attnum > 0 AND NOT a.attisdropped
+),
+type_oids(oid) AS (
+  SELECT atttypid FROM cols
+  UNION
+  SELECT r.oid FROM type_oids t
+    JOIN pg_catalog.pg_type ty ON ty.oid = t.oid
+    CROSS JOIN LATERAL (VALUES (ty.typelem), (ty.typbasetype)) AS r(oid)
+  WHERE r.oid <> 0
+),
+types AS (
+  SELECT ty.oid::int8 AS oid, tn.nspname AS schema, ty.typname AS name, ty.typtype AS kind, ty.typcategory AS category,
+         ty.typdelim AS delimiter,
+         CASE WHEN ty.typelem <> 0 AND el.typarray = ty.oid THEN ty.typelem::int8 END AS element,
+         NULLIF(ty.typbasetype, 0)::int8 AS base, ty.typtypmod AS base_typmod, ty.typndims AS base_ndims,
+         CASE WHEN ty.typtype = 'e' THEN ARRAY(
+           SELECT e.enumlabel FROM pg_catalog.pg_enum e WHERE e.enumtypid = ty.oid ORDER BY e.enumsortorder
+         ) END AS labels
+  FROM type_oids t
+    JOIN pg_catalog.pg_type ty ON ty.oid = t.oid
+    JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace
+    LEFT JOIN pg_catalog.pg_type el ON el.oid = ty.typelem
+),
+index_cols AS (
+  SELECT i.indisprimary, i.indisreplident, k.ord, a.attname
+  FROM rel
+    JOIN pg_catalog.pg_index i ON i.indrelid = rel.oid
+    CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = rel.oid AND a.attnum = k.attnum
+  WHERE (i.indisprimary OR i.indisreplident) AND k.ord <= i.indnkeyatts
+)
+SELECT json_build_object(
+  'oid', rel.oid::int8,
+  'schema', rel.nspname,
+  'name', rel.relname,
+  'replident', rel.relreplident,
+  'columns', COALESCE((SELECT json_agg(json_build_object(
+      'attnum', attnum, 'name', attname, 'type', atttypid::int8, 'typmod', atttypmod, 'ndims', attndims,
+      'notNull', attnotnull, 'generated', generated, 'sourceType', source_type) ORDER BY attnum) FROM cols), '[]'::json),
+  'types', COALESCE((SELECT json_agg(types) FROM types), '[]'::json),
+  'primaryKey', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisprimary), '[]'::json),
+  'replicaIdentityIndex', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisreplident), '[]'::json)
+)::text AS info
+FROM rel`;
+
+const oid = z.number().int().nonnegative();
+const typeRow = z.object({
+  oid,
+  schema: z.string(),
+  name: z.string(),
+  kind: z.enum(['b', 'c', 'd', 'e', 'p', 'r', 'm']),
+  category: z.string(),
+  delimiter: z.string().length(1),
+  element: oid.nullable(),
+  base: oid.nullable(),
+  base_typmod: z.number().int(),
+  base_ndims: z.number().int(),
+  labels: z.array(z.string()).nullable(),
+});
+const tableRow = z.object({
+  oid,
+  schema: z.string(),
+  name: z.string(),
+  replident: z.enum(['d', 'n', 'f', 'i']),
+  columns: z.array(
+    z.object({
+      attnum: z.number().int(),
+      name: z.string(),
+      type: oid,
+      typmod: z.number().int(),
+      ndims: z.number().int(),
+      notNull: z.boolean(),
+      generated: z.boolean(),
+      sourceType: z.string(),
+    }),
+  ),
+  types: z.array(typeRow),
+  primaryKey: z.array(z.string()),
+  replicaIdentityIndex: z.array(z.string()),
+});
+
+const REPLICA_IDENTITY: Record<'d' | 'n' | 'f' | 'i', PgReplicaIdentity> = { d: 'default', n: 'nothing', f: 'full', i: 'index' };
+
+export class TableNotFoundError extends Error {
+  readonly code = 'PG_TABLE_NOT_FOUND';
+  readonly retriable = false;
+  constructor(readonly table: TableId) {
+    super(`table ${JSON.stringify(table.namespace)}.${JSON.stringify(table.name)} does not exist (or is not an ordinary or partitioned table)`);
+    this.name = 'TableNotFoundError';
+  }
+}
+
+/** Reads the catalog description of one table. */
+export async function introspectTable(db: PgQueryable, table: TableId): Promise<PgTableInfo> {
+  const { rows } = await db.query(INTROSPECT_TABLE_SQL, [table.namespace, table.name]);
+  const first = rows[0] as { info?: unknown } | undefined;
+  if (first === undefined) throw new TableNotFoundError(table);
+  if (typeof first.info !== 'string') throw new Error('table introspection returned no JSON text (column "info")');
+  return tableInfoFromCatalogJson(JSON.parse(first.info));
+}
+
+/** Turns the introspection query's JSON into typed, cross-linked column info. Exported for unit tests. */
+export function tableInfoFromCatalogJson(json: unknown): PgTableInfo {
+  const row = tableRow.parse(json);
+  const typeRows = new Map(row.types.map((t) => [t.oid, t]));
+  const resolved = new Map<number, PgTypeInfo>();
+
+  const resolve = (typeOid: number, path: number[] = []): PgTypeInfo => {
+    const done = resolved.get(typeOid);
+    if (done) return done;
+    const t = typeRows.get(typeOid);
+    if (!t) throw new Error(`type oid ${typeOid} is missing from the introspection answer`);
+    if (path.includes(typeOid)) throw new Error(`type oid ${typeOid} refers to itself`);
+    const info: PgTypeInfo = { oid: t.oid, schema: t.schema, name: t.name, kind: t.kind, category: t.category, delimiter: t.delimiter };
+    if (t.element !== null) info.element = resolve(t.element, [...path, typeOid]);
+    if (t.kind === 'd' && t.base !== null) {
+      info.domainBase = { type: resolve(t.base, [...path, typeOid]), typmod: t.base_typmod, ndims: t.base_ndims };
+    }
+    if (t.labels !== null) info.enumLabels = t.labels;
+    resolved.set(typeOid, info);
+    return info;
+  };
+
+  const columns: PgColumnInfo[] = row.columns.map((c) => ({
+    name: c.name,
+    attnum: c.attnum,
+    type: resolve(c.type),
+    typmod: c.typmod,
+    ndims: c.ndims,
+    notNull: c.notNull,
+    generated: c.generated,
+    sourceType: c.sourceType,
+  }));
+  const replicaIdentity = REPLICA_IDENTITY[row.replident];
+  return {
+    oid: row.oid,
+    schema: row.schema,
+    name: row.name,
+    columns,
+    primaryKey: row.primaryKey,
+    replicaIdentity,
+    replicaIdentityIndex: replicaIdentity === 'index' ? row.replicaIdentityIndex : [],
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * What the PostgreSQL catalogs say about a table's columns, before any mapping onto logtap's column types.
+ * Filled by `introspectTable` (introspect-columns.ts); read by `mapColumn` (column-mapping.ts).
+ */
+
+/** pg_type.typtype: base, composite, domain, enum, pseudo, range, multirange. */
+export type PgTypeKind = 'b' | 'c' | 'd' | 'e' | 'p' | 'r' | 'm';
+
+/** One pg_type row, with the types it refers to resolved. */
+export interface PgTypeInfo {
+  oid: number;
+  /** Schema of the type (`pg_catalog` for the built-in ones). */
+  schema: string;
+  /** pg_type.typname, e.g. `int4`, `_int4`, `timestamptz`, or a user type's name. */
+  name: string;
+  kind: PgTypeKind;
+  /** pg_type.typcategory, e.g. `N` numeric, `S` string, `A` array, `U` user-defined. */
+  category: string;
+  /** pg_type.typdelim: the element delimiter this type uses inside array literals (`;` for box, else `,`). */
+  delimiter: string;
+  /** For a true array type (the typarray of its element): the element type. */
+  element?: PgTypeInfo;
+  /** For a domain: the type it is over, with the domain's own type modifier and declared dimensions. */
+  domainBase?: { type: PgTypeInfo; typmod: number; ndims: number };
+  /** For an enum: the labels in pg_enum.enumsortorder. */
+  enumLabels?: string[];
+}
+
+export interface PgColumnInfo {
+  /** pg_attribute.attname. */
+  name: string;
+  /** pg_attribute.attnum (1-based; dropped columns leave gaps). */
+  attnum: number;
+  type: PgTypeInfo;
+  /** pg_attribute.atttypmod; -1 when the type has no modifier. */
+  typmod: number;
+  /** pg_attribute.attndims: the declared array dimensions (not enforced by PostgreSQL). */
+  ndims: number;
+  notNull: boolean;
+  /** pg_attribute.attgenerated is set: PostgreSQL 15's pgoutput does not publish these columns. */
+  generated: boolean;
+  /** format_type(atttypid, atttypmod), e.g. `numeric(12,2)`, `timestamp with time zone`, `integer[]`. */
+  sourceType: string;
+}
+
+/** pg_class.relreplident: default (primary key), nothing, full, index. */
+export type PgReplicaIdentity = 'default' | 'nothing' | 'full' | 'index';
+
+export interface PgTableInfo {
+  oid: number;
+  schema: string;
+  name: string;
+  /** Columns in attnum order, dropped columns left out. */
+  columns: PgColumnInfo[];
+  /** Primary-key column names in index order; empty without a primary key. */
+  primaryKey: string[];
+  replicaIdentity: PgReplicaIdentity;
+  /** Columns of the REPLICA IDENTITY USING INDEX index, in index order; empty unless `replicaIdentity` is `index`. */
+  replicaIdentityIndex: string[];
+}

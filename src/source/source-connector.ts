@@ -1,0 +1,44 @@
+import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
+
+/**
+ * What the pipeline needs from a database connector (connectors/<db>/ implement it). Positions are
+ * opaque here: the connector writes and reads their tokens.
+ *
+ * A position names *where it is safe to restart*: streaming from a position delivers exactly the changes
+ * after it (the connector skips what the position says was already published, even inside a source
+ * transaction).
+ */
+export interface SourceConnector {
+  readonly kind: 'postgres' | 'mysql';
+  /** Debezium's name of the source, for its envelope. */
+  readonly debeziumConnector: 'postgresql' | 'mysql';
+  /** The source database's name. */
+  readonly database: string;
+
+  /**
+   * Streams changes after `from` (null: from the source's own start point, e.g. a new slot), calling the
+   * handler in log order and awaiting each call before reading on, so a slow sink pauses the source.
+   * Resolves when `signal` aborts; rejects on a failure (a LogtapError says whether to retry).
+   */
+  stream(from: SourcePosition | null, handler: SourceHandler, signal: AbortSignal): Promise<void>;
+
+  /**
+   * The changes up to `position` are durable in Kafka and checkpointed: the source may discard its log
+   * up to there. Called only after the checkpoint holding `position` was committed.
+   */
+  release(position: SourcePosition): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export interface SourceHandler {
+  /** One row change (or truncate); `event.position` names the change itself. */
+  onChange(event: ChangeEvent): Promise<void> | void;
+  /** A source transaction ended: every change up to `position` has been handed over. */
+  onCommit(position: SourcePosition, info: { commitTimeMicros?: bigint; txId?: string }): Promise<void> | void;
+  /**
+   * The source moved to `position` with nothing to publish (idle, or only unpublished tables), with no
+   * transaction open: checkpointing it keeps the retained log bounded.
+   */
+  onHeartbeat(position: SourcePosition): Promise<void> | void;
+}
