@@ -4,7 +4,9 @@ import { EncodingError } from '../errors.js';
 import { type RowCodec, compileRowCodec } from '../avro/row-codec.js';
 import { readSingleObjectHeader } from '../avro/single-object.js';
 import { readTableRecord } from '../avro/table-avro-schema.js';
+import type { AvroSchema } from '../avro/column-avro-type.js';
 import type { SchemaEntry } from '../schema/schema-catalog.js';
+import { CONFLUENT_MAGIC } from '../schema/confluent-wire.js';
 import { fixedSchema } from '../schema/fixed-schemas.js';
 import { HEADER } from './event-encoder.js';
 
@@ -20,16 +22,38 @@ export interface KafkaMessageLike {
   headers?: Record<string, Buffer | string | undefined | (Buffer | string)[]>;
 }
 
+/** Which writer schema a message names: a CRC-64-AVRO fingerprint (single-object) or a registry id (Confluent). */
+export type SchemaRef = { fingerprintHex: string } | { registryId: number };
+
+/** Gives the writer schema of a reference: from the schema topic, or from a registry. */
+export type SchemaResolver = (ref: SchemaRef) => AvroSchema | undefined | Promise<AvroSchema | undefined>;
+
+/** Splits a message into its schema reference and Avro body, for either framing. */
+export function readFraming(bytes: Buffer): { ref: SchemaRef; refText: string; body: Buffer } {
+  if (bytes[0] === CONFLUENT_MAGIC && bytes.length >= 5) {
+    const registryId = bytes.readUInt32BE(1);
+    return { ref: { registryId }, refText: `registry id ${registryId}`, body: bytes.subarray(5) };
+  }
+  const { fingerprintHex, body } = readSingleObjectHeader(bytes);
+  return { ref: { fingerprintHex }, refText: `fingerprint ${fingerprintHex}`, body };
+}
+
+/** A resolver over the schema topic's entries (registry-free framing). */
+export const schemaTopicResolver = (entries: readonly SchemaEntry[]): SchemaResolver => {
+  const byFingerprint = new Map(entries.map((e) => [e.fingerprintHex, e.schema]));
+  return (ref) => ('fingerprintHex' in ref ? byFingerprint.get(ref.fingerprintHex) : undefined);
+};
+
 /**
- * Reads entity-envelope messages (registry-free, single-object encoded): finds each writer schema by
- * fingerprint, rebuilds the table from it and decodes exactly what the encoder wrote.
+ * Reads entity-envelope messages in either framing: finds each writer schema, rebuilds the table from
+ * it and decodes exactly what the encoder wrote.
  */
 export class EntityEventDecoder {
   private readonly codecs = new Map<string, { codec: RowCodec; table: TableSchema }>();
-  /** `schemas` gives the writer schema of a fingerprint (16 hex digits), e.g. from the schema topic. */
-  constructor(private readonly schemas: (fingerprintHex: string) => SchemaEntry | undefined) {}
 
-  decode(message: KafkaMessageLike): DecodedEntityEvent {
+  constructor(private readonly schemas: SchemaResolver) {}
+
+  async decode(message: KafkaMessageLike): Promise<DecodedEntityEvent> {
     const header = (name: string): string | undefined => {
       const v = message.headers?.[name];
       const one = Array.isArray(v) ? v[0] : v;
@@ -42,25 +66,25 @@ export class EntityEventDecoder {
     const base = { position, ...(commitTimeMicros === undefined ? {} : { commitTimeMicros }) };
 
     if (op === 't') {
-      const truncate = fixedSchema('truncate').type.fromBuffer(readSingleObjectHeader(message.value!).body) as { table: string };
+      const truncate = fixedSchema('truncate').type.fromBuffer(readFraming(message.value!).body) as { table: string };
       return { kind: 'truncate', op: 't', table: truncate.table, ...base };
     }
-    const keyPart = message.key ? this.decodePart(message.key, 'key') : null;
+    const keyPart = message.key ? await this.decodePart(message.key, 'key') : null;
     if (message.value === null) return { kind: 'tombstone', op: 'd', key: keyPart?.row ?? null, table: keyPart?.table ?? null, ...base };
-    const valuePart = this.decodePart(message.value, 'value');
+    const valuePart = await this.decodePart(message.value, 'value');
     return { kind: 'row', op: op ?? 'c', table: valuePart.table, key: keyPart?.row ?? null, row: valuePart.row, ...base };
   }
 
-  private decodePart(bytes: Buffer, part: 'key' | 'value'): { row: Row; table: TableSchema } {
-    const { fingerprintHex, body } = readSingleObjectHeader(bytes);
-    let compiled = this.codecs.get(fingerprintHex);
+  private async decodePart(bytes: Buffer, part: 'key' | 'value'): Promise<{ row: Row; table: TableSchema }> {
+    const { ref, refText, body } = readFraming(bytes);
+    let compiled = this.codecs.get(refText);
     if (!compiled) {
-      const entry = this.schemas(fingerprintHex);
-      if (!entry) throw new EncodingError(`no schema with fingerprint ${fingerprintHex} is known: read the schema topic first`);
+      const schema = await this.schemas(ref);
+      if (!schema) throw new EncodingError(`no schema with ${refText} is known`);
       // Decode with the writer's own schema, rebuilt into the table it was made from.
-      const { table, fields } = readTableRecord(entry.schema, part);
-      compiled = { codec: compileRowCodec(table, { schema: entry.schema, fields }), table };
-      this.codecs.set(fingerprintHex, compiled);
+      const { table, fields } = readTableRecord(schema, part);
+      compiled = { codec: compileRowCodec(table, { schema, fields }), table };
+      this.codecs.set(refText, compiled);
     }
     return { row: compiled.codec.decode(body), table: compiled.table };
   }

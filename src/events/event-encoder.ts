@@ -78,10 +78,9 @@ export class EventEncoder {
     const tableText = tableIdText(table.id);
     const register = async (subject: string, schema: AvroSchema, forTable: string | null) => {
       const { entry, isNew } = this.options.catalog.register(subject, schema, forTable);
-      if (isNew) {
-        await publish(entry);
-        await this.options.wire.prepare(entry);
-      }
+      if (isNew) await publish(entry);
+      // Also for schemas known from before a restart: a registry hands out their ids again.
+      await this.options.wire.prepare(entry);
       return entry;
     };
 

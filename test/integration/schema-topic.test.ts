@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TableSchema } from '../../src/model/table-schema.js';
 import { EventEncoder } from '../../src/events/event-encoder.js';
-import { EntityEventDecoder } from '../../src/events/event-decoder.js';
+import { EntityEventDecoder, schemaTopicResolver } from '../../src/events/event-decoder.js';
 import { SchemaCatalog } from '../../src/schema/schema-catalog.js';
 import { singleObjectWire } from '../../src/schema/wire-format.js';
 import { SchemaTopic } from '../../src/kafka/schema-topic.js';
@@ -67,10 +67,10 @@ describe('the schema topic', () => {
       `${prefix}.public.orders-key v1`, `${prefix}.public.orders-value v1`, `${prefix}.public.orders-value v2`, 'logtap.Truncate v1', 'logtap.TruncateKey v1',
     ].sort());
     for (const e of entries) expect(BigInt(`0x${e.fingerprintHex}`)).toBe(fingerprint64(e.schema as object));
-    const decoder = new EntityEventDecoder((fp) => entries.find((e) => e.fingerprintHex === fp));
+    const decoder = new EntityEventDecoder(schemaTopicResolver(entries));
     const rows: unknown[] = [];
-    await readTopicToEnd(kafka, `${prefix}.public.orders`, ({ message }) => {
-      const d = decoder.decode({ key: message.key, value: message.value, headers: message.headers as Record<string, Buffer> });
+    await readTopicToEnd(kafka, `${prefix}.public.orders`, async ({ message }) => {
+      const d = await decoder.decode({ key: message.key, value: message.value, headers: message.headers as Record<string, Buffer> });
       if (d.kind === 'row') rows.push(d.row);
     });
     expect(rows).toEqual([{ id: 1n, total: '10.00' }, { id: 1n, total: '11.00', note: 'hi' }]);

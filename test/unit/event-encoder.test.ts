@@ -34,7 +34,7 @@ function setup(envelope: Envelope = 'entity', options: { deleteEvents?: boolean;
     published.push(entry);
     byFingerprint.set(entry.fingerprintHex, entry);
   };
-  const decoder = new EntityEventDecoder((fp) => byFingerprint.get(fp));
+  const decoder = new EntityEventDecoder((ref) => ('fingerprintHex' in ref ? byFingerprint.get(ref.fingerprintHex)?.schema : undefined));
   return { encoder, catalog, published, publish, decoder };
 }
 
@@ -53,7 +53,7 @@ describe('entity envelope', () => {
     // Both parts are single-object encoded with the fingerprints of the published schemas.
     expect(readSingleObjectHeader(record!.key!).fingerprintHex).toBe(published[0]!.fingerprintHex);
     expect(readSingleObjectHeader(record!.value!).fingerprintHex).toBe(published[1]!.fingerprintHex);
-    const decoded = decoder.decode(record!);
+    const decoded = await decoder.decode(record!);
     expect(decoded).toMatchObject({ kind: 'row', op: 'c', key: { id: 7n }, row: { id: 7n, total: '19.99', note: null }, position: '0/10', commitTimeMicros: 1700000000123456n });
   });
 
@@ -61,7 +61,7 @@ describe('entity envelope', () => {
     const { encoder, publish, decoder } = setup();
     await encoder.prepare(orders, publish);
     const [record] = encoder.encode(event({ op: 'u', after: { id: 1n, total: 'NaN', note: 'x' } }));
-    expect(decoder.decode(record!)).toMatchObject({ kind: 'row', op: 'u', row: { total: 'NaN' } });
+    expect(await decoder.decode(record!)).toMatchObject({ kind: 'row', op: 'u', row: { total: 'NaN' } });
   });
 
   it('turns a delete into a tombstone, preceded by a delete event with the before-image when asked', async () => {
@@ -70,13 +70,13 @@ describe('entity envelope', () => {
     const before = { id: 7n, total: '19.99', note: 'gift' };
     const tomb = plain.encoder.encode(event({ op: 'd', before }));
     expect(tomb.map((r) => [r.headers['logtap.op'], r.value === null])).toEqual([['d', true]]);
-    expect(plain.decoder.decode(tomb[0]!)).toMatchObject({ kind: 'tombstone', key: { id: 7n } });
+    expect(await plain.decoder.decode(tomb[0]!)).toMatchObject({ kind: 'tombstone', key: { id: 7n } });
 
     const withEvents = setup('entity', { deleteEvents: true });
     await withEvents.encoder.prepare(orders, withEvents.publish);
     const records = withEvents.encoder.encode(event({ op: 'd', before }));
     expect(records.map((r) => [r.headers['logtap.op'], r.value === null])).toEqual([['d', false], ['d', true]]);
-    expect(withEvents.decoder.decode(records[0]!)).toMatchObject({ kind: 'row', op: 'd', row: before });
+    expect(await withEvents.decoder.decode(records[0]!)).toMatchObject({ kind: 'row', op: 'd', row: before });
     // Only the key is known (REPLICA IDENTITY DEFAULT): no delete event, just the tombstone.
     expect(withEvents.encoder.encode(event({ op: 'd', before: { id: 7n } })).map((r) => r.value)).toEqual([null]);
   });
@@ -85,7 +85,7 @@ describe('entity envelope', () => {
     const { encoder, publish, decoder } = setup();
     await encoder.prepare(orders, publish);
     const records = encoder.encode(event({ op: 'u', before: { id: 1n }, after: { id: 2n, total: '1.00', note: null } }));
-    expect(records.map((r) => decoder.decode(r))).toMatchObject([
+    expect(await Promise.all(records.map((r) => decoder.decode(r)))).toMatchObject([
       { kind: 'tombstone', key: { id: 1n } },
       { kind: 'row', op: 'u', key: { id: 2n }, row: { id: 2n } },
     ]);
@@ -99,7 +99,7 @@ describe('entity envelope', () => {
     const [a] = encoder.encode(event({ op: 't', position: at('0/20') }));
     const [b] = encoder.encode(event({ op: 't', position: at('0/30') }));
     expect(a!.key!.equals(b!.key!)).toBe(true);
-    expect(decoder.decode(b!)).toEqual({ kind: 'truncate', op: 't', table: 'public.orders', position: '0/30', commitTimeMicros: 1700000000123456n });
+    expect(await decoder.decode(b!)).toEqual({ kind: 'truncate', op: 't', table: 'public.orders', position: '0/30', commitTimeMicros: 1700000000123456n });
   });
 
   it('gives rows of a keyless table a null key', async () => {
@@ -162,8 +162,8 @@ describe('schema evolution', () => {
     const reader = avroType(v2Entry!.schema);
     const resolver = reader.createResolver(avroType(v1Entry!.schema));
     expect(reader.fromBuffer(readSingleObjectHeader(old!.value!).body, resolver)).toMatchObject({ id: 1n, coupon: null });
-    expect(decoder.decode(old!)).toMatchObject({ row: { id: 1n } });
-    expect(decoder.decode(next!)).toMatchObject({ row: { id: 2n, coupon: 'X' } });
+    expect(await decoder.decode(old!)).toMatchObject({ row: { id: 1n } });
+    expect(await decoder.decode(next!)).toMatchObject({ row: { id: 2n, coupon: 'X' } });
   });
 
   it('gives a dropped column a new version', async () => {
