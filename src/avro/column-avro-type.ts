@@ -74,9 +74,10 @@ export function columnAvroType(type: ColumnType, named: NamedTypes, namespace: s
       return type.specials ? [decimal, decimalSpecialEnum(named)] : decimal;
     }
     case 'variable-decimal': {
-      const variable = record(named, 'VariableDecimal', 'An exact decimal of any scale: unscaled × 10^-scale.', [
+      // Field names as Debezium's VariableScaleDecimal has them.
+      const variable = record(named, 'VariableDecimal', 'An exact decimal of any scale: value × 10^-scale.', [
         { name: 'scale', type: 'int' },
-        { name: 'unscaled', type: 'bytes', doc: 'big-endian two\'s complement' },
+        { name: 'value', type: 'bytes', doc: 'the unscaled value, big-endian two\'s complement' },
       ]);
       return type.specials ? [variable, decimalSpecialEnum(named)] : variable;
     }

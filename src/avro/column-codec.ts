@@ -129,11 +129,11 @@ export function columnCodec(type: ColumnType): ColumnCodec {
           const scale = scaleOf(v);
           const unscaled = unscaledAt(v, scale);
           if (unscaled === null) return mismatch(`${describe(v)} is not decimal text`);
-          return { scale, unscaled: unscaledToBytes(unscaled) };
+          return { scale, value: unscaledToBytes(unscaled) };
         },
         raise: (v) => {
-          const r = v as { scale: number; unscaled: Buffer };
-          return decimalText(bytesToUnscaled(r.unscaled), r.scale);
+          const r = v as { scale: number; value: Buffer };
+          return decimalText(bytesToUnscaled(r.value), r.scale);
         },
       }, type.specials);
     case 'string':

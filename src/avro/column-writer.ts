@@ -78,9 +78,9 @@ export function columnWriter(type: ColumnType): ColumnWriter {
       return type.specials ? withSpecials(decimal) : plain(decimal);
     }
     case 'variable-decimal': {
-      const variable = (w: AvroWriter, v: { scale: number; unscaled: Buffer }) => {
+      const variable = (w: AvroWriter, v: { scale: number; value: Buffer }) => {
         w.long(v.scale);
-        w.bytes(v.unscaled);
+        w.bytes(v.value);
       };
       return type.specials ? withSpecials(variable) : plain(variable);
     }

@@ -69,7 +69,7 @@ function fromJava(type: ColumnType, v: any, enumLabels: Map<string, string>): un
     case 'decimal':
       return SPECIALS[v] ?? v;
     case 'variable-decimal':
-      return typeof v === 'string' ? SPECIALS[v] : plain(twos(v.unscaled), v.scale);
+      return typeof v === 'string' ? SPECIALS[v] : plain(twos(v.value), v.scale);
     case 'string':
     case 'json':
     case 'uuid':
