@@ -1,0 +1,102 @@
+import {
+  INTEGER_DATA_TYPES,
+  TEXT_DATA_TYPES,
+  isJsonValidCheckFor,
+  labelsMayBeLossy,
+  parseEnumLabels,
+  parseNumericModifiers,
+  parseTypeLength,
+  type MysqlColumnInfo,
+  type MysqlTableInfo,
+} from './mysql-column-info.js';
+import { TableNotFoundError } from './mysql-errors.js';
+
+/** The one thing introspection needs from a connection: run a statement with `?` placeholders, get its rows. */
+export interface MysqlQueryRunner {
+  query(sql: string, values: readonly unknown[]): Promise<Record<string, unknown>[]>;
+}
+
+/** Adapts a mysql2/promise connection or pool (anything whose `query` resolves to `[rows, fields]`). */
+export function queryRunnerOf(connection: { query(sql: string, values: unknown[]): Promise<[unknown, unknown]> }): MysqlQueryRunner {
+  return {
+    async query(sql, values) {
+      const [rows] = await connection.query(sql, [...values]);
+      return rows as Record<string, unknown>[];
+    },
+  };
+}
+
+// Aliased to lower case: MySQL 8 and MariaDB differ in the letter case of INFORMATION_SCHEMA result names.
+const COLUMNS_SQL = `SELECT COLUMN_NAME AS name, ORDINAL_POSITION AS ordinal, DATA_TYPE AS data_type, COLUMN_TYPE AS column_type,
+  IS_NULLABLE AS is_nullable, CHARACTER_MAXIMUM_LENGTH AS max_length, NUMERIC_PRECISION AS numeric_precision,
+  NUMERIC_SCALE AS numeric_scale, DATETIME_PRECISION AS datetime_precision, CHARACTER_SET_NAME AS character_set,
+  COLLATION_NAME AS collation
+FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
+
+const PRIMARY_KEY_SQL = `SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`;
+
+// MariaDB only (its CHECK_CONSTRAINTS has TABLE_NAME; MySQL has a native JSON type instead).
+const CHECKS_SQL = `SELECT CHECK_CLAUSE AS check_clause FROM information_schema.CHECK_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`;
+
+/** Reads the columns and primary key of one table from INFORMATION_SCHEMA. */
+export async function introspectTable(runner: MysqlQueryRunner, database: string, table: string): Promise<MysqlTableInfo> {
+  const [versionRows, columnRows, keyRows] = await Promise.all([
+    runner.query('SELECT VERSION() AS version', []),
+    runner.query(COLUMNS_SQL, [database, table]),
+    runner.query(PRIMARY_KEY_SQL, [database, table]),
+  ]);
+  if (columnRows.length === 0) throw new TableNotFoundError(`${database}.${table}`);
+  const isMariaDb = String(versionRows[0]?.version ?? '').toLowerCase().includes('mariadb');
+  const checks = isMariaDb && columnRows.some((row) => TEXT_DATA_TYPES.has(text(row.data_type).toLowerCase()))
+    ? (await runner.query(CHECKS_SQL, [database, table])).map((row) => text(row.check_clause))
+    : [];
+  return {
+    database,
+    table,
+    columns: columnRows.map((row) => columnInfoFromRow(row, checks)),
+    primaryKey: keyRows.map((row) => text(row.name)),
+  };
+}
+
+/** One INFORMATION_SCHEMA.COLUMNS row (lower-case aliases as in COLUMNS_SQL) → column info. */
+export function columnInfoFromRow(row: Record<string, unknown>, checkClauses: readonly string[]): MysqlColumnInfo {
+  const name = text(row.name);
+  const dataType = text(row.data_type).toLowerCase();
+  const columnType = text(row.column_type);
+  const modifiers = parseNumericModifiers(columnType);
+  const info: MysqlColumnInfo = {
+    name,
+    ordinal: Number(row.ordinal),
+    dataType,
+    columnType,
+    unsigned: modifiers.unsigned,
+    zerofill: modifiers.zerofill,
+    nullable: text(row.is_nullable).toUpperCase() === 'YES',
+    json: dataType === 'json' || (TEXT_DATA_TYPES.has(dataType) && checkClauses.some((clause) => isJsonValidCheckFor(clause, name))),
+  };
+  if (modifiers.width !== undefined && INTEGER_DATA_TYPES.has(dataType)) info.displayWidth = modifiers.width;
+  setNumber(info, 'maxLength', row.max_length);
+  setNumber(info, 'numericPrecision', row.numeric_precision);
+  setNumber(info, 'numericScale', row.numeric_scale);
+  setNumber(info, 'datetimePrecision', row.datetime_precision);
+  if (row.character_set != null) info.characterSet = text(row.character_set);
+  if (row.collation != null) info.collation = text(row.collation);
+  if (dataType === 'bit') info.bitLength = parseTypeLength(columnType) ?? 1;
+  if (dataType === 'enum' || dataType === 'set') {
+    info.labels = parseEnumLabels(columnType);
+    if (labelsMayBeLossy(info.labels, info.characterSet)) info.labelsMayBeLossy = true;
+  }
+  return info;
+}
+
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  return String(value);
+}
+
+function setNumber<K extends 'maxLength' | 'numericPrecision' | 'numericScale' | 'datetimePrecision'>(info: MysqlColumnInfo, key: K, value: unknown): void {
+  if (value !== null && value !== undefined && value !== '') info[key] = Number(value);
+}
