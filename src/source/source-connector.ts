@@ -1,4 +1,26 @@
 import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
+import type { Logger } from '../logger.js';
+
+/** What every connector is built from (the config's source section, validated, plus the connector name). */
+export interface ConnectorOptions {
+  /** Config `name`: the slot, publication, server id and checkpoint key derive from it. */
+  name: string;
+  url: string;
+  /** `namespace.table` names; undefined: every table. */
+  tables?: string[] | undefined;
+  log: Logger;
+}
+
+export type ConnectorFactory = (options: ConnectorOptions) => SourceConnector;
+
+/** One preflight finding of `logtap check`: what is wrong and how to fix it. */
+export interface CheckFinding {
+  level: 'error' | 'warning';
+  /** Short stable id, e.g. `wal_level`, `replication_privilege`, `no_primary_key:public.t`. */
+  id: string;
+  message: string;
+  fix: string;
+}
 
 /**
  * What the pipeline needs from a database connector (connectors/<db>/ implement it). Positions are
@@ -14,6 +36,9 @@ export interface SourceConnector {
   readonly debeziumConnector: 'postgresql' | 'mysql';
   /** The source database's name. */
   readonly database: string;
+
+  /** Preflight: every problem that would stop or degrade streaming, each with its fix. Changes nothing. */
+  check(): Promise<CheckFinding[]>;
 
   /**
    * Streams changes after `from` (null: from the source's own start point, e.g. a new slot), calling the
