@@ -33,6 +33,27 @@ export const configSchema = z.object({
   schemaEvolution: z.object({
     onIncompatible: z.enum(['fail', 'allow']).default('fail'),
   }).strict().default({ onIncompatible: 'fail' }),
+  /** exactly-once: changes and checkpoint in one Kafka transaction; at-least-once: for clusters without transactions. */
+  delivery: z.enum(['exactly-once', 'at-least-once']).default('exactly-once'),
+  /** Source transactions grouped into one Kafka transaction, bounded by records, bytes and time. */
+  batch: z.object({
+    maxRecords: z.number().int().min(1).max(1_000_000).default(5000),
+    maxBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+    maxDelayMs: z.number().int().min(0).max(60_000).default(20),
+  }).strict().default({ maxRecords: 5000, maxBytes: 8 * 1024 * 1024, maxDelayMs: 20 }),
+  /** An idle source still checkpoints (and lets the database release its log) this often. */
+  heartbeatIntervalMs: z.number().int().min(100).default(10_000),
+  topics: z.object({
+    partitions: z.number().int().min(1).default(1),
+    replicationFactor: z.number().int().min(1).optional(),
+  }).strict().default({ partitions: 1 }),
+  /** Backoff between restarts after a retriable failure (source or Kafka down). */
+  restart: z.object({
+    initialBackoffMs: z.number().int().min(10).default(500),
+    maxBackoffMs: z.number().int().min(10).default(30_000),
+  }).strict().default({ initialBackoffMs: 500, maxBackoffMs: 30_000 }),
+  /** SIGTERM/SIGINT: how long the in-flight Kafka transaction and checkpoint may take before exit. */
+  shutdownGraceMs: z.number().int().min(0).default(30_000),
 }).strict().superRefine((c, ctx) => {
   if (c.encoding.format === 'confluent' && !c.encoding.registryUrl) {
     ctx.addIssue({ code: 'custom', path: ['encoding', 'registryUrl'], message: 'required when encoding.format is confluent' });

@@ -15,18 +15,6 @@ export class CheckpointStore {
     this.topic = offsetsTopic(topicPrefix);
   }
 
-  async ensureTopic(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      if (!(await admin.listTopics()).includes(this.topic)) {
-        await admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
-      }
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
   /** The last committed checkpoint of this connector (read_committed), or null on a first start. */
   async load(signal?: AbortSignal): Promise<Checkpoint | null> {
     let latest: Checkpoint | null = null;

@@ -32,23 +32,6 @@ export class SchemaTopic {
     this.recordFingerprint = fingerprint64Bytes(this.recordSchema.schema as object);
   }
 
-  /** Creates the topic, compacted, when it does not exist. */
-  async ensure(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const existing = await admin.listTopics();
-      if (!existing.includes(this.topic)) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-        });
-      }
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
   async publish(producer: Producer, entry: SchemaEntry): Promise<void> {
     const record: SchemaRecord = {
       fingerprint: entry.fingerprintHex,

@@ -12,6 +12,7 @@ import { singleObjectWire } from '../../src/schema/wire-format.js';
 import { SchemaTopic } from '../../src/kafka/schema-topic.js';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
+import { TopicManager } from '../../src/kafka/topic-manager.js';
 import { fingerprint64 } from '../../src/avro/fingerprint.js';
 import { testBed } from '../helpers/test-bed.js';
 import { uniqueName } from '../helpers/names.js';
@@ -39,7 +40,7 @@ describe('the schema topic', () => {
 
   it('holds every schema before the records that use it, with versions that survive a restart, and decodes them', async () => {
     const schemas = new SchemaTopic(kafka, prefix);
-    await schemas.ensure();
+    await new TopicManager(kafka, 'test').ensure(schemas.topic, { partitions: 1, compacted: true });
     await producer.connect();
     const encoder = new EventEncoder({ topicPrefix: prefix, envelope: 'entity', source: { connector: 'postgresql', database: 'shop', version: 't' }, catalog: new SchemaCatalog('fail', (await schemas.readAll()) ?? []), wire: singleObjectWire });
     // Log of what happened in order, to check "schema before record".

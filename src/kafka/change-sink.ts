@@ -1,0 +1,78 @@
+import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import type { KafkaRecord } from '../events/kafka-record.js';
+import { kafkaError } from './kafka-errors.js';
+
+/**
+ * Where the pipeline makes changes durable. `commit` returns only when the records and the checkpoint
+ * are durable: in one Kafka transaction (exactly-once), or the records and then the checkpoint
+ * (at-least-once, for clusters without transactions: a crash between the two repeats changes).
+ */
+export interface ChangeSink {
+  readonly mode: 'exactly-once' | 'at-least-once';
+  commit(records: KafkaRecord[], checkpoint: KafkaRecord): Promise<void>;
+  close(): Promise<void>;
+}
+
+function topicMessages(records: KafkaRecord[]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>();
+  for (const r of records) {
+    let t = byTopic.get(r.topic);
+    if (!t) byTopic.set(r.topic, (t = { topic: r.topic, messages: [] }));
+    t.messages.push({ key: r.key, value: r.value, headers: r.headers });
+  }
+  return [...byTopic.values()];
+}
+
+/**
+ * Exactly-once: the transactional id is derived from the connector name, so a second instance with
+ * the same name fences this one (its next commit fails, non-retriably).
+ */
+export async function openTransactionalSink(kafka: Kafka, connector: string): Promise<ChangeSink> {
+  const producer: Producer = kafka.producer({ transactionalId: `logtap-${connector}`, idempotent: true, maxInFlightRequests: 1 });
+  try {
+    await producer.connect();
+    // kafkajs registers the transactional id (bumping its epoch, which fences older instances and aborts
+    // their open transaction) only on the first transaction(): do it now, before anything is read.
+    const fence = await producer.transaction();
+    await fence.abort();
+  } catch (err) {
+    throw kafkaError(err, 'connecting the transactional producer', connector);
+  }
+  return {
+    mode: 'exactly-once',
+    async commit(records, checkpoint) {
+      let tx;
+      try {
+        tx = await producer.transaction();
+        await tx.sendBatch({ topicMessages: topicMessages([...records, checkpoint]), acks: -1 });
+        await tx.commit();
+      } catch (err) {
+        await tx?.abort().catch(() => {});
+        throw kafkaError(err, `committing ${records.length} change record(s)`, connector);
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+/** At-least-once: an idempotent producer; the checkpoint is written only after the records are acknowledged. */
+export async function openIdempotentSink(kafka: Kafka, connector: string): Promise<ChangeSink> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  try {
+    await producer.connect();
+  } catch (err) {
+    throw kafkaError(err, 'connecting the producer', connector);
+  }
+  return {
+    mode: 'at-least-once',
+    async commit(records, checkpoint) {
+      try {
+        if (records.length) await producer.sendBatch({ topicMessages: topicMessages(records), acks: -1 });
+        await producer.sendBatch({ topicMessages: topicMessages([checkpoint]), acks: -1 });
+      } catch (err) {
+        throw kafkaError(err, `writing ${records.length} change record(s)`, connector);
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}

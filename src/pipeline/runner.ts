@@ -1,0 +1,106 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka, Producer } from 'kafkajs';
+import type { LogtapConfig } from '../config/config-schema.js';
+import type { Logger } from '../logger.js';
+import { LogtapError } from '../errors.js';
+import type { ConnectorFactory, SourceConnector } from '../source/source-connector.js';
+import { EventEncoder } from '../events/event-encoder.js';
+import { tableTopic } from '../events/topic-names.js';
+import { SchemaCatalog } from '../schema/schema-catalog.js';
+import { singleObjectWire } from '../schema/wire-format.js';
+import { confluentWire } from '../schema/confluent-wire.js';
+import { type ChangeSink, openIdempotentSink, openTransactionalSink } from '../kafka/change-sink.js';
+import { CheckpointStore } from '../kafka/checkpoint-store.js';
+import { SchemaTopic } from '../kafka/schema-topic.js';
+import { TopicManager } from '../kafka/topic-manager.js';
+import { Pipeline } from './pipeline.js';
+import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
+
+export interface RunDependencies {
+  kafka: Kafka;
+  createConnector: ConnectorFactory;
+  log: Logger;
+  version: string;
+  metrics?: PipelineMetrics;
+  /** Told each time streaming (re)starts and stops, for readiness. */
+  onState?: (state: 'starting' | 'streaming' | 'backoff' | 'stopped') => void;
+}
+
+const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err.retriable;
+
+/**
+ * Runs one connector until `signal` aborts. A retriable failure (database or Kafka restarting) closes
+ * everything and starts again from the last committed checkpoint, after a growing backoff; any other
+ * failure is thrown for the caller to report.
+ */
+export async function runConnector(config: LogtapConfig, deps: RunDependencies, signal: AbortSignal): Promise<void> {
+  const { kafka, log } = deps;
+  const topics = new TopicManager(kafka, config.name);
+  const checkpoints = new CheckpointStore(kafka, config.topicPrefix, config.name);
+  const schemaTopic = new SchemaTopic(kafka, config.topicPrefix);
+  let failures = 0;
+
+  while (!signal.aborted) {
+    deps.onState?.('starting');
+    let connector: SourceConnector | undefined;
+    let sink: ChangeSink | undefined;
+    let schemaProducer: Producer | undefined;
+    const started = Date.now();
+    try {
+      // Fence any older instance first, so no checkpoint can move after we read it.
+      sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name) : await openIdempotentSink(kafka, config.name);
+      await topics.ensure(checkpoints.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
+      await topics.ensure(schemaTopic.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
+      const from = (await checkpoints.load(signal))?.position ?? null;
+      const catalog = new SchemaCatalog(config.schemaEvolution.onIncompatible, (await schemaTopic.readAll(signal)) ?? []);
+      schemaProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await schemaProducer.connect();
+      const producer = schemaProducer;
+
+      connector = deps.createConnector({ name: config.name, url: config.source.url, tables: config.source.tables, log: log.child({ source: 'connector' }) });
+      const encoder = new EventEncoder({
+        topicPrefix: config.topicPrefix,
+        envelope: config.envelope,
+        deleteEvents: config.deleteEvents,
+        source: { connector: connector.debeziumConnector, database: connector.database, version: deps.version },
+        catalog,
+        wire: config.encoding.format === 'confluent' ? confluentWire(config.encoding.registryUrl!) : singleObjectWire,
+      });
+      const pipeline = new Pipeline({
+        name: config.name,
+        source: connector,
+        encoder,
+        sink,
+        publishSchema: (entry) => schemaTopic.publish(producer, entry),
+        ensureTableTopic: (table) => topics.ensure(tableTopic(config.topicPrefix, table.id), {
+          partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: config.envelope !== 'key-only',
+        }),
+        checkpointRecord: (c) => checkpoints.record(c),
+        from,
+        limits: config.batch,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        version: deps.version,
+        log,
+        metrics: deps.metrics ?? noMetrics,
+      });
+      log.info({ from: from?.display ?? 'the source\'s start point', delivery: sink.mode }, 'streaming');
+      deps.onState?.('streaming');
+      await pipeline.run(signal);
+      deps.onState?.('stopped');
+      return;
+    } catch (err) {
+      if (!isRetriable(err)) throw err;
+      if (Date.now() - started > 60_000) failures = 0;
+      const backoff = Math.min(config.restart.maxBackoffMs, config.restart.initialBackoffMs * 2 ** failures);
+      failures++;
+      deps.onState?.('backoff');
+      log.warn({ err: (err as Error).message, code: (err as LogtapError).code, retryInMs: backoff, failures }, 'streaming stopped; restarting from the last checkpoint');
+      await sleep(backoff, undefined, { signal }).catch(() => {});
+    } finally {
+      await sink?.close().catch(() => {});
+      await schemaProducer?.disconnect().catch(() => {});
+      await connector?.close().catch(() => {});
+    }
+  }
+  deps.onState?.('stopped');
+}
