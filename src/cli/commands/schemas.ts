@@ -5,19 +5,12 @@ import { loadTopicsConfig } from '../../config/load-config.js';
 import { createKafka } from '../../kafka/kafka-client.js';
 import { SchemaTopic } from '../../kafka/schema-topic.js';
 import type { SchemaEntry } from '../../schema/schema-catalog.js';
+import { type ConfigArgs, configOverrides, topicOptions } from './config-options.js';
 
-interface SchemasArgs { config?: string; brokers?: string; 'topic-prefix'?: string; out?: string }
-
-const topicsOptions = (y: Argv) => y
-  .option('config', { type: 'string', describe: 'config file (kafka.brokers and topicPrefix are read)' })
-  .option('brokers', { type: 'string', describe: 'Kafka brokers, comma-separated (overrides the config)' })
-  .option('topic-prefix', { type: 'string', describe: 'topic prefix (overrides the config)' });
+interface SchemasArgs extends ConfigArgs { out?: string }
 
 async function readSchemas(args: SchemasArgs): Promise<SchemaEntry[]> {
-  const config = loadTopicsConfig({
-    ...(args.config ? { file: args.config } : {}),
-    overrides: { 'kafka.brokers': args.brokers?.split(','), topicPrefix: args['topic-prefix'] },
-  });
+  const config = loadTopicsConfig({ ...(args.config ? { file: args.config } : {}), overrides: configOverrides(args) });
   const topic = new SchemaTopic(createKafka(config.kafka, 'schemas'), config.topicPrefix);
   const entries = await topic.readAll();
   if (entries === null) process.stderr.write(`no topic ${topic.topic}: nothing was published with topic prefix ${config.topicPrefix}\n`);
@@ -30,7 +23,7 @@ export const exportFileName = (entry: SchemaEntry): string => `${entry.subject}-
 export const schemasCommand = {
   command: 'schemas <action>',
   describe: 'list or export the Avro schemas logtap published (the <topicPrefix>._schemas topic)',
-  builder: (y: Argv) => topicsOptions(y)
+  builder: (y: Argv) => topicOptions(y)
     .positional('action', { choices: ['list', 'export'] as const, demandOption: true, describe: 'list: one line per schema version; export: write .avsc files' })
     .option('out', { type: 'string', describe: 'folder for export' })
     .example('$0 schemas list --config shop.yaml', 'one line per subject and version')
