@@ -73,6 +73,7 @@ const jsonRows = rows.map((r) => ({ ...r, id: r.id.toString(), placed_at: r.plac
 
 console.log(`bench/encode — 10-column row, key + value, one core, ${seconds}s each, node ${process.version}`);
 const ours = measure('logtap EventEncoder.encode (entity, single-object framed)', (i) => encoder.encode(events[i & 1023]!));
+if (process.argv.includes('--only-logtap')) process.exit(0);
 const floor = measure('baseline: avsc toBuffer of pre-lowered key + value', (i) => {
   const l = lowered[i & 1023]!;
   keyCodec.type.toBuffer(l.key);

@@ -8,7 +8,7 @@ import {
   TIMESTAMP_NEGATIVE_INFINITY,
   TIMESTAMP_POSITIVE_INFINITY,
 } from './column-avro-type.js';
-import { bytesToUnscaled, decimalText, digitCount, scaleOf, unscaledAt, unscaledToBytes } from './decimal-bytes.js';
+import { bytesToUnscaled, decimalText, digitCount, scaleOf, smallUnscaledAt, smallUnscaledToBytes, unscaledAt, unscaledToBytes } from './decimal-bytes.js';
 
 /**
  * Per column type: `lower` turns a canonical value (model/column-type.ts) into what avsc writes for the
@@ -29,7 +29,17 @@ const mismatch = (reason: string): never => {
 const INT_RANGES: Record<number, [number, number, number]> = { 8: [-128, 127, 255], 16: [-32768, 32767, 65535], 24: [-8388608, 8388607, 16777215], 32: [-2147483648, 2147483647, 4294967295] };
 const MAX_TIME_MICROS = 86_400_000_000n;
 const SPECIAL_BY_SYMBOL = new Map(Object.entries(DECIMAL_SPECIAL_SYMBOLS).map(([special, symbol]) => [symbol, special]));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Lower-case 8-4-4-4-12 hex (a character loop: this runs per value). */
+function isUuid(s: string): boolean {
+  if (s.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
 
 const identity = (v: unknown): unknown => v;
 const asBuffer = (v: Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
@@ -114,6 +124,8 @@ export function columnCodec(type: ColumnType): ColumnCodec {
       return specialsCodec({
         lower: (v) => {
           if (typeof v !== 'string') return mismatch(`expected decimal text, got ${describe(v)}`);
+          const small = smallUnscaledAt(v, scale);
+          if (typeof small === 'number' && (precision >= 15 || Math.abs(small) < 10 ** precision)) return smallUnscaledToBytes(small);
           const unscaled = unscaledAt(v, scale);
           if (unscaled === null) return mismatch(`${describe(v)} is not a decimal with at most ${scale} fractional digits`);
           if (digitCount(unscaled) > precision) return mismatch(`${describe(v)} has more than ${precision} digits`);
@@ -140,7 +152,7 @@ export function columnCodec(type: ColumnType): ColumnCodec {
     case 'json':
       return { lower: (v) => (typeof v === 'string' ? v : mismatch(`expected a string, got ${describe(v)}`)), raise: identity };
     case 'uuid':
-      return { lower: (v) => (typeof v === 'string' && UUID.test(v) ? v : mismatch(`expected a lower-case UUID, got ${describe(v)}`)), raise: identity };
+      return { lower: (v) => (typeof v === 'string' && isUuid(v) ? v : mismatch(`expected a lower-case UUID, got ${describe(v)}`)), raise: identity };
     case 'bytes':
       return { lower: (v) => (v instanceof Uint8Array ? asBuffer(v) : mismatch(`expected bytes, got ${describe(v)}`)), raise: identity };
     case 'bits':

@@ -4,6 +4,39 @@
  * JS number.
  */
 
+/**
+ * The unscaled value as a number when the text has at most 15 digits (exact in a double, the common
+ * case), else undefined; null when the text is not a decimal that fits `scale` without rounding.
+ */
+export function smallUnscaledAt(text: string, scale: number): number | null | undefined {
+  if (text.length > 16) return undefined;
+  let i = 0;
+  let negative = false;
+  if (text.charCodeAt(0) === 45) { negative = true; i = 1; }
+  let n = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 && fraction === -1) { fraction = 0; continue; }
+    if (c < 48 || c > 57) return undefined; // let the general parser judge it
+    if (fraction >= 0) {
+      if (fraction === scale) {
+        if (c !== 48) return null;
+        continue;
+      }
+      fraction++;
+    }
+    n = n * 10 + (c - 48);
+    digits++;
+  }
+  if (digits === 0) return undefined;
+  for (let f = fraction < 0 ? 0 : fraction; f < scale; f++) n *= 10;
+  // Within ±2^47: exact, and the byte builder takes at most 6 bytes.
+  if (n >= 0x800000000000) return undefined;
+  return negative ? -n : n;
+}
+
 /** Parses decimal text into its unscaled BigInt at `scale`; null when it does not fit without rounding. */
 export function unscaledAt(text: string, scale: number): bigint | null {
   let i = 0;
@@ -51,9 +84,12 @@ export function unscaledToBytes(n: bigint): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
-function smallUnscaledToBytes(v: number): Buffer {
+const SIGNED_LIMITS = [0, 0x80, 0x8000, 0x800000, 0x80000000, 0x8000000000, 0x800000000000];
+
+/** Minimal two's complement of a value within ±2^47. */
+export function smallUnscaledToBytes(v: number): Buffer {
   let bytes = 1;
-  while (v < -(2 ** (bytes * 8 - 1)) || v >= 2 ** (bytes * 8 - 1)) bytes++;
+  while (v < -SIGNED_LIMITS[bytes]! || v >= SIGNED_LIMITS[bytes]!) bytes++;
   const out = Buffer.allocUnsafe(bytes);
   out.writeIntBE(v, 0, bytes);
   return out;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bytesToUnscaled, unscaledAt, unscaledToBytes } from '../../src/avro/decimal-bytes.js';
+import { bytesToUnscaled, smallUnscaledAt, unscaledAt, unscaledToBytes } from '../../src/avro/decimal-bytes.js';
+import { decimalTextArb } from '../helpers/column-arbitraries.js';
 
 // Expected bytes are the minimal big-endian two's complement, as java.math.BigInteger.toByteArray
 // defines it for Avro's decimal; written out by hand from the definition.
@@ -33,5 +34,19 @@ describe('decimal bytes', () => {
     expect(unscaledAt('', 0)).toBeNull();
     expect(unscaledAt('-', 0)).toBeNull();
     expect(unscaledAt('.5', 1)).toBe(5n);
+  });
+
+  it('takes the number fast path only where it agrees with the exact parser', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 16 }), fc.integer({ min: 0, max: 6 }), fc.nat(6), (intDigits, textScale, scale) =>
+      fc.assert(fc.property(decimalTextArb(intDigits, textScale), (text) => {
+        const small = smallUnscaledAt(text, scale);
+        const exact = unscaledAt(text, scale);
+        if (small === undefined) return;
+        if (exact === null) expect(small).toBeNull();
+        else expect(small === null ? null : BigInt(small)).toBe(exact);
+      }), { numRuns: 20 })));
+    expect(smallUnscaledAt('1.505', 2)).toBeNull();
+    expect(smallUnscaledAt('1.500', 2)).toBe(150);
+    expect(smallUnscaledAt('140737488355328', 0)).toBeUndefined();
   });
 });
