@@ -4,6 +4,8 @@ import type { SourcePosition } from '../model/change-event.js';
 export interface PipelineMetrics {
   transaction(): void;
   flushed(batch: { records: number; bytes: number; changes: number; millis: number; position: SourcePosition }): void;
+  /** Source commit → Kafka commit of the transaction holding it, once per source transaction. */
+  commitToAck(millis: number): void;
 }
 
-export const noMetrics: PipelineMetrics = { transaction() {}, flushed() {} };
+export const noMetrics: PipelineMetrics = { transaction() {}, flushed() {}, commitToAck() {} };

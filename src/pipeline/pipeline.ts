@@ -47,6 +47,8 @@ export class Pipeline implements SourceHandler {
   private bytes = 0;
   private firstWaitingAt = 0;
   private changes = 0;
+  /** Commit times (µs) of the source transactions waiting in the batch. */
+  private commitTimes: bigint[] = [];
   /** The position a flush checkpoints: after the last handed-over change, commit or heartbeat. */
   private position: SourcePosition | null;
   private checkpointed: SourcePosition | null;
@@ -100,10 +102,11 @@ export class Pipeline implements SourceHandler {
     });
   }
 
-  onCommit(position: SourcePosition): Promise<void> {
+  onCommit(position: SourcePosition, info: { commitTimeMicros?: bigint } = {}): Promise<void> {
     return this.serialize(async () => {
       this.position = position;
       this.metrics.transaction();
+      if (info.commitTimeMicros !== undefined) this.commitTimes.push(info.commitTimeMicros);
       if (this.full() || (this.records.length > 0 && Date.now() - this.firstWaitingAt >= this.options.limits.maxDelayMs)) await this.flush('size');
       else this.armTimer();
     });
@@ -145,7 +148,10 @@ export class Pipeline implements SourceHandler {
       committedAtMicros: BigInt(started) * 1000n, logtapVersion: this.options.version,
     };
     await this.options.sink.commit(records, this.options.checkpointRecord(checkpoint));
+    const ackedMicros = BigInt(Date.now()) * 1000n;
     this.metrics.flushed({ records: records.length, bytes: this.bytes, changes: this.changes, millis: Date.now() - started, position });
+    for (const committed of this.commitTimes) this.metrics.commitToAck(Number(ackedMicros - committed) / 1000);
+    this.commitTimes = [];
     this.options.log.debug({ reason, records: records.length, position: position.display }, 'committed');
     this.records = [];
     this.bytes = 0;
