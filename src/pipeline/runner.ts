@@ -29,6 +29,18 @@ export interface RunDependencies {
 const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err.retriable;
 
 /**
+ * Before the first start: what `logtap check` finds as errors stops the daemon with one line, instead of
+ * retrying a misconfiguration forever. Transient failures after that are retried.
+ */
+async function preflight(connector: SourceConnector): Promise<void> {
+  const errors = (await connector.check()).filter((f) => f.level === 'error');
+  if (errors.length === 0) return;
+  const [first] = errors;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem(s): run logtap check)` : '';
+  throw new LogtapError('PREFLIGHT', `${first!.message}; fix: ${first!.fix}${more}`);
+}
+
+/**
  * Runs one connector until `signal` aborts. A retriable failure (database or Kafka restarting) closes
  * everything and starts again from the last committed checkpoint, after a growing backoff; any other
  * failure is thrown for the caller to report.
@@ -39,14 +51,18 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
   const checkpoints = new CheckpointStore(kafka, config.topicPrefix, config.name);
   const schemaTopic = new SchemaTopic(kafka, config.topicPrefix);
   let failures = 0;
+  /** Whether streaming ever began: until then every failure is reported, not retried (a misconfiguration, not an outage). */
+  let started = false;
 
   while (!signal.aborted) {
     deps.onState?.('starting');
     let connector: SourceConnector | undefined;
     let sink: ChangeSink | undefined;
     let schemaProducer: Producer | undefined;
-    const started = Date.now();
+    const attemptAt = Date.now();
     try {
+      connector = deps.createConnector({ name: config.name, url: config.source.url, tables: config.source.tables, log: log.child({ source: 'connector' }) });
+      if (!started) await preflight(connector);
       // Fence any older instance first, so no checkpoint can move after we read it.
       sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name) : await openIdempotentSink(kafka, config.name);
       await topics.ensure(checkpoints.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
@@ -57,7 +73,6 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       await schemaProducer.connect();
       const producer = schemaProducer;
 
-      connector = deps.createConnector({ name: config.name, url: config.source.url, tables: config.source.tables, log: log.child({ source: 'connector' }) });
       const encoder = new EventEncoder({
         topicPrefix: config.topicPrefix,
         envelope: config.envelope,
@@ -85,12 +100,13 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       });
       log.info({ from: from?.display ?? 'the source\'s start point', delivery: sink.mode }, 'streaming');
       deps.onState?.('streaming');
+      started = true;
       await pipeline.run(signal);
       deps.onState?.('stopped');
       return;
     } catch (err) {
-      if (!isRetriable(err)) throw err;
-      if (Date.now() - started > 60_000) failures = 0;
+      if (!isRetriable(err) || !started) throw err;
+      if (Date.now() - attemptAt > 60_000) failures = 0;
       const backoff = Math.min(config.restart.maxBackoffMs, config.restart.initialBackoffMs * 2 ** failures);
       failures++;
       deps.onState?.('backoff');
