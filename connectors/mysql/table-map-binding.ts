@@ -81,6 +81,16 @@ export function bindTableMap(entry: ZongjiTableMapEntry, table: MysqlTableInfo):
   return binlogTypes;
 }
 
+/**
+ * Whether a column of this introspected type can arrive with this binlog type code (the check `bindTableMap` makes
+ * per column); the schema tracker uses it to tell whether INFORMATION_SCHEMA still describes a binlog table map.
+ */
+export function wireTypeMatches(info: MysqlColumnInfo, wireType: number): boolean {
+  const family = wireFamily(info);
+  const expected = family === 'other' ? (OTHER_WIRE_TYPES[info.dataType] ?? []) : WIRE_TYPES[family];
+  return expected.includes(wireType);
+}
+
 /** The subset of zongji's TableMapEntry this module reads and writes (zongji's own type is structurally one). */
 export interface ZongjiTableMapEntry {
   columnSchemas: ZongjiColumnSchema[];

@@ -8,25 +8,11 @@ export interface PgQueryable {
 }
 
 /**
- * One round trip: the table, its columns, every type they reach (array elements and domain bases,
- * recursively), enum labels in sort order and the primary-key / replica-identity index columns.
- * The answer is one JSON text so that no driver-side type parser touches it (oids as int8: json
- * renders the oid type as a string).
+ * The CTEs shared by every catalog description of a table (also describe-relation.ts): from the columns in
+ * `cols` (atttypid) every type they reach, and from `rel` (oid) the primary-key and replica-identity
+ * index columns.
  */
-export const INTROSPECT_TABLE_SQL = `
-WITH RECURSIVE
-rel AS (
-  SELECT c.oid, n.nspname, c.relname, c.relreplident
-  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
-),
-cols AS (
-  SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attndims, a.attnotnull,
-         a.attgenerated <> '' AS generated, pg_catalog.format_type(a.atttypid, a.atttypmod) AS source_type
-  FROM pg_catalog.pg_attribute a JOIN rel ON a.attrelid = rel.oid
-  WHERE a.attnum > 0 AND NOT a.attisdropped
-),
-type_oids(oid) AS (
+export const TYPE_AND_KEY_CTES = `type_oids(oid) AS (
   SELECT atttypid FROM cols
   UNION
   SELECT r.oid FROM type_oids t
@@ -54,7 +40,28 @@ index_cols AS (
     CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
     JOIN pg_catalog.pg_attribute a ON a.attrelid = rel.oid AND a.attnum = k.attnum
   WHERE (i.indisprimary OR i.indisreplident) AND k.ord <= i.indnkeyatts
-)
+)`;
+
+/**
+ * One round trip: the table, its columns, every type they reach (array elements and domain bases,
+ * recursively), enum labels in sort order and the primary-key / replica-identity index columns.
+ * The answer is one JSON text so that no driver-side type parser touches it (oids as int8: json
+ * renders the oid type as a string).
+ */
+export const INTROSPECT_TABLE_SQL = `
+WITH RECURSIVE
+rel AS (
+  SELECT c.oid, n.nspname, c.relname, c.relreplident
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+),
+cols AS (
+  SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attndims, a.attnotnull,
+         a.attgenerated <> '' AS generated, pg_catalog.format_type(a.atttypid, a.atttypmod) AS source_type
+  FROM pg_catalog.pg_attribute a JOIN rel ON a.attrelid = rel.oid
+  WHERE a.attnum > 0 AND NOT a.attisdropped
+),
+${TYPE_AND_KEY_CTES}
 SELECT json_build_object(
   'oid', rel.oid::int8,
   'schema', rel.nspname,

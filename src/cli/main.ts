@@ -3,11 +3,15 @@ import { hideBin } from 'yargs/helpers';
 import pkg from '../../package.json' with { type: 'json' };
 import { EXIT, reportFailure } from './exit-codes.js';
 import { schemasCommand } from './commands/schemas.js';
+import { runCommand } from './commands/run.js';
+import { checkCommand } from './commands/check.js';
 
 // The one wiring point: every command is registered here.
 const cli = yargs(hideBin(process.argv))
   .scriptName('logtap')
   .usage('$0 <command> [options]\n\nChange-data-capture from PostgreSQL and MySQL/MariaDB into Kafka.')
+  .command(runCommand)
+  .command(checkCommand)
   .command(schemasCommand)
   .version(pkg.version)
   .demandCommand(1, 'name a command; --help lists them')

@@ -1,0 +1,133 @@
+// bench/pg-stream: PostgreSQL → Kafka, on the test bed (npm run services:up).
+//  1. Throughput: N small transactions (one ~200-byte row each, pgbench) are written while logtap is
+//     stopped; then logtap catches up into Kafka (exactly-once). Same-run limit: pg_recvlogical decoding
+//     the same WAL through pgoutput to /dev/null.
+//  2. Latency: logtap streams live while pgbench writes at a fixed 5,000 transactions/s; p50/p99 of
+//     source commit → Kafka commit, measured by the pipeline per source transaction.
+//  Peak RSS of the process (logtap runs in it; the load comes from pgbench and pg_recvlogical processes).
+// Usage: npm run bench:pg-stream [-- --transactions 100000 --rate 5000 --seconds 15]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../src/package-root.js';
+import { configSchema } from '../src/config/config-schema.js';
+import { createKafka } from '../src/kafka/kafka-client.js';
+import { silentLogger } from '../src/logger.js';
+import { runConnector } from '../src/pipeline/runner.js';
+import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
+import { createPostgresConnector } from '../connectors/postgres/postgres-connector.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const TRANSACTIONS = arg('transactions', 100_000);
+const RATE = arg('rate', 5000);
+const SECONDS = arg('seconds', 15);
+
+// The test bed's script, found from the package root so the compiled bench (dist-bench/) finds it too.
+const { up } = (await import(pathToFileURL(join(packageRoot(), 'scripts', 'services.mjs')).href)) as typeof import('../scripts/services.mjs');
+const env = await up();
+const pgUrl = env.LOGTAP_TEST_PG_URL;
+const bin = execFileSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1']).toString().trim();
+const sql = new pg.Client({ connectionString: pgUrl });
+await sql.connect();
+const suffix = Date.now().toString(36);
+const table = `bench_pg_${suffix}`;
+const name = `bench-pg-${suffix}`;
+await sql.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, payload text NOT NULL, amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+const script = join(mkdtempSync(join(tmpdir(), 'logtap-bench-')), 'insert.sql');
+// One row of about 200 bytes per transaction.
+writeFileSync(script, `INSERT INTO ${table} (payload, amount) VALUES (repeat('x', 160), (random() * 100000)::numeric(12,2));\n`);
+
+let peakRss = 0;
+const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+const latencies: number[] = [];
+let flushedRecords = 0;
+const metrics: PipelineMetrics = {
+  transaction() {},
+  flushed(b) { flushedRecords += b.records; },
+  commitToAck(ms) { latencies.push(ms); },
+};
+const config = configSchema.parse({
+  name, source: { url: pgUrl, tables: [`public.${table}`] }, kafka: { brokers: env.LOGTAP_TEST_KAFKA_BROKERS.split(',') }, topicPrefix: name,
+  batch: { maxRecords: 5000, maxBytes: 8 << 20, maxDelayMs: 10 }, heartbeatIntervalMs: 1000,
+});
+const kafka = createKafka(config.kafka, name);
+
+/** Runs logtap in this process until `until` resolves. */
+async function runLogtap(until: (state: { streaming: Promise<void> }) => Promise<void>): Promise<void> {
+  const stop = new AbortController();
+  let streaming!: () => void;
+  const streamingNow = new Promise<void>((r) => { streaming = r; });
+  const run = runConnector(config, { kafka, createConnector: createPostgresConnector, log: silentLogger, version: 'bench', metrics, onState: (s) => { if (s === 'streaming') streaming(); } }, stop.signal);
+  await until({ streaming: streamingNow });
+  stop.abort();
+  await run;
+}
+
+const slotOf = async () => (await sql.query<{ slot_name: string }>(`SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [`%${name.replace(/[^a-z0-9]/g, '_')}%`])).rows[0]?.slot_name;
+const currentLsn = async () => (await sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+const caughtUp = async (slot: string, lsn: string) => (await sql.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn])).rows[0]!.ok;
+
+// Create logtap's slot and publication, and pg_recvlogical's slot, before the workload.
+let slot = '';
+await runLogtap(async ({ streaming }) => {
+  await streaming;
+  while (!(slot = (await slotOf()) ?? '')) await sleep(20);
+});
+const publication = (await sql.query<{ pubname: string }>(`SELECT pubname FROM pg_publication_tables WHERE tablename = $1`, [table])).rows[0]!.pubname;
+const rawSlot = `bench_raw_${suffix}`;
+await sql.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [rawSlot]);
+
+console.log(`bench/pg-stream — ${TRANSACTIONS.toLocaleString('en-US')} one-row transactions, PostgreSQL ${(await sql.query('SHOW server_version')).rows[0].server_version}, node ${process.version}`);
+const t0 = Date.now();
+execFileSync(join(bin, 'pgbench'), ['-n', '-c', '4', '-j', '2', '-t', String(Math.ceil(TRANSACTIONS / 4)), '-f', script, pgUrl], { stdio: 'ignore' });
+console.log(`workload written by pgbench in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+const endLsn = await currentLsn();
+const events = Number((await sql.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+
+// The raw limit: pg_recvlogical decoding the same WAL (pgoutput) to /dev/null.
+const r0 = Date.now();
+const raw = spawnSync(join(bin, 'pg_recvlogical'), ['-d', pgUrl, '-S', rawSlot, '--start', '-o', 'proto_version=1', '-o', `publication_names=${publication}`, '-E', endLsn, '-f', '/dev/null', '--no-loop'], { stdio: 'ignore' });
+const rawSeconds = (Date.now() - r0) / 1000;
+if (raw.status !== 0) throw new Error(`pg_recvlogical failed with ${raw.status}`);
+await sql.query('SELECT pg_drop_replication_slot($1)', [rawSlot]);
+
+// logtap catching up the same WAL into Kafka.
+const l0 = Date.now();
+flushedRecords = 0;
+await runLogtap(async ({ streaming }) => {
+  await streaming;
+  while (!(await caughtUp(slot, endLsn))) await sleep(20);
+});
+const logtapSeconds = (Date.now() - l0) / 1000;
+const rawRate = events / rawSeconds;
+const logtapRate = events / logtapSeconds;
+
+// Latency at a fixed rate, streaming live.
+latencies.length = 0;
+await runLogtap(async ({ streaming }) => {
+  await streaming;
+  execFileSync(join(bin, 'pgbench'), ['-n', '-c', '4', '-j', '2', '-R', String(RATE), '-T', String(SECONDS), '-f', script, pgUrl], { stdio: 'ignore' });
+  const last = await currentLsn();
+  while (!(await caughtUp(slot, last))) await sleep(20);
+});
+clearInterval(rssTimer);
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+console.log(`pg_recvlogical (raw pgoutput decode, same WAL)       ${fmt(rawRate).padStart(10)} events/s  (${rawSeconds.toFixed(2)} s)`);
+console.log(`logtap catch-up into Kafka (exactly-once)            ${fmt(logtapRate).padStart(10)} events/s  (${logtapSeconds.toFixed(2)} s, incl. start)`);
+console.log(`ratio logtap / pg_recvlogical: ${(logtapRate / rawRate).toFixed(2)} (target ≥ 0.6)`);
+console.log(`commit → Kafka ack at ${fmt(RATE)} tx/s for ${SECONDS} s: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${pct(100).toFixed(1)} ms over ${fmt(latencies.length)} transactions (target p99 ≤ 50 ms)`);
+console.log(`peak RSS of the logtap process: ${(peakRss / 2 ** 20).toFixed(0)} MB (target ≤ 150 MB)`);
+
+await sql.query(`SELECT pg_drop_replication_slot($1)`, [slot]).catch(() => {});
+await sql.query(`DROP TABLE ${table}`);
+await sql.end();

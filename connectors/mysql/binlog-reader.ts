@@ -1,0 +1,240 @@
+import ZongJi from '@vlasky/zongji';
+import type { AnyBinlogEvent, TableMapEvent, WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent } from '@vlasky/zongji';
+import { ConnectionError, type LogtapError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
+import type { TableSchema } from '../../src/model/table-schema.js';
+import { readBinlogTableMap, type ZongjiTableMapEvent } from './binlog-table-info.js';
+import { BoundedQueue } from './bounded-queue.js';
+import { parseQueryStatement } from './ddl-statement.js';
+import { mapDriverError, type ErrorContext } from './driver-errors.js';
+import { installPauseGate, type PauseGate } from './pause-gate.js';
+import type { SchemaTracker, TableVersion } from './schema-tracker.js';
+import type { TableSelection } from './table-selection.js';
+import type { ZongjiTableMapEntry } from './table-map-binding.js';
+import { EXACT_ZONGJI_CONNECTION_OPTIONS } from './zongji-options.js';
+
+/** The binlog as the stream consumes it: transaction boundaries, row changes bound to a table version, idle marks. */
+export type BinlogItem =
+  /** A GTID event: a transaction starts (`standalone`: one statement is the whole group). */
+  | { kind: 'begin'; gtid: string | undefined; standalone: boolean }
+  /** A BEGIN statement. */
+  | { kind: 'begin-statement' }
+  | { kind: 'rows'; op: 'c' | 'u' | 'd'; version: TableVersion; rows: unknown[]; timestampMs: number }
+  | { kind: 'truncate'; schema: TableSchema; timestampMs: number }
+  /** Any other statement (DDL, …); it ends a standalone group. */
+  | { kind: 'statement'; endOffset: number; timestampMs: number }
+  /** Xid, COMMIT, ROLLBACK, XA PREPARE: the group ends. */
+  | { kind: 'commit'; endOffset: number; timestampMs: number }
+  | { kind: 'rotate'; file: string; offset: number; artificial: boolean }
+  | { kind: 'heartbeat'; file: string; offset: number };
+
+export interface BinlogReaderOptions {
+  connection: { host: string; port: number; user: string; password: string };
+  serverId: number;
+  heartbeatIntervalMs: number;
+  start: { gtidSet: string } | { filename: string; position: number };
+  selection: TableSelection;
+  tracker: SchemaTracker;
+  /** Rows the queue holds before the binlog connection is paused. */
+  queueLimit: number;
+  log: Logger;
+  errors: ErrorContext;
+}
+
+export interface BinlogReader {
+  /** The next item in binlog order; undefined after stop(); rejects with a LogtapError when the stream failed. */
+  next(): Promise<BinlogItem | undefined>;
+  /** The server's connection id of the binlog dump (for `KILL`), once connected. */
+  readonly threadId: number | undefined;
+  stop(): Promise<void>;
+}
+
+const EVENTS = ['rotate', 'mariadbgtid', 'gtid', 'anonymousgtid', 'query', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'xaprepare', 'heartbeat'];
+
+/**
+ * Tails the binlog with zongji and turns its events into BinlogItems in a bounded queue. zongji has no
+ * backpressure: its events arrive synchronously as packets are parsed, so the reader pauses the binlog connection
+ * (through a PauseGate) while the queue is full and while a TableMap or DDL statement waits for introspection —
+ * row events are parsed with the table map as bound at that moment. zongji does not reconnect: any error, a closed
+ * connection or a silent one (no event, not even a heartbeat, for a while) fails the queue, and the caller restarts
+ * from its checkpoint.
+ */
+export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
+  const { log, tracker, selection } = options;
+  const zongji = new ZongJi({ ...options.connection, ...EXACT_ZONGJI_CONNECTION_OPTIONS, connectTimeout: 10_000 });
+  let gate: PauseGate | undefined;
+  let stopped = false;
+  let lastActivity = Date.now();
+  let heartbeats = false;
+  let watchdog: NodeJS.Timeout | undefined;
+
+  const queue = new BoundedQueue<BinlogItem>(options.queueLimit, () => gate?.hold('queue'), () => gate?.release('queue'));
+
+  const fail = (err: unknown): void => {
+    if (stopped) return;
+    const mapped: LogtapError = mapDriverError(err, options.errors, 'streaming the binlog');
+    log.debug({ err }, 'binlog stream failed');
+    queue.fail(mapped);
+  };
+
+  /** Holds the binlog connection while `work` runs (its pushes stay in binlog order: nothing else is read meanwhile). */
+  const runHeld = (work: () => Promise<void>): void => {
+    gate!.hold('schema');
+    work().then(() => gate?.release('schema'), fail);
+  };
+
+  const push = (item: BinlogItem, weight = 1) => queue.push(item, weight);
+
+  const onTableMap = (event: TableMapEvent): void => {
+    if (!selection.captures(event.schemaName, event.tableName)) return;
+    const entry = zongji.tableMap[event.tableId] as unknown as ZongjiTableMapEntry | undefined;
+    if (!entry) return;
+    const map = readBinlogTableMap(event as unknown as ZongjiTableMapEvent, entry);
+    if (tracker.bindKnown(map, event.tableId, entry)) return;
+    runHeld(async () => {
+      await tracker.resolve(map, event.tableId, entry);
+    });
+  };
+
+  const onRows = (op: 'c' | 'u' | 'd', event: WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent): void => {
+    const version = tracker.forTableId(event.tableId);
+    if (!version) return; // a table outside the selection
+    push({ kind: 'rows', op, version, rows: event.rows, timestampMs: event.timestamp }, event.rows.length);
+  };
+
+  const onQuery = (query: string, database: string, endOffset: number, timestampMs: number): void => {
+    const meaning = parseQueryStatement(query, database);
+    switch (meaning.kind) {
+      case 'begin':
+        return push({ kind: 'begin-statement' });
+      case 'commit':
+      case 'rollback':
+        return push({ kind: 'commit', endOffset, timestampMs });
+      case 'truncate': {
+        const table = meaning.table;
+        if (!selection.captures(table.namespace, table.name)) break;
+        return runHeld(async () => {
+          const schema = await tracker.currentSchema(table);
+          if (schema) push({ kind: 'truncate', schema, timestampMs });
+          else log.warn({ table: `${table.namespace}.${table.name}` }, 'TRUNCATE of a table that no longer exists and was never seen before: not published');
+          push({ kind: 'statement', endOffset, timestampMs });
+        });
+      }
+      case 'table-ddl': {
+        const captured = meaning.tables.filter((t) => selection.captures(t.namespace, t.name));
+        if (captured.length === 0) break;
+        log.info({ tables: captured.map((t) => `${t.namespace}.${t.name}`), statement: query.slice(0, 200) }, 'schema change in the binlog');
+        return runHeld(async () => {
+          for (const table of captured) await tracker.tableChanged(table);
+          push({ kind: 'statement', endOffset, timestampMs });
+        });
+      }
+      case 'database-ddl':
+      case 'other':
+        break;
+    }
+    push({ kind: 'statement', endOffset, timestampMs });
+  };
+
+  const onBinlog = (event: AnyBinlogEvent): void => {
+    if (stopped) return;
+    lastActivity = Date.now();
+    try {
+      switch (event.getEventName()) {
+        case 'mariadbgtid':
+        case 'gtid': {
+          const e = event as AnyBinlogEvent & { gtid: string; standalone?: boolean };
+          return push({ kind: 'begin', gtid: e.gtid, standalone: e.standalone ?? true });
+        }
+        case 'anonymousgtid':
+          return push({ kind: 'begin', gtid: undefined, standalone: true });
+        case 'tablemap':
+          return onTableMap(event as TableMapEvent);
+        case 'writerows':
+          return onRows('c', event as WriteRowsEvent);
+        case 'updaterows':
+          return onRows('u', event as UpdateRowsEvent);
+        case 'deleterows':
+          return onRows('d', event as DeleteRowsEvent);
+        case 'xid':
+        case 'xaprepare':
+          return push({ kind: 'commit', endOffset: event.nextPosition, timestampMs: event.timestamp });
+        case 'query': {
+          const e = event as AnyBinlogEvent & { query: string; schema: string };
+          return onQuery(e.query, e.schema, event.nextPosition, event.timestamp);
+        }
+        case 'rotate': {
+          const e = event as AnyBinlogEvent & { binlogName: string; position: number };
+          return push({ kind: 'rotate', file: e.binlogName, offset: Number(e.position), artificial: event.timestamp === 0 });
+        }
+        case 'heartbeat': {
+          const e = event as AnyBinlogEvent & { binlogName: string; position?: number | string };
+          return push({ kind: 'heartbeat', file: e.binlogName, offset: Number(e.position ?? event.nextPosition) });
+        }
+        default:
+          return;
+      }
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  zongji.on('binlog', onBinlog);
+  zongji.on('error', fail);
+  zongji.on('ready', () => {
+    lastActivity = Date.now();
+    log.info({ binlogThreadId: zongji.connection?.threadId, serverId: options.serverId, start: options.start }, 'binlog stream started');
+    // A live server sends at least a heartbeat every period; silence for several periods means a dead connection.
+    const silenceMs = Math.max(3 * options.heartbeatIntervalMs, 10_000);
+    watchdog = setInterval(() => {
+      if (heartbeats && !gate?.held && Date.now() - lastActivity > silenceMs) {
+        fail(new ConnectionError(`MySQL source ${options.errors.where}: no binlog event or heartbeat for ${Math.round((Date.now() - lastActivity) / 1000)} s: the connection is presumed dead`));
+      }
+    }, Math.min(options.heartbeatIntervalMs, 5_000));
+    watchdog.unref();
+  });
+
+  zongji.start({ serverId: options.serverId, ...options.start, includeEvents: EVENTS, ...selection.binlogFilter });
+  const connection = zongji.connection;
+  if (connection) {
+    gate = installPauseGate(connection);
+    gate.onOpen = () => {
+      lastActivity = Date.now();
+    };
+    // Queued before zongji's own preamble (which waits for its control connection), so they precede the dump command.
+    // The dump thread sends a heartbeat when idle for this long (nanoseconds), which also proves the connection alive.
+    connection.query('SET @master_heartbeat_period = ?', [options.heartbeatIntervalMs * 1_000_000], (err: unknown) => {
+      if (err) log.warn({ err: (err as Error).message }, 'the server refused a binlog heartbeat period: idle positions are reported only when transactions pass');
+      else heartbeats = true;
+    });
+    // While the reader is paused (slow sink) the server's writes block; keep it from dropping the dump after 60 s.
+    connection.query('SET SESSION net_write_timeout = 3600', (err: unknown) => {
+      if (err) log.debug({ err: (err as Error).message }, 'net_write_timeout not raised');
+    });
+    connection.on('end', () => {
+      // An error that explains the close (e.g. 1236) arrives right after: let it win.
+      setTimeout(() => fail(new ConnectionError(`MySQL source ${options.errors.where}: the server closed the binlog connection`)), 100).unref();
+    });
+  }
+
+  return {
+    next: () => queue.next(),
+    get threadId() {
+      return zongji.connection?.threadId ?? undefined;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(watchdog);
+      queue.close();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 3_000);
+        zongji.once('stopped', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        zongji.stop();
+      });
+    },
+  };
+}

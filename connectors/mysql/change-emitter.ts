@@ -1,0 +1,97 @@
+import type { ChangeEvent, Row } from '../../src/model/change-event.js';
+import type { Logger } from '../../src/logger.js';
+import type { SourceHandler } from '../../src/source/source-connector.js';
+import type { BinlogCursor } from './binlog-cursor.js';
+import type { BinlogItem } from './binlog-reader.js';
+
+/** Transactions that touch no captured table move the position too; reporting every one would flood the core. */
+const UNCAPTURED_REPORT_INTERVAL_MS = 1_000;
+
+/**
+ * Hands the binlog items to the core's handler in binlog order, awaiting each call: a change event per row (its
+ * position partial: transaction + count), `onCommit` after a transaction with captured changes, `onHeartbeat` when
+ * the server idles, at a rotate, and (at most once a second) after transactions without captured changes — never
+ * inside a transaction, nor before a partial start position has been passed. Returns when `next` runs dry or
+ * `signal` aborts (then without another handler call).
+ */
+export async function emitChanges(next: () => Promise<BinlogItem | undefined>, cursor: BinlogCursor, handler: SourceHandler, log: Logger, signal: AbortSignal): Promise<void> {
+  let lastUncapturedReport = 0;
+
+  const endGroup = async (endOffset: number, timestampMs: number): Promise<void> => {
+    const touched = cursor.transactionTouched;
+    const txId = cursor.transactionId;
+    const position = cursor.commit(endOffset);
+    if (touched) {
+      await handler.onCommit(position, { commitTimeMicros: BigInt(timestampMs) * 1000n, ...(txId === undefined ? {} : { txId }) });
+    } else if (!cursor.resuming && Date.now() - lastUncapturedReport >= UNCAPTURED_REPORT_INTERVAL_MS) {
+      lastUncapturedReport = Date.now();
+      await handler.onHeartbeat(position);
+    }
+  };
+
+  for (;;) {
+    const item = await next();
+    if (!item || signal.aborted) return;
+    switch (item.kind) {
+      case 'begin':
+        if (cursor.inTransaction) {
+          log.warn({ transaction: cursor.transactionId }, 'binlog transaction ended without a commit marker');
+          await endGroup(0, Date.now());
+        }
+        cursor.begin(item.gtid, item.standalone);
+        if (cursor.lastResumeMismatch) {
+          log.warn({ reason: cursor.lastResumeMismatch }, 'start position not matched: nothing skipped');
+          cursor.lastResumeMismatch = undefined;
+        }
+        break;
+      case 'begin-statement':
+        cursor.beginStatement();
+        break;
+      case 'rows': {
+        const { decode, schema } = item.version;
+        const commitTimeMicros = BigInt(item.timestampMs) * 1000n;
+        for (const row of item.rows) {
+          if (item.op === 'u') {
+            const { before, after } = row as { before: Record<string, unknown>; after: Record<string, unknown> };
+            await publish(() => ({ table: schema, op: 'u', before: decode(before), after: decode(after), commitTimeMicros }));
+          } else if (item.op === 'c') {
+            await publish(() => ({ table: schema, op: 'c', after: decode(row as Row), commitTimeMicros }));
+          } else {
+            await publish(() => ({ table: schema, op: 'd', before: decode(row as Row), commitTimeMicros }));
+          }
+        }
+        break;
+      }
+      case 'truncate':
+        if (!cursor.inTransaction) cursor.begin(undefined, true);
+        await publish(() => ({ table: item.schema, op: 't', commitTimeMicros: BigInt(item.timestampMs) * 1000n }));
+        break;
+      case 'statement':
+        if (!cursor.inTransaction) cursor.begin(undefined, true);
+        if (cursor.transactionStandalone) await endGroup(item.endOffset, item.timestampMs);
+        break;
+      case 'commit':
+        if (cursor.inTransaction) await endGroup(item.endOffset, item.timestampMs);
+        break;
+      case 'rotate':
+        if (cursor.inTransaction) break;
+        cursor.rotate(item.file, item.offset);
+        if (!item.artificial && !cursor.resuming) await handler.onHeartbeat(cursor.complete());
+        break;
+      case 'heartbeat':
+        if (cursor.inTransaction) break;
+        cursor.advance(item.file, item.offset);
+        if (!cursor.resuming) await handler.onHeartbeat(cursor.complete());
+        break;
+    }
+  }
+
+  /** Decodes a row only when it is to be published (rows already published before a partial start are skipped undecoded). */
+  async function publish(build: () => Omit<ChangeEvent, 'position' | 'txId' | 'snapshot'>): Promise<void> {
+    if (signal.aborted) return;
+    const position = cursor.nextChange();
+    if (!position) return;
+    const txId = cursor.transactionId;
+    await handler.onChange({ ...build(), position, ...(txId === undefined ? {} : { txId }), snapshot: false });
+  }
+}

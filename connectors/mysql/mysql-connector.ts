@@ -1,0 +1,136 @@
+import { ConfigError } from '../../src/errors.js';
+import type { SourcePosition } from '../../src/model/change-event.js';
+import type { ConnectorOptions, SourceConnector } from '../../src/source/source-connector.js';
+import { BinlogCursor, type CursorStart } from './binlog-cursor.js';
+import { startBinlogReader, type BinlogReader } from './binlog-reader.js';
+import { emitChanges } from './change-emitter.js';
+import { parseGtidState } from './gtid-set.js';
+import { checkMysqlSource } from './mysql-check.js';
+import { decodeMysqlPosition } from './mysql-position.js';
+import { parseMysqlSourceUrl, type MysqlSourceSettings } from './mysql-source-url.js';
+import { createSchemaTracker } from './schema-tracker.js';
+import { blockingSettings, masterStatus } from './server-settings.js';
+import { openSourceSession, type SourceSession } from './source-session.js';
+import { selectTables, type TableSelection } from './table-selection.js';
+
+/** Rows parsed ahead of the handler before the binlog connection pauses. */
+const QUEUE_LIMIT_ROWS = 1_000;
+
+/**
+ * The MySQL/MariaDB source: streams the binlog through zongji (connectors/mysql/binlog-reader.ts) with positions of
+ * connectors/mysql/mysql-position.ts. `mysql://` and `mariadb://` URLs; see docs/mysql-connector.md.
+ */
+export function createMysqlConnector(options: ConnectorOptions): SourceConnector {
+  const settings = parseMysqlSourceUrl(options.url, options.name);
+  const selection = selectTables(settings.database, options.tables);
+  const log = options.log.child({ server: settings.where });
+  const running = new Set<BinlogReader>();
+  let released: SourcePosition | undefined;
+
+  return {
+    kind: 'mysql',
+    debeziumConnector: 'mysql',
+    database: settings.database,
+
+    check: () => checkMysqlSource(settings, selection),
+
+    async stream(from, handler, signal) {
+      if (signal.aborted) return;
+      const session = await openSourceSession(settings);
+      let reader: BinlogReader | undefined;
+      const onAbort = () => void reader?.stop();
+      try {
+        await preflight(session, settings, selection);
+        if (session.server.binlogRowMetadata !== 'FULL') {
+          log.warn({ binlogRowMetadata: session.server.binlogRowMetadata ?? 'unsupported' }, 'binlog_row_metadata is not FULL: table shapes come from INFORMATION_SCHEMA, which is wrong for rows written before a later ALTER TABLE');
+        }
+        const start = await startPoint(session, from);
+        const tracker = createSchemaTracker({ runner: session.runner, log });
+        if (signal.aborted) return;
+        reader = startBinlogReader({
+          connection: { host: settings.host, port: settings.port, user: settings.user, password: settings.password },
+          serverId: settings.serverId,
+          heartbeatIntervalMs: settings.heartbeatIntervalMs,
+          start: start.binlog,
+          selection,
+          tracker,
+          queueLimit: QUEUE_LIMIT_ROWS,
+          log,
+          errors: session.errors,
+        });
+        running.add(reader);
+        signal.addEventListener('abort', onAbort, { once: true });
+        const current = reader;
+        await emitChanges(() => current.next(), new BinlogCursor(start.cursor), handler, log, signal);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        if (reader) {
+          running.delete(reader);
+          await reader.stop();
+        }
+        await session.close();
+      }
+    },
+
+    async release(position) {
+      // MySQL keeps no replication slot: the binlog expires by the server's retention alone. Kept for lag reporting.
+      released = position;
+      log.debug({ position: released.display }, 'released');
+    },
+
+    async close() {
+      await Promise.all([...running].map((reader) => reader.stop()));
+      running.clear();
+    },
+  };
+}
+
+/** What stops streaming before it starts: server settings, missing tables. */
+async function preflight(session: SourceSession, settings: MysqlSourceSettings, selection: TableSelection): Promise<void> {
+  const [problem] = blockingSettings(session.server);
+  if (problem) throw new ConfigError(`MySQL source ${settings.where}: ${problem.message}. Fix: ${problem.fix}`);
+  if (selection.tables) {
+    for (const table of selection.tables) {
+      const rows = await session.runner.query('SELECT 1 AS found FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [table.namespace, table.name]);
+      if (rows.length === 0) {
+        throw new ConfigError(`configured table ${table.namespace}.${table.name} does not exist on MySQL source ${settings.where} (or user '${settings.user}' cannot see it): create it, grant SELECT on it, or remove it from source.tables`);
+      }
+    }
+  } else if (settings.database !== '') {
+    const rows = await session.runner.query('SELECT 1 AS found FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [settings.database]);
+    if (rows.length === 0) throw new ConfigError(`database ${settings.database} of the source URL does not exist on MySQL source ${settings.where} (or user '${settings.user}' cannot see it)`);
+  }
+}
+
+/** Where the binlog dump starts and how the cursor counts, from the checkpoint or (none) from the current end. */
+async function startPoint(session: SourceSession, from: SourcePosition | null): Promise<{ binlog: { gtidSet: string } | { filename: string; position: number }; cursor: CursorStart }> {
+  const { server } = session;
+  const flavour = server.isMariaDb ? 'mariadb' : 'mysql';
+  if (from) {
+    const position = decodeMysqlPosition(from.token);
+    if (position.kind === 'file') {
+      return { binlog: { filename: position.file, position: position.offset }, cursor: position };
+    }
+    if (!server.gtids) {
+      throw new ConfigError(`checkpoint ${from.display} is a GTID position but the server has gtid_mode=${server.gtidMode}: enable GTIDs (gtid_mode=ON) or delete the checkpoint`);
+    }
+    let executed;
+    try {
+      executed = parseGtidState(position.executed, flavour);
+    } catch (err) {
+      throw new ConfigError(`checkpoint ${from.display} does not fit this server: ${(err as Error).message}`);
+    }
+    return {
+      binlog: { gtidSet: position.executed },
+      cursor: { kind: 'gtid', executed, ...(position.inTransaction ? { resume: position.inTransaction } : {}) },
+    };
+  }
+  if (server.gtids) {
+    const sql = server.isMariaDb ? 'SELECT @@GLOBAL.gtid_binlog_pos AS executed' : 'SELECT @@GLOBAL.gtid_executed AS executed';
+    const [row] = await session.runner.query(sql, []);
+    const text = String(row?.executed ?? '').replace(/\s+/g, '');
+    return { binlog: { gtidSet: text }, cursor: { kind: 'gtid', executed: parseGtidState(text, flavour) } };
+  }
+  const status = await masterStatus(session.runner);
+  return { binlog: { filename: status.file, position: status.offset }, cursor: { kind: 'file', file: status.file, offset: status.offset, published: 0 } };
+}

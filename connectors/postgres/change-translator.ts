@@ -1,0 +1,213 @@
+import { EncodingError, LogtapError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
+import type { ChangeEvent, Operation, Row, SourcePosition } from '../../src/model/change-event.js';
+import type { SourceHandler } from '../../src/source/source-connector.js';
+import { tableIdText } from '../../src/model/table-schema.js';
+import { PgValueDecodeError } from './decode-error.js';
+import { type Lsn, formatLsn, maxLsn, parseLsn } from './lsn.js';
+import { OUTBOX_PREFIX, type OutboxHandler, parseOutboxContent } from './outbox-message.js';
+import { completePosition, partialPositions, toSourcePosition } from './pg-position.js';
+import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
+import type { RelationCache, TableVersion } from './relation-cache.js';
+import type { ResumeFilter } from './resume-filter.js';
+import { afterImage, beforeImage } from './row-images.js';
+
+interface OpenTransaction {
+  /** Start of the commit record (pgoutput's Begin final_lsn): names the transaction in positions. */
+  commitLsn: Lsn;
+  txId: string;
+  commitTimeMicros: bigint;
+  /** Changes (and outbox messages) seen so far, skipped ones included. */
+  changes: number;
+  /** Leading changes already published before the resume position (Infinity: the whole transaction). */
+  skip: number;
+  positionOf: (changes: number) => SourcePosition;
+}
+
+export interface TranslatorOptions {
+  relations: RelationCache;
+  handler: SourceHandler & OutboxHandler;
+  resume: ResumeFilter;
+  /** The slot's confirmed position where the stream starts: heartbeats below it say nothing new. */
+  startLsn: Lsn;
+  log: Logger;
+}
+
+/**
+ * pgoutput messages (in log order) → the SourceHandler's calls: changes with their partial positions,
+ * onCommit with the commit's end LSN, heartbeats with a keepalive's WAL position while no transaction is
+ * open, skipping what the resume position covers. Each handler call is awaited before the next message.
+ */
+export class ChangeTranslator {
+  private tx: OpenTransaction | null = null;
+  /** The furthest complete position handed over: heartbeats only ever move forward from it. */
+  private lastComplete: Lsn;
+  private warnedNoOutbox = false;
+
+  constructor(private readonly options: TranslatorOptions) {
+    this.lastComplete = maxLsn(options.resume.floor ?? 0n, options.startLsn);
+  }
+
+  async message(msg: RawPgoutputMessage): Promise<void> {
+    switch (msg.tag) {
+      case 'begin':
+        return this.begin(lsnOf(msg.commitLsn, 'Begin'), msg.xid, msg.commitTime as unknown as bigint);
+      case 'relation':
+        await this.options.relations.onRelation(msg);
+        return;
+      case 'insert': {
+        const tx = this.change();
+        if (!tx) return;
+        const version = this.options.relations.get(msg.relation.relationOid);
+        return this.emit(tx, version, 'c', (v, where) => ({ after: afterImage(v, msg.new, null, where) }));
+      }
+      case 'update': {
+        const tx = this.change();
+        if (!tx) return;
+        const version = this.options.relations.get(msg.relation.relationOid);
+        return this.emit(tx, version, 'u', (v, where) => withBefore(beforeImage(v, msg.old, msg.key), afterImage(v, msg.new, msg.old, where)));
+      }
+      case 'delete': {
+        const tx = this.change();
+        if (!tx) return;
+        const version = this.options.relations.get(msg.relation.relationOid);
+        return this.emit(tx, version, 'd', (v) => withBefore(beforeImage(v, msg.old, msg.key), undefined));
+      }
+      case 'truncate':
+        for (const relation of msg.relations) {
+          const tx = this.change();
+          if (!tx) continue;
+          // The parser looks relations up by oid; one it never saw would be undefined.
+          if (!relation) throw new Error('pgoutput sent a Truncate of a relation before its Relation message');
+          await this.emit(tx, this.options.relations.get(relation.relationOid), 't', () => ({}));
+        }
+        return;
+      case 'message':
+        return this.logicalMessage(msg.prefix, msg.transactional, msg.messageLsn, msg.content);
+      case 'commit':
+        return this.commit(lsnOf(msg.commitLsn, 'Commit'), lsnOf(msg.commitEndLsn, 'Commit'));
+      case 'type':
+      case 'origin':
+        return;
+      default:
+        throw new Error(`unexpected pgoutput message ${JSON.stringify((msg as { tag?: unknown }).tag)}`);
+    }
+  }
+
+  /** A keepalive: with no transaction open, every commit below `walEnd` has been handed over. */
+  async keepalive(walEnd: Lsn): Promise<void> {
+    if (this.tx || walEnd <= this.lastComplete) return;
+    this.lastComplete = walEnd;
+    await this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)));
+  }
+
+  private begin(commitLsn: Lsn, xid: number, commitTimeMicros: bigint): void {
+    if (this.tx) throw new Error(`pgoutput sent Begin of commit ${formatLsn(commitLsn)} inside the transaction of commit ${formatLsn(this.tx.commitLsn)}`);
+    const skip = this.options.resume.changesToSkip(commitLsn);
+    this.tx = { commitLsn, txId: String(xid >>> 0), commitTimeMicros: BigInt(commitTimeMicros), changes: 0, skip, positionOf: partialPositions(commitLsn) };
+    if (skip > 0) this.options.log.debug({ commit: formatLsn(commitLsn), skip: skip === Infinity ? 'all' : skip }, 'skipping what the resume position covers');
+  }
+
+  /** Counts one change of the open transaction; null when the resume position covers it. */
+  private change(): OpenTransaction | null {
+    const tx = this.tx;
+    if (!tx) throw new Error('pgoutput sent a change outside a transaction');
+    tx.changes += 1;
+    return tx.changes > tx.skip ? tx : null;
+  }
+
+  private async emit(
+    tx: OpenTransaction,
+    version: TableVersion,
+    op: Operation,
+    images: (version: TableVersion, where: string) => { before?: Row; after?: Row },
+  ): Promise<void> {
+    const position = tx.positionOf(tx.changes);
+    const where = position.display;
+    let rows: { before?: Row; after?: Row };
+    try {
+      rows = images(version, where);
+    } catch (err) {
+      if (!(err instanceof PgValueDecodeError)) throw err;
+      // A type may have changed without a new Relation message (a label added to an enum): read the catalog again, once.
+      const refreshed = await this.options.relations.refresh(version.oid);
+      if (refreshed === version) throw decodeFailure(version, where, err);
+      version = refreshed;
+      try {
+        rows = images(version, where);
+      } catch (again) {
+        throw again instanceof PgValueDecodeError ? decodeFailure(version, where, again) : again;
+      }
+    }
+    const event: ChangeEvent = {
+      table: version.schema,
+      op,
+      ...rows,
+      position,
+      txId: tx.txId,
+      commitTimeMicros: tx.commitTimeMicros,
+      snapshot: false,
+    };
+    await this.options.handler.onChange(event);
+  }
+
+  private async logicalMessage(prefix: string, transactional: boolean, lsnText: string | null, content: Uint8Array): Promise<void> {
+    if (prefix !== OUTBOX_PREFIX) return;
+    let position: SourcePosition;
+    let tx: OpenTransaction | null = null;
+    if (transactional) {
+      tx = this.change();
+      if (!tx) return;
+      position = tx.positionOf(tx.changes);
+    } else {
+      if (this.tx) throw new Error('pgoutput sent a non-transactional message inside a transaction');
+      const lsn = lsnOf(lsnText, 'Message');
+      if (this.options.resume.covers(lsn)) return;
+      // Decoded after every commit below it and before any later one: covered once lsn + 1 is reached.
+      position = toSourcePosition(completePosition(lsn + 1n));
+      this.lastComplete = maxLsn(this.lastComplete, lsn + 1n);
+    }
+    const where = position.display;
+    let body: ReturnType<typeof parseOutboxContent>;
+    try {
+      body = parseOutboxContent(content);
+    } catch (err) {
+      throw new EncodingError(`cannot publish the ${OUTBOX_PREFIX} message at ${where}: ${(err as Error).message}`, { cause: err });
+    }
+    const onMessage = this.options.handler.onMessage;
+    if (!onMessage) {
+      if (!this.warnedNoOutbox) this.options.log.warn({ position: where }, `${OUTBOX_PREFIX} messages are not published: the pipeline does not take them yet`);
+      this.warnedNoOutbox = true;
+      return;
+    }
+    await onMessage.call(this.options.handler, {
+      ...body,
+      position,
+      transactional,
+      ...(tx ? { txId: tx.txId, commitTimeMicros: tx.commitTimeMicros } : {}),
+    });
+  }
+
+  private async commit(commitLsn: Lsn, endLsn: Lsn): Promise<void> {
+    const tx = this.tx;
+    if (!tx) throw new Error(`pgoutput sent Commit ${formatLsn(commitLsn)} outside a transaction`);
+    if (tx.commitLsn !== commitLsn) throw new Error(`pgoutput sent Commit ${formatLsn(commitLsn)} for the transaction of commit ${formatLsn(tx.commitLsn)}`);
+    this.tx = null;
+    if (tx.skip === Infinity) return;
+    this.lastComplete = maxLsn(this.lastComplete, endLsn);
+    await this.options.handler.onCommit(toSourcePosition(completePosition(endLsn)), { commitTimeMicros: tx.commitTimeMicros, txId: tx.txId });
+  }
+}
+
+function withBefore(before: Row | undefined, after: Row | undefined): { before?: Row; after?: Row } {
+  return { ...(before ? { before } : {}), ...(after ? { after } : {}) };
+}
+
+function lsnOf(text: string | null, message: string): Lsn {
+  if (text === null) throw new Error(`pgoutput sent a ${message} message without an LSN`);
+  return parseLsn(text);
+}
+
+function decodeFailure(version: TableVersion, where: string, err: PgValueDecodeError): LogtapError {
+  return new EncodingError(`cannot decode a change of ${tableIdText(version.schema.id)} at ${where}: ${err.message}`, { cause: err });
+}

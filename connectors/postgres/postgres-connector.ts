@@ -1,0 +1,210 @@
+import type pg from 'pg';
+import { ConfigError, LogtapError } from '../../src/errors.js';
+import type { SourcePosition } from '../../src/model/change-event.js';
+import type { TableId } from '../../src/model/table-schema.js';
+import type { CheckFinding, ConnectorOptions, SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
+import { ChangeTranslator } from './change-translator.js';
+import { requireTables } from './configured-tables.js';
+import { type Lsn, formatLsn, maxLsn } from './lsn.js';
+import type { OutboxHandler } from './outbox-message.js';
+import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
+import { type PgEndpoint, pgEndpoint, scrub } from './pg-endpoint.js';
+import { SourceSetupError, mapPgError } from './pg-errors.js';
+import { derivedObjectName, parseTableName, quoteIdent } from './pg-identifiers.js';
+import { type PgPosition, coveredBelow, fromSourcePosition, positionDisplay } from './pg-position.js';
+import { runPreflight } from './preflight.js';
+import { ensurePublication } from './publication.js';
+import { RelationCache } from './relation-cache.js';
+import { DEFAULT_TIMING, ReplicationSession, type SessionTiming } from './replication-session.js';
+import { ResumeFilter } from './resume-filter.js';
+import { prepareSlot } from './slot.js';
+
+/** Knobs for tests and operations; the defaults suit production. */
+export type PostgresConnectorTuning = Partial<SessionTiming>;
+
+/** The names the connector derives from its options (slot, publication), exported for tools and tests. */
+export function postgresObjectNames(connectorName: string): { slot: string; publication: string } {
+  const name = derivedObjectName(connectorName);
+  return { slot: name, publication: name };
+}
+
+/**
+ * The PostgreSQL source: streams a pgoutput logical replication slot (created with its publication on
+ * first use) through the SourceHandler, and moves the slot's confirmed position only on `release`.
+ * See docs/postgres-connector.md.
+ */
+export function createPostgresConnector(options: ConnectorOptions, tuning: PostgresConnectorTuning = {}): SourceConnector {
+  return new PostgresConnector(options, { ...DEFAULT_TIMING, ...tuning });
+}
+
+class PostgresConnector implements SourceConnector {
+  readonly kind = 'postgres' as const;
+  readonly debeziumConnector = 'postgresql' as const;
+  readonly database: string;
+
+  private readonly endpoint: PgEndpoint;
+  private readonly slotName: string;
+  private readonly publicationName: string;
+  private readonly tables: TableId[] | undefined;
+  private readonly log: ConnectorOptions['log'];
+  /** The furthest complete position released; survives sessions (applied when the next one starts). */
+  private released: Lsn | null = null;
+  private session: ReplicationSession | null = null;
+  private streaming: Promise<void> | null = null;
+  private readonly closing = new AbortController();
+
+  constructor(
+    private readonly options: ConnectorOptions,
+    private readonly timing: SessionTiming,
+  ) {
+    try {
+      this.endpoint = pgEndpoint(options.url);
+    } catch {
+      throw new ConfigError('source.url is not a valid postgres:// URL');
+    }
+    this.database = this.endpoint.database;
+    const names = postgresObjectNames(options.name);
+    this.slotName = names.slot;
+    this.publicationName = names.publication;
+    if (options.tables !== undefined && options.tables.length === 0) {
+      throw new ConfigError('source.tables is empty: list the tables to stream, or leave it out to stream every table');
+    }
+    this.tables = options.tables?.map(parseTableName);
+    this.log = options.log.child({ connector: options.name, slot: this.slotName });
+  }
+
+  check(): Promise<CheckFinding[]> {
+    return runPreflight({
+      url: this.options.url,
+      endpoint: this.endpoint,
+      applicationName: this.applicationName('check'),
+      slotName: this.slotName,
+      publicationName: this.publicationName,
+      tables: this.tables,
+    });
+  }
+
+  async stream(from: SourcePosition | null, handler: SourceHandler & OutboxHandler, signal: AbortSignal): Promise<void> {
+    if (this.closing.signal.aborted) throw new Error('the PostgreSQL connector is closed');
+    if (this.streaming) throw new Error('the PostgreSQL connector is already streaming');
+    const run = this.runStream(from, handler, AbortSignal.any([signal, this.closing.signal]));
+    this.streaming = run.then(() => {}, () => {});
+    try {
+      await run;
+    } finally {
+      this.streaming = null;
+    }
+  }
+
+  async release(position: SourcePosition): Promise<void> {
+    const released = fromSourcePosition(position);
+    // A partial position names a transaction still open: the slot must resend it, nothing new is released.
+    if (released.kind !== 'complete') return;
+    if (this.released !== null && released.lsn <= this.released) return;
+    this.released = released.lsn;
+    this.session?.release(released.lsn);
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.streaming;
+  }
+
+  private applicationName(role: string): string {
+    return `logtap:${this.options.name}:${role}`.slice(0, 63);
+  }
+
+  private async runStream(fromToken: SourcePosition | null, handler: SourceHandler & OutboxHandler, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const from = fromToken ? fromSourcePosition(fromToken) : null;
+    let session: ReplicationSession | undefined;
+    let catalogLost: LogtapError | undefined;
+    const catalog = await openCatalogClient(this.options.url, this.applicationName('catalog'), this.endpoint, (err) => {
+      catalogLost ??= err;
+      session?.fail(err);
+    });
+    // Preparing can wait long (creating a slot waits for the transactions open at that moment): an abort
+    // drops the catalog connection, and the stream ends at once.
+    const onAbort = () => (catalog as { connection?: { stream?: { destroy?(): void } } }).connection?.stream?.destroy?.();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (signal.aborted) return;
+      try {
+        session = await this.prepare(catalog, from, handler);
+      } catch (err) {
+        if (signal.aborted) return;
+        throw err;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+      if (catalogLost) throw catalogLost;
+      if (signal.aborted) return;
+      this.session = session;
+      // The session's failures are LogtapErrors, or the handler's own errors as they were thrown.
+      await session.run(signal);
+    } finally {
+      if (session) this.released = maxLsn(this.released ?? 0n, session.releasedLsn);
+      this.session = null;
+      await closeQuietly(catalog);
+    }
+  }
+
+  /** Checks the server, brings publication and slot in line, and builds the session (not started). */
+  private async prepare(db: pg.Client, from: PgPosition | null, handler: SourceHandler & OutboxHandler): Promise<ReplicationSession> {
+    const log = this.log;
+    const step = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
+      try {
+        return await work();
+      } catch (err) {
+        throw mapPgError(err, this.endpoint, doing);
+      }
+    };
+    await step('checking the server', () => this.requireLogicalDecoding(db));
+    const tables = this.tables;
+    if (tables) await step('looking up the tables', () => requireTables(db, tables, this.database));
+    await step('preparing the publication', () => ensurePublication(db, this.publicationName, tables, log));
+    const slot = await step('preparing the replication slot', () =>
+      prepareSlot({ db, slotName: this.slotName, database: this.database, connectorName: this.options.name, log }, from),
+    );
+    const confirmed = slot.confirmedFlushLsn ?? 0n;
+    const released = maxLsn(this.released ?? 0n, confirmed);
+    this.released = released;
+    // The server skips every transaction committing below its start; a partial position's own transaction is resent.
+    const startLsn = from ? maxLsn(coveredBelow(from), confirmed) : confirmed;
+    const translator = new ChangeTranslator({
+      relations: new RelationCache(db, log, (err) => mapPgError(err, this.endpoint, 'reading the catalog')),
+      handler,
+      resume: new ResumeFilter(from),
+      startLsn,
+      log,
+    });
+    log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName }, 'streaming from PostgreSQL');
+    return new ReplicationSession({
+      clientConfig: pgClientConfig(this.options.url, this.applicationName('replication')),
+      endpoint: this.endpoint,
+      slotName: this.slotName,
+      publicationName: this.publicationName,
+      startLsn,
+      releasedLsn: released,
+      translator,
+      timing: this.timing,
+      log,
+    });
+  }
+
+  /** wal_level and the REPLICATION attribute, checked before anything is created. */
+  private async requireLogicalDecoding(db: pg.Client): Promise<void> {
+    const { rows } = await db.query<{ wal_level: string; role: string; may_replicate: boolean }>(
+      `SELECT current_setting('wal_level') AS wal_level, current_user::text AS role,
+              COALESCE((SELECT rolsuper OR rolreplication FROM pg_catalog.pg_roles WHERE rolname = current_user), false) AS may_replicate`,
+    );
+    const row = rows[0]!;
+    if (row.wal_level !== 'logical') {
+      throw new SourceSetupError(scrub(`PostgreSQL at ${this.endpoint.host}:${this.endpoint.port} runs with wal_level=${row.wal_level}; logical decoding needs wal_level=logical — run ALTER SYSTEM SET wal_level = logical; and restart PostgreSQL`, this.endpoint));
+    }
+    if (!row.may_replicate) {
+      const role = quoteIdent(row.role);
+      throw new SourceSetupError(`role ${role} may not stream changes: it lacks the REPLICATION attribute — run ALTER ROLE ${role} REPLICATION; as a superuser`);
+    }
+  }
+}

@@ -1,0 +1,342 @@
+import pg from 'pg';
+import { LogtapError } from '../../src/errors.js';
+import type { TableId } from '../../src/model/table-schema.js';
+import { tableIdText } from '../../src/model/table-schema.js';
+import type { CheckFinding } from '../../src/source/source-connector.js';
+import { lookUpTables, tableProblem } from './configured-tables.js';
+import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
+import type { PgEndpoint } from './pg-endpoint.js';
+import { mapPgError } from './pg-errors.js';
+import { quoteIdent, quoteLiteral, quoteTable } from './pg-identifiers.js';
+import { diffPublication, readPublication } from './publication.js';
+import { readSlot, slotLost, unusableSlotReason } from './slot.js';
+
+/** A slot holding back more WAL than this is worth a warning (disk fills while the stream lags). */
+export const RETAINED_WAL_WARNING_BYTES = 1n << 30n;
+
+export interface PreflightOptions {
+  url: string;
+  endpoint: PgEndpoint;
+  applicationName: string;
+  slotName: string;
+  publicationName: string;
+  /** Configured tables; undefined: every table. */
+  tables: TableId[] | undefined;
+}
+
+interface ServerRow {
+  wal_level: string;
+  max_slots: number;
+  max_senders: number;
+  slots_used: number;
+  senders_used: number;
+  role: string;
+  superuser: boolean;
+  replication: boolean;
+  may_create: boolean;
+}
+
+interface TableRow {
+  namespace: string;
+  name: string;
+  replident: 'd' | 'n' | 'f' | 'i';
+  has_pk: boolean;
+  has_identity_index: boolean;
+  toastable: string[];
+  generated: string[];
+  owned: boolean;
+}
+
+const SERVER_SQL = `
+SELECT current_setting('wal_level') AS wal_level,
+       current_setting('max_replication_slots')::int AS max_slots,
+       current_setting('max_wal_senders')::int AS max_senders,
+       (SELECT count(*) FROM pg_catalog.pg_replication_slots)::int AS slots_used,
+       (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'walsender')::int AS senders_used,
+       current_user::text AS role,
+       COALESCE(r.rolsuper, false) AS superuser, COALESCE(r.rolreplication, false) AS replication,
+       has_database_privilege(current_database(), 'CREATE') AS may_create
+FROM (SELECT 1) AS one LEFT JOIN pg_catalog.pg_roles r ON r.rolname = current_user`;
+
+const TABLE_COLUMNS = `
+SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::text AS replident,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS has_identity_index,
+       ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage <> 'p' AND a.attgenerated = ''
+             ORDER BY a.attnum) AS toastable,
+       ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> ''
+             ORDER BY a.attnum) AS generated,
+       pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`;
+
+const NAMED_TABLES_SQL = `${TABLE_COLUMNS}
+WHERE c.relkind IN ('r', 'p') AND (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ORDER BY 1, 2`;
+
+/** What FOR ALL TABLES publishes: user tables, partitions through their root. */
+const ALL_TABLES_SQL = `${TABLE_COLUMNS}
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+ORDER BY 1, 2`;
+
+/**
+ * `logtap check` for PostgreSQL: reads settings, privileges, tables, the publication and the slot, and
+ * tries a replication connection. Changes nothing.
+ */
+export async function runPreflight(o: PreflightOptions): Promise<CheckFinding[]> {
+  let db: pg.Client;
+  try {
+    db = await openCatalogClient(o.url, o.applicationName, o.endpoint);
+  } catch (err) {
+    return [connectionFinding(err, o.endpoint)];
+  }
+  const findings: CheckFinding[] = [];
+  let server: ServerRow | undefined;
+  try {
+    server = (await db.query<ServerRow>(SERVER_SQL)).rows[0]!;
+    findings.push(...serverFindings(server));
+    const tables = await tableFindings(db, o, server);
+    findings.push(...tables.findings);
+    findings.push(...(await publicationFindings(db, o, server, tables.notOwned)));
+    findings.push(...(await slotFindings(db, o, server)));
+  } catch (err) {
+    findings.push(connectionFinding(mapPgError(err, o.endpoint, 'checking the source'), o.endpoint));
+  } finally {
+    await closeQuietly(db);
+  }
+  if (server && (server.superuser || server.replication)) {
+    const probe = await probeReplicationConnection(o);
+    if (probe) findings.push(probe);
+  }
+  return findings;
+}
+
+function serverFindings(s: ServerRow): CheckFinding[] {
+  const findings: CheckFinding[] = [];
+  if (s.wal_level !== 'logical') {
+    findings.push({
+      level: 'error',
+      id: 'wal_level',
+      message: `wal_level is ${s.wal_level}: logical decoding needs wal_level=logical`,
+      fix: 'ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL',
+    });
+  }
+  if (!s.superuser && !s.replication) {
+    const role = quoteIdent(s.role);
+    findings.push({
+      level: 'error',
+      id: 'replication_privilege',
+      message: `role ${role} has neither REPLICATION nor superuser: it cannot create the slot or stream from it`,
+      fix: `as a superuser: ALTER ROLE ${role} REPLICATION;`,
+    });
+  }
+  return findings;
+}
+
+async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): Promise<{ findings: CheckFinding[]; notOwned: string[] }> {
+  const findings: CheckFinding[] = [];
+  let rows: TableRow[];
+  if (o.tables) {
+    for (const table of await lookUpTables(db, o.tables)) {
+      const problem = tableProblem(table, o.endpoint.database);
+      if (problem) findings.push({ level: 'error', id: `table_missing:${tableIdText(table.id)}`, message: problem, fix: 'create the table, or remove it from source.tables' });
+    }
+    rows = (await db.query<TableRow>(NAMED_TABLES_SQL, [o.tables.map((t) => t.namespace), o.tables.map((t) => t.name)])).rows;
+  } else {
+    rows = (await db.query<TableRow>(ALL_TABLES_SQL)).rows;
+  }
+  const notOwned: string[] = [];
+  for (const t of rows) {
+    const name = tableIdText(t);
+    const qualified = quoteTable(t);
+    const keyless = (t.replident === 'd' && !t.has_pk) || t.replident === 'n' || (t.replident === 'i' && !t.has_identity_index);
+    if (keyless) {
+      findings.push({
+        level: 'error',
+        id: `no_primary_key:${name}`,
+        message: `table ${name} has no primary key and REPLICA IDENTITY ${replidentName(t.replident)}: once published, UPDATE and DELETE on it fail in PostgreSQL`,
+        fix: `add a primary key, or ALTER TABLE ${qualified} REPLICA IDENTITY FULL; (its records then have no Kafka key)`,
+      });
+    } else if (t.replident === 'f' && !t.has_pk) {
+      findings.push({
+        level: 'warning',
+        id: `no_primary_key:${name}`,
+        message: `table ${name} has no primary key: its records have no Kafka key (no compaction, no per-row ordering)`,
+        fix: `add a primary key to ${qualified}`,
+      });
+    }
+    if (t.toastable.length > 0 && t.replident !== 'f') {
+      findings.push({
+        level: 'warning',
+        id: `toast_unchanged:${name}`,
+        message: `table ${name} has TOASTable columns (${t.toastable.map(quoteIdent).join(', ')}) and REPLICA IDENTITY ${replidentName(t.replident)}: an UPDATE that leaves a large (TOASTed) value unchanged does not carry it, and logtap stops rather than publish a row without it`,
+        fix: `ALTER TABLE ${qualified} REPLICA IDENTITY FULL;`,
+      });
+    }
+    if (t.generated.length > 0) {
+      findings.push({
+        level: 'warning',
+        id: `generated_columns:${name}`,
+        message: `table ${name}: generated columns (${t.generated.map(quoteIdent).join(', ')}) are not published by pgoutput before PostgreSQL 18 and are left out of its records`,
+        fix: 'compute them downstream, or store them as ordinary columns',
+      });
+    }
+    if (!t.owned && !s.superuser) notOwned.push(name);
+  }
+  return { findings, notOwned };
+}
+
+async function publicationFindings(db: pg.Client, o: PreflightOptions, s: ServerRow, notOwned: string[]): Promise<CheckFinding[]> {
+  const state = await readPublication(db, o.publicationName);
+  const pub = quoteIdent(o.publicationName);
+  const role = quoteIdent(s.role);
+  const findings: CheckFinding[] = [];
+  const mustWrite = !state || !diffPublication(state, o.tables).same;
+  if (state) {
+    const diff = diffPublication(state, o.tables);
+    if (!diff.same) {
+      const parts = [
+        diff.recreate ? `is ${state.allTables ? 'FOR ALL TABLES' : 'a table list'} but the configuration asks for ${o.tables ? 'a table list' : 'all tables'}` : '',
+        diff.added.length > 0 ? `lacks ${diff.added.map(tableIdText).join(', ')}` : '',
+        diff.removed.length > 0 ? `also publishes ${diff.removed.map(tableIdText).join(', ')}` : '',
+        diff.hasExtras ? 'holds schemas, row filters or column lists' : '',
+        diff.optionsOk ? '' : 'does not publish every operation through the partition root',
+      ].filter(Boolean);
+      findings.push({
+        level: 'warning',
+        id: 'publication_mismatch',
+        message: `publication ${pub} ${parts.join('; ')}: logtap changes it when it starts, and changes are published with the new table set from that point of the WAL on`,
+        fix: o.tables
+          ? `nothing, if role ${role} owns the publication and the tables; else as their owner: ALTER PUBLICATION ${pub} SET TABLE ${o.tables.map(quoteTable).join(', ')};`
+          : `nothing, if role ${role} is a superuser; else as a superuser: DROP PUBLICATION ${pub}; CREATE PUBLICATION ${pub} FOR ALL TABLES;`,
+      });
+    }
+  }
+  if (mustWrite && !s.superuser) {
+    if (!o.tables) {
+      findings.push({
+        level: 'error',
+        id: 'publication_privilege',
+        message: `publication ${pub} FOR ALL TABLES must be created by a superuser, and role ${role} is not one`,
+        fix: `as a superuser: CREATE PUBLICATION ${pub} FOR ALL TABLES WITH (publish_via_partition_root = true); — or list the tables in source.tables`,
+      });
+    } else {
+      if (!state && !s.may_create) {
+        findings.push({
+          level: 'error',
+          id: 'publication_privilege',
+          message: `role ${role} may not create publication ${pub} in database ${quoteIdent(o.endpoint.database)} (no CREATE privilege)`,
+          fix: `GRANT CREATE ON DATABASE ${quoteIdent(o.endpoint.database)} TO ${role}; or create the publication as the tables' owner`,
+        });
+      }
+      for (const table of notOwned) {
+        findings.push({
+          level: 'error',
+          id: `publication_privilege:${table}`,
+          message: `role ${role} does not own table ${table}, so it cannot add it to publication ${pub}`,
+          fix: `as the owner: ${state ? `ALTER PUBLICATION ${pub} SET TABLE ${o.tables.map(quoteTable).join(', ')};` : `CREATE PUBLICATION ${pub} FOR TABLE ${o.tables.map(quoteTable).join(', ')} WITH (publish_via_partition_root = true);`}`,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+async function slotFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): Promise<CheckFinding[]> {
+  const slot = await readSlot(db, o.slotName);
+  const findings: CheckFinding[] = [];
+  const drop = `SELECT pg_drop_replication_slot(${quoteLiteral(o.slotName)});`;
+  if (!slot) {
+    if (s.slots_used >= s.max_slots) {
+      findings.push({
+        level: 'error',
+        id: 'max_replication_slots',
+        message: `all ${s.max_slots} replication slots (max_replication_slots) are taken: logtap cannot create slot ${quoteIdent(o.slotName)}`,
+        fix: 'raise max_replication_slots (restart needed), or drop unused slots (SELECT slot_name, active FROM pg_replication_slots;)',
+      });
+    }
+  } else {
+    const unusable = unusableSlotReason(slot, o.endpoint.database);
+    if (unusable) findings.push({ level: 'error', id: 'slot_unusable', message: unusable, fix: drop });
+    else if (slotLost(slot)) {
+      findings.push({
+        level: 'error',
+        id: 'slot_lost',
+        message: `replication slot ${quoteIdent(o.slotName)} lost the WAL it needed (wal_status=${slot.walStatus ?? 'invalidated'}): streaming cannot resume from it`,
+        fix: `${drop} then delete the connector's checkpoint and re-snapshot the tables`,
+      });
+    } else if (slot.walStatus === 'unreserved') {
+      findings.push({
+        level: 'warning',
+        id: 'slot_wal_unreserved',
+        message: `replication slot ${quoteIdent(o.slotName)} holds more WAL than max_wal_size and is about to lose it (wal_status=unreserved)`,
+        fix: 'start logtap so the slot catches up, or raise max_slot_wal_keep_size',
+      });
+    }
+    if (slot.retainedBytes !== null && slot.retainedBytes > RETAINED_WAL_WARNING_BYTES) {
+      findings.push({
+        level: 'warning',
+        id: 'slot_retained_wal',
+        message: `replication slot ${quoteIdent(o.slotName)} retains ${formatBytes(slot.retainedBytes)} of WAL${slot.active ? '' : ' and nothing streams from it'}: the disk fills while it lags`,
+        fix: slot.active ? 'check that the pipeline keeps up and checkpoints (its releases move the slot)' : `start logtap, or drop the slot if the connector is retired: ${drop}`,
+      });
+    }
+    if (slot.active) {
+      findings.push({
+        level: 'warning',
+        id: 'slot_active',
+        message: `replication slot ${quoteIdent(o.slotName)} is in use by process ${slot.activePid ?? '?'}: a second logtap with this name would wait for it`,
+        fix: 'nothing, if that is this connector running; else stop the other consumer',
+      });
+    }
+  }
+  if (!slot?.active && s.senders_used >= s.max_senders) {
+    findings.push({
+      level: 'error',
+      id: 'max_wal_senders',
+      message: `all ${s.max_senders} WAL senders (max_wal_senders) are busy: the replication connection would be refused`,
+      fix: 'raise max_wal_senders (restart needed), or stop an unused replication client',
+    });
+  }
+  return findings;
+}
+
+/** Opens a replication connection and asks IDENTIFY_SYSTEM: proves pg_hba.conf and the role allow it. */
+async function probeReplicationConnection(o: PreflightOptions): Promise<CheckFinding | null> {
+  const client = new pg.Client({ ...pgClientConfig(o.url, o.applicationName), replication: 'database' } as pg.ClientConfig);
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('IDENTIFY_SYSTEM');
+    return null;
+  } catch (err) {
+    const mapped = mapPgError(err, o.endpoint, 'opening a replication connection');
+    return { level: 'error', id: 'replication_connection', message: mapped.message, fix: fixOf(mapped) };
+  } finally {
+    await closeQuietly(client);
+  }
+}
+
+function connectionFinding(err: unknown, endpoint: PgEndpoint): CheckFinding {
+  const mapped = err instanceof LogtapError ? err : mapPgError(err, endpoint, 'connecting');
+  return { level: 'error', id: 'connection', message: mapped.message, fix: fixOf(mapped) };
+}
+
+/** The messages carry their fix after a dash; otherwise say what to look at. */
+function fixOf(err: LogtapError): string {
+  const dash = err.message.lastIndexOf(' — ');
+  if (dash >= 0) return err.message.slice(dash + 3);
+  return err.retriable ? 'check that PostgreSQL runs and that the host and port of source.url are right' : 'see the message';
+}
+
+function replidentName(r: TableRow['replident']): string {
+  return { d: 'DEFAULT', n: 'NOTHING', f: 'FULL', i: 'USING INDEX' }[r];
+}
+
+function formatBytes(bytes: bigint): string {
+  const gib = Number(bytes) / 2 ** 30;
+  return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${(Number(bytes) / 2 ** 20).toFixed(1)} MiB`;
+}
+

@@ -1,0 +1,121 @@
+import type { Logger } from '../../src/logger.js';
+import type { TableId } from '../../src/model/table-schema.js';
+import { tableIdText } from '../../src/model/table-schema.js';
+import type { PgQueryable } from './introspect-columns.js';
+import { quoteIdent, quoteTable } from './pg-identifiers.js';
+
+/** What logtap needs of its publication, besides the table set. */
+const WITH_OPTIONS = `WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`;
+
+export interface PublicationState {
+  name: string;
+  allTables: boolean;
+  /** The tables named in the publication (FOR TABLE), sorted; empty for FOR ALL TABLES. */
+  tables: TableId[];
+  /** Publishes insert, update, delete and truncate, through the partition root. */
+  optionsOk: boolean;
+  /** Holds schemas (FOR TABLES IN SCHEMA), row filters or column lists, which logtap does not use. */
+  hasExtras: boolean;
+}
+
+/** How the publication differs from what the configuration asks for. */
+export interface PublicationDiff {
+  /** Nothing to change. */
+  same: boolean;
+  /** FOR ALL TABLES ↔ a table list: PostgreSQL cannot ALTER between them, the publication is recreated. */
+  recreate: boolean;
+  added: TableId[];
+  removed: TableId[];
+  optionsOk: boolean;
+  hasExtras: boolean;
+}
+
+const byName = (a: TableId, b: TableId): number => (tableIdText(a) < tableIdText(b) ? -1 : tableIdText(a) > tableIdText(b) ? 1 : 0);
+
+export async function readPublication(db: PgQueryable, name: string): Promise<PublicationState | null> {
+  const { rows } = await db.query(
+    `SELECT p.oid::int8::text AS oid, p.puballtables AS all_tables,
+            p.pubinsert AND p.pubupdate AND p.pubdelete AND p.pubtruncate AND p.pubviaroot AS options_ok,
+            current_setting('server_version_num')::int AS version
+     FROM pg_catalog.pg_publication p WHERE p.pubname = $1`,
+    [name],
+  );
+  const row = rows[0] as { oid: string; all_tables: boolean; options_ok: boolean; version: number } | undefined;
+  if (!row) return null;
+  const tables = await db.query(
+    `SELECT n.nspname AS namespace, c.relname AS name ${row.version >= 150000 ? ', (pr.prqual IS NOT NULL OR pr.prattrs IS NOT NULL) AS filtered' : ', false AS filtered'}
+     FROM pg_catalog.pg_publication_rel pr
+     JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE pr.prpubid = $1::oid`,
+    [row.oid],
+  );
+  let schemas = false;
+  if (row.version >= 150000) {
+    const { rows: s } = await db.query('SELECT 1 FROM pg_catalog.pg_publication_namespace WHERE pnpubid = $1::oid LIMIT 1', [row.oid]);
+    schemas = s.length > 0;
+  }
+  const tableRows = tables.rows as Array<{ namespace: string; name: string; filtered: boolean }>;
+  return {
+    name,
+    allTables: row.all_tables,
+    tables: tableRows.map((r) => ({ namespace: r.namespace, name: r.name })).sort(byName),
+    optionsOk: row.options_ok,
+    hasExtras: schemas || tableRows.some((r) => r.filtered),
+  };
+}
+
+/** `wanted` undefined: every table. */
+export function diffPublication(state: PublicationState, wanted: readonly TableId[] | undefined): PublicationDiff {
+  const base = { optionsOk: state.optionsOk, hasExtras: state.hasExtras };
+  if (wanted === undefined || state.allTables) {
+    const recreate = (wanted === undefined) !== state.allTables;
+    const same = !recreate && state.optionsOk;
+    return { ...base, same, recreate, added: recreate ? [...(wanted ?? [])] : [], removed: recreate ? state.tables : [] };
+  }
+  const has = new Set(state.tables.map(tableIdText));
+  const want = new Set(wanted.map(tableIdText));
+  const added = wanted.filter((t) => !has.has(tableIdText(t)));
+  const removed = state.tables.filter((t) => !want.has(tableIdText(t)));
+  return { ...base, same: added.length === 0 && removed.length === 0 && state.optionsOk && !state.hasExtras, recreate: false, added, removed };
+}
+
+const target = (tables: readonly TableId[] | undefined): string =>
+  tables === undefined ? 'FOR ALL TABLES' : `FOR TABLE ${tables.map(quoteTable).join(', ')}`;
+
+/**
+ * The connector's publication, created or brought in line with the configured tables (`undefined`: all).
+ * Must run before the slot is created: pgoutput looks the publication up as of each decoded transaction,
+ * and fails for WAL from before the publication existed.
+ */
+export async function ensurePublication(db: PgQueryable, name: string, wanted: readonly TableId[] | undefined, log: Logger): Promise<void> {
+  const state = await readPublication(db, name);
+  const pub = quoteIdent(name);
+  if (!state) {
+    await db.query(`CREATE PUBLICATION ${pub} ${target(wanted)} ${WITH_OPTIONS}`);
+    log.info({ publication: name, tables: wanted?.map(tableIdText) ?? 'all' }, 'created publication');
+    return;
+  }
+  const diff = diffPublication(state, wanted);
+  if (diff.same) return;
+  const changes = { publication: name, added: diff.added.map(tableIdText), removed: diff.removed.map(tableIdText) };
+  if (diff.recreate) {
+    // One transaction: decoding looks the publication up by name and always finds one of the two.
+    await db.query('BEGIN');
+    try {
+      await db.query(`DROP PUBLICATION ${pub}`);
+      await db.query(`CREATE PUBLICATION ${pub} ${target(wanted)} ${WITH_OPTIONS}`);
+      await db.query('COMMIT');
+    } catch (err) {
+      await db.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+    log.warn({ ...changes, tables: wanted?.map(tableIdText) ?? 'all' }, 'recreated the publication with the configured tables: changes are published with the new table set from here on');
+    return;
+  }
+  if (diff.added.length > 0 || diff.removed.length > 0 || diff.hasExtras) {
+    await db.query(`ALTER PUBLICATION ${pub} SET TABLE ${wanted!.map(quoteTable).join(', ')}`);
+  }
+  if (!diff.optionsOk) await db.query(`ALTER PUBLICATION ${pub} SET (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`);
+  log.warn({ ...changes, optionsFixed: !diff.optionsOk, extrasRemoved: diff.hasExtras }, 'altered the publication to the configured tables: changes are published with the new table set from here on');
+}

@@ -1,0 +1,40 @@
+import type { Argv } from 'yargs';
+import pkg from '../../../package.json' with { type: 'json' };
+import { loadConfig } from '../../config/load-config.js';
+import { createLogger } from '../../logger.js';
+import { createKafka } from '../../kafka/kafka-client.js';
+import { runConnector } from '../../pipeline/runner.js';
+import { connectorFactoryFor } from '../connectors.js';
+import { configOptions, configOverrides, type ConfigArgs } from './config-options.js';
+
+export const runCommand = {
+  command: 'run',
+  describe: 'stream changes from the source database into Kafka until stopped (SIGTERM/SIGINT finish the in-flight transaction)',
+  builder: (y: Argv) => configOptions(y)
+    .example('$0 run --config shop.yaml', 'stream the tables of shop.yaml')
+    .example('LOGTAP_SOURCE_URL=postgres://... $0 run --config shop.yaml', 'the URL from the environment'),
+  handler: async (args: ConfigArgs) => {
+    const config = loadConfig({ ...(args.config ? { file: args.config } : {}), overrides: configOverrides(args) });
+    const log = createLogger().child({ connector: config.name });
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) return;
+      log.info({ signal }, 'stopping: finishing the in-flight transaction');
+      stop.abort();
+      // A stop that takes longer than the grace period ends the process (the next start resumes from the checkpoint).
+      setTimeout(() => {
+        log.error({ graceMs: config.shutdownGraceMs }, 'stop took longer than the grace period');
+        process.exit(1);
+      }, config.shutdownGraceMs).unref();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    await runConnector(config, {
+      kafka: createKafka(config.kafka, config.name),
+      createConnector: await connectorFactoryFor(config.source.url),
+      log,
+      version: pkg.version,
+    }, stop.signal);
+    log.info({}, 'stopped');
+  },
+};

@@ -1,0 +1,42 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { waitFor } from './wait.js';
+
+export interface Daemon {
+  child: ChildProcess;
+  /** Everything the daemon wrote to stderr (its JSON log lines) so far. */
+  log(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Writes a config file for `logtap run` and returns its path. */
+export function writeConfig(config: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'logtap-e2e-'));
+  const file = join(dir, 'logtap.yaml');
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+/** Starts `logtap run --config <file>` as a real child process (the bin, as a user runs it). */
+export function startDaemon(configFile: string, env: Record<string, string> = {}): Daemon {
+  const child = spawn(process.execPath, ['bin/logtap.js', 'run', '--config', configFile], {
+    env: { ...process.env, LOGTAP_LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (d) => { output += d; });
+  child.stdout!.on('data', (d) => { output += d; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  return { child, log: () => output, exited };
+}
+
+/** Resolves once the daemon logs that it streams. */
+export async function waitStreaming(daemon: Daemon, timeoutMs = 60_000): Promise<void> {
+  await waitFor('the daemon to stream', () => {
+    if (daemon.child.exitCode !== null) throw new Error(`the daemon exited (${daemon.child.exitCode}): ${daemon.log().slice(-2000)}`);
+    return /"msg":"streaming"/.test(daemon.log()) ? true : undefined;
+  }, timeoutMs, 100);
+}

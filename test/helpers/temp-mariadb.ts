@@ -1,0 +1,49 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from './wait.js';
+
+export interface TempMariadb {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const freePort = (): Promise<number> => new Promise((done, fail) => {
+  const server = createServer();
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    server.close(() => done(port));
+  });
+  server.once('error', fail);
+});
+
+/** A throwaway MariaDB with the given server options (e.g. --binlog-format=STATEMENT), for tests only. */
+export async function startTemporaryMariadb(options: string[]): Promise<TempMariadb> {
+  const root = process.getuid?.() === 0;
+  const user = root ? 'mysql' : process.env.USER ?? 'nobody';
+  const dir = mkdtempSync(join(tmpdir(), 'logtap-mariadb-'));
+  if (root) {
+    const id = (flag: string) => Number(spawnSync('id', [flag, 'mysql'], { encoding: 'utf8' }).stdout);
+    chownSync(dir, id('-u'), id('-g'));
+  }
+  const data = join(dir, 'data');
+  const install = spawnSync('mariadb-install-db', ['--no-defaults', `--user=${user}`, `--datadir=${data}`, '--auth-root-authentication-method=socket', '--skip-test-db'], { encoding: 'utf8' });
+  if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
+  const port = await freePort();
+  const socket = join(dir, 'sock');
+  const server = spawn('mariadbd', ['--no-defaults', `--user=${user}`, `--datadir=${data}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1', '--skip-name-resolve', `--pid-file=${join(dir, 'pid')}`, '--server-id=7', ...options], { stdio: 'ignore' });
+  const client = (q: string) => spawnSync('mariadb', ['--no-defaults', `--socket=${socket}`, '-u', 'root', '-e', q], { encoding: 'utf8' });
+  await waitFor('the temporary MariaDB', () => (client('SELECT 1').status === 0 ? true : undefined), 60_000, 200);
+  const r = client("CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY 'temp-pass'; GRANT ALL ON *.* TO 'root'@'127.0.0.1'; CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY)");
+  if (r.status !== 0) throw new Error(`setting up the temporary MariaDB failed: ${r.stderr}`);
+  return {
+    url: `mysql://root:temp-pass@127.0.0.1:${port}/app`,
+    async stop() {
+      server.kill('SIGTERM');
+      await new Promise((done) => server.once('exit', done));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { createKafka } from '../../src/kafka/kafka-client.js';
+import { SchemaTopic } from '../../src/kafka/schema-topic.js';
+import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
+import { testBed } from '../helpers/test-bed.js';
+import { uniqueName } from '../helpers/names.js';
+import { waitFor } from '../helpers/wait.js';
+import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { readTopicAsTable } from '../helpers/topic-table.js';
+import { startTemporaryPostgres } from '../helpers/temp-postgres.js';
+
+const run = promisify(execFile);
+const bed = testBed();
+const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
+const sql = new pg.Client({ connectionString: bed.pgUrl });
+const slotName = (name: string) => `%${name.replace(/[^a-z0-9_]/g, '_')}%`;
+
+beforeAll(() => sql.connect());
+afterAll(() => sql.end());
+
+/** `logtap run` that is expected to fail at once: its exit code and stderr. */
+async function runFailing(config: Record<string, unknown>): Promise<{ code: number; stderr: string }> {
+  const file = writeConfig({ kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bad'), ...config });
+  try {
+    await run(process.execPath, ['bin/logtap.js', 'run', '--config', file], { timeout: 60_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'silent' } });
+    return { code: 0, stderr: '' };
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+}
+
+describe('logtap run with PostgreSQL', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => {});
+  });
+
+  it('turns inserts, updates, deletes, a key change, a truncate and ADD/DROP COLUMN into a topic that is the table; SIGTERM exits 0 after checkpointing', async () => {
+    const name = uniqueName('run');
+    const prefix = uniqueName('rp');
+    const table = uniqueName('orders');
+    await sql.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, note text, total numeric(12,2) NOT NULL)`);
+    cleanup.push(() => sql.query(`DROP TABLE ${table}`));
+    const daemon: Daemon = startDaemon(writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${table}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix }));
+    cleanup.push(async () => { daemon.child.kill('SIGKILL'); await sql.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active`, [slotName(name)]); });
+    await waitStreaming(daemon);
+    await waitFor('the slot', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [slotName(name)])).rowCount ? true : undefined));
+
+    await sql.query(`INSERT INTO ${table} VALUES (1, 'one', 1.10), (2, 'two', 2.20), (3, 'three', 3.30)`);
+    await sql.query(`TRUNCATE ${table}`);
+    await sql.query(`INSERT INTO ${table} VALUES (4, 'four', 4.40), (5, 'five', 5.50), (6, 'six', 6.60)`);
+    await sql.query(`UPDATE ${table} SET note = 'FOUR', total = total * 2 WHERE id = 4`);
+    await sql.query(`DELETE FROM ${table} WHERE id = 5`);
+    await sql.query(`UPDATE ${table} SET id = 60 WHERE id = 6`);
+    await sql.query(`ALTER TABLE ${table} ADD COLUMN coupon text`);
+    await sql.query(`INSERT INTO ${table} VALUES (7, 'seven', 7.70, 'SAVE10')`);
+    await sql.query(`ALTER TABLE ${table} DROP COLUMN note`);
+    await sql.query(`INSERT INTO ${table} VALUES (8, 8.80, NULL)`);
+    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    await waitFor('the changes to be released', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND confirmed_flush_lsn >= $2::pg_lsn`, [slotName(name), end!.lsn])).rowCount ? true : undefined), 30_000);
+
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+    expect(daemon.log()).toMatch(/"msg":"stopped"/);
+
+    const read = await readTopicAsTable(kafka, prefix, `${prefix}.public.${table}`, (k) => String(k.id));
+    const { rows } = await sql.query(`SELECT id::text, total::text, coupon FROM ${table} ORDER BY ${table}.id`);
+    expect([...read.table.values()].map((r) => ({ id: String(r.id), total: r.total, coupon: r.coupon ?? null })).sort((a, b) => Number(a.id) - Number(b.id))).toEqual(rows);
+    // Each shape of the table got its own schema version before the first row that used it.
+    const versions = ((await new SchemaTopic(kafka, prefix).readAll()) ?? []).filter((e) => e.subject.endsWith('-value')).map((e) => e.version).sort();
+    expect(versions).toEqual([1, 2, 3]);
+    expect((await new CheckpointStore(kafka, prefix, name).load())?.position.token).toMatch(/^pg1:/);
+  });
+
+  it('keeps the slot\'s retained WAL bounded while only an unpublished table is written', async () => {
+    const name = uniqueName('idle');
+    const published = uniqueName('quiet');
+    const busy = uniqueName('busy');
+    await sql.query(`CREATE TABLE ${published} (id int PRIMARY KEY); CREATE TABLE ${busy} (id serial PRIMARY KEY, filler text)`);
+    cleanup.push(() => sql.query(`DROP TABLE ${published}, ${busy}`));
+    const daemon = startDaemon(writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${published}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('ip'), heartbeatIntervalMs: 300 }));
+    cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; await sql.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1`, [slotName(name)]); });
+    await waitStreaming(daemon);
+    await waitFor('the slot', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [slotName(name)])).rowCount ? true : undefined));
+
+    // About 30 MB of WAL in a table the connector does not publish.
+    for (let i = 0; i < 30; i++) await sql.query(`INSERT INTO ${busy} (filler) SELECT repeat('x', 1000) FROM generate_series(1, 1000)`);
+    const retained = async () => Number((await sql.query(`SELECT pg_current_wal_lsn() - confirmed_flush_lsn AS bytes FROM pg_replication_slots WHERE slot_name LIKE $1`, [slotName(name)])).rows[0].bytes);
+    await waitFor('the retained WAL to shrink under 1 MB', async () => ((await retained()) < 1 << 20 ? true : undefined), 30_000, 200);
+  });
+
+  describe('refuses bad input with one clear line and a non-zero exit code', () => {
+    const tableName = uniqueName('t');
+    beforeAll(() => sql.query(`CREATE TABLE ${tableName} (id int PRIMARY KEY)`));
+    afterAll(() => sql.query(`DROP TABLE ${tableName}`));
+    const url = new URL(bed.pgUrl);
+    const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('logtap:'));
+
+    it('an unreachable server', async () => {
+      const r = await runFailing({ name: uniqueName('b'), source: { url: `postgres://postgres:secret-pw@127.0.0.1:1/postgres`, tables: [`public.${tableName}`] } });
+      expect(r.code).not.toBe(0);
+      expect(oneLine(r.stderr)).toHaveLength(1);
+      expect(r.stderr).toMatch(/127\.0\.0\.1:1/);
+      expect(r.stderr).not.toContain('secret-pw');
+    });
+
+    it('a wrong password', async () => {
+      const bad = new URL(bed.pgUrl);
+      bad.password = 'wrong-pw';
+      const r = await runFailing({ name: uniqueName('b'), source: { url: bad.toString(), tables: [`public.${tableName}`] } });
+      expect(r.code).not.toBe(0);
+      expect(oneLine(r.stderr)[0]).toMatch(/password/i);
+      expect(r.stderr).not.toContain('wrong-pw');
+    });
+
+    it('a missing table', async () => {
+      const r = await runFailing({ name: uniqueName('b'), source: { url: bed.pgUrl, tables: ['public.no_such_table_here'] } });
+      expect(r.code).not.toBe(0);
+      expect(oneLine(r.stderr)[0]).toMatch(/no_such_table_here/);
+    });
+
+    it('a role without the REPLICATION privilege', async () => {
+      const role = uniqueName('norepl');
+      await sql.query(`CREATE ROLE ${role} LOGIN PASSWORD 'role-pw'; GRANT SELECT ON ${tableName} TO ${role}`);
+      try {
+        const r = await runFailing({ name: uniqueName('b'), source: { url: `postgres://${role}:role-pw@${url.host}/postgres`, tables: [`public.${tableName}`] } });
+        expect(r.code).not.toBe(0);
+        expect(oneLine(r.stderr)[0]).toMatch(/REPLICATION/);
+        expect(r.stderr).not.toContain('role-pw');
+      } finally {
+        await sql.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+      }
+    });
+
+    it('a server with wal_level=replica', async () => {
+      const temp = await startTemporaryPostgres({ wal_level: 'replica' });
+      try {
+        const r = await runFailing({ name: uniqueName('b'), source: { url: temp.url, tables: ['public.x'] } });
+        expect(r.code).not.toBe(0);
+        expect(oneLine(r.stderr)[0]).toMatch(/wal_level/);
+        expect(r.stderr).not.toContain('temp-pass');
+      } finally {
+        temp.stop();
+      }
+    });
+  });
+});
