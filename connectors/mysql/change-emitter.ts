@@ -29,6 +29,10 @@ export async function emitChanges(next: () => Promise<BinlogItem | undefined>, c
     }
   };
 
+  // A start without a checkpoint begins at the binlog's current end, which no server state remembers:
+  // hand that position over at once so the pipeline checkpoints it before anything can be lost.
+  if (!cursor.resuming) await handler.onHeartbeat(cursor.complete());
+
   for (;;) {
     const item = await next();
     if (!item || signal.aborted) return;

@@ -5,7 +5,7 @@ import type { SourceHandler } from '../../src/source/source-connector.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import { PgValueDecodeError } from './decode-error.js';
 import { type Lsn, formatLsn, maxLsn, parseLsn } from './lsn.js';
-import { OUTBOX_PREFIX, type OutboxHandler, parseOutboxContent } from './outbox-message.js';
+import { parseOutboxContent } from './outbox-message.js';
 import { completePosition, partialPositions, toSourcePosition } from './pg-position.js';
 import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
 import type { RelationCache, TableVersion } from './relation-cache.js';
@@ -26,10 +26,12 @@ interface OpenTransaction {
 
 export interface TranslatorOptions {
   relations: RelationCache;
-  handler: SourceHandler & OutboxHandler;
+  handler: SourceHandler;
   resume: ResumeFilter;
   /** The slot's confirmed position where the stream starts: heartbeats below it say nothing new. */
   startLsn: Lsn;
+  /** Logical messages with this prefix are outbox messages; undefined: outbox off, every message ignored. */
+  outboxPrefix: string | undefined;
   log: Logger;
 }
 
@@ -152,7 +154,8 @@ export class ChangeTranslator {
   }
 
   private async logicalMessage(prefix: string, transactional: boolean, lsnText: string | null, content: Uint8Array): Promise<void> {
-    if (prefix !== OUTBOX_PREFIX) return;
+    // Other applications' messages, and every message when this connector's outbox is off, are not ours.
+    if (this.options.outboxPrefix === undefined || prefix !== this.options.outboxPrefix) return;
     let position: SourcePosition;
     let tx: OpenTransaction | null = null;
     if (transactional) {
@@ -172,11 +175,11 @@ export class ChangeTranslator {
     try {
       body = parseOutboxContent(content);
     } catch (err) {
-      throw new EncodingError(`cannot publish the ${OUTBOX_PREFIX} message at ${where}: ${(err as Error).message}`, { cause: err });
+      throw new EncodingError(`cannot publish the ${prefix} message at ${where}: ${(err as Error).message}`, { cause: err });
     }
     const onMessage = this.options.handler.onMessage;
     if (!onMessage) {
-      if (!this.warnedNoOutbox) this.options.log.warn({ position: where }, `${OUTBOX_PREFIX} messages are not published: the pipeline does not take them yet`);
+      if (!this.warnedNoOutbox) this.options.log.warn({ position: where }, `${prefix} messages are not published: the handler does not take them`);
       this.warnedNoOutbox = true;
       return;
     }

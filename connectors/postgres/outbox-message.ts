@@ -1,30 +1,9 @@
-import type { SourcePosition } from '../../src/model/change-event.js';
+import type { OutboxMessage } from '../../src/source/source-connector.js';
+
+export type { OutboxMessage };
 
 /** `pg_logical_emit_message(transactional, 'logtap.outbox', content)`: a message for logtap to publish. */
 export const OUTBOX_PREFIX = 'logtap.outbox';
-
-/**
- * An outbox message from the source's log. Proposed as an optional SourceHandler method (`onMessage`)
- * until the core declares it; the PostgreSQL connector calls it when the handler has it.
- */
-export interface OutboxMessage {
-  /** The Kafka topic the writer asked for, as written. */
-  topic: string;
-  /** The record key as text, or null. */
-  key: string | null;
-  /** Any JSON value. */
-  value: unknown;
-  /** Like a change's: inside a transaction, the partial position of this message; outside, complete. */
-  position: SourcePosition;
-  /** Emitted inside a transaction (published with it) or not (published when decoded). */
-  transactional: boolean;
-  txId?: string;
-  commitTimeMicros?: bigint;
-}
-
-export interface OutboxHandler {
-  onMessage?(message: OutboxMessage): Promise<void> | void;
-}
 
 export class OutboxFormatError extends Error {
   constructor(reason: string) {

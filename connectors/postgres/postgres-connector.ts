@@ -6,7 +6,6 @@ import type { CheckFinding, ConnectorOptions, SourceConnector, SourceHandler } f
 import { ChangeTranslator } from './change-translator.js';
 import { requireTables } from './configured-tables.js';
 import { type Lsn, formatLsn, maxLsn } from './lsn.js';
-import type { OutboxHandler } from './outbox-message.js';
 import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
 import { type PgEndpoint, pgEndpoint, scrub } from './pg-endpoint.js';
 import { SourceSetupError, mapPgError } from './pg-errors.js';
@@ -84,7 +83,7 @@ class PostgresConnector implements SourceConnector {
     });
   }
 
-  async stream(from: SourcePosition | null, handler: SourceHandler & OutboxHandler, signal: AbortSignal): Promise<void> {
+  async stream(from: SourcePosition | null, handler: SourceHandler, signal: AbortSignal): Promise<void> {
     if (this.closing.signal.aborted) throw new Error('the PostgreSQL connector is closed');
     if (this.streaming) throw new Error('the PostgreSQL connector is already streaming');
     const run = this.runStream(from, handler, AbortSignal.any([signal, this.closing.signal]));
@@ -114,7 +113,7 @@ class PostgresConnector implements SourceConnector {
     return `logtap:${this.options.name}:${role}`.slice(0, 63);
   }
 
-  private async runStream(fromToken: SourcePosition | null, handler: SourceHandler & OutboxHandler, signal: AbortSignal): Promise<void> {
+  private async runStream(fromToken: SourcePosition | null, handler: SourceHandler, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     const from = fromToken ? fromSourcePosition(fromToken) : null;
     let session: ReplicationSession | undefined;
@@ -150,7 +149,7 @@ class PostgresConnector implements SourceConnector {
   }
 
   /** Checks the server, brings publication and slot in line, and builds the session (not started). */
-  private async prepare(db: pg.Client, from: PgPosition | null, handler: SourceHandler & OutboxHandler): Promise<ReplicationSession> {
+  private async prepare(db: pg.Client, from: PgPosition | null, handler: SourceHandler): Promise<ReplicationSession> {
     const log = this.log;
     const step = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
       try {
@@ -176,6 +175,7 @@ class PostgresConnector implements SourceConnector {
       handler,
       resume: new ResumeFilter(from),
       startLsn,
+      outboxPrefix: this.options.outboxPrefix,
       log,
     });
     log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName }, 'streaming from PostgreSQL');

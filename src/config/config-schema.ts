@@ -52,6 +52,15 @@ export const configSchema = z.object({
     initialBackoffMs: z.number().int().min(10).default(500),
     maxBackoffMs: z.number().int().min(10).default(30_000),
   }).strict().default({ initialBackoffMs: 500, maxBackoffMs: 30_000 }),
+  /**
+   * Transactional outbox (PostgreSQL): `pg_logical_emit_message(…, prefix, '{"topic", "key", "value"}')` is
+   * published to the topic it names. Off by default: every slot of a database receives every message, so
+   * only the connector meant to publish them turns it on (or each uses its own prefix).
+   */
+  outbox: z.object({
+    enabled: z.boolean().default(false),
+    prefix: z.string().min(1).default('logtap.outbox'),
+  }).strict().default({ enabled: false, prefix: 'logtap.outbox' }),
   /** SIGTERM/SIGINT: how long the in-flight Kafka transaction and checkpoint may take before exit. */
   shutdownGraceMs: z.number().int().min(0).default(30_000),
 }).strict().superRefine((c, ctx) => {

@@ -50,11 +50,19 @@ export async function readTopicToEnd(
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
+    // Each offset once, in order, and nothing once the end is reached (a batch may still be in flight
+    // while the consumer disconnects, and a rebalance may deliver a batch again).
+    const next = new Map<number, bigint>();
+    let finished = false;
+    void done.then(() => { finished = true; }, () => { finished = true; });
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         const end = ends.get(partition);
-        if (end !== undefined && BigInt(message.offset) < end) await onMessage({ partition, offset: message.offset, message });
+        const offset = BigInt(message.offset);
+        if (finished || end === undefined || offset >= end || offset < (next.get(partition) ?? 0n)) return;
+        next.set(partition, offset + 1n);
+        await onMessage({ partition, offset: message.offset, message });
       },
     });
     await done;

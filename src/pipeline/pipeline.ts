@@ -1,7 +1,7 @@
 import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
 import type { TableSchema } from '../model/table-schema.js';
 import type { Logger } from '../logger.js';
-import type { SourceConnector, SourceHandler } from '../source/source-connector.js';
+import type { OutboxMessage, SourceConnector, SourceHandler } from '../source/source-connector.js';
 import type { EventEncoder, PublishSchema } from '../events/event-encoder.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import type { ChangeSink } from '../kafka/change-sink.js';
@@ -25,6 +25,8 @@ export interface PipelineOptions {
   publishSchema: PublishSchema;
   /** Makes sure a table's topic exists before its first record. */
   ensureTableTopic: (table: TableSchema) => Promise<void>;
+  /** Makes sure an outbox message's topic exists before its first record. */
+  ensureOutboxTopic: (topic: string) => Promise<void>;
   /** The record that stores a checkpoint (CheckpointStore.record). */
   checkpointRecord: (checkpoint: Checkpoint) => KafkaRecord;
   /** Where the last run stopped, or null on a first start. */
@@ -56,6 +58,8 @@ export class Pipeline implements SourceHandler {
   private serial: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
+  /** The Kafka commit (and release) of the previous batch, while it runs. */
+  private inFlight: Promise<void> | undefined;
   private readonly stop = new AbortController();
   private readonly metrics: PipelineMetrics;
 
@@ -78,8 +82,9 @@ export class Pipeline implements SourceHandler {
       signal.removeEventListener('abort', onAbort);
       clearTimeout(this.timer);
     }
-    // Wait for a timer flush that may still be running, then report what went wrong first.
+    // Wait for a timer flush or a commit that may still be running, then report what went wrong first.
     await this.serial.catch(() => {});
+    await this.inFlight?.catch(() => {});
     if (this.failure) throw this.failure;
   }
 
@@ -90,16 +95,32 @@ export class Pipeline implements SourceHandler {
         await this.options.ensureTableTopic(event.table);
         await encoder.prepare(event.table, this.options.publishSchema);
       }
-      for (const record of encoder.encode(event)) {
-        this.records.push(record);
-        this.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
-      }
+      for (const record of encoder.encode(event)) this.add(record);
       this.changes++;
       this.position = event.position;
-      if (this.firstWaitingAt === 0 && this.records.length > 0) this.firstWaitingAt = Date.now();
       if (this.full()) await this.flush('size');
       else this.armTimer();
     });
+  }
+
+  /** An outbox message goes out as written: its key as text, its value as JSON text, in log order. */
+  onMessage(message: OutboxMessage): Promise<void> {
+    return this.serialize(async () => {
+      await this.options.ensureOutboxTopic(message.topic);
+      const headers: Record<string, string> = { 'logtap.kind': 'outbox', 'logtap.position': message.position.token };
+      if (message.txId !== undefined) headers['logtap.txid'] = message.txId;
+      if (message.commitTimeMicros !== undefined) headers['logtap.commit_us'] = message.commitTimeMicros.toString();
+      this.add({ topic: message.topic, key: message.key === null ? null : Buffer.from(message.key), value: Buffer.from(JSON.stringify(message.value)), headers });
+      this.position = message.position;
+      if (this.full()) await this.flush('size');
+      else this.armTimer();
+    });
+  }
+
+  private add(record: KafkaRecord): void {
+    this.records.push(record);
+    this.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    if (this.firstWaitingAt === 0) this.firstWaitingAt = Date.now();
   }
 
   onCommit(position: SourcePosition, info: { commitTimeMicros?: bigint } = {}): Promise<void> {
@@ -107,8 +128,8 @@ export class Pipeline implements SourceHandler {
       this.position = position;
       this.metrics.transaction();
       if (info.commitTimeMicros !== undefined) this.commitTimes.push(info.commitTimeMicros);
-      if (this.full() || (this.records.length > 0 && Date.now() - this.firstWaitingAt >= this.options.limits.maxDelayMs)) await this.flush('size');
-      else this.armTimer();
+      if (this.full()) await this.flush('size');
+      else if (!this.inFlight) await this.flushIfDue();
     });
   }
 
@@ -116,7 +137,10 @@ export class Pipeline implements SourceHandler {
     return this.serialize(async () => {
       this.position = position;
       // With records waiting the timer flushes them (and this position) soon anyway.
-      if (this.records.length === 0 && Date.now() - this.lastCheckpointAt >= this.options.heartbeatIntervalMs) await this.flush('heartbeat');
+      // The first position of a start without a checkpoint is checkpointed at once: a source that keeps no
+      // state of its own (MySQL) would otherwise start elsewhere after a crash.
+      const due = this.checkpointed === null || Date.now() - this.lastCheckpointAt >= this.options.heartbeatIntervalMs;
+      if (this.records.length === 0 && !this.inFlight && due) await this.flush('heartbeat');
     });
   }
 
@@ -126,7 +150,8 @@ export class Pipeline implements SourceHandler {
   }
 
   private armTimer(): void {
-    if (this.timer || this.records.length === 0) return;
+    // With a commit in flight, its completion flushes what is due.
+    if (this.timer || this.inFlight || this.records.length === 0) return;
     const wait = Math.max(0, this.firstWaitingAt + this.options.limits.maxDelayMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -135,13 +160,43 @@ export class Pipeline implements SourceHandler {
     }, wait);
   }
 
-  /** The safety rule: Kafka commit (records + checkpoint) → only then release at the source. */
+  /**
+   * Hands the waiting records to Kafka. One Kafka transaction is in flight at a time, and the source keeps
+   * being read while it commits (the next batch fills meanwhile), so throughput is not bounded by the
+   * commit round trip. The safety rule holds per batch: Kafka commit (records + checkpoint) → only then
+   * release at the source, in order.
+   */
   private async flush(reason: 'size' | 'time' | 'heartbeat' | 'stop'): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    // The previous batch commits (and releases) before this one starts: order, and at most two batches in memory.
+    if (this.inFlight) await this.inFlight;
     const position = this.position;
     if (!position || (this.records.length === 0 && position.token === this.checkpointed?.token)) return;
-    const records = this.records;
+    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position };
+    this.records = [];
+    this.bytes = 0;
+    this.changes = 0;
+    this.commitTimes = [];
+    this.firstWaitingAt = 0;
+    const commit = this.commit(batch, reason);
+    this.inFlight = commit;
+    commit.then(
+      () => {
+        if (this.inFlight === commit) this.inFlight = undefined;
+        // What arrived during the commit goes next, once due.
+        if (this.records.length > 0) this.serialize(() => this.flushIfDue()).catch(() => {});
+      },
+      (err) => {
+        this.failure ??= err;
+        this.stop.abort();
+      },
+    );
+    if (reason === 'stop' || reason === 'heartbeat') await commit;
+  }
+
+  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition }, reason: string): Promise<void> {
+    const { records, position } = batch;
     const started = Date.now();
     const checkpoint: Checkpoint = {
       connector: this.options.name, source: this.options.source.kind, position, snapshot: null,
@@ -149,17 +204,17 @@ export class Pipeline implements SourceHandler {
     };
     await this.options.sink.commit(records, this.options.checkpointRecord(checkpoint));
     const ackedMicros = BigInt(Date.now()) * 1000n;
-    this.metrics.flushed({ records: records.length, bytes: this.bytes, changes: this.changes, millis: Date.now() - started, position });
-    for (const committed of this.commitTimes) this.metrics.commitToAck(Number(ackedMicros - committed) / 1000);
-    this.commitTimes = [];
+    this.metrics.flushed({ records: records.length, bytes: batch.bytes, changes: batch.changes, millis: Date.now() - started, position });
+    for (const committed of batch.commitTimes) this.metrics.commitToAck(Number(ackedMicros - committed) / 1000);
     this.options.log.debug({ reason, records: records.length, position: position.display }, 'committed');
-    this.records = [];
-    this.bytes = 0;
-    this.changes = 0;
-    this.firstWaitingAt = 0;
     this.checkpointed = position;
     this.lastCheckpointAt = Date.now();
     await this.options.source.release(position);
+  }
+
+  private async flushIfDue(): Promise<void> {
+    if (this.full() || (this.records.length > 0 && Date.now() - this.firstWaitingAt >= this.options.limits.maxDelayMs)) await this.flush('time');
+    else this.armTimer();
   }
 
   /** Runs `work` after everything queued before it; the first failure stops the stream and fails all later work. */

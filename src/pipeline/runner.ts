@@ -61,7 +61,10 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
     let schemaProducer: Producer | undefined;
     const attemptAt = Date.now();
     try {
-      connector = deps.createConnector({ name: config.name, url: config.source.url, tables: config.source.tables, log: log.child({ source: 'connector' }) });
+      connector = deps.createConnector({
+        name: config.name, url: config.source.url, tables: config.source.tables,
+        outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log: log.child({ component: 'source' }),
+      });
       if (!started) await preflight(connector);
       // Fence any older instance first, so no checkpoint can move after we read it.
       sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name) : await openIdempotentSink(kafka, config.name);
@@ -90,6 +93,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         ensureTableTopic: (table) => topics.ensure(tableTopic(config.topicPrefix, table.id), {
           partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: config.envelope !== 'key-only',
         }),
+        ensureOutboxTopic: (topic) => topics.ensure(topic, { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: false }),
         checkpointRecord: (c) => checkpoints.record(c),
         from,
         limits: config.batch,

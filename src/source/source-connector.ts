@@ -8,6 +8,8 @@ export interface ConnectorOptions {
   url: string;
   /** `namespace.table` names; undefined: every table. */
   tables?: string[] | undefined;
+  /** Logical messages with this prefix are published as outbox messages; undefined: outbox off. */
+  outboxPrefix?: string | undefined;
   log: Logger;
 }
 
@@ -66,4 +68,22 @@ export interface SourceHandler {
    * transaction open: checkpointing it keeps the retained log bounded.
    */
   onHeartbeat(position: SourcePosition): Promise<void> | void;
+  /** An outbox message the application wrote into the log (PostgreSQL: pg_logical_emit_message with prefix logtap.outbox). */
+  onMessage?(message: OutboxMessage): Promise<void> | void;
+}
+
+/** An application's message to publish as it is, to the topic it names (the transactional outbox pattern). */
+export interface OutboxMessage {
+  /** The Kafka topic the writer asked for, as written. */
+  topic: string;
+  /** The record key as text, or null. */
+  key: string | null;
+  /** Any JSON value; published as JSON text. */
+  value: unknown;
+  /** Like a change's: inside a transaction, the partial position of this message; outside, complete. */
+  position: SourcePosition;
+  /** Emitted inside a transaction (published with it) or not (published when decoded). */
+  transactional: boolean;
+  txId?: string;
+  commitTimeMicros?: bigint;
 }

@@ -50,6 +50,9 @@ describe('MariaDB → Kafka survives kill -9', () => {
     });
     daemon = startDaemon(config);
     await waitStreaming(daemon);
+    // A first start (no snapshot yet) captures from the binlog position it checkpoints first: start writing after it.
+    const checkpoints = new CheckpointStore(kafka, prefix, name);
+    await waitFor('the first checkpoint', async () => ((await checkpoints.load()) ? true : undefined), 30_000, 200);
 
     let changes = 0;
     let nextId = 1;
@@ -83,7 +86,6 @@ describe('MariaDB → Kafka survives kill -9', () => {
     await waitStreaming(daemon);
 
     const [[{ pos }]] = await sql.query('SELECT @@gtid_binlog_pos AS pos') as unknown as [[{ pos: string }]];
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
     await waitFor('the daemon to catch up', async () => ((await checkpoints.load()) && covers((await checkpoints.load())!.position.token, pos) ? true : undefined), 180_000, 500);
     daemon.child.kill('SIGTERM');
     expect((await daemon.exited).code).toBe(0);

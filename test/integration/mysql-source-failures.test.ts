@@ -134,6 +134,41 @@ describe('MySQL source connector on MariaDB: failures', () => {
     expect((err as Error).message).toContain('is not a MySQL binlog position');
   });
 
+  // Exactly-once depends on it: once the handler rejected, nothing after that call is handed over — not the other
+  // rows of the same event, not the commit, not a later transaction or heartbeat — and `stream` rejects with it.
+  for (const when of ['at once', 'once the rest of the binlog is queued behind it'] as const) {
+    it(`a handler that throws on the first change (${when}) gets no later call of that stream, which rejects with its error`, async () => {
+      const table = uniqueName('stop');
+      await sql.query(`CREATE TABLE ${database}.${table} (id INT PRIMARY KEY)`);
+      const boom = new Error('sink refused the change');
+      let written!: () => void;
+      const allWritten = new Promise<void>((resolve) => { written = resolve; });
+      const recorder = new Recorder();
+      let failedAt = -1;
+      recorder.slow = async (call) => {
+        if (call.kind !== 'change' || failedAt >= 0) return;
+        failedAt = recorder.calls.length - 1;
+        if (when !== 'at once') await allWritten;
+        throw boom;
+      };
+      const run = await startStream({ url: sourceUrl(database, { heartbeat_interval_ms: '200' }), tables: [`${database}.${table}`], recorder });
+      await run.threadId();
+      await sql.query(`INSERT INTO ${database}.${table} VALUES (1), (2), (3)`);
+      await sql.query(`BEGIN; INSERT INTO ${database}.${table} VALUES (4); UPDATE ${database}.${table} SET id = 40 WHERE id = 4; COMMIT`);
+      await sql.query(`INSERT INTO ${database}.${table} VALUES (5)`);
+      // Time for the reader to queue the later events (and a heartbeat or two) behind the failing call.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      written();
+      await run.done;
+      expect(run.error()).toBe(boom);
+      expect(failedAt).toBeGreaterThanOrEqual(0);
+      expect(recorder.calls[failedAt]).toMatchObject({ kind: 'change', event: { op: 'c', after: { id: 1 } } });
+      expect(recorder.calls.slice(failedAt + 1)).toEqual([]);
+      await run.stop();
+      expect(recorder.calls.slice(failedAt + 1)).toEqual([]);
+    });
+  }
+
   // Last: purging binlogs affects every user of the shared server, so it happens once, and only to files older than
   // the current one.
   it('reports a checkpoint in purged binlogs as PositionLostError, with how to recover', { timeout: 60_000 }, async () => {

@@ -82,6 +82,7 @@ describe('pipeline → Kafka', () => {
       name, source: scriptedSource(50, 7, log), encoder, sink,
       publishSchema: (e) => schemas.publish(producer, e),
       ensureTableTopic: (t) => topics.ensure(tableTopic(prefix, t.id), { partitions: 1, compacted: true }),
+      ensureOutboxTopic: (t) => topics.ensure(t, { partitions: 1, compacted: false }),
       checkpointRecord: (c) => checkpoints.record(c),
       from: null, limits: { maxRecords: 40, maxBytes: 1 << 20, maxDelayMs: 50 }, heartbeatIntervalMs: 0, version: 't', log: silentLogger,
     });

@@ -7,6 +7,7 @@ import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
+import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
 // kill -9 of the real daemon at random points of a 100k-row-change workload of small transactions,
 // 10 times: afterwards the topic folds into exactly the table, and a read_committed consumer saw every
@@ -25,7 +26,8 @@ describe('PostgreSQL → Kafka survives kill -9', () => {
 
   afterAll(async () => {
     daemon?.child.kill('SIGKILL');
-    await sql.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active`, [`%${name.replace(/[^a-z0-9_]/g, '_')}%`]).catch(() => {});
+    await daemon?.exited;
+    await dropConnectorObjects(sql, name);
     await sql.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
     await sql.end();
   });
@@ -39,6 +41,8 @@ describe('PostgreSQL → Kafka survives kill -9', () => {
     });
     daemon = startDaemon(config);
     await waitStreaming(daemon);
+    // Changes are captured from the slot's creation on (no snapshot yet): start writing after it.
+    await waitFor('the slot', async () => ((await sql.query('SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1', [connectorObjectPattern(name)])).rowCount ? true : undefined), 30_000, 100);
 
     // The workload: transactions of 5 inserts, 3 updates and 2 deletes (10 row changes each).
     let changes = 0;
@@ -77,7 +81,7 @@ describe('PostgreSQL → Kafka survives kill -9', () => {
     // Caught up when the slot's confirmed position passed the end of the workload (released only after Kafka commits).
     const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
     await waitFor('the daemon to catch up', async () => {
-      const { rows } = await sql.query<{ behind: boolean }>(`SELECT confirmed_flush_lsn < $1::pg_lsn AS behind FROM pg_replication_slots WHERE slot_name LIKE $2`, [end!.lsn, `%${name.replace(/[^a-z0-9_]/g, '_')}%`]);
+      const { rows } = await sql.query<{ behind: boolean }>(`SELECT confirmed_flush_lsn < $1::pg_lsn AS behind FROM pg_replication_slots WHERE slot_name LIKE $2`, [end!.lsn, connectorObjectPattern(name)]);
       return rows[0] && !rows[0].behind ? true : undefined;
     }, 180_000, 500);
     daemon.child.kill('SIGTERM');

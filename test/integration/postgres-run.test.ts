@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
@@ -11,12 +12,14 @@ import { waitFor } from '../helpers/wait.js';
 import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
 import { startTemporaryPostgres } from '../helpers/temp-postgres.js';
+import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
+import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
 
 const run = promisify(execFile);
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
 const sql = new pg.Client({ connectionString: bed.pgUrl });
-const slotName = (name: string) => `%${name.replace(/[^a-z0-9_]/g, '_')}%`;
+const slotName = connectorObjectPattern;
 
 beforeAll(() => sql.connect());
 afterAll(() => sql.end());
@@ -34,9 +37,11 @@ async function runFailing(config: Record<string, unknown>): Promise<{ code: numb
 }
 
 describe('logtap run with PostgreSQL', () => {
+  // After each test, not at the end of the file: a daemon left running would decode the next tests' WAL
+  // too, and every connector on a database publishes every logtap.outbox message (not limited by its publication).
   const cleanup: Array<() => Promise<unknown>> = [];
-  afterAll(async () => {
-    for (const c of cleanup.reverse()) await c().catch(() => {});
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c().catch(() => {});
   });
 
   it('turns inserts, updates, deletes, a key change, a truncate and ADD/DROP COLUMN into a topic that is the table; SIGTERM exits 0 after checkpointing', async () => {
@@ -46,7 +51,7 @@ describe('logtap run with PostgreSQL', () => {
     await sql.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, note text, total numeric(12,2) NOT NULL)`);
     cleanup.push(() => sql.query(`DROP TABLE ${table}`));
     const daemon: Daemon = startDaemon(writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${table}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix }));
-    cleanup.push(async () => { daemon.child.kill('SIGKILL'); await sql.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active`, [slotName(name)]); });
+    cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; await dropConnectorObjects(sql, name); });
     await waitStreaming(daemon);
     await waitFor('the slot', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [slotName(name)])).rowCount ? true : undefined));
 
@@ -83,7 +88,7 @@ describe('logtap run with PostgreSQL', () => {
     await sql.query(`CREATE TABLE ${published} (id int PRIMARY KEY); CREATE TABLE ${busy} (id serial PRIMARY KEY, filler text)`);
     cleanup.push(() => sql.query(`DROP TABLE ${published}, ${busy}`));
     const daemon = startDaemon(writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${published}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('ip'), heartbeatIntervalMs: 300 }));
-    cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; await sql.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1`, [slotName(name)]); });
+    cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; await dropConnectorObjects(sql, name); });
     await waitStreaming(daemon);
     await waitFor('the slot', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [slotName(name)])).rowCount ? true : undefined));
 
@@ -91,6 +96,41 @@ describe('logtap run with PostgreSQL', () => {
     for (let i = 0; i < 30; i++) await sql.query(`INSERT INTO ${busy} (filler) SELECT repeat('x', 1000) FROM generate_series(1, 1000)`);
     const retained = async () => Number((await sql.query(`SELECT pg_current_wal_lsn() - confirmed_flush_lsn AS bytes FROM pg_replication_slots WHERE slot_name LIKE $1`, [slotName(name)])).rows[0].bytes);
     await waitFor('the retained WAL to shrink under 1 MB', async () => ((await retained()) < 1 << 20 ? true : undefined), 30_000, 200);
+  });
+
+  it('publishes outbox messages written with pg_logical_emit_message to the topic they name, with their transaction', async () => {
+    const name = uniqueName('outbox');
+    const table = uniqueName('payments');
+    const outboxTopic = uniqueName('payment-events');
+    await sql.query(`CREATE TABLE ${table} (id int PRIMARY KEY, amount numeric(10,2) NOT NULL)`);
+    cleanup.push(() => sql.query(`DROP TABLE ${table}`));
+    const daemon = startDaemon(writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${table}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('op'), heartbeatIntervalMs: 300, outbox: { enabled: true } }));
+    cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; await dropConnectorObjects(sql, name); });
+    await waitStreaming(daemon);
+    await waitFor('the slot', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [slotName(name)])).rowCount ? true : undefined));
+    const message = (id: number) => JSON.stringify({ topic: outboxTopic, key: `payment-${id}`, value: { id, amount: '12.50', tags: ['a', 'é'] } });
+    await sql.query(`BEGIN; INSERT INTO ${table} VALUES (1, 12.50); SELECT pg_logical_emit_message(true, 'logtap.outbox', $1::text); COMMIT`.replace('$1::text', `'${message(1)}'`));
+    await sql.query(`SELECT pg_logical_emit_message(false, 'logtap.outbox', '${message(2)}')`);
+    // A message with another prefix is not logtap's.
+    await sql.query(`SELECT pg_logical_emit_message(true, 'someone.else', 'ignored')`);
+    const seen: Array<{ key: string; value: unknown; kind: string }> = [];
+    const positions: string[] = [];
+    await waitFor('both outbox messages', async () => {
+      seen.length = 0;
+      positions.length = 0;
+      const exists = await readTopicToEnd(kafka, outboxTopic, ({ message: m }) => {
+        seen.push({ key: m.key!.toString(), value: JSON.parse(m.value!.toString()), kind: String(m.headers!['logtap.kind']) });
+        positions.push(String(m.headers!['logtap.position']));
+      });
+      return exists && seen.length === 2 ? true : undefined;
+    }, 30_000, 500).catch((err) => { writeFileSync('/tmp/outbox-daemon.log', daemon.log()); throw err; });
+    expect(seen).toEqual([
+      { key: 'payment-1', value: { id: 1, amount: '12.50', tags: ['a', 'é'] }, kind: 'outbox' },
+      { key: 'payment-2', value: { id: 2, amount: '12.50', tags: ['a', 'é'] }, kind: 'outbox' },
+    ]);
+    // The transactional message is its transaction's second change (after the row); the other one stands alone.
+    expect(positions[0]).toMatch(/^pg1:[0-9A-F]+\/[0-9A-F]+#2$/i);
+    expect(positions[1]).toMatch(/^pg1:[0-9A-F]+\/[0-9A-F]+$/i);
   });
 
   describe('refuses bad input with one clear line and a non-zero exit code', () => {

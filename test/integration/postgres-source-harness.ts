@@ -4,7 +4,7 @@ import type { ChangeEvent, SourcePosition } from '../../src/model/change-event.j
 import { silentLogger, type Logger } from '../../src/logger.js';
 import type { SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
 import { createPostgresConnector, postgresObjectNames, type PostgresConnectorTuning } from '../../connectors/postgres/postgres-connector.js';
-import type { OutboxHandler, OutboxMessage } from '../../connectors/postgres/outbox-message.js';
+import type { OutboxMessage } from '../../src/source/source-connector.js';
 import { testBed } from '../helpers/test-bed.js';
 import { waitFor } from '../helpers/wait.js';
 import { uniqueName } from '../helpers/names.js';
@@ -18,7 +18,7 @@ export type Call =
   | { kind: 'heartbeat'; position: SourcePosition }
   | { kind: 'message'; message: OutboxMessage };
 
-export class RecordingHandler implements SourceHandler, OutboxHandler {
+export class RecordingHandler implements SourceHandler {
   readonly calls: Call[] = [];
   /** Optional hook run inside each call, e.g. to release positions or to slow the handler down. */
   constructor(private readonly hook: (call: Call) => Promise<void> | void = () => {}) {}
@@ -80,13 +80,15 @@ export interface StreamOptions {
   url?: string;
   log?: Logger;
   tuning?: PostgresConnectorTuning;
+  /** Default: logtap.outbox (on); undefined turns the outbox off. */
+  outboxPrefix?: string | undefined;
 }
 
 export const FAST: PostgresConnectorTuning = { statusIntervalMs: 300 };
 
 export function startStream(options: StreamOptions): RunningStream {
   const connector = createPostgresConnector(
-    { name: options.name, url: options.url ?? testBed().pgUrl, tables: options.tables, log: options.log ?? silentLogger },
+    { name: options.name, url: options.url ?? testBed().pgUrl, tables: options.tables, outboxPrefix: 'outboxPrefix' in options ? options.outboxPrefix : 'logtap.outbox', log: options.log ?? silentLogger },
     options.tuning ?? FAST,
   );
   const handler = options.handler ?? new RecordingHandler();

@@ -330,4 +330,18 @@ describe('PostgreSQL source: outbox messages', () => {
     expect((s.error() as Error).message).toMatch(/logtap\.outbox message at commit .*"topic" must be a non-empty string/);
     await s.connector.close();
   });
+
+  it('ignores every message, malformed ones too, when the connector\'s outbox is off', async () => {
+    const t = await table('outbox_off', 'id int PRIMARY KEY');
+    const name = connectorName();
+    const s = startStream({ name, tables: [`public.${t}`], outboxPrefix: undefined });
+    await waitStreaming(sql, name);
+    await sql.query(`BEGIN; SELECT pg_logical_emit_message(true, 'logtap.outbox', '{"key":"1"}'); INSERT INTO ${t} VALUES (1); COMMIT`);
+    await waitFor('the commit', () => (s.handler.withoutHeartbeats().some((c) => c.kind === 'commit') ? true : undefined));
+    await s.stop();
+    expect(s.error()).toBeUndefined();
+    expect(s.handler.messages()).toEqual([]);
+    // The ignored message does not count among the transaction's changes.
+    expect(parsePosition(s.handler.changes()[0]!.position.token)).toMatchObject({ kind: 'partial', changes: 1 });
+  });
 });

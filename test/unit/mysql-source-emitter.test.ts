@@ -41,6 +41,7 @@ describe('change emitter', () => {
       { kind: 'rotate', file: 'binlog.000002', offset: 4, artificial: false },
     ]);
     expect(calls).toEqual([
+      'heartbeat my1:gtid=0-1-1', // the start position, handed over before anything else
       'heartbeat my1:gtid=0-1-1',
       'c {"id":1,"decoded":true} my1:gtid=0-1-1;in=0-1-2#1 0-1-2',
       'c {"id":2,"decoded":true} my1:gtid=0-1-1;in=0-1-2#2 0-1-2',
@@ -61,6 +62,7 @@ describe('change emitter', () => {
       { kind: 'commit', endOffset: 500, timestampMs: 0 }, // throttled: within a second of the first report
     ]);
     expect(calls).toEqual([
+      'heartbeat my1:gtid=0-1-1', // the start position, handed over before anything else
       'heartbeat my1:gtid=0-1-2',
       't null my1:gtid=0-1-2;in=0-1-3#1 0-1-3',
       'commit my1:gtid=0-1-3 0-1-3 2000000',

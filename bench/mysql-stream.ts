@@ -1,0 +1,123 @@
+// bench/mysql-stream: MariaDB → Kafka, on the test bed (npm run services:up).
+//  1. Throughput: N one-row transactions (~200 bytes) are written while logtap is stopped; then logtap
+//     catches up into Kafka (exactly-once). Same-run limit: `mariadb-binlog --read-from-remote-server`
+//     reading the same binlog range to /dev/null.
+//  2. Latency: logtap streams live while a writer process commits 5,000 transactions/s; p50/p99 from each
+//     row's insert (created_at = NOW(6)) to the record being readable by a read_committed consumer (another
+//     process). The binlog's own commit times have one-second resolution, too coarse for this.
+//  Peak RSS of the process (logtap runs in it; the writer is a separate process).
+// Usage: npm run bench:mysql-stream [-- --transactions 100000 --rate 5000 --seconds 15]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import mysql from 'mysql2/promise';
+import { packageRoot } from '../src/package-root.js';
+import { configSchema } from '../src/config/config-schema.js';
+import { createKafka } from '../src/kafka/kafka-client.js';
+import { CheckpointStore } from '../src/kafka/checkpoint-store.js';
+import { silentLogger } from '../src/logger.js';
+import { runConnector } from '../src/pipeline/runner.js';
+import { createMysqlConnector } from '../connectors/mysql/mysql-connector.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const TRANSACTIONS = arg('transactions', 100_000);
+const RATE = arg('rate', 5000);
+const SECONDS = arg('seconds', 15);
+
+const { up } = (await import(pathToFileURL(join(packageRoot(), 'scripts', 'services.mjs')).href)) as typeof import('../scripts/services.mjs');
+const env = await up();
+const base = new URL(env.LOGTAP_TEST_MYSQL_URL);
+const suffix = Date.now().toString(36);
+const database = `bench_my_${suffix}`;
+const url = `${base.protocol}//${base.username}:${base.password}@${base.host}/${database}`;
+const sql = await mysql.createConnection({ host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password) });
+await sql.query(`CREATE DATABASE ${database}`);
+await sql.query(`CREATE TABLE ${database}.items (id BIGINT AUTO_INCREMENT PRIMARY KEY, payload VARCHAR(200) NOT NULL, amount DECIMAL(12,2) NOT NULL, created_at DATETIME(6) NOT NULL DEFAULT NOW(6))`);
+const name = `bench-my-${suffix}`;
+
+let peakRss = 0;
+const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+const config = configSchema.parse({
+  name, source: { url, tables: [`${database}.items`] }, kafka: { brokers: env.LOGTAP_TEST_KAFKA_BROKERS.split(',') }, topicPrefix: name,
+  batch: { maxRecords: 5000, maxBytes: 8 << 20, maxDelayMs: 10 }, heartbeatIntervalMs: 500,
+});
+const kafka = createKafka(config.kafka, name);
+const checkpoints = new CheckpointStore(kafka, name, name);
+
+async function runLogtap(until: (streaming: Promise<void>) => Promise<void>): Promise<void> {
+  const stop = new AbortController();
+  let streaming!: () => void;
+  const streamingNow = new Promise<void>((r) => { streaming = r; });
+  const run = runConnector(config, { kafka, createConnector: createMysqlConnector, log: silentLogger, version: 'bench', onState: (s) => { if (s === 'streaming') streaming(); } }, stop.signal);
+  await until(streamingNow);
+  stop.abort();
+  await run;
+}
+const gtidPos = async () => ((await sql.query('SELECT @@gtid_binlog_pos AS p')) as unknown as [[{ p: string }]])[0][0].p;
+const masterStatus = async () => ((await sql.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number }]])[0][0];
+const covered = async (gtid: string) => {
+  const token = (await checkpoints.load())?.position.token ?? '';
+  const seq = Number(/gtid=\d+-\d+-(\d+)/.exec(token)?.[1] ?? -1);
+  return !token.includes(';in=') && seq >= Number(gtid.split('-').at(-1));
+};
+const writer = (args: string[]) => execFileSync(process.execPath, [join(packageRoot(), 'dist-bench', 'bench', 'lib', 'mysql-rate-writer.js'), url, 'items', ...args], { stdio: 'inherit' });
+
+// A first run records a checkpoint at the binlog's current end.
+await runLogtap(async (streaming) => {
+  await streaming;
+  const start = await gtidPos();
+  await sql.query(`INSERT INTO ${database}.items (payload, amount) VALUES ('warm-up', 1)`);
+  const after = await gtidPos();
+  while (!(await covered(after))) await sleep(20);
+  void start;
+});
+
+console.log(`bench/mysql-stream — ${TRANSACTIONS.toLocaleString('en-US')} one-row transactions, MariaDB ${((await sql.query('SELECT VERSION() AS v')) as unknown as [[{ v: string }]])[0][0].v}, node ${process.version}`);
+const from = await masterStatus();
+const t0 = Date.now();
+writer([String(TRANSACTIONS), '0', '0']);
+console.log(`workload written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+const to = await masterStatus();
+const endGtid = await gtidPos();
+const events = TRANSACTIONS;
+
+// The raw limit: the server's own binlog reader, remotely, over the same range.
+const r0 = Date.now();
+const files = ((await sql.query('SHOW BINARY LOGS')) as unknown as [Array<{ Log_name: string }>])[0].map((f) => f.Log_name).filter((f) => f >= from.File && f <= to.File);
+const raw = spawnSync('mariadb-binlog', ['--read-from-remote-server', `--host=${base.hostname}`, `--port=${base.port}`, `--user=${decodeURIComponent(base.username)}`, `--password=${decodeURIComponent(base.password)}`,
+  `--start-position=${from.Position}`, `--stop-position=${to.Position}`, ...files], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+const rawSeconds = (Date.now() - r0) / 1000;
+if (raw.status !== 0) throw new Error(`mariadb-binlog failed: ${raw.stderr}`);
+
+const l0 = Date.now();
+await runLogtap(async (streaming) => {
+  await streaming;
+  while (!(await covered(endGtid))) await sleep(20);
+});
+const logtapSeconds = (Date.now() - l0) / 1000;
+
+let latency = { p50: NaN, p99: NaN, max: NaN, n: 0 };
+await runLogtap(async (streaming) => {
+  await streaming;
+  const consumer = spawn(process.execPath, [join(packageRoot(), 'dist-bench', 'bench', 'lib', 'latency-consumer.js'), config.kafka.brokers.join(','), name, `${name}.${database}.items`, String(RATE * SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  consumer.stdout.on('data', (d) => { out += d; });
+  while (!out.includes('ready')) await sleep(20);
+  await sleep(3000); // the consumer's group join
+  writer(['0', String(RATE), String(SECONDS)]);
+  await new Promise((r) => consumer.once('exit', r));
+  latency = JSON.parse(out.trim().split('\n').pop()!);
+});
+clearInterval(rssTimer);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+console.log(`mariadb-binlog --read-from-remote-server (same range)  ${fmt(events / rawSeconds).padStart(10)} events/s  (${rawSeconds.toFixed(2)} s)`);
+console.log(`logtap catch-up into Kafka (exactly-once)             ${fmt(events / logtapSeconds).padStart(10)} events/s  (${logtapSeconds.toFixed(2)} s, incl. start)`);
+console.log(`ratio logtap / raw read: ${(rawSeconds / logtapSeconds).toFixed(2)} (target ≥ 0.5)`);
+console.log(`insert → readable in Kafka at ${fmt(RATE)} tx/s for ${SECONDS} s: p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms over ${fmt(latency.n)} rows (target p99 ≤ 50 ms)`);
+console.log(`peak RSS of the logtap process: ${(peakRss / 2 ** 20).toFixed(0)} MB (target ≤ 150 MB)`);
+await sql.query(`DROP DATABASE ${database}`);
+await sql.end();
