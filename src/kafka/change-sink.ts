@@ -13,6 +13,32 @@ export interface ChangeSink {
   close(): Promise<void>;
 }
 
+/**
+ * Kafka refuses a record batch larger than `message.max.bytes` (1 MiB by default), and kafkajs sends each
+ * partition's messages of a request as one batch: a transaction's records go out in requests of at most
+ * this many bytes (all inside the same transaction).
+ */
+export const MAX_REQUEST_BYTES = 768 * 1024;
+
+/** Consecutive slices of `records` holding at most MAX_REQUEST_BYTES each (a larger record alone). */
+export function requestChunks(records: KafkaRecord[]): KafkaRecord[][] {
+  const chunks: KafkaRecord[][] = [];
+  let chunk: KafkaRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+    if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(r);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 function topicMessages(records: KafkaRecord[]): TopicMessages[] {
   const byTopic = new Map<string, TopicMessages>();
   for (const r of records) {
@@ -44,7 +70,7 @@ export async function openTransactionalSink(kafka: Kafka, connector: string): Pr
       let tx;
       try {
         tx = await producer.transaction();
-        await tx.sendBatch({ topicMessages: topicMessages([...records, checkpoint]), acks: -1 });
+        for (const chunk of requestChunks([...records, checkpoint])) await tx.sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
         await tx.commit();
       } catch (err) {
         await tx?.abort().catch(() => {});
@@ -67,7 +93,7 @@ export async function openIdempotentSink(kafka: Kafka, connector: string): Promi
     mode: 'at-least-once',
     async commit(records, checkpoint) {
       try {
-        if (records.length) await producer.sendBatch({ topicMessages: topicMessages(records), acks: -1 });
+        for (const chunk of requestChunks(records)) await producer.sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
         await producer.sendBatch({ topicMessages: topicMessages([checkpoint]), acks: -1 });
       } catch (err) {
         throw kafkaError(err, `writing ${records.length} change record(s)`, connector);

@@ -108,6 +108,21 @@ describe('pipeline → Kafka', () => {
     expect((await checkpoints.load())?.position.token).toBe('idle');
   });
 
+  it('commits a transaction far larger than one produce request may be (1 MiB by default)', async () => {
+    const name = uniqueName('big');
+    const prefix = uniqueName('pb');
+    const { topics, checkpoints } = await setup(name, prefix);
+    const topic = `${prefix}.big`;
+    await topics.ensure(topic, { partitions: 1, compacted: false });
+    const sink = await openTransactionalSink(kafka, name);
+    const records = Array.from({ length: 6000 }, (_, i) => ({ topic, key: Buffer.from(String(i)), value: Buffer.alloc(500, i % 256), headers: {} }));
+    await sink.commit(records, checkpoints.record({ connector: name, source: 'postgres', position: { token: 'big', display: 'big' }, snapshot: null, committedAtMicros: 0n, logtapVersion: 't' }));
+    await sink.close();
+    let count = 0;
+    await readTopicToEnd(kafka, topic, () => { count++; });
+    expect(count).toBe(6000);
+  });
+
   it('is fenced when a second instance with the same name starts: the first can no longer commit', async () => {
     const name = uniqueName('fence');
     const prefix = uniqueName('pf');

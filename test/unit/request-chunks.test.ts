@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { MAX_REQUEST_BYTES, requestChunks } from '../../src/kafka/change-sink.js';
+import type { KafkaRecord } from '../../src/events/kafka-record.js';
+
+const record = (bytes: number): KafkaRecord => ({ topic: 't', key: null, value: Buffer.alloc(bytes), headers: {} });
+
+describe('produce requests of a transaction', () => {
+  it('keep every record, in order, in requests under the broker limit (a larger record alone)', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 2 * MAX_REQUEST_BYTES }), { maxLength: 60 }), (sizes) => {
+      const records = sizes.map(record);
+      const chunks = requestChunks(records);
+      expect(chunks.flat()).toEqual(records);
+      for (const chunk of chunks) {
+        const bytes = chunk.reduce((n, r) => n + r.value!.length + 64, 0);
+        expect(chunk.length === 1 || bytes <= MAX_REQUEST_BYTES).toBe(true);
+      }
+    }), { numRuns: 200 });
+  });
+});
