@@ -18,7 +18,14 @@ export interface ChangeSink {
  * partition's messages of a request as one batch: a transaction's records go out in requests of at most
  * this many bytes (all inside the same transaction).
  */
-export const MAX_REQUEST_BYTES = 768 * 1024;
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** An upper bound of a record's size in a record batch: key, value, headers and per-record framing. */
+export function recordBytes(r: KafkaRecord): number {
+  let bytes = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 32;
+  for (const name in r.headers) bytes += name.length * 3 + r.headers[name]!.length * 3 + 10;
+  return bytes;
+}
 
 /** Consecutive slices of `records` holding at most MAX_REQUEST_BYTES each (a larger record alone). */
 export function requestChunks(records: KafkaRecord[]): KafkaRecord[][] {
@@ -26,7 +33,7 @@ export function requestChunks(records: KafkaRecord[]): KafkaRecord[][] {
   let chunk: KafkaRecord[] = [];
   let bytes = 0;
   for (const r of records) {
-    const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+    const size = recordBytes(r);
     if (chunk.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
       chunks.push(chunk);
       chunk = [];

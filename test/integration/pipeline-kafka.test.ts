@@ -115,7 +115,7 @@ describe('pipeline → Kafka', () => {
     const topic = `${prefix}.big`;
     await topics.ensure(topic, { partitions: 1, compacted: false });
     const sink = await openTransactionalSink(kafka, name);
-    const records = Array.from({ length: 6000 }, (_, i) => ({ topic, key: Buffer.from(String(i)), value: Buffer.alloc(500, i % 256), headers: {} }));
+    const records = Array.from({ length: 6000 }, (_, i) => ({ topic, key: Buffer.from(String(i)), value: Buffer.alloc(300, i % 256), headers: { 'logtap.op': 'c', 'logtap.position': `pg1:0/16B3748#${i}`, 'logtap.snapshot': 'false', 'logtap.txid': '123456', 'logtap.commit_us': '1795311717811739' } }));
     await sink.commit(records, checkpoints.record({ connector: name, source: 'postgres', position: { token: 'big', display: 'big' }, snapshot: null, committedAtMicros: 0n, logtapVersion: 't' }));
     await sink.close();
     let count = 0;
