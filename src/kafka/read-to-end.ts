@@ -40,6 +40,10 @@ export async function readTopicToEnd(
   const onAbort = () => fail(options.signal?.reason ?? new Error('aborted'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    // kafkajs reports a re-fetched batch whose records all lie before the fetch offset with no first
+    // offset and `lastOffset = highWatermark - 1`: that says nothing about progress. Batches of transaction
+    // markers alone do carry their offsets.
+    if (payload.firstOffset === null || payload.firstOffset === undefined) return;
     const end = ends.get(payload.partition);
     if (payload.topic === topic && end !== undefined && BigInt(payload.lastOffset) + 1n >= end) {
       remaining.delete(payload.partition);

@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,3 +41,17 @@ export async function waitStreaming(daemon: Daemon, timeoutMs = 60_000): Promise
     return /"msg":"streaming"/.test(daemon.log()) ? true : undefined;
   }, timeoutMs, 100);
 }
+
+/** `logtap run` with a config expected to fail at once: its exit code and stderr. */
+export async function runFailing(config: Record<string, unknown>): Promise<{ code: number; stderr: string }> {
+  try {
+    await promisify(execFile)(process.execPath, ['bin/logtap.js', 'run', '--config', writeConfig(config)], { timeout: 60_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'silent' } });
+    return { code: 0, stderr: '' };
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+}
+
+/** The `logtap:` lines of a failed run's stderr: a user sees exactly these. */
+export const userLines = (stderr: string): string[] => stderr.trim().split('\n').filter((l) => l.startsWith('logtap:'));

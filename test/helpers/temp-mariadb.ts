@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './wait.js';
@@ -10,14 +10,6 @@ export interface TempMariadb {
   stop(): Promise<void>;
 }
 
-const freePort = (): Promise<number> => new Promise((done, fail) => {
-  const server = createServer();
-  server.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => done(port));
-  });
-  server.once('error', fail);
-});
 
 /** A throwaway MariaDB with the given server options (e.g. --binlog-format=STATEMENT), for tests only. */
 export async function startTemporaryMariadb(options: string[]): Promise<TempMariadb> {

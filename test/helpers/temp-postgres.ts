@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,14 +9,6 @@ export interface TempPostgres {
   stop(): void;
 }
 
-const freePort = (): Promise<number> => new Promise((done, fail) => {
-  const server = createServer();
-  server.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => done(port));
-  });
-  server.once('error', fail);
-});
 
 /**
  * A throwaway PostgreSQL cluster with the given settings (e.g. wal_level=replica), for tests that need a

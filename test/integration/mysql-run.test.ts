@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { SchemaTopic } from '../../src/kafka/schema-topic.js';
@@ -9,11 +7,10 @@ import { TopicManager } from '../../src/kafka/topic-manager.js';
 import { testBed } from '../helpers/test-bed.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { runFailing as runLogtapFailing, startDaemon, userLines as oneLine, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
 import { startTemporaryMariadb } from '../helpers/temp-mariadb.js';
 
-const run = promisify(execFile);
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
 const base = new URL(bed.mysqlUrl);
@@ -24,17 +21,7 @@ let sql: mysql.Connection;
 beforeAll(async () => { sql = await mysql.createConnection(connection); });
 afterAll(() => sql.end());
 
-async function runFailing(config: Record<string, unknown>): Promise<{ code: number; stderr: string }> {
-  const file = writeConfig({ kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bad'), ...config });
-  try {
-    await run(process.execPath, ['bin/logtap.js', 'run', '--config', file], { timeout: 60_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'silent' } });
-    return { code: 0, stderr: '' };
-  } catch (err) {
-    const e = err as { code: number; stderr: string };
-    return { code: e.code, stderr: e.stderr };
-  }
-}
-const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('logtap:'));
+const runFailing = (config: Record<string, unknown>) => runLogtapFailing({ kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bad'), ...config });
 
 describe('logtap run with MariaDB', () => {
   it('turns multi-row statements, a multi-table transaction, a key change, TRUNCATE and ALTER TABLE into topics that are the tables', async () => {

@@ -9,13 +9,12 @@ import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { testBed } from '../helpers/test-bed.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
-import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { type Daemon, runFailing as runLogtapFailing, startDaemon, userLines as oneLine, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
 import { startTemporaryPostgres } from '../helpers/temp-postgres.js';
 import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
 
-const run = promisify(execFile);
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
 const sql = new pg.Client({ connectionString: bed.pgUrl });
@@ -24,17 +23,7 @@ const slotName = connectorObjectPattern;
 beforeAll(() => sql.connect());
 afterAll(() => sql.end());
 
-/** `logtap run` that is expected to fail at once: its exit code and stderr. */
-async function runFailing(config: Record<string, unknown>): Promise<{ code: number; stderr: string }> {
-  const file = writeConfig({ kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bad'), ...config });
-  try {
-    await run(process.execPath, ['bin/logtap.js', 'run', '--config', file], { timeout: 60_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'silent' } });
-    return { code: 0, stderr: '' };
-  } catch (err) {
-    const e = err as { code: number; stderr: string };
-    return { code: e.code, stderr: e.stderr };
-  }
-}
+const runFailing = (config: Record<string, unknown>) => runLogtapFailing({ kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bad'), ...config });
 
 describe('logtap run with PostgreSQL', () => {
   // After each test, not at the end of the file: a daemon left running would decode the next tests' WAL
@@ -138,8 +127,7 @@ describe('logtap run with PostgreSQL', () => {
     beforeAll(() => sql.query(`CREATE TABLE ${tableName} (id int PRIMARY KEY)`));
     afterAll(() => sql.query(`DROP TABLE ${tableName}`));
     const url = new URL(bed.pgUrl);
-    const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('logtap:'));
-
+    
     it('an unreachable server', async () => {
       const r = await runFailing({ name: uniqueName('b'), source: { url: `postgres://postgres:secret-pw@127.0.0.1:1/postgres`, tables: [`public.${tableName}`] } });
       expect(r.code).not.toBe(0);
