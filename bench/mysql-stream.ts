@@ -10,26 +10,19 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import mysql from 'mysql2/promise';
 import { packageRoot } from '../src/package-root.js';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../src/kafka/checkpoint-store.js';
-import { silentLogger } from '../src/logger.js';
-import { runConnector } from '../src/pipeline/runner.js';
+import { numberArg, runLogtapUntil, testBedUp } from './lib/bench-common.js';
 import { createMysqlConnector } from '../connectors/mysql/mysql-connector.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
-const TRANSACTIONS = arg('transactions', 100_000);
-const RATE = arg('rate', 5000);
-const SECONDS = arg('seconds', 15);
+const TRANSACTIONS = numberArg('transactions', 100_000);
+const RATE = numberArg('rate', 5000);
+const SECONDS = numberArg('seconds', 15);
 
-const { up } = (await import(pathToFileURL(join(packageRoot(), 'scripts', 'services.mjs')).href)) as typeof import('../scripts/services.mjs');
-const env = await up();
+const env = await testBedUp();
 const base = new URL(env.LOGTAP_TEST_MYSQL_URL);
 const suffix = Date.now().toString(36);
 const database = `bench_my_${suffix}`;
@@ -48,15 +41,7 @@ const config = configSchema.parse({
 const kafka = createKafka(config.kafka, name);
 const checkpoints = new CheckpointStore(kafka, name, name);
 
-async function runLogtap(until: (streaming: Promise<void>) => Promise<void>): Promise<void> {
-  const stop = new AbortController();
-  let streaming!: () => void;
-  const streamingNow = new Promise<void>((r) => { streaming = r; });
-  const run = runConnector(config, { kafka, createConnector: createMysqlConnector, log: silentLogger, version: 'bench', onState: (s) => { if (s === 'streaming') streaming(); } }, stop.signal);
-  await until(streamingNow);
-  stop.abort();
-  await run;
-}
+const runLogtap = (until: (streaming: Promise<void>) => Promise<void>) => runLogtapUntil(config, kafka, createMysqlConnector, until);
 const gtidPos = async () => ((await sql.query('SELECT @@gtid_binlog_pos AS p')) as unknown as [[{ p: string }]])[0][0].p;
 const masterStatus = async () => ((await sql.query('SHOW MASTER STATUS')) as unknown as [[{ File: string; Position: number }]])[0][0];
 const covered = async (gtid: string) => {

@@ -12,26 +12,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { pathToFileURL } from 'node:url';
-import { packageRoot } from '../src/package-root.js';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { silentLogger } from '../src/logger.js';
-import { runConnector } from '../src/pipeline/runner.js';
+import { numberArg, runLogtapUntil, testBedUp } from './lib/bench-common.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createPostgresConnector } from '../connectors/postgres/postgres-connector.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
-const TRANSACTIONS = arg('transactions', 100_000);
-const RATE = arg('rate', 5000);
-const SECONDS = arg('seconds', 15);
+const TRANSACTIONS = numberArg('transactions', 100_000);
+const RATE = numberArg('rate', 5000);
+const SECONDS = numberArg('seconds', 15);
 
-// The test bed's script, found from the package root so the compiled bench (dist-bench/) finds it too.
-const { up } = (await import(pathToFileURL(join(packageRoot(), 'scripts', 'services.mjs')).href)) as typeof import('../scripts/services.mjs');
-const env = await up();
+const env = await testBedUp();
 const pgUrl = env.LOGTAP_TEST_PG_URL;
 const bin = execFileSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1']).toString().trim();
 const sql = new pg.Client({ connectionString: pgUrl });
@@ -60,15 +51,7 @@ const config = configSchema.parse({
 const kafka = createKafka(config.kafka, name);
 
 /** Runs logtap in this process until `until` resolves. */
-async function runLogtap(until: (state: { streaming: Promise<void> }) => Promise<void>): Promise<void> {
-  const stop = new AbortController();
-  let streaming!: () => void;
-  const streamingNow = new Promise<void>((r) => { streaming = r; });
-  const run = runConnector(config, { kafka, createConnector: createPostgresConnector, log: silentLogger, version: 'bench', metrics, onState: (s) => { if (s === 'streaming') streaming(); } }, stop.signal);
-  await until({ streaming: streamingNow });
-  stop.abort();
-  await run;
-}
+const runLogtap = (until: (state: { streaming: Promise<void> }) => Promise<void>) => runLogtapUntil(config, kafka, createPostgresConnector, (streaming) => until({ streaming }), metrics);
 
 const slotOf = async () => (await sql.query<{ slot_name: string }>(`SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [`%${name.replace(/[^a-z0-9]/g, '_')}%`])).rows[0]?.slot_name;
 const currentLsn = async () => (await sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;

@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LogtapConfig } from '../../src/config/config-schema.js';
+import type { Kafka } from 'kafkajs';
+import { packageRoot } from '../../src/package-root.js';
+import { silentLogger } from '../../src/logger.js';
+import { runConnector } from '../../src/pipeline/runner.js';
+import type { PipelineMetrics } from '../../src/pipeline/pipeline-metrics.js';
+import type { ConnectorFactory } from '../../src/source/source-connector.js';
+
+/** `--name N` from the command line, or the fallback. */
+export const numberArg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+
+/** Starts the test bed (found from the package root, so the compiled benches in dist-bench/ find it too). */
+export async function testBedUp() {
+  const { up } = (await import(pathToFileURL(join(packageRoot(), 'scripts', 'services.mjs')).href)) as typeof import('../../scripts/services.mjs');
+  return up();
+}
+
+/** Runs logtap in this process until `until` resolves (it gets a promise of streaming having begun). */
+export async function runLogtapUntil(
+  config: LogtapConfig, kafka: Kafka, createConnector: ConnectorFactory, until: (streaming: Promise<void>) => Promise<void>, metrics?: PipelineMetrics,
+): Promise<void> {
+  const stop = new AbortController();
+  let streaming!: () => void;
+  const streamingNow = new Promise<void>((r) => { streaming = r; });
+  const run = runConnector(config, {
+    kafka, createConnector, log: silentLogger, version: 'bench', ...(metrics ? { metrics } : {}),
+    onState: (s) => { if (s === 'streaming') streaming(); },
+  }, stop.signal);
+  await until(streamingNow);
+  stop.abort();
+  await run;
+}
