@@ -29,3 +29,49 @@ export async function readTopicAsTable(kafka: Kafka, topicPrefix: string, topic:
   });
   return { table, positions, records };
 }
+
+export interface LiveRecorder {
+  /** logtap.position of every record seen, in order (each read once). */
+  positions: string[];
+  /** Resolves once everything committed to the topic by now has been seen; then stops. */
+  finish(): Promise<void>;
+}
+
+/**
+ * A read_committed consumer that watches a topic from its beginning while a test runs: it sees every
+ * committed record before log compaction may remove older versions of a key (a compacted topic keeps
+ * the table, not the history). The topic must exist.
+ */
+export async function watchTopic(kafka: Kafka, topic: string): Promise<LiveRecorder> {
+  const positions: string[] = [];
+  let next = 0n;
+  let reached = -1n;
+  const consumer = kafka.consumer({ groupId: `watch-${topic}-${Date.now()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.firstOffset !== null && payload.firstOffset !== undefined) reached = BigInt(payload.lastOffset) > reached ? BigInt(payload.lastOffset) : reached;
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const offset = BigInt(message.offset);
+      if (offset < next) return;
+      next = offset + 1n;
+      if (offset > reached) reached = offset;
+      positions.push(String(message.headers?.['logtap.position'] ?? ''));
+    },
+  });
+  return {
+    positions,
+    async finish() {
+      const admin = kafka.admin();
+      await admin.connect();
+      const end = BigInt((await admin.fetchTopicOffsets(topic))[0]!.high);
+      await admin.disconnect();
+      const deadline = Date.now() + 120_000;
+      while (reached + 1n < end && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await consumer.disconnect();
+      if (reached + 1n < end) throw new Error(`the watching consumer reached offset ${reached} of ${end} in time`);
+    },
+  };
+}
