@@ -1,6 +1,6 @@
 import type { Pgoutput } from 'pg-logical-replication';
 import type { PgQueryable } from './introspect-columns.js';
-import { TYPE_AND_KEY_CTES, tableInfoFromCatalogJson } from './introspect-columns.js';
+import { TABLE_INFO_FIELDS, TYPE_AND_KEY_CTES, tableInfoFromCatalogJson } from './introspect-columns.js';
 import type { PgTableInfo } from './pg-column-info.js';
 
 /**
@@ -35,12 +35,7 @@ SELECT json_build_object(
   'schema', $3::text,
   'name', $4::text,
   'replident', COALESCE((SELECT relreplident FROM rel), $5::"char"),
-  'columns', COALESCE((SELECT json_agg(json_build_object(
-      'attnum', attnum, 'name', attname, 'type', atttypid::int8, 'typmod', atttypmod, 'ndims', attndims,
-      'notNull', attnotnull, 'generated', generated, 'sourceType', source_type) ORDER BY attnum) FROM cols), '[]'::json),
-  'types', COALESCE((SELECT json_agg(types) FROM types), '[]'::json),
-  'primaryKey', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisprimary), '[]'::json),
-  'replicaIdentityIndex', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisreplident), '[]'::json)
+${TABLE_INFO_FIELDS}
 )::text AS info`;
 
 const REPLIDENT: Record<Pgoutput.MessageRelation['replicaIdentity'], string> = { default: 'd', nothing: 'n', full: 'f', index: 'i' };

@@ -12,6 +12,14 @@ export interface PgQueryable {
  * `cols` (atttypid) every type they reach, and from `rel` (oid) the primary-key and replica-identity
  * index columns.
  */
+/** The json_build_object fields both catalog queries return after oid, schema, name and replident. */
+export const TABLE_INFO_FIELDS = `  'columns', COALESCE((SELECT json_agg(json_build_object(
+      'attnum', attnum, 'name', attname, 'type', atttypid::int8, 'typmod', atttypmod, 'ndims', attndims,
+      'notNull', attnotnull, 'generated', generated, 'sourceType', source_type) ORDER BY attnum) FROM cols), '[]'::json),
+  'types', COALESCE((SELECT json_agg(types) FROM types), '[]'::json),
+  'primaryKey', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisprimary), '[]'::json),
+  'replicaIdentityIndex', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisreplident), '[]'::json)`;
+
 export const TYPE_AND_KEY_CTES = `type_oids(oid) AS (
   SELECT atttypid FROM cols
   UNION
@@ -67,12 +75,7 @@ SELECT json_build_object(
   'schema', rel.nspname,
   'name', rel.relname,
   'replident', rel.relreplident,
-  'columns', COALESCE((SELECT json_agg(json_build_object(
-      'attnum', attnum, 'name', attname, 'type', atttypid::int8, 'typmod', atttypmod, 'ndims', attndims,
-      'notNull', attnotnull, 'generated', generated, 'sourceType', source_type) ORDER BY attnum) FROM cols), '[]'::json),
-  'types', COALESCE((SELECT json_agg(types) FROM types), '[]'::json),
-  'primaryKey', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisprimary), '[]'::json),
-  'replicaIdentityIndex', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisreplident), '[]'::json)
+${TABLE_INFO_FIELDS}
 )::text AS info
 FROM rel`;
 

@@ -1,4 +1,4 @@
-import { ConfigError, LogtapError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { redactUrl } from '../config/load-config.js';
 
 /** 0 ok, 1 runtime failure, 2 usage or configuration error (docs/cli.md). */
@@ -9,6 +9,5 @@ export function reportFailure(err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`logtap: ${redactUrl(message.split('\n')[0] ?? message)}\n`);
   if (process.env.LOGTAP_DEBUG === '1' && err instanceof Error && err.stack) process.stderr.write(`${redactUrl(err.stack)}\n`);
-  if (err instanceof ConfigError) return EXIT.usage;
-  return err instanceof LogtapError || err instanceof Error ? EXIT.failure : EXIT.failure;
+  return err instanceof ConfigError || (err as { usage?: boolean }).usage ? EXIT.usage : EXIT.failure;
 }

@@ -26,5 +26,5 @@ const cli = yargs(hideBin(process.argv))
 try {
   await cli.parseAsync();
 } catch (err) {
-  process.exitCode = (err as { usage?: boolean }).usage ? (reportFailure(err), EXIT.usage) : reportFailure(err);
+  process.exitCode = reportFailure(err);
 }

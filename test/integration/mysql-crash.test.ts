@@ -92,7 +92,10 @@ describe('MariaDB → Kafka survives kill -9', () => {
     await waitStreaming(daemon);
 
     const [[{ pos }]] = await sql.query('SELECT @@gtid_binlog_pos AS pos') as unknown as [[{ pos: string }]];
-    await waitFor('the daemon to catch up', async () => ((await checkpoints.load()) && covers((await checkpoints.load())!.position.token, pos) ? true : undefined), 180_000, 500);
+    await waitFor('the daemon to catch up', async () => {
+      const checkpoint = await checkpoints.load();
+      return checkpoint && covers(checkpoint.position.token, pos) ? true : undefined;
+    }, 180_000, 500);
     daemon.child.kill('SIGTERM');
     expect((await daemon.exited).code).toBe(0);
 
