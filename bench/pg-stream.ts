@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { numberArg, runLogtapUntil, testBedUp } from './lib/bench-common.js';
+import { numberArg, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createPostgresConnector } from '../connectors/postgres/postgres-connector.js';
 
@@ -36,16 +36,27 @@ const script = join(mkdtempSync(join(tmpdir(), 'logtap-bench-')), 'insert.sql');
 writeFileSync(script, `INSERT INTO ${table} (payload, amount) VALUES (repeat('x', 160), (random() * 100000)::numeric(12,2));\n`);
 
 let peakRss = 0;
-const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+const peak = { heapTotal: 0, external: 0, arrayBuffers: 0 };
+const rssTimer = setInterval(() => {
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+  peak.external = Math.max(peak.external, m.external);
+  peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
+}, 50);
 const latencies: number[] = [];
 let flushedRecords = 0;
+let batches = 0;
+let commitMillis = 0;
 const metrics: PipelineMetrics = {
   transaction() {},
-  flushed(b) { flushedRecords += b.records; },
+  flushed(b) { flushedRecords += b.records; batches++; commitMillis += b.millis; },
   commitToAck(ms) { latencies.push(ms); },
 };
 const config = configSchema.parse({
   name, source: { url: pgUrl, tables: [`public.${table}`] }, kafka: { brokers: env.LOGTAP_TEST_KAFKA_BROKERS.split(',') }, topicPrefix: name,
+  // Streaming only: the table fills while logtap is stopped, and an initial snapshot would publish it twice.
+  snapshot: { mode: 'never' },
   batch: { maxRecords: 5000, maxBytes: 8 << 20, maxDelayMs: 10 }, heartbeatIntervalMs: 1000,
 });
 const kafka = createKafka(config.kafka, name);
@@ -54,7 +65,7 @@ const kafka = createKafka(config.kafka, name);
 const runLogtap = (until: (state: { streaming: Promise<void> }) => Promise<void>) => runLogtapUntil(config, kafka, createPostgresConnector, (streaming) => until({ streaming }), metrics);
 
 const slotOf = async () => (await sql.query<{ slot_name: string }>(`SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [`%${name.replace(/[^a-z0-9]/g, '_')}%`])).rows[0]?.slot_name;
-const currentLsn = async () => (await sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+const currentLsn = async () => (await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
 const caughtUp = async (slot: string, lsn: string) => (await sql.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn])).rows[0]!.ok;
 
 // Create logtap's slot and publication, and pg_recvlogical's slot, before the workload.
@@ -83,12 +94,19 @@ await sql.query('SELECT pg_drop_replication_slot($1)', [rawSlot]);
 
 // logtap catching up the same WAL into Kafka.
 const l0 = Date.now();
+const cpu0 = process.cpuUsage();
 flushedRecords = 0;
+batches = 0;
+commitMillis = 0;
 await runLogtap(async ({ streaming }) => {
   await streaming;
   while (!(await caughtUp(slot, endLsn))) await sleep(20);
 });
 const logtapSeconds = (Date.now() - l0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+// CPU per event is steadier than events/s on a shared machine: it does not count time spent waiting for a core.
+const cpuPerEvent = `${((cpu.user + cpu.system) / events).toFixed(1)} µs of logtap CPU per event (${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)`;
+const catchUpBatches = `${batches} Kafka transactions of ${Math.round(flushedRecords / Math.max(1, batches))} records on average, ${(commitMillis / Math.max(1, batches)).toFixed(0)} ms per commit`;
 const rawRate = events / rawSeconds;
 const logtapRate = events / logtapSeconds;
 
@@ -96,7 +114,9 @@ const logtapRate = events / logtapSeconds;
 latencies.length = 0;
 await runLogtap(async ({ streaming }) => {
   await streaming;
-  execFileSync(join(bin, 'pgbench'), ['-n', '-c', '4', '-j', '2', '-R', String(RATE), '-T', String(SECONDS), '-f', script, pgUrl], { stdio: 'ignore' });
+  // synchronous_commit=on for pgbench's sessions: with the test bed's `off`, a commit reaches the walsender only at
+  // the WAL writer's next flush (up to 200 ms later), a latency floor of the bed, not of logtap.
+  await runProcess(join(bin, 'pgbench'), ['-n', '-c', '4', '-j', '2', '-R', String(RATE), '-T', String(SECONDS), '-f', script, pgUrl], { PGOPTIONS: '-c synchronous_commit=on' });
   const last = await currentLsn();
   while (!(await caughtUp(slot, last))) await sleep(20);
 });
@@ -107,9 +127,11 @@ const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`pg_recvlogical (raw pgoutput decode, same WAL)       ${fmt(rawRate).padStart(10)} events/s  (${rawSeconds.toFixed(2)} s)`);
 console.log(`logtap catch-up into Kafka (exactly-once)            ${fmt(logtapRate).padStart(10)} events/s  (${logtapSeconds.toFixed(2)} s, incl. start)`);
+console.log(`  catch-up: ${catchUpBatches}`);
+console.log(`  ${cpuPerEvent}`);
 console.log(`ratio logtap / pg_recvlogical: ${(logtapRate / rawRate).toFixed(2)} (target ≥ 0.6)`);
 console.log(`commit → Kafka ack at ${fmt(RATE)} tx/s for ${SECONDS} s: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${pct(100).toFixed(1)} ms over ${fmt(latencies.length)} transactions (target p99 ≤ 50 ms)`);
-console.log(`peak RSS of the logtap process: ${(peakRss / 2 ** 20).toFixed(0)} MB (target ≤ 150 MB)`);
+console.log(`peak RSS of the logtap process: ${(peakRss / 2 ** 20).toFixed(0)} MB (target ≤ 150 MB; peaks: V8 heap ${(peak.heapTotal / 2 ** 20).toFixed(0)} MB, external ${(peak.external / 2 ** 20).toFixed(0)} MB)`);
 
 await sql.query(`SELECT pg_drop_replication_slot($1)`, [slot]).catch(() => {});
 await sql.query(`DROP TABLE ${table}`);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The README's first command: installs what it needs, starts the local test bed, and shows one change
-# travelling from PostgreSQL's WAL into Kafka.
+# The README's first command: installs what it needs, then `logtap demo` starts the local test bed, creates a
+# sample schema, streams a short write workload through logtap into Kafka (events printed live), and rebuilds
+# the tables by replay. Ctrl-C stops everything cleanly. Arguments go to `logtap demo` (see --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
-node scripts/services.mjs up >/dev/null
-exec node --import tsx scripts/demo-pg-to-kafka.ts
+exec node bin/logtap.js demo "$@"

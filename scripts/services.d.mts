@@ -11,3 +11,7 @@ export declare function up(): Promise<typeof urls>;
 export declare function down(options?: { purge?: boolean }): Promise<void>;
 export declare function status(): Promise<Record<string, string>>;
 export declare function allRunning(): Promise<boolean>;
+export declare function kafkaJavaArgs(mainClass: string, args: string[], options: { logsDir: string; jvm?: string[] }): string[];
+export declare function kafkaServerProperties(options: { port: number; controllerPort: number; dataDir: string }): string;
+export declare function kafkaBrokerReady(brokers: string): Promise<boolean>;
+export declare function assembleKafka(): Promise<void>;

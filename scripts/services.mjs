@@ -287,13 +287,78 @@ const mariadb = (() => {
 })();
 
 // ---------------------------------------------------------------- Kafka
+// The pieces below are exported for test/helpers/temp-kafka.ts, which starts private brokers from the same jars.
+const kafkaCacheDir = resolve(process.env.LOGTAP_KAFKA_CACHE ?? join(homedir(), '.cache', 'logtap', `kafka-${KAFKA_VERSION}`));
+
+/** The java command line (after `java`) that runs `mainClass` from the assembled Kafka jars. */
+export function kafkaJavaArgs(mainClass, args, { logsDir, jvm = [] }) {
+  return [
+    '-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${join(root, 'scripts', 'kafka', 'log4j.properties')}`,
+    `-Dkafka.logs.dir=${logsDir}`,
+    ...(jvm ?? []),
+    '-cp', `${join(kafkaCacheDir, 'libs')}/*`, mainClass, ...args,
+  ];
+}
+
+/** server.properties of a single-node KRaft broker+controller on 127.0.0.1 (transactions work on one node). */
+export function kafkaServerProperties({ port, controllerPort, dataDir }) {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'num.partitions=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=4',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=4',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=true',
+    'log.cleaner.enable=true',
+    // Tests create many short-lived topics; keep the broker's footprint small.
+    'log.segment.bytes=16777216',
+    'num.network.threads=2',
+    'num.io.threads=4',
+    '',
+  ].join('\n');
+}
+
+/** Ready = the broker answers metadata and names a controller. */
+export async function kafkaBrokerReady(brokers) {
+  let Kafka;
+  try {
+    ({ Kafka } = await import('kafkajs'));
+  } catch {
+    throw new SetupError('kafkajs is not installed: run `npm ci` first');
+  }
+  const client = new Kafka({ clientId: 'logtap-services', brokers: [brokers], logLevel: 0, retry: { retries: 0 }, connectionTimeout: 1000 });
+  const admin = client.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** Downloads the Kafka jars into the cache on first use. */
+export const assembleKafka = () => kafka.assemble();
+
 const kafka = (() => {
   const dir = join(stateDir, 'kafka');
   const data = join(dir, 'data');
   const pidFile = join(dir, 'kafka.pid');
   const logFile = join(dir, 'server.log');
   const propsFile = join(dir, 'server.properties');
-  const cacheDir = resolve(process.env.LOGTAP_KAFKA_CACHE ?? join(homedir(), '.cache', 'logtap', `kafka-${KAFKA_VERSION}`));
+  const cacheDir = kafkaCacheDir;
   const libs = join(cacheDir, 'libs');
 
   async function assemble() {
@@ -315,59 +380,15 @@ const kafka = (() => {
   }
 
   function java(mainClass, args, extra = {}) {
-    return [
-      '-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
-      `-Dlog4j.configuration=file:${join(root, 'scripts', 'kafka', 'log4j.properties')}`,
-      `-Dkafka.logs.dir=${dir}`,
-      ...(extra.jvm ?? []),
-      '-cp', `${libs}/*`, mainClass, ...args,
-    ];
+    return kafkaJavaArgs(mainClass, args, { logsDir: dir, jvm: extra.jvm });
   }
 
   function writeProps() {
-    writeFileSync(propsFile, [
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${ports.kafkaController}`,
-      `listeners=PLAINTEXT://127.0.0.1:${ports.kafka},CONTROLLER://127.0.0.1:${ports.kafkaController}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.kafka}`,
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'controller.listener.names=CONTROLLER',
-      'inter.broker.listener.name=PLAINTEXT',
-      `log.dirs=${data}`,
-      'num.partitions=1',
-      'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=4',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'transaction.state.log.num.partitions=4',
-      'group.initial.rebalance.delay.ms=0',
-      'auto.create.topics.enable=true',
-      'log.cleaner.enable=true',
-      // Tests create many short-lived topics; keep the broker's footprint small.
-      'log.segment.bytes=16777216',
-      'num.network.threads=2',
-      'num.io.threads=4',
-      '',
-    ].join('\n'));
+    writeFileSync(propsFile, kafkaServerProperties({ port: ports.kafka, controllerPort: ports.kafkaController, dataDir: data }));
   }
 
   async function brokerReady() {
-    let Kafka;
-    try {
-      ({ Kafka } = await import('kafkajs'));
-    } catch {
-      throw new SetupError('kafkajs is not installed: run `npm ci` first');
-    }
-    const client = new Kafka({ clientId: 'logtap-services', brokers: [urls.LOGTAP_TEST_KAFKA_BROKERS], logLevel: 0, retry: { retries: 0 }, connectionTimeout: 1000 });
-    const admin = client.admin();
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0 && cluster.controller !== null;
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
+    return kafkaBrokerReady(urls.LOGTAP_TEST_KAFKA_BROKERS);
   }
 
   async function up() {
@@ -396,7 +417,7 @@ const kafka = (() => {
   async function status() {
     return pidAlive(pidFile) && (await portOpen(ports.kafka)) ? `running on 127.0.0.1:${ports.kafka}` : 'stopped';
   }
-  return { name: 'kafka', up, down, status };
+  return { name: 'kafka', up, down, status, assemble };
 })();
 
 // ---------------------------------------------------------------- Schema Registry (Apicurio)

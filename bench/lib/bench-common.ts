@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { LogtapConfig } from '../../src/config/config-schema.js';
 import type { Kafka } from 'kafkajs';
@@ -34,4 +36,12 @@ export async function runLogtapUntil(
   await until(streamingNow);
   stop.abort();
   await run;
+}
+
+/**
+ * Runs a load generator without blocking this process's event loop: logtap runs in this process, so a
+ * synchronous child would stop it for the whole workload (and inflate every latency).
+ */
+export async function runProcess(command: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+  await promisify(execFile)(command, args, { maxBuffer: 1 << 26, env: { ...process.env, ...env } });
 }

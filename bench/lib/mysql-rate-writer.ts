@@ -2,6 +2,7 @@
 // counted as logtap's: `node mysql-rate-writer.js <url> <table> <transactions|0> <rate|0> <seconds>`.
 // rate 0: as fast as 4 connections go; otherwise a fixed rate of one-row transactions per second.
 import mysql from 'mysql2/promise';
+import { writeAtRate } from './at-rate.js';
 
 const [url, table, total, rate, seconds] = process.argv.slice(2);
 const u = new URL(url!);
@@ -14,20 +15,6 @@ if (Number(rate) === 0) {
     while (left-- > 0) await insert();
   }));
 } else {
-  // Ticks of 10 ms, each issuing rate/100 transactions, for `seconds`.
-  const perTick = Number(rate) / 100;
-  const end = Date.now() + Number(seconds) * 1000;
-  let owed = 0;
-  const inFlight = new Set<Promise<unknown>>();
-  while (Date.now() < end) {
-    owed += perTick;
-    while (owed >= 1) {
-      owed--;
-      const p = insert().finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  await Promise.all(inFlight);
+  await writeAtRate(insert, Number(rate), Number(seconds));
 }
 await pool.end();

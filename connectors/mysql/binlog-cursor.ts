@@ -1,6 +1,6 @@
 import { LogtapError } from '../../src/errors.js';
 import type { SourcePosition } from '../../src/model/change-event.js';
-import { parseGtid, type GtidState } from './gtid-set.js';
+import { gtidText, parseGtid, type Gtid, type GtidState } from './gtid-set.js';
 import { toSourcePosition, type MysqlPosition } from './mysql-position.js';
 
 /** Where a stream starts, as the position token said (plus the current binlog file for GTID starts, if known). */
@@ -23,7 +23,8 @@ export class BinlogCursor {
   /** Binlog coordinates of the last boundary (both modes: GTID mode keeps them for display and lag). */
   private file: string;
   private offset: number;
-  private tx: { gtid: string | undefined; file: string; offset: number; changes: number; skip: number; standalone: boolean } | undefined;
+  /** The open transaction; `parsed`: its GTID as parsed once at its start. */
+  private tx: { gtid: string | undefined; parsed: Gtid | undefined; file: string; offset: number; changes: number; skip: number; standalone: boolean } | undefined;
   private pendingResume: { gtid?: string; file?: string; offset?: number; published: number } | undefined;
   /** Why a pending resume did not match, for the caller to log. */
   lastResumeMismatch: string | undefined;
@@ -80,8 +81,9 @@ export class BinlogCursor {
     if (this.mode === 'gtid' && gtid === undefined) {
       throw new LogtapError('MYSQL_ANONYMOUS_TRANSACTION', `an anonymous transaction (no GTID) at ${this.file}:${this.offset} in a GTID-positioned stream: set gtid_mode=ON, or start from a file position`);
     }
-    const canonical = gtid === undefined ? undefined : canonicalGtid(gtid);
-    this.tx = { gtid: canonical, file: this.file, offset: this.offset, changes: 0, skip: 0, standalone };
+    const parsed = gtid === undefined ? undefined : parseGtid(gtid);
+    const canonical = parsed === undefined ? undefined : gtidText(parsed);
+    this.tx = { gtid: canonical, parsed, file: this.file, offset: this.offset, changes: 0, skip: 0, standalone };
     const pending = this.pendingResume;
     if (pending) {
       this.pendingResume = undefined;
@@ -113,8 +115,8 @@ export class BinlogCursor {
   commit(endOffset: number): SourcePosition {
     const tx = this.tx;
     if (!tx) throw new LogtapError('MYSQL_BINLOG_ORDER', `a commit outside any transaction at ${this.file}:${this.offset}`);
-    if (this.executed && tx.gtid !== undefined) {
-      this.executed.add(tx.gtid);
+    if (this.executed && tx.parsed !== undefined) {
+      this.executed.add(tx.parsed);
       this.executedText = this.executed.toString();
     }
     if (endOffset > 0) this.offset = endOffset;
@@ -153,6 +155,5 @@ export class BinlogCursor {
 }
 
 function canonicalGtid(text: string): string {
-  const gtid = parseGtid(text);
-  return gtid.flavour === 'mariadb' ? `${gtid.domain}-${gtid.server}-${gtid.seq}` : `${gtid.uuid}:${gtid.tag === '' ? '' : `${gtid.tag}:`}${gtid.gno}`;
+  return gtidText(parseGtid(text));
 }

@@ -3,7 +3,7 @@ import type { AnyBinlogEvent, TableMapEvent, WriteRowsEvent, UpdateRowsEvent, De
 import { ConnectionError, type LogtapError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { TableSchema } from '../../src/model/table-schema.js';
-import { readBinlogTableMap, type ZongjiTableMapEvent } from './binlog-table-info.js';
+import { rememberTableMap, repeatsTableMap, type TableMapMemo, type ZongjiTableMapEvent } from './binlog-table-info.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { parseQueryStatement } from './ddl-statement.js';
 import { mapDriverError, type ErrorContext } from './driver-errors.js';
@@ -12,6 +12,7 @@ import type { SchemaTracker, TableVersion } from './schema-tracker.js';
 import type { TableSelection } from './table-selection.js';
 import type { ZongjiTableMapEntry } from './table-map-binding.js';
 import { EXACT_ZONGJI_CONNECTION_OPTIONS } from './zongji-options.js';
+import type { mysqlEndpoint } from './mysql-source-url.js';
 
 /** The binlog as the stream consumes it: transaction boundaries, row changes bound to a table version, idle marks. */
 export type BinlogItem =
@@ -29,7 +30,7 @@ export type BinlogItem =
   | { kind: 'heartbeat'; file: string; offset: number };
 
 export interface BinlogReaderOptions {
-  connection: { host: string; port: number; user: string; password: string };
+  connection: ReturnType<typeof mysqlEndpoint>;
   serverId: number;
   heartbeatIntervalMs: number;
   start: { gtidSet: string } | { filename: string; position: number };
@@ -42,8 +43,11 @@ export interface BinlogReaderOptions {
 }
 
 export interface BinlogReader {
-  /** The next item in binlog order; undefined after stop(); rejects with a LogtapError when the stream failed. */
-  next(): Promise<BinlogItem | undefined>;
+  /**
+   * The next item in binlog order — at once when one is queued, else a promise; undefined after stop(); rejects
+   * with a LogtapError when the stream failed.
+   */
+  next(): BinlogItem | Promise<BinlogItem | undefined>;
   /** The server's connection id of the binlog dump (for `KILL`), once connected. */
   readonly threadId: number | undefined;
   stop(): Promise<void>;
@@ -64,7 +68,10 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
   const zongji = new ZongJi({ ...options.connection, ...EXACT_ZONGJI_CONNECTION_OPTIONS, connectTimeout: 10_000 });
   let gate: PauseGate | undefined;
   let stopped = false;
+  /** When the watchdog last saw activity: events are counted (no clock read per event) and the count checked per tick. */
   let lastActivity = Date.now();
+  let events = 0;
+  let eventsSeen = 0;
   let heartbeats = false;
   let watchdog: NodeJS.Timeout | undefined;
 
@@ -85,14 +92,32 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
 
   const push = (item: BinlogItem, weight = 1) => queue.push(item, weight);
 
+  /** Per table id, the last TableMap bound and the entry bound for it (the server repeats it in every transaction). */
+  const bound = new Map<number, { memo: TableMapMemo; entry: ZongjiTableMapEntry; version: TableVersion }>();
+
   const onTableMap = (event: TableMapEvent): void => {
     if (!selection.captures(event.schemaName, event.tableName)) return;
-    const entry = zongji.tableMap[event.tableId] as unknown as ZongjiTableMapEntry | undefined;
+    const tableId = event.tableId;
+    const entry = zongji.tableMap[tableId] as unknown as ZongjiTableMapEntry | undefined;
     if (!entry) return;
-    const map = readBinlogTableMap(event as unknown as ZongjiTableMapEvent, entry);
-    if (tracker.bindKnown(map, event.tableId, entry)) return;
+    const zongjiEvent = event as unknown as ZongjiTableMapEvent;
+    const last = bound.get(tableId);
+    // A repetition: zongji either kept the bound entry or (FULL metadata) built an identical fresh one, which the
+    // bound one replaces — no re-reading, re-binding or pausing.
+    if (last && repeatsTableMap(last.memo, zongjiEvent, entry === last.entry ? undefined : entry) && tracker.reuse(tableId, last.version)) {
+      if (entry !== last.entry) zongji.tableMap[tableId] = last.entry as never;
+      return;
+    }
+    bound.delete(tableId);
+    const memo = rememberTableMap(zongjiEvent, entry);
+    const known = tracker.bindKnown(memo.map, tableId, entry);
+    if (known) {
+      bound.set(tableId, { memo, entry, version: known });
+      return;
+    }
     runHeld(async () => {
-      await tracker.resolve(map, event.tableId, entry);
+      const version = await tracker.resolve(memo.map, tableId, entry);
+      bound.set(tableId, { memo, entry, version });
     });
   };
 
@@ -138,7 +163,7 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
 
   const onBinlog = (event: AnyBinlogEvent): void => {
     if (stopped) return;
-    lastActivity = Date.now();
+    events++;
     try {
       switch (event.getEventName()) {
         case 'mariadbgtid':
@@ -187,6 +212,10 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
     // A live server sends at least a heartbeat every period; silence for several periods means a dead connection.
     const silenceMs = Math.max(3 * options.heartbeatIntervalMs, 10_000);
     watchdog = setInterval(() => {
+      if (events !== eventsSeen) {
+        eventsSeen = events;
+        lastActivity = Date.now();
+      }
       if (heartbeats && !gate?.held && Date.now() - lastActivity > silenceMs) {
         fail(new ConnectionError(`MySQL source ${options.errors.where}: no binlog event or heartbeat for ${Math.round((Date.now() - lastActivity) / 1000)} s: the connection is presumed dead`));
       }
@@ -218,7 +247,7 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
   }
 
   return {
-    next: () => queue.next(),
+    next: () => queue.nextNow(),
     get threadId() {
       return zongji.connection?.threadId ?? undefined;
     },

@@ -91,6 +91,82 @@ export function readBinlogTableMap(event: ZongjiTableMapEvent, entry: ZongjiEntr
   return map;
 }
 
+/**
+ * A TableMap as it was first read for a table id, kept to recognise its repetitions: the server writes the TableMap
+ * again before the rows of every transaction, almost always unchanged. `repeatsTableMap` compares a new event with it
+ * field by field — everything `BinlogTableMap.signature` is made of, so a repetition has the same signature — far
+ * cheaper than reading the event again and serialising the signature.
+ */
+export interface TableMapMemo {
+  readonly map: BinlogTableMap;
+  /** `columnsMetadata` without `type`, flattened to key/value pairs per column (null: none). */
+  readonly metadata: ReadonlyArray<readonly unknown[] | null>;
+  readonly columnNames: readonly string[] | undefined;
+  readonly signedness: ReadonlyArray<boolean | undefined> | undefined;
+  readonly primaryKey: readonly number[] | undefined;
+}
+
+/** Reads a TableMap (as readBinlogTableMap) and keeps what `repeatsTableMap` compares; call it before binding the entry. */
+export function rememberTableMap(event: ZongjiTableMapEvent, entry: ZongjiEntrySchemas | undefined): TableMapMemo {
+  const metadata = event.columnsMetadata.map((m) => {
+    if (!m) return null;
+    const pairs: unknown[] = [];
+    for (const key of Object.keys(m)) if (key !== 'type') pairs.push(key, m[key]);
+    return pairs;
+  });
+  const copy = <T>(list: readonly T[] | undefined): T[] | undefined => (list ? [...list] : undefined);
+  return { map: readBinlogTableMap(event, entry), metadata, columnNames: copy(event.columnNames), signedness: copy(event.signedness), primaryKey: copy(event.primaryKey) };
+}
+
+/**
+ * Whether `event` describes its table exactly as the remembered one did. `freshEntry`: zongji's entry built for this
+ * event (FULL row metadata), whose column descriptions are compared as well; undefined when zongji kept the entry
+ * it had (the one already bound), whose descriptions came from the first event.
+ */
+export function repeatsTableMap(memo: TableMapMemo, event: ZongjiTableMapEvent, freshEntry: ZongjiEntrySchemas | undefined): boolean {
+  const { map } = memo;
+  const count = map.wireTypes.length;
+  if (event.tableName !== map.table || event.schemaName !== map.database || event.columnTypes.length !== count) return false;
+  for (let i = 0; i < count; i++) {
+    const meta = event.columnsMetadata[i];
+    const real = meta?.type;
+    if ((typeof real === 'number' ? real : event.columnTypes[i]) !== map.wireTypes[i]) return false;
+    if (!sameMetadata(meta, memo.metadata[i]!)) return false;
+  }
+  if (!sameList(event.columnNames, memo.columnNames) || !sameList(event.signedness, memo.signedness) || !sameList(event.primaryKey, memo.primaryKey)) return false;
+  if (freshEntry === undefined) return true;
+  // Whether zongji's fresh entry is read as FULL metadata is decided as in readBinlogTableMap.
+  const full = event.hasSelfDescribingMetadata() && freshEntry.columnSchemas.length === count;
+  if (!full || !map.columns) return false;
+  for (let i = 0; i < count; i++) {
+    const schema = freshEntry.columnSchemas[i]!;
+    const column = map.columns[i]!;
+    if (schema.COLUMN_TYPE !== column.columnType || schema.CHARACTER_SET_NAME !== column.characterSet) return false;
+    if (!sameList(schema.ENUM_VALUES ?? schema.SET_VALUES, column.labels)) return false;
+  }
+  return true;
+}
+
+function sameMetadata(meta: Record<string, unknown> | undefined, pairs: readonly unknown[] | null): boolean {
+  if (!meta) return pairs === null;
+  if (pairs === null) return false;
+  // In order, as the signature serialises them.
+  let at = 0;
+  for (const key in meta) {
+    if (key === 'type') continue;
+    if (pairs[at] !== key || pairs[at + 1] !== meta[key]) return false;
+    at += 2;
+  }
+  return at === pairs.length;
+}
+
+function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Column info from the binlog's own metadata alone (nullability is not in it: such columns are nullable). */
 export function columnInfoFromBinlog(column: BinlogColumn, ordinal: number): MysqlColumnInfo {
   const dataType = column.columnType.split(/[ (]/, 1)[0]!.toLowerCase();

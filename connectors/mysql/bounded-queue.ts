@@ -40,20 +40,31 @@ export class BoundedQueue<T> {
 
   /** The next item; undefined once closed; rejects once failed (after the items pushed before the failure). */
   next(): Promise<T | undefined> {
-    if (this.head < this.items.length) {
-      const { item, weight } = this.items[this.head]!;
-      this.items[this.head++] = undefined as never;
-      if (this.head > 1024 && this.head * 2 > this.items.length) {
-        this.items.splice(0, this.head);
-        this.head = 0;
-      }
-      this.weight -= weight;
-      if (this.full && this.weight <= this.limit / 2) {
-        this.full = false;
-        this.onDrained();
-      }
-      return Promise.resolve(item);
+    if (this.head < this.items.length) return Promise.resolve(this.take());
+    return this.wait();
+  }
+
+  /** The next item at once when one is queued (no promise turn), else as `next()`. */
+  nextNow(): T | Promise<T | undefined> {
+    return this.head < this.items.length ? this.take() : this.wait();
+  }
+
+  private take(): T {
+    const { item, weight } = this.items[this.head]!;
+    this.items[this.head++] = undefined as never;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
     }
+    this.weight -= weight;
+    if (this.full && this.weight <= this.limit / 2) {
+      this.full = false;
+      this.onDrained();
+    }
+    return item;
+  }
+
+  private wait(): Promise<T | undefined> {
     if (this.failure) return Promise.reject(this.failure.error);
     if (this.closed) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {

@@ -14,7 +14,7 @@ const UNCAPTURED_REPORT_INTERVAL_MS = 1_000;
  * inside a transaction, nor before a partial start position has been passed. Returns when `next` runs dry or
  * `signal` aborts (then without another handler call).
  */
-export async function emitChanges(next: () => Promise<BinlogItem | undefined>, cursor: BinlogCursor, handler: SourceHandler, log: Logger, signal: AbortSignal): Promise<void> {
+export async function emitChanges(next: () => BinlogItem | undefined | Promise<BinlogItem | undefined>, cursor: BinlogCursor, handler: SourceHandler, log: Logger, signal: AbortSignal): Promise<void> {
   let lastUncapturedReport = 0;
 
   const endGroup = async (endOffset: number, timestampMs: number): Promise<void> => {
@@ -22,7 +22,7 @@ export async function emitChanges(next: () => Promise<BinlogItem | undefined>, c
     const txId = cursor.transactionId;
     const position = cursor.commit(endOffset);
     if (touched) {
-      await handler.onCommit(position, { commitTimeMicros: BigInt(timestampMs) * 1000n, ...(txId === undefined ? {} : { txId }) });
+      await handler.onCommit(position, txId === undefined ? { commitTimeMicros: BigInt(timestampMs) * 1000n } : { commitTimeMicros: BigInt(timestampMs) * 1000n, txId });
     } else if (!cursor.resuming && Date.now() - lastUncapturedReport >= UNCAPTURED_REPORT_INTERVAL_MS) {
       lastUncapturedReport = Date.now();
       await handler.onHeartbeat(position);
@@ -34,7 +34,9 @@ export async function emitChanges(next: () => Promise<BinlogItem | undefined>, c
   if (!cursor.resuming) await handler.onHeartbeat(cursor.complete());
 
   for (;;) {
-    const item = await next();
+    // The reader hands over a queued item synchronously: no promise turn per item while the queue is not empty.
+    const pending = next();
+    const item = pending instanceof Promise ? await pending : pending;
     if (!item || signal.aborted) return;
     switch (item.kind) {
       case 'begin':
@@ -52,24 +54,39 @@ export async function emitChanges(next: () => Promise<BinlogItem | undefined>, c
         cursor.beginStatement();
         break;
       case 'rows': {
-        const { decode, schema } = item.version;
+        const { decode, schema: table } = item.version;
         const commitTimeMicros = BigInt(item.timestampMs) * 1000n;
         for (const row of item.rows) {
+          if (signal.aborted) return;
+          // Rows published before a partial start position are skipped undecoded.
+          const position = cursor.nextChange();
+          if (!position) continue;
+          const txId = cursor.transactionId;
+          let event: ChangeEvent;
           if (item.op === 'u') {
-            const { before, after } = row as { before: Record<string, unknown>; after: Record<string, unknown> };
-            await publish(() => ({ table: schema, op: 'u', before: decode(before), after: decode(after), commitTimeMicros }));
+            const { before, after } = row as { before: Row; after: Row };
+            event = { table, op: 'u', before: decode(before), after: decode(after), commitTimeMicros, position, snapshot: false };
           } else if (item.op === 'c') {
-            await publish(() => ({ table: schema, op: 'c', after: decode(row as Row), commitTimeMicros }));
+            event = { table, op: 'c', after: decode(row as Row), commitTimeMicros, position, snapshot: false };
           } else {
-            await publish(() => ({ table: schema, op: 'd', before: decode(row as Row), commitTimeMicros }));
+            event = { table, op: 'd', before: decode(row as Row), commitTimeMicros, position, snapshot: false };
           }
+          if (txId !== undefined) event.txId = txId;
+          await handler.onChange(event);
         }
         break;
       }
-      case 'truncate':
+      case 'truncate': {
         if (!cursor.inTransaction) cursor.begin(undefined, true);
-        await publish(() => ({ table: item.schema, op: 't', commitTimeMicros: BigInt(item.timestampMs) * 1000n }));
+        if (signal.aborted) return;
+        const position = cursor.nextChange();
+        if (!position) break;
+        const txId = cursor.transactionId;
+        const event: ChangeEvent = { table: item.schema, op: 't', commitTimeMicros: BigInt(item.timestampMs) * 1000n, position, snapshot: false };
+        if (txId !== undefined) event.txId = txId;
+        await handler.onChange(event);
         break;
+      }
       case 'statement':
         if (!cursor.inTransaction) cursor.begin(undefined, true);
         if (cursor.transactionStandalone) await endGroup(item.endOffset, item.timestampMs);
@@ -88,14 +105,5 @@ export async function emitChanges(next: () => Promise<BinlogItem | undefined>, c
         if (!cursor.resuming) await handler.onHeartbeat(cursor.complete());
         break;
     }
-  }
-
-  /** Decodes a row only when it is to be published (rows already published before a partial start are skipped undecoded). */
-  async function publish(build: () => Omit<ChangeEvent, 'position' | 'txId' | 'snapshot'>): Promise<void> {
-    if (signal.aborted) return;
-    const position = cursor.nextChange();
-    if (!position) return;
-    const txId = cursor.transactionId;
-    await handler.onChange({ ...build(), position, ...(txId === undefined ? {} : { txId }), snapshot: false });
   }
 }

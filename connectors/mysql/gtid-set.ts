@@ -14,15 +14,18 @@ export type GtidFlavour = 'mariadb' | 'mysql';
 export interface GtidState {
   /** Undefined for the empty state, which either flavour accepts. */
   readonly flavour: GtidFlavour | undefined;
-  /** Records one transaction (`0-1-43` or `uuid:43` / `uuid:tag:43`) as executed. */
-  add(gtid: string): void;
+  /** Records one transaction (`0-1-43` or `uuid:43` / `uuid:tag:43`, or as parseGtid returned it) as executed. */
+  add(gtid: string | Gtid): void;
   clone(): GtidState;
   isEmpty(): boolean;
   toString(): string;
 }
 
+/** A single GTID of either flavour. */
+export type Gtid = { flavour: 'mariadb'; domain: number; server: number; seq: bigint } | { flavour: 'mysql'; uuid: string; tag: string; gno: bigint };
+
 /** A single GTID of either flavour, validated; throws a plain Error naming the problem. */
-export function parseGtid(text: string): { flavour: 'mariadb'; domain: number; server: number; seq: bigint } | { flavour: 'mysql'; uuid: string; tag: string; gno: bigint } {
+export function parseGtid(text: string): Gtid {
   const value = text.trim();
   if (value.includes(':')) {
     const parts = value.split(':');
@@ -38,6 +41,11 @@ export function parseGtid(text: string): { flavour: 'mariadb'; domain: number; s
   const seq = BigInt(match[3]!);
   if (domain > 0xffffffff || server > 0xffffffff || seq > 0xffffffffffffffffn) throw new Error(`invalid MariaDB GTID ${JSON.stringify(text)}: number out of range`);
   return { flavour: 'mariadb', domain, server, seq };
+}
+
+/** A GTID's canonical text: `domain-server-seq`, or `uuid:gno` / `uuid:tag:gno` (lower case). */
+export function gtidText(gtid: Gtid): string {
+  return gtid.flavour === 'mariadb' ? `${gtid.domain}-${gtid.server}-${gtid.seq}` : `${gtid.uuid}:${gtid.tag === '' ? '' : `${gtid.tag}:`}${gtid.gno}`;
 }
 
 /**
@@ -58,9 +66,10 @@ class EmptyGtidState implements GtidState {
   get flavour(): GtidFlavour | undefined {
     return this.inner?.flavour;
   }
-  add(gtid: string): void {
-    this.inner ??= parseGtid(gtid).flavour === 'mysql' ? new MysqlGtidSet() : new MariadbGtidPosition();
-    this.inner.add(gtid);
+  add(gtid: string | Gtid): void {
+    const parsed = typeof gtid === 'string' ? parseGtid(gtid) : gtid;
+    this.inner ??= parsed.flavour === 'mysql' ? new MysqlGtidSet() : new MariadbGtidPosition();
+    this.inner.add(parsed);
   }
   clone(): GtidState {
     return this.inner ? this.inner.clone() : new EmptyGtidState();
@@ -89,9 +98,9 @@ class MariadbGtidPosition implements GtidState {
     return position;
   }
 
-  add(text: string): void {
-    const gtid = parseGtid(text);
-    if (gtid.flavour !== 'mariadb') throw new Error(`cannot add MySQL GTID ${text} to a MariaDB GTID position`);
+  add(text: string | Gtid): void {
+    const gtid = typeof text === 'string' ? parseGtid(text) : text;
+    if (gtid.flavour !== 'mariadb') throw new Error(`cannot add MySQL GTID ${typeof text === 'string' ? text : gtidText(gtid)} to a MariaDB GTID position`);
     // A replacement, not a maximum: after a failover a domain's newest transaction may carry a lower sequence number.
     this.domains.set(gtid.domain, { server: gtid.server, seq: gtid.seq });
   }
@@ -107,6 +116,9 @@ class MariadbGtidPosition implements GtidState {
   }
 
   toString(): string {
+    if (this.domains.size === 1) {
+      for (const [domain, { server, seq }] of this.domains) return `${domain}-${server}-${seq}`;
+    }
     return [...this.domains.entries()]
       .sort(([a], [b]) => a - b)
       .map(([domain, { server, seq }]) => `${domain}-${server}-${seq}`)
@@ -151,9 +163,9 @@ class MysqlGtidSet implements GtidState {
     return set;
   }
 
-  add(text: string): void {
-    const gtid = parseGtid(text);
-    if (gtid.flavour !== 'mysql') throw new Error(`cannot add MariaDB GTID ${text} to a MySQL GTID set`);
+  add(text: string | Gtid): void {
+    const gtid = typeof text === 'string' ? parseGtid(text) : text;
+    if (gtid.flavour !== 'mysql') throw new Error(`cannot add MariaDB GTID ${typeof text === 'string' ? text : gtidText(gtid)} to a MySQL GTID set`);
     this.addInterval(gtid.uuid, gtid.tag, gtid.gno, gtid.gno);
   }
 

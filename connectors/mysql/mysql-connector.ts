@@ -6,12 +6,15 @@ import { startBinlogReader, type BinlogReader } from './binlog-reader.js';
 import { emitChanges } from './change-emitter.js';
 import { parseGtidState } from './gtid-set.js';
 import { checkMysqlSource } from './mysql-check.js';
-import { decodeMysqlPosition } from './mysql-position.js';
-import { parseMysqlSourceUrl, type MysqlSourceSettings } from './mysql-source-url.js';
+import { decodeMysqlPosition, type FilePosition } from './mysql-position.js';
+import { mysqlEndpoint, parseMysqlSourceUrl, type MysqlSourceSettings } from './mysql-source-url.js';
 import { createSchemaTracker } from './schema-tracker.js';
 import { blockingSettings, masterStatus } from './server-settings.js';
 import { openSourceSession, type SourceSession } from './source-session.js';
 import { selectTables, type TableSelection } from './table-selection.js';
+import { createMysqlSnapshotSource } from './snapshot-source.js';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { createMysqlBackfillSource, mysqlSignalTable, withSignalTable } from './backfill-source.js';
 
 /** Rows parsed ahead of the handler before the binlog connection pauses. */
 const QUEUE_LIMIT_ROWS = 1_000;
@@ -22,21 +25,33 @@ const QUEUE_LIMIT_ROWS = 1_000;
  */
 export function createMysqlConnector(options: ConnectorOptions): SourceConnector {
   const settings = parseMysqlSourceUrl(options.url, options.name);
-  const selection = selectTables(settings.database, options.tables);
+  const configured = selectTables(settings.database, options.tables);
   const log = options.log.child({ server: settings.where });
+  // With backfills on, the stream also reads the signal table (never published: src/backfill/).
+  const signalTable = options.signalTable === undefined ? undefined : mysqlSignalTable(options.signalTable, settings.database);
+  const selection = signalTable ? withSignalTable(configured, signalTable) : configured;
   const running = new Set<BinlogReader>();
   let released: SourcePosition | undefined;
+  /** The control session while streaming, for sourceLag. */
+  let current: SourceSession | undefined;
+  /** Held from awaitExclusive until close: a second instance with this name waits for it (docs/operations.md). */
+  let lock: InstanceLock | null = null;
 
   return {
     kind: 'mysql',
     debeziumConnector: 'mysql',
     database: settings.database,
 
-    check: () => checkMysqlSource(settings, selection),
+    check: () => checkMysqlSource(settings, configured),
+
+    snapshots: createMysqlSnapshotSource(settings, selection, log),
+
+    ...(signalTable ? { backfills: createMysqlBackfillSource(settings, configured, signalTable, log) } : {}),
 
     async stream(from, handler, signal) {
       if (signal.aborted) return;
       const session = await openSourceSession(settings);
+      current = session;
       let reader: BinlogReader | undefined;
       const onAbort = () => void reader?.stop();
       try {
@@ -48,7 +63,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
         const tracker = createSchemaTracker({ runner: session.runner, log });
         if (signal.aborted) return;
         reader = startBinlogReader({
-          connection: { host: settings.host, port: settings.port, user: settings.user, password: settings.password },
+          connection: mysqlEndpoint(settings),
           serverId: settings.serverId,
           heartbeatIntervalMs: settings.heartbeatIntervalMs,
           start: start.binlog,
@@ -68,6 +83,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
           running.delete(reader);
           await reader.stop();
         }
+        if (current === session) current = undefined;
         await session.close();
       }
     },
@@ -78,9 +94,23 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
       log.debug({ position: released.display }, 'released');
     },
 
+    async sourceLag() {
+      if (!current || !released) return null;
+      const position = decodeMysqlPosition(released.token);
+      // A GTID position names no binlog file: the distance is not known without scanning the binlog.
+      if (position.kind !== 'file') return null;
+      return binlogBytesAfter(current, position);
+    },
+
+    async awaitExclusive(signal) {
+      lock ??= await acquireInstanceLock(settings, options.name, log, signal);
+    },
+
     async close() {
       await Promise.all([...running].map((reader) => reader.stop()));
       running.clear();
+      await lock?.release();
+      lock = null;
     },
   };
 }
@@ -133,4 +163,14 @@ async function startPoint(session: SourceSession, from: SourcePosition | null): 
   }
   const status = await masterStatus(session.runner);
   return { binlog: { filename: status.file, position: status.offset }, cursor: { kind: 'file', file: status.file, offset: status.offset, published: 0 } };
+}
+
+/** Binlog bytes the server holds after a file position: the rest of its file and every later file. */
+async function binlogBytesAfter(session: SourceSession, position: FilePosition): Promise<{ bytes: number } | null> {
+  const files = await session.runner.query('SHOW BINARY LOGS', []);
+  const index = files.findIndex((f) => String(f.Log_name) === position.file);
+  if (index < 0) return null;
+  let bytes = Math.max(0, Number(files[index]!.File_size) - position.offset);
+  for (const f of files.slice(index + 1)) bytes += Number(f.File_size);
+  return { bytes };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../src/errors.js';
 import { redactUrl } from '../../src/config/load-config.js';
 
@@ -16,16 +17,33 @@ export interface MysqlSourceSettings {
   heartbeatIntervalMs: number;
   /** `host:port`, for messages (never the password). */
   where: string;
+  /** TLS options for every connection (`ssl_mode` other than disabled), as Node's tls.connect takes them. */
+  ssl?: MysqlTls;
 }
 
-const PARAMETERS = ['server_id', 'heartbeat_interval_ms'] as const;
+export interface MysqlTls {
+  ca?: string;
+  rejectUnauthorized: boolean;
+  /** verify_ca: the certificate must chain to the CA, whatever host name it names. */
+  checkServerIdentity?: () => undefined;
+}
+
+/** What every mysql2 connection of the source is opened with (catalog, binlog, snapshot, backfill, replay). */
+export function mysqlEndpoint(settings: MysqlSourceSettings): { host: string; port: number; user: string; password: string; ssl?: MysqlTls } {
+  return { host: settings.host, port: settings.port, user: settings.user, password: settings.password, ...(settings.ssl ? { ssl: settings.ssl } : {}) };
+}
+
+const PARAMETERS = ['server_id', 'heartbeat_interval_ms', 'ssl_mode', 'ssl_ca'] as const;
+const SSL_MODES = ['disabled', 'required', 'verify_ca', 'verify_identity'] as const;
 const DEFAULT_HEARTBEAT_MS = 5_000;
 const SERVER_ID_MIN = 100_000;
 const SERVER_ID_MAX = 4_000_000_000;
 
 /**
- * Query parameters: `server_id` (1 … 4294967295; default derived from the connector name) and
- * `heartbeat_interval_ms` (100 … 3600000; default 5000).
+ * Query parameters: `server_id` (1 … 4294967295; default derived from the connector name),
+ * `heartbeat_interval_ms` (100 … 3600000; default 5000), and TLS like the mysql client's options:
+ * `ssl_mode` (disabled (default) | required: encrypted, unverified | verify_ca: the certificate chains to
+ * `ssl_ca` | verify_identity: and names the host) with `ssl_ca` (a PEM file; else the system's CAs).
  */
 export function parseMysqlSourceUrl(url: string, connectorName: string): MysqlSourceSettings {
   const shown = redactUrl(url);
@@ -57,7 +75,31 @@ export function parseMysqlSourceUrl(url: string, connectorName: string): MysqlSo
     serverId: integerParameter(parsed, 'server_id', 1, 0xffffffff, shown) ?? serverIdFor(connectorName),
     heartbeatIntervalMs: integerParameter(parsed, 'heartbeat_interval_ms', 100, 3_600_000, shown) ?? DEFAULT_HEARTBEAT_MS,
     where: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+    ...tlsParameters(parsed, shown),
   };
+}
+
+function tlsParameters(url: URL, shown: string): { ssl?: MysqlTls } {
+  const mode = url.searchParams.get('ssl_mode') ?? 'disabled';
+  if (!(SSL_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`source url ${shown}: ssl_mode must be one of ${SSL_MODES.join(', ')} (got ${JSON.stringify(mode)})`);
+  }
+  const caFile = url.searchParams.get('ssl_ca');
+  if (mode === 'disabled') {
+    if (caFile !== null) throw new ConfigError(`source url ${shown}: ssl_ca needs ssl_mode=verify_ca or verify_identity`);
+    return {};
+  }
+  let ca: string | undefined;
+  if (caFile !== null) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`source url ${shown}: ssl_ca: cannot read ${caFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): expected a PEM file`);
+    }
+  }
+  const ssl: MysqlTls = { rejectUnauthorized: mode !== 'required', ...(ca !== undefined ? { ca } : {}) };
+  if (mode === 'verify_ca') ssl.checkServerIdentity = () => undefined;
+  return { ssl };
 }
 
 /**

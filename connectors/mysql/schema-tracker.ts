@@ -28,6 +28,12 @@ export interface TableVersion {
 export interface SchemaTracker {
   bindKnown(map: BinlogTableMap, tableId: number, entry: ZongjiTableMapEntry): TableVersion | undefined;
   resolve(map: BinlogTableMap, tableId: number, entry: ZongjiTableMapEntry): Promise<TableVersion>;
+  /**
+   * A TableMap repeated what `version` was bound to, and its entry is bound already: keeps `version` for the table
+   * id when it is still the table's current version (no DDL statement since); false when the TableMap must be bound
+   * again.
+   */
+  reuse(tableId: number, version: TableVersion): boolean;
   /** The version the last TableMap of this table id was bound to. */
   forTableId(tableId: number): TableVersion | undefined;
   /** An ALTER/CREATE/RENAME/DROP of the table was read: re-introspect now; the next TableMap builds the version. */
@@ -50,6 +56,8 @@ export function createSchemaTracker(options: { runner: MysqlQueryRunner; log: Lo
   const { runner, log } = options;
   const tables = new Map<string, TableState>();
   const byTableId = new Map<number, TableVersion>();
+  /** The state each version belongs to (looked up per repeated TableMap, without building the table's key text). */
+  const stateOfVersion = new WeakMap<TableVersion, TableState>();
   const stateOf = (key: string): TableState => {
     let state = tables.get(key);
     if (!state) tables.set(key, (state = { stale: false }));
@@ -91,6 +99,13 @@ export function createSchemaTracker(options: { runner: MysqlQueryRunner; log: Lo
       return current;
     },
 
+    reuse(tableId, version) {
+      const state = stateOfVersion.get(version);
+      if (!state || state.stale || state.current !== version) return false;
+      byTableId.set(tableId, version);
+      return true;
+    },
+
     async resolve(map, tableId, entry) {
       const id: TableId = { namespace: map.database, name: map.table };
       const key = tableIdText(id);
@@ -115,6 +130,7 @@ export function createSchemaTracker(options: { runner: MysqlQueryRunner; log: Lo
       if (state.current && state.current.schema !== schema) log.info({ table: key, columns: schema.columns.map((c) => c.name) }, 'table shape changed');
       state.current = version;
       state.stale = false;
+      stateOfVersion.set(version, state);
       byTableId.set(tableId, version);
       return version;
     },

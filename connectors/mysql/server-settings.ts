@@ -78,7 +78,7 @@ export function blockingSettings(s: ServerSettings): Array<{ id: string; message
 }
 
 /** The current end of the binlog (MySQL 8.4 renamed SHOW MASTER STATUS). */
-export async function masterStatus(runner: MysqlQueryRunner): Promise<{ file: string; offset: number }> {
+export async function masterStatus(runner: MysqlQueryRunner): Promise<{ file: string; offset: number; executedGtidSet: string }> {
   let rows: Record<string, unknown>[];
   try {
     rows = await runner.query('SHOW MASTER STATUS', []);
@@ -88,5 +88,6 @@ export async function masterStatus(runner: MysqlQueryRunner): Promise<{ file: st
   }
   const row = rows[0];
   if (!row) throw new ConfigError('the server reports no binary log (SHOW MASTER STATUS is empty): enable log_bin');
-  return { file: String(row.File), offset: Number(row.Position) };
+  // MySQL's GTID set (MariaDB has no such column: its GTIDs come from @@gtid_binlog_pos).
+  return { file: String(row.File), offset: Number(row.Position), executedGtidSet: String(row.Executed_Gtid_Set ?? '').replace(/\s+/g, '') };
 }

@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import { queryRunnerOf, type MysqlQueryRunner } from './introspect-columns.js';
 import { mapDriverError, type ErrorContext } from './driver-errors.js';
-import type { MysqlSourceSettings } from './mysql-source-url.js';
+import { mysqlEndpoint, type MysqlSourceSettings } from './mysql-source-url.js';
 import { readServerSettings, type ServerSettings } from './server-settings.js';
 
 /** The control side of a source: a small pool for status queries and introspection, and what the server runs with. */
@@ -16,10 +16,7 @@ export interface SourceSession {
 export async function openSourceSession(settings: MysqlSourceSettings): Promise<SourceSession> {
   const errors: ErrorContext = { where: settings.where, user: settings.user };
   const pool = mysql.createPool({
-    host: settings.host,
-    port: settings.port,
-    user: settings.user,
-    password: settings.password,
+    ...mysqlEndpoint(settings),
     connectionLimit: 2,
     maxIdle: 1,
     connectTimeout: 10_000,

@@ -7,6 +7,7 @@ import {
   type MysqlTableInfo,
 } from './mysql-column-info.js';
 import { WIRE } from './binlog-column-types.js';
+import { datetime2Width, decimalWidth, timestamp2Width } from './binlog-binary-values.js';
 import { TableMapMismatchError } from './mysql-errors.js';
 
 /**
@@ -23,9 +24,13 @@ import { TableMapMismatchError } from './mysql-errors.js';
  *   latin1 is read byte for byte (`binary`) because iconv-lite's cp1252 turns five bytes into U+FFFD;
  * - BINARY/VARBINARY/UUID/INET4/INET6 are read as raw bytes (zongji formats MariaDB UUID/INET from
  *   INFORMATION_SCHEMA only, and compresses INET6 zero groups differently from the server);
- * - integer signedness is set from INFORMATION_SCHEMA.
+ * - integer signedness is set from INFORMATION_SCHEMA;
+ * - DATETIME2, TIMESTAMP2 and DECIMAL are read as their bytes (as a BIT of their width) when the binlog's precision
+ *   is the introspected one: zongji would print them as text (TIMESTAMP through a Date) only for the value decoder
+ *   to parse it back (binlog-binary-values.ts decodes the bytes instead).
  *
- * Returns the binlog column types as zongji decoded them before the rewrite (what `compileRowDecoder` needs).
+ * Returns the binlog column types as zongji decoded them before any rewrite (what `compileRowDecoder` needs); an
+ * entry bound before (zongji keeps it while the table's name and column count stay) is bound again from them.
  * Throws TableMapMismatchError when the binlog's table differs from the introspected one (a schema change between
  * the two): the caller re-introspects.
  */
@@ -36,11 +41,17 @@ export function bindTableMap(entry: ZongjiTableMapEntry, table: MysqlTableInfo):
   if (columns.length !== table.columns.length || entry.columnSchemas.length !== table.columns.length) {
     throw new TableMapMismatchError(label, `binlog has ${columns.length} columns, introspection ${table.columns.length}`);
   }
-  const binlogTypes = columns.map((column) => column.type);
+  const binlogTypes = columns.map((column) => rewritten.get(column)?.type ?? column.type);
   for (let i = 0; i < columns.length; i++) {
     const info = table.columns[i]!;
     const column = columns[i]!;
     const schema = entry.columnSchemas[i]!;
+    const original = rewritten.get(column);
+    if (original) {
+      column.type = original.type;
+      column.metadata = original.metadata;
+      rewritten.delete(column);
+    }
     if (column.name !== info.name) {
       throw new TableMapMismatchError(label, `column ${i + 1} is ${JSON.stringify(column.name)} in the binlog, ${JSON.stringify(info.name)} in INFORMATION_SCHEMA`);
     }
@@ -74,11 +85,44 @@ export function bindTableMap(entry: ZongjiTableMapEntry, table: MysqlTableInfo):
         schema.CHARACTER_SET_NAME = null;
         schema.COLUMN_TYPE = fixedWidthBinaryType(info);
         break;
-      default:
+      default: {
+        const width = binaryImageWidth(info, column);
+        if (width !== undefined) {
+          rewritten.set(column, { type: column.type, metadata: column.metadata });
+          column.type = WIRE.BIT;
+          column.metadata = { bits: width * 8 };
+        }
         break;
+      }
     }
   }
   return binlogTypes;
+}
+
+/** The wire type and metadata of each column read as bytes, to bind an entry again. */
+const rewritten = new WeakMap<ZongjiColumn, { type: number; metadata: Record<string, unknown> | undefined }>();
+
+/**
+ * The byte width of a DATETIME2/TIMESTAMP2/DECIMAL value of this column when the binlog describes it with the
+ * introspected precision (the value decoder reads the bytes with that precision); undefined: leave it to zongji.
+ */
+function binaryImageWidth(info: MysqlColumnInfo, column: ZongjiColumn): number | undefined {
+  const decimals = column.metadata?.decimals;
+  if (typeof decimals !== 'number') return undefined;
+  switch (column.type) {
+    case WIRE.DATETIME2:
+    case WIRE.TIMESTAMP2:
+      if (decimals < 0 || decimals > 6 || decimals !== (info.datetimePrecision ?? 0)) return undefined;
+      return column.type === WIRE.DATETIME2 ? datetime2Width(decimals) : timestamp2Width(decimals);
+    case WIRE.NEWDECIMAL: {
+      const precision = column.metadata?.precision;
+      if (typeof precision !== 'number' || precision < 1 || precision > 65 || decimals < 0 || decimals > 30 || decimals > precision) return undefined;
+      if (precision !== info.numericPrecision || decimals !== (info.numericScale ?? 0)) return undefined;
+      return decimalWidth(precision, decimals);
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -100,6 +144,8 @@ export interface ZongjiColumn {
   name: string;
   charset: string | null;
   type: number;
+  /** The binlog's per-column metadata (precision, decimals, max_length, …). */
+  metadata?: Record<string, unknown> | undefined;
 }
 export interface ZongjiColumnSchema {
   COLUMN_TYPE: string;

@@ -5,6 +5,7 @@ import type { MysqlColumnInfo } from './mysql-column-info.js';
 import { ValueDecodeError } from './mysql-errors.js';
 import { WIRE } from './binlog-column-types.js';
 import { parseDateText, parseDateTimeText, parseTimeText, type TimeTextForm } from './temporal-text.js';
+import { readDatetime2, readNewDecimal, readTimestamp2 } from './binlog-binary-values.js';
 
 /** Turns one non-null value as zongji hands it over (bound table map, EXACT_ZONGJI_CONNECTION_OPTIONS) into its canonical form. */
 export type ValueDecoder = (raw: unknown) => unknown;
@@ -35,6 +36,14 @@ export function compileValueDecoder(info: MysqlColumnInfo, type: ColumnType, bin
     if (options.zeroDates === 'negative-infinity') return Number.NEGATIVE_INFINITY;
     return fail(`zero date ${JSON.stringify(raw)} has no exact value (decode option zeroDates: 'negative-infinity' carries it as -Infinity)`);
   };
+  /** A value read from its row image bytes; a failure names the column (no closure per value, unlike guard). */
+  const fromImage = <T>(read: (bytes: Uint8Array, fsp: number) => T, bytes: Uint8Array, fsp: number): T => {
+    try {
+      return read(bytes, fsp);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+  };
   const guard = <T>(parse: () => T): T => {
     try {
       return parse();
@@ -53,11 +62,23 @@ export function compileValueDecoder(info: MysqlColumnInfo, type: ColumnType, bin
       // BIGINT beyond ±2^53 arrives as an exact decimal string.
       return (raw) => (typeof raw === 'number' ? BigInt(raw) : typeof raw === 'string' ? guard(() => BigInt(raw)) : unexpected(raw, 'a number or string'));
 
-    case 'decimal':
+    case 'decimal': {
       if (info.dataType === 'bigint') {
         return (raw) => (typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw : unexpected(raw, 'a number or string'));
       }
-      return (raw) => (typeof raw === 'string' ? raw : unexpected(raw, 'an exact decimal string'));
+      // Bytes when the table map was bound to hand them over (binlog precision = introspected precision).
+      const precision = info.numericPrecision ?? 0;
+      const scale = info.numericScale ?? 0;
+      return (raw) => {
+        if (typeof raw === 'string') return raw;
+        if (!(raw instanceof Uint8Array) || binlogType !== WIRE.NEWDECIMAL) return unexpected(raw, 'an exact decimal string');
+        try {
+          return readNewDecimal(raw, precision, scale);
+        } catch (err) {
+          return fail((err as Error).message);
+        }
+      };
+    }
 
     case 'year':
       // zongji adds 1900 to the stored byte; YEAR 0000 is stored as 0.
@@ -69,9 +90,13 @@ export function compileValueDecoder(info: MysqlColumnInfo, type: ColumnType, bin
         return guard(() => parseDateText(raw)) ?? zeroDate(raw);
       };
 
-    case 'timestamp-micros':
+    case 'timestamp-micros': {
+      // Bytes when the table map was bound to hand them over (binlog fsp = introspected fsp), else text.
+      const fsp = info.datetimePrecision ?? 0;
+      const zeroText = `0000-00-00 00:00:00${fsp > 0 ? `.${'0'.repeat(fsp)}` : ''}`;
       if (type.zoned) {
         return (raw) => {
+          if (raw instanceof Uint8Array && binlogType === WIRE.TIMESTAMP2) return fromImage(readTimestamp2, raw, fsp) ?? zeroDate(zeroText);
           if (typeof raw !== 'string') return unexpected(raw, 'timestamp text');
           const micros = guard(() => parseDateTimeText(raw));
           if (micros === undefined) return zeroDate(raw);
@@ -79,9 +104,11 @@ export function compileValueDecoder(info: MysqlColumnInfo, type: ColumnType, bin
         };
       }
       return (raw) => {
+        if (raw instanceof Uint8Array && binlogType === WIRE.DATETIME2) return fromImage(readDatetime2, raw, fsp) ?? zeroDate(zeroText);
         if (typeof raw !== 'string') return unexpected(raw, 'datetime text');
         return guard(() => parseDateTimeText(raw)) ?? zeroDate(raw);
       };
+    }
 
     case 'duration-micros': {
       const form = timeTextForm(binlogType, info) ?? fail(`TIME arrives as binlog type ${binlogType}`);

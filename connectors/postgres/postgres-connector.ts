@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, LogtapError } from '../../src/errors.js';
 import type { SourcePosition } from '../../src/model/change-event.js';
 import type { TableId } from '../../src/model/table-schema.js';
@@ -16,7 +17,15 @@ import { ensurePublication } from './publication.js';
 import { RelationCache } from './relation-cache.js';
 import { DEFAULT_TIMING, ReplicationSession, type SessionTiming } from './replication-session.js';
 import { ResumeFilter } from './resume-filter.js';
-import { prepareSlot } from './slot.js';
+import { prepareSlot, readSlot } from './slot.js';
+
+/** How often a standby looks whether the slot became free. */
+const STANDBY_POLL_MS = 1_000;
+import { createPgSnapshotSource } from './snapshot-source.js';
+import { isPgSnapshotToken } from './snapshot-position.js';
+import type { SnapshotSource } from '../../src/source/snapshot-source.js';
+import type { BackfillSource } from '../../src/backfill/backfill-source.js';
+import { DEFAULT_PG_SIGNAL_TABLE, createPgBackfillSource } from './backfill-source.js';
 
 /** Knobs for tests and operations; the defaults suit production. */
 export type PostgresConnectorTuning = Partial<SessionTiming>;
@@ -40,16 +49,22 @@ class PostgresConnector implements SourceConnector {
   readonly kind = 'postgres' as const;
   readonly debeziumConnector = 'postgresql' as const;
   readonly database: string;
+  readonly snapshots: SnapshotSource;
+  readonly backfills: BackfillSource | undefined;
 
   private readonly endpoint: PgEndpoint;
   private readonly slotName: string;
   private readonly publicationName: string;
   private readonly tables: TableId[] | undefined;
+  /** What the publication holds: the configured tables and, with backfills on, the signal table. */
+  private readonly publishedTables: TableId[] | undefined;
   private readonly log: ConnectorOptions['log'];
   /** The furthest complete position released; survives sessions (applied when the next one starts). */
   private released: Lsn | null = null;
   private session: ReplicationSession | null = null;
   private streaming: Promise<void> | null = null;
+  /** The catalog connection while streaming, for sourceLag (pg.Client queues it behind catalog queries). */
+  private catalog: pg.Client | null = null;
   private readonly closing = new AbortController();
 
   constructor(
@@ -69,7 +84,17 @@ class PostgresConnector implements SourceConnector {
       throw new ConfigError('source.tables is empty: list the tables to stream, or leave it out to stream every table');
     }
     this.tables = options.tables?.map(parseTableName);
+    const signalTable = options.signalTable === undefined ? undefined : options.signalTable === '' ? DEFAULT_PG_SIGNAL_TABLE : parseTableName(options.signalTable);
+    this.publishedTables = this.tables && signalTable ? [...this.tables, signalTable] : this.tables;
     this.log = options.log.child({ connector: options.name, slot: this.slotName });
+    this.snapshots = createPgSnapshotSource({
+      url: options.url, endpoint: this.endpoint, connectorName: options.name, database: this.database, slotName: this.slotName,
+      publicationName: this.publicationName, tables: this.publishedTables, applicationName: (role) => this.applicationName(role), log: this.log,
+    });
+    this.backfills = signalTable && createPgBackfillSource({
+      url: options.url, endpoint: this.endpoint, publicationName: this.publicationName, signalTable,
+      applicationName: (role) => this.applicationName(role), log: this.log,
+    });
   }
 
   check(): Promise<CheckFinding[]> {
@@ -96,12 +121,48 @@ class PostgresConnector implements SourceConnector {
   }
 
   async release(position: SourcePosition): Promise<void> {
+    // Inside a snapshot the slot must keep its WAL from the stream start point on: nothing is released.
+    if (isPgSnapshotToken(position.token)) return;
     const released = fromSourcePosition(position);
     // A partial position names a transaction still open: the slot must resend it, nothing new is released.
     if (released.kind !== 'complete') return;
     if (this.released !== null && released.lsn <= this.released) return;
     this.released = released.lsn;
     this.session?.release(released.lsn);
+  }
+
+  /** A standby waits while another session (the active instance) streams from the slot. */
+  async awaitExclusive(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const catalog = await openCatalogClient(this.options.url, this.applicationName('standby'), this.endpoint);
+    try {
+      let waiting = false;
+      while (!signal.aborted) {
+        let slot;
+        try {
+          slot = await readSlot(catalog, this.slotName);
+        } catch (err) {
+          throw mapPgError(err, this.endpoint, 'looking at the replication slot');
+        }
+        if (!slot?.active) {
+          if (waiting) this.log.info({}, 'the replication slot is free: taking over');
+          return;
+        }
+        if (!waiting) this.log.info({ activePid: slot.activePid }, 'standby: the replication slot is in use (another instance named alike streams); waiting to take over');
+        waiting = true;
+        await sleep(STANDBY_POLL_MS, undefined, { signal }).catch(() => {});
+      }
+    } finally {
+      await closeQuietly(catalog);
+    }
+  }
+
+  async sourceLag(): Promise<{ bytes: number } | null> {
+    const catalog = this.catalog;
+    if (!catalog) return null;
+    // The WAL the slot holds back: from its restart point to the server's current end.
+    const retained = (await readSlot(catalog, this.slotName))?.retainedBytes;
+    return retained === null || retained === undefined ? null : { bytes: Number(retained) };
   }
 
   async close(): Promise<void> {
@@ -139,11 +200,13 @@ class PostgresConnector implements SourceConnector {
       if (catalogLost) throw catalogLost;
       if (signal.aborted) return;
       this.session = session;
+      this.catalog = catalog;
       // The session's failures are LogtapErrors, or the handler's own errors as they were thrown.
       await session.run(signal);
     } finally {
       if (session) this.released = maxLsn(this.released ?? 0n, session.releasedLsn);
       this.session = null;
+      this.catalog = null;
       await closeQuietly(catalog);
     }
   }
@@ -161,7 +224,7 @@ class PostgresConnector implements SourceConnector {
     await step('checking the server', () => this.requireLogicalDecoding(db));
     const tables = this.tables;
     if (tables) await step('looking up the tables', () => requireTables(db, tables, this.database));
-    await step('preparing the publication', () => ensurePublication(db, this.publicationName, tables, log));
+    await step('preparing the publication', () => ensurePublication(db, this.publicationName, this.publishedTables, log));
     const slot = await step('preparing the replication slot', () =>
       prepareSlot({ db, slotName: this.slotName, database: this.database, connectorName: this.options.name, log }, from),
     );

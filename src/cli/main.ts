@@ -5,6 +5,9 @@ import { EXIT, reportFailure } from './exit-codes.js';
 import { schemasCommand } from './commands/schemas.js';
 import { runCommand } from './commands/run.js';
 import { checkCommand } from './commands/check.js';
+import { replayCommand } from './commands/replay.js';
+import { demoCommand } from './commands/demo.js';
+import { snapshotCommand } from './commands/snapshot.js';
 
 // The one wiring point: every command is registered here.
 const cli = yargs(hideBin(process.argv))
@@ -13,6 +16,9 @@ const cli = yargs(hideBin(process.argv))
   .command(runCommand)
   .command(checkCommand)
   .command(schemasCommand)
+  .command(replayCommand)
+  .command(demoCommand)
+  .command(snapshotCommand)
   .version(pkg.version)
   .demandCommand(1, 'name a command; --help lists them')
   .strict()

@@ -9,6 +9,19 @@ const identifier = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'expected 1–100
 const kafkaSection = z.object({
   brokers: z.array(hostPort).min(1, 'expected at least one broker'),
   clientId: z.string().optional(),
+  /** TLS to the brokers when present (`ssl: {}`: the system's CAs); PEM file paths. docs/operations.md. */
+  ssl: z.object({
+    ca: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  }).strict().optional(),
+  /** SASL authentication (put the password in the environment: `password: ${KAFKA_PASSWORD}`). */
+  sasl: z.object({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    username: z.string().min(1),
+    password: z.string().min(1),
+  }).strict().optional(),
 }).strict();
 
 export const configSchema = z.object({
@@ -25,6 +38,14 @@ export const configSchema = z.object({
   envelope: z.enum(['entity', 'debezium', 'key-only']).default('entity'),
   /** entity: a delete event with the before-image ahead of the tombstone. */
   deleteEvents: z.boolean().default(false),
+  /**
+   * envelope: debezium — fill each envelope's `transaction` block (Debezium's provide.transaction.metadata);
+   * publish truncates as `op: t` envelopes (Debezium skips them by default: skipped.operations=t).
+   */
+  debezium: z.object({
+    transactionMetadata: z.boolean().default(false),
+    truncateEvents: z.boolean().default(false),
+  }).strict().default({ transactionMetadata: false, truncateEvents: false }),
   encoding: z.object({
     format: z.enum(['single-object', 'confluent']).default('single-object'),
     /** Confluent-compatible Schema Registry, for format: confluent. */
@@ -63,6 +84,33 @@ export const configSchema = z.object({
   }).strict().default({ enabled: false, prefix: 'logtap.outbox' }),
   /** SIGTERM/SIGINT: how long the in-flight Kafka transaction and checkpoint may take before exit. */
   shutdownGraceMs: z.number().int().min(0).default(30_000),
+  /** Initial snapshot (docs/snapshots.md): initial (first start), always (every start) or never; chunks read at once; rows per chunk. */
+  snapshot: z.object({
+    mode: z.enum(['initial', 'always', 'never']).default('initial'),
+    parallelism: z.number().int().min(1).max(64).default(2),
+    chunkRows: z.number().int().min(1).max(10_000_000).default(10_000),
+  }).strict().default({ mode: 'initial', parallelism: 2, chunkRows: 10_000 }),
+  /**
+   * Online backfills (docs/backfill.md): a signal table in the source that `logtap snapshot` writes to and the
+   * stream captures (never published). Off by default: logtap then creates nothing in the source for it.
+   * `table` defaults to `public.logtap_signal` (PostgreSQL) or `<database>.logtap_signal` (MySQL/MariaDB).
+   */
+  signal: z.object({
+    enabled: z.boolean().default(false),
+    table: z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected namespace.table').optional(),
+    /** Rows per backfill chunk (one watermark window; the chunk is held in memory until its high watermark). */
+    chunkRows: z.number().int().min(1).max(100_000).default(2_000),
+  }).strict().default({ enabled: false, chunkRows: 2_000 }),
+  /**
+   * The daemon's /healthz, /readyz and /metrics (docs/operations.md). Served only when `http.port` is set
+   * (config, LOGTAP_HTTP_PORT or --http-port; deploy/kubernetes uses 8080); 0 binds a free port.
+   */
+  http: z.object({
+    // LOGTAP_HTTP_PORT arrives as text.
+    port: z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+      z.number('expected a port number 0–65535').int('expected a port number 0–65535').min(0, 'expected a port number 0–65535').max(65535, 'expected a port number 0–65535').optional()),
+    host: z.string().min(1).default('0.0.0.0'),
+  }).strict().default({ host: '0.0.0.0' }),
 }).strict().superRefine((c, ctx) => {
   if (c.encoding.format === 'confluent' && !c.encoding.registryUrl) {
     ctx.addIssue({ code: 'custom', path: ['encoding', 'registryUrl'], message: 'required when encoding.format is confluent' });

@@ -64,6 +64,7 @@ const ENV_KEYS: Record<string, { path: string; list?: boolean }> = {
   LOGTAP_ENVELOPE: { path: 'envelope' },
   LOGTAP_ENCODING_FORMAT: { path: 'encoding.format' },
   LOGTAP_REGISTRY_URL: { path: 'encoding.registryUrl' },
+  LOGTAP_HTTP_PORT: { path: 'http.port' },
 };
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -119,5 +120,7 @@ function describeIssue(err: ZodError, raw: unknown, file: string | undefined): s
     return `unknown setting ${issue.keys.map((k) => base + k).join(', ')}${where}: remove it or check its spelling`;
   }
   const value = getPath(raw, issue.path);
-  return `${key}${where}: ${issue.message} (got ${showValue(value)})`;
+  // zod's "Invalid input: expected string, received undefined" → "expected string"; the value follows anyway.
+  const expected = issue.message.replace(/^(Invalid input|Invalid option|Too small|Too big): /, '').replace(/, received \w+$/, '').replace(/^Invalid URL$/, 'expected a URL').replace(/^expected int$/, 'expected an integer');
+  return `${key}${where}: ${expected} (got ${showValue(value)})`;
 }

@@ -3,8 +3,7 @@ import type { ChangeEvent, Row } from '../model/change-event.js';
 import type { TableSchema } from '../model/table-schema.js';
 import { tableIdText } from '../model/table-schema.js';
 import { EncodingError } from '../errors.js';
-import { avroType } from '../avro/avro-type.js';
-import { type AvroSchema, orNull } from '../avro/column-avro-type.js';
+import type { AvroSchema } from '../avro/column-avro-type.js';
 import { type RowCodec, compileRowCodec } from '../avro/row-codec.js';
 import { tableAvroSchemas } from '../avro/table-avro-schema.js';
 import { fixedSchema, type FixedSchemaName } from '../schema/fixed-schemas.js';
@@ -13,11 +12,12 @@ import { type WireFormat, framed } from '../schema/wire-format.js';
 import { AvroWriter } from '../avro/binary-writer.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { keySubject, tableTopic, valueSubject } from './topic-names.js';
+import { DebeziumEncoder, type DebeziumSettings } from './debezium-encoder.js';
 
 /**
  * - `entity` (default): key = key columns, value = the whole row after the change, delete = tombstone,
  *   metadata in headers; a compacted topic is the table.
- * - `debezium`: value = Debezium's envelope (before, after, source, op, ts_ms, transaction).
+ * - `debezium`: Debezium's envelope and semantic types (debezium-encoder.ts).
  * - `key-only`: key = key columns, value = op and position, no row.
  */
 export type Envelope = 'entity' | 'debezium' | 'key-only';
@@ -29,6 +29,8 @@ export interface EventEncoderOptions {
   deleteEvents?: boolean;
   /** For Debezium's source block. */
   source: { connector: 'postgresql' | 'mysql'; database: string; version: string };
+  /** debezium: the `transaction` block and truncate events (default: neither, as Debezium's defaults). */
+  debezium?: Partial<DebeziumSettings>;
   catalog: SchemaCatalog;
   wire: WireFormat;
 }
@@ -63,11 +65,18 @@ export const HEADER = {
  */
 export class EventEncoder {
   private readonly tables = new WeakMap<TableSchema, TableState>();
+  private readonly debezium: DebeziumEncoder | null;
 
-  constructor(private readonly options: EventEncoderOptions) {}
+  constructor(private readonly options: EventEncoderOptions) {
+    this.debezium = options.envelope === 'debezium'
+      ? new DebeziumEncoder({
+        ...options, transactionMetadata: options.debezium?.transactionMetadata ?? false, truncateEvents: options.debezium?.truncateEvents ?? false, headers: headersOf,
+      })
+      : null;
+  }
 
   isPrepared(table: TableSchema): boolean {
-    return this.tables.has(table);
+    return this.debezium ? this.debezium.isPrepared(table) : this.tables.has(table);
   }
 
   async prepare(table: TableSchema, publish: PublishSchema): Promise<void> {
@@ -83,17 +92,13 @@ export class EventEncoder {
       await this.options.wire.prepare(entry);
       return entry;
     };
+    if (this.debezium) return this.debezium.prepare(table, register);
 
     const key = avro.key && { entry: await register(keySubject(topic), avro.key.schema, tableText), codec: compileRowCodec(table, avro.key) };
     let value: TableState['value'] = null;
     let envelopeState: TableState['envelope'] = null;
     if (envelope === 'entity') {
       value = { entry: await register(valueSubject(topic), avro.value.schema, tableText), codec: compileRowCodec(table, avro.value) };
-    } else if (envelope === 'debezium') {
-      const schema = debeziumEnvelopeSchema(avro.namespace, avro.value.schema);
-      // The row codec lowers the row values; the envelope type writes them inside before/after.
-      value = { entry: await register(valueSubject(topic), schema, tableText), codec: compileRowCodec(table, avro.value) };
-      envelopeState = { entry: value.entry, type: avroType(schema) };
     } else {
       const fixed = fixedSchema('key-only-change');
       envelopeState = { entry: await register(valueSubject(topic), fixed.schema, tableText), type: fixed.type };
@@ -107,14 +112,14 @@ export class EventEncoder {
 
   /** The records of one change, in the order they must be written. */
   encode(event: ChangeEvent): KafkaRecord[] {
+    if (this.debezium) return this.debezium.encode(event);
     const state = this.tables.get(event.table);
     if (!state) throw new Error(`table version of ${tableIdText(event.table.id)} used before prepare()`);
     if (event.op === 't') return [this.truncateRecord(state, event)];
     switch (this.options.envelope) {
       case 'entity':
         return this.entityRecords(state, event);
-      case 'debezium':
-        return this.debeziumRecords(state, event);
+      case 'debezium': // encoded by DebeziumEncoder above
       case 'key-only':
         return this.keyOnlyRecords(state, event);
     }
@@ -139,26 +144,6 @@ export class EventEncoder {
     // A changed key is a delete of the old key (tombstone), then the row under the new one.
     const oldKey = this.changedKey(state, event, key);
     return oldKey ? [{ topic, key: oldKey, value: null, headers: headersOf(event, 'd') }, row] : [row];
-  }
-
-  private debeziumRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
-    const { topic } = state;
-    if (event.op === 'd') {
-      const key = this.keyOf(state, event, event.before);
-      const deleted = { topic, key, value: this.debeziumEnvelope(state, event, 'd', event.before, undefined), headers: headersOf(event, 'd') };
-      return key ? [deleted, { topic, key, value: null, headers: headersOf(event, 'd') }] : [deleted];
-    }
-    const key = this.keyOf(state, event, event.after);
-    const oldKey = this.changedKey(state, event, key);
-    if (oldKey) {
-      // Debezium's form of a key change: a delete and a tombstone for the old key, a create for the new.
-      return [
-        { topic, key: oldKey, value: this.debeziumEnvelope(state, event, 'd', event.before, undefined), headers: headersOf(event, 'd') },
-        { topic, key: oldKey, value: null, headers: headersOf(event, 'd') },
-        { topic, key, value: this.debeziumEnvelope(state, event, 'c', undefined, event.after), headers: headersOf(event, 'c') },
-      ];
-    }
-    return [{ topic, key, value: this.debeziumEnvelope(state, event, event.op, event.before, event.after), headers: headersOf(event, event.op) }];
   }
 
   private keyOnlyRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
@@ -201,41 +186,8 @@ export class EventEncoder {
     return oldKey && !oldKey.equals(newKey) ? oldKey : null;
   }
 
-  private debeziumEnvelope(state: TableState, event: ChangeEvent, op: string, before: Row | undefined, after: Row | undefined): Buffer {
-    const value = state.value!;
-    const env = state.envelope!;
-    const position = event.position.token;
-    return framed(this.options.wire, env.entry, env.type.toBuffer({
-      before: before && hasAllColumns(event.table, before) ? value.codec.lower(before, position) : null,
-      after: after ? value.codec.lower(after, position) : null,
-      source: this.debeziumSource(event),
-      op,
-      ts_ms: BigInt(Date.now()),
-      ts_us: null,
-      transaction: null,
-    }));
-  }
-
   private keyOnlyValue(event: ChangeEvent) {
     return { op: event.op, position: event.position.token, txId: event.txId ?? null, commitTimeMicros: event.commitTimeMicros ?? null };
-  }
-
-  private debeziumSource(event: ChangeEvent) {
-    const { source, topicPrefix } = this.options;
-    const micros = event.commitTimeMicros ?? BigInt(Date.now()) * 1000n;
-    return {
-      version: source.version,
-      connector: source.connector,
-      name: topicPrefix,
-      ts_ms: micros / 1000n,
-      ts_us: micros,
-      snapshot: event.snapshot ? 'true' : 'false',
-      db: source.database,
-      schema: source.connector === 'postgresql' ? event.table.id.namespace : null,
-      table: event.table.id.name,
-      txId: event.txId ?? null,
-      position: event.position.token,
-    };
   }
 }
 
@@ -253,22 +205,3 @@ function headersOf(event: ChangeEvent, op: string): Record<string, string> {
 }
 
 const hasAllColumns = (table: TableSchema, row: Row): boolean => table.columns.every((c) => row[c.name] !== undefined);
-
-/** Debezium's envelope record around a table's Value record, named `<topic>.Envelope`. */
-function debeziumEnvelopeSchema(namespace: string, valueSchema: AvroSchema): AvroSchema {
-  const valueName = `${namespace}.Value`;
-  return {
-    type: 'record',
-    name: 'Envelope',
-    namespace,
-    fields: [
-      { name: 'before', type: orNull(valueSchema), default: null },
-      { name: 'after', type: ['null', valueName], default: null },
-      { name: 'source', type: fixedSchema('debezium-source').schema },
-      { name: 'op', type: 'string' },
-      { name: 'ts_ms', type: ['null', 'long'], default: null },
-      { name: 'ts_us', type: ['null', 'long'], default: null },
-      { name: 'transaction', type: ['null', fixedSchema('transaction').schema], default: null },
-    ],
-  };
-}

@@ -3,6 +3,7 @@ import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../pipeline
 import { offsetsTopic } from '../events/topic-names.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import { readTopicToEnd } from './read-to-end.js';
+import { kafkaReadError } from './kafka-errors.js';
 
 /**
  * Checkpoints live in the compacted topic `<topicPrefix>._offsets`, keyed by connector name, written in
@@ -21,7 +22,9 @@ export class CheckpointStore {
     await readTopicToEnd(this.kafka, this.topic, ({ message }) => {
       if (message.key?.toString() !== this.connector) return;
       latest = message.value ? decodeCheckpoint(message.value) : null;
-    }, { ...(signal ? { signal } : {}), groupPrefix: 'logtap-offsets' });
+    }, { ...(signal ? { signal } : {}), groupPrefix: 'logtap-offsets' }).catch((err: unknown) => {
+      throw kafkaReadError(err, `reading the checkpoint from ${this.topic}`);
+    });
     return latest;
   }
 

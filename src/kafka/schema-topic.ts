@@ -8,6 +8,7 @@ import { frameSingleObject, readSingleObjectHeader } from '../avro/single-object
 import type { AvroSchema } from '../avro/column-avro-type.js';
 import { schemaTopic } from '../events/topic-names.js';
 import { readTopicToEnd } from './read-to-end.js';
+import { kafkaReadError } from './kafka-errors.js';
 
 interface SchemaRecord {
   fingerprint: string;
@@ -63,7 +64,9 @@ export class SchemaTopic {
       byKey.set(`${record.subject}/${record.fingerprint}`, {
         subject: record.subject, version: record.version, fingerprint, fingerprintHex: fingerprintHex(fingerprint), schema, table: record.table,
       });
-    }, { ...(signal ? { signal } : {}), groupPrefix: 'logtap-schemas' });
+    }, { ...(signal ? { signal } : {}), groupPrefix: 'logtap-schemas' }).catch((err: unknown) => {
+      throw kafkaReadError(err, `reading the schemas from ${this.topic}`);
+    });
     return exists ? [...byKey.values()] : null;
   }
 }

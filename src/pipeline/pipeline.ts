@@ -31,12 +31,26 @@ export interface PipelineOptions {
   checkpointRecord: (checkpoint: Checkpoint) => KafkaRecord;
   /** Where the last run stopped, or null on a first start. */
   from: SourcePosition | null;
+  /**
+   * Runs before streaming (an initial snapshot, src/snapshot/): hands its rows to the pipeline and returns
+   * where streaming continues, or null when aborted. Absent: streaming starts at `from`.
+   */
+  beforeStream?: (handler: SourceHandler, signal: AbortSignal) => Promise<SourcePosition | null>;
+  /** Sees every source call before the pipeline and adds its state to each checkpoint (online backfills, src/backfill/). */
+  interceptor?: HandlerInterceptor;
   limits: BatchLimits;
   /** An idle source still checkpoints (and releases its log) this often. */
   heartbeatIntervalMs: number;
   version: string;
   log: Logger;
   metrics?: PipelineMetrics;
+}
+
+/** Sits between the source and the pipeline (src/backfill/online-backfill.ts). */
+export interface HandlerInterceptor {
+  wrap(pipeline: SourceHandler, phase: 'snapshot' | 'stream'): SourceHandler;
+  /** Its state as of everything handed to the pipeline so far: the Checkpoint record's `snapshot` field. */
+  checkpointState(): string | null;
 }
 
 /**
@@ -54,6 +68,8 @@ export class Pipeline implements SourceHandler {
   /** The position a flush checkpoints: after the last handed-over change, commit or heartbeat. */
   private position: SourcePosition | null;
   private checkpointed: SourcePosition | null;
+  /** The interceptor's state in the last checkpoint. */
+  private checkpointedState: string | null = null;
   private lastCheckpointAt = Date.now();
   private serial: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -74,7 +90,9 @@ export class Pipeline implements SourceHandler {
     const onAbort = () => this.stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.options.source.stream(this.options.from, this, this.stop.signal);
+      const { interceptor } = this.options;
+      const from = this.options.beforeStream ? await this.options.beforeStream(interceptor?.wrap(this, 'snapshot') ?? this, this.stop.signal) : this.options.from;
+      if (!this.stop.signal.aborted) await this.options.source.stream(from, interceptor?.wrap(this, 'stream') ?? this, this.stop.signal);
       await this.serialize(() => this.flush('stop'));
     } catch (err) {
       this.failure ??= err;
@@ -172,8 +190,9 @@ export class Pipeline implements SourceHandler {
     // The previous batch commits (and releases) before this one starts: order, and at most two batches in memory.
     if (this.inFlight) await this.inFlight;
     const position = this.position;
-    if (!position || (this.records.length === 0 && position.token === this.checkpointed?.token)) return;
-    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position };
+    if (!position || (this.records.length === 0 && position.token === this.checkpointed?.token && (this.options.interceptor?.checkpointState() ?? null) === this.checkpointedState)) return;
+    const state = this.options.interceptor?.checkpointState() ?? null;
+    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position, state };
     this.records = [];
     this.bytes = 0;
     this.changes = 0;
@@ -195,19 +214,21 @@ export class Pipeline implements SourceHandler {
     if (reason === 'stop' || reason === 'heartbeat') await commit;
   }
 
-  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition }, reason: string): Promise<void> {
+  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null }, reason: string): Promise<void> {
     const { records, position } = batch;
     const started = Date.now();
     const checkpoint: Checkpoint = {
-      connector: this.options.name, source: this.options.source.kind, position, snapshot: null,
+      connector: this.options.name, source: this.options.source.kind, position, snapshot: batch.state,
       committedAtMicros: BigInt(started) * 1000n, logtapVersion: this.options.version,
     };
     await this.options.sink.commit(records, this.options.checkpointRecord(checkpoint));
     const ackedMicros = BigInt(Date.now()) * 1000n;
     this.metrics.flushed({ records: records.length, bytes: batch.bytes, changes: batch.changes, millis: Date.now() - started, position });
+    this.metrics.published?.(records);
     for (const committed of batch.commitTimes) this.metrics.commitToAck(Number(ackedMicros - committed) / 1000);
     this.options.log.debug({ reason, records: records.length, position: position.display }, 'committed');
     this.checkpointed = position;
+    this.checkpointedState = batch.state;
     this.lastCheckpointAt = Date.now();
     await this.options.source.release(position);
   }

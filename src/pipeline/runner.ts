@@ -13,8 +13,11 @@ import { type ChangeSink, openIdempotentSink, openTransactionalSink } from '../k
 import { CheckpointStore } from '../kafka/checkpoint-store.js';
 import { SchemaTopic } from '../kafka/schema-topic.js';
 import { TopicManager } from '../kafka/topic-manager.js';
+import { kafkaError } from '../kafka/kafka-errors.js';
 import { Pipeline } from './pipeline.js';
 import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
+import { snapshotStep } from '../snapshot/snapshot-step.js';
+import { OnlineBackfill } from '../backfill/online-backfill.js';
 
 export interface RunDependencies {
   kafka: Kafka;
@@ -23,7 +26,11 @@ export interface RunDependencies {
   version: string;
   metrics?: PipelineMetrics;
   /** Told each time streaming (re)starts and stops, for readiness. */
-  onState?: (state: 'starting' | 'streaming' | 'backoff' | 'stopped') => void;
+  onState?: (state: 'starting' | 'standby' | 'streaming' | 'backoff' | 'stopped') => void;
+  /** Told of the current connector (null between attempts), for its optional lag query (src/ops/). */
+  onSource?: (connector: SourceConnector | null) => void;
+  /** Told of every failure that stops streaming, retried or not (errors by kind in src/ops/). */
+  onError?: (err: unknown) => void;
 }
 
 const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err.retriable;
@@ -59,21 +66,41 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
     let connector: SourceConnector | undefined;
     let sink: ChangeSink | undefined;
     let schemaProducer: Producer | undefined;
-    const attemptAt = Date.now();
+    let backfill: OnlineBackfill | undefined;
+    /** When this attempt began streaming: a long healthy stream resets the backoff, a long failing start does not. */
+    let streamingSince: number | undefined;
     try {
       connector = deps.createConnector({
         name: config.name, url: config.source.url, tables: config.source.tables,
         outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log: log.child({ component: 'source' }),
+        signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
       });
+      deps.onSource?.(connector);
       if (!started) await preflight(connector);
+      if (connector.awaitExclusive) {
+        // A standby (same name, another instance streaming) waits here without fencing the active one.
+        deps.onState?.('standby');
+        await connector.awaitExclusive(signal);
+        if (signal.aborted) continue;
+        deps.onState?.('starting');
+      }
       // Fence any older instance first, so no checkpoint can move after we read it.
       sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name) : await openIdempotentSink(kafka, config.name);
       await topics.ensure(checkpoints.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
       await topics.ensure(schemaTopic.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
-      const from = (await checkpoints.load(signal))?.position ?? null;
+      const checkpoint = await checkpoints.load(signal);
+      const from = checkpoint?.position ?? null;
+      // Before the stream and the snapshot look the signal table up (PostgreSQL publishes it by name).
+      if (connector.backfills) {
+        await connector.backfills.prepare();
+        backfill = new OnlineBackfill({
+          source: connector.backfills, connector: config.name, checkpointed: checkpoint?.snapshot ?? null, chunkRows: config.signal.chunkRows,
+          log: log.child({ component: 'backfill' }), metrics: deps.metrics,
+        });
+      }
       const catalog = new SchemaCatalog(config.schemaEvolution.onIncompatible, (await schemaTopic.readAll(signal)) ?? []);
       schemaProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-      await schemaProducer.connect();
+      await schemaProducer.connect().catch((err: unknown) => { throw kafkaError(err, 'connecting the schema producer', config.name); });
       const producer = schemaProducer;
 
       const encoder = new EventEncoder({
@@ -83,6 +110,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         source: { connector: connector.debeziumConnector, database: connector.database, version: deps.version },
         catalog,
         wire: config.encoding.format === 'confluent' ? confluentWire(config.encoding.registryUrl!) : singleObjectWire,
+        debezium: config.debezium,
       });
       const pipeline = new Pipeline({
         name: config.name,
@@ -96,6 +124,8 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         ensureOutboxTopic: (topic) => topics.ensure(topic, { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: false }),
         checkpointRecord: (c) => checkpoints.record(c),
         from,
+        beforeStream: snapshotStep(config.snapshot, connector, from, log, deps.metrics),
+        ...(backfill ? { interceptor: backfill } : {}),
         limits: config.batch,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         version: deps.version,
@@ -105,20 +135,26 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       log.info({ from: from?.display ?? 'the source\'s start point', delivery: sink.mode }, 'streaming');
       deps.onState?.('streaming');
       started = true;
+      streamingSince = Date.now();
       await pipeline.run(signal);
       deps.onState?.('stopped');
       return;
     } catch (err) {
+      // Stopping (SIGTERM) while an attempt was starting or streaming: whatever that interrupted is not a failure.
+      if (signal.aborted) break;
+      deps.onError?.(err);
       if (!isRetriable(err) || !started) throw err;
-      if (Date.now() - attemptAt > 60_000) failures = 0;
+      if (streamingSince !== undefined && Date.now() - streamingSince > 60_000) failures = 0;
       const backoff = Math.min(config.restart.maxBackoffMs, config.restart.initialBackoffMs * 2 ** failures);
       failures++;
       deps.onState?.('backoff');
       log.warn({ err: (err as Error).message, code: (err as LogtapError).code, retryInMs: backoff, failures }, 'streaming stopped; restarting from the last checkpoint');
       await sleep(backoff, undefined, { signal }).catch(() => {});
     } finally {
+      deps.onSource?.(null);
       await sink?.close().catch(() => {});
       await schemaProducer?.disconnect().catch(() => {});
+      await backfill?.close();
       await connector?.close().catch(() => {});
     }
   }

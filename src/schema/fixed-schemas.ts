@@ -6,7 +6,7 @@ import { avroType } from '../avro/avro-type.js';
 import type { AvroSchema } from '../avro/column-avro-type.js';
 
 /** logtap's own fixed Avro schemas, loaded from the repository's schemas/ folder (the docs cite the same files). */
-export type FixedSchemaName = 'checkpoint' | 'schema-record' | 'truncate-key' | 'truncate' | 'key-only-change' | 'debezium-source' | 'transaction';
+export type FixedSchemaName = 'checkpoint' | 'schema-record' | 'truncate-key' | 'truncate' | 'key-only-change' | 'transaction';
 
 export interface FixedSchema {
   name: FixedSchemaName;

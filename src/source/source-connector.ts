@@ -1,5 +1,7 @@
 import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
 import type { Logger } from '../logger.js';
+import type { SnapshotSource } from './snapshot-source.js';
+import type { BackfillSource } from '../backfill/backfill-source.js';
 
 /** What every connector is built from (the config's source section, validated, plus the connector name). */
 export interface ConnectorOptions {
@@ -10,6 +12,8 @@ export interface ConnectorOptions {
   tables?: string[] | undefined;
   /** Logical messages with this prefix are published as outbox messages; undefined: outbox off. */
   outboxPrefix?: string | undefined;
+  /** Online backfills on (config `signal`): the signal table, `namespace.table`, or '' for the connector's default. */
+  signalTable?: string | undefined;
   log: Logger;
 }
 
@@ -42,6 +46,12 @@ export interface SourceConnector {
   /** Preflight: every problem that would stop or degrade streaming, each with its fix. Changes nothing. */
   check(): Promise<CheckFinding[]>;
 
+  /** The initial snapshot (src/source/snapshot-source.ts); absent: the connector can only stream. */
+  readonly snapshots?: SnapshotSource;
+
+  /** Online backfills (src/backfill/backfill-source.ts); present when `signalTable` was given. */
+  readonly backfills?: BackfillSource;
+
   /**
    * Streams changes after `from` (null: from the source's own start point, e.g. a new slot), calling the
    * handler in log order and awaiting each call before reading on, so a slow sink pauses the source.
@@ -54,6 +64,20 @@ export interface SourceConnector {
    * up to there. Called only after the checkpoint holding `position` was committed.
    */
   release(position: SourcePosition): Promise<void>;
+
+  /**
+   * Optional, for metrics: how much log the source keeps for this connector beyond what was released
+   * (PostgreSQL: WAL retained by the slot; MySQL: binlog bytes after the released position). Null when
+   * not streaming or not measurable (e.g. a MySQL GTID position).
+   */
+  sourceLag?(): Promise<{ bytes: number } | null>;
+
+  /**
+   * Optional: resolves once no other instance holds this connector's stream at the source (PostgreSQL: its
+   * slot is not active; MySQL: this instance got the named lock, held until close), or when `signal` aborts.
+   * A standby with the same name waits here, before it fences the active one in Kafka (docs/operations.md).
+   */
+  awaitExclusive?(signal: AbortSignal): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -1,4 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
@@ -7,6 +9,8 @@ import { join } from 'node:path';
 export interface TempPostgres {
   url: string;
   stop(): void;
+  /** Stops the server (fast shutdown: sessions are terminated), waits `downMs`, starts it again on the same port and data. */
+  restart(downMs?: number): Promise<void>;
 }
 
 
@@ -36,6 +40,15 @@ export async function startTemporaryPostgres(settings: Record<string, string>): 
     url: `postgres://postgres:temp-pass@127.0.0.1:${port}/postgres`,
     stop() {
       try { run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); } finally { rmSync(dir, { recursive: true, force: true }); }
+    },
+    async restart(downMs = 0) {
+      // Not spawnSync: the test's own clients keep running while the server is down.
+      const pgCtl = (args: string[]) => (root
+        ? promisify(execFile)('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args])
+        : promisify(execFile)(join(bin, 'pg_ctl'), args));
+      await pgCtl(['-D', data, '-m', 'fast', '-w', 'stop']);
+      await sleep(downMs);
+      await pgCtl(['-D', data, '-l', join(dir, 'log'), '-w', 'start']);
     },
   };
 }

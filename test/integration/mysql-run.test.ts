@@ -29,7 +29,7 @@ describe('logtap run with MariaDB', () => {
     const prefix = uniqueName('mr');
     const db = uniqueName('shop');
     await sql.query(`CREATE DATABASE ${db}; CREATE TABLE ${db}.orders (id INT PRIMARY KEY, note VARCHAR(50), total DECIMAL(12,2) NOT NULL); CREATE TABLE ${db}.lines (order_id INT, line INT, qty INT NOT NULL, PRIMARY KEY (order_id, line))`);
-    const daemon = startDaemon(writeConfig({ name, source: { url: urlFor(db), tables: [`${db}.orders`, `${db}.lines`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500 }));
+    const daemon = startDaemon(writeConfig({ name, source: { url: urlFor(db), tables: [`${db}.orders`, `${db}.lines`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' } }));
     try {
       await waitStreaming(daemon);
       await sql.query(`INSERT INTO ${db}.orders VALUES (1, 'one', 1.10), (2, 'two', 2.20), (3, 'three', 3.30)`);

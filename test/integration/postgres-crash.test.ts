@@ -8,6 +8,7 @@ import { waitFor } from '../helpers/wait.js';
 import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable, watchTopic } from '../helpers/topic-table.js';
 import { TopicManager } from '../../src/kafka/topic-manager.js';
+import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
 // kill -9 of the real daemon at random points of a 100k-row-change workload of small transactions,
@@ -42,8 +43,10 @@ describe('PostgreSQL → Kafka survives kill -9', () => {
     });
     daemon = startDaemon(config);
     await waitStreaming(daemon);
-    // Changes are captured from the slot's creation on (no snapshot yet): start writing after it.
-    await waitFor('the slot', async () => ((await sql.query('SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1', [connectorObjectPattern(name)])).rowCount ? true : undefined), 30_000, 100);
+    // The first start snapshots the (empty) table at the slot's creation: write once its checkpoint is a stream
+    // position (`pg1:`), or a crash would resume the snapshot over the workload's rows (published again as reads).
+    const checkpoints = new CheckpointStore(kafka, prefix, name);
+    await waitFor('the first stream checkpoint', async () => ((await checkpoints.load())?.position.token.startsWith('pg1:') ? true : undefined), 30_000, 200);
 
     // A consumer watching from the start sees every committed record before compaction folds older versions away.
     const topic = `${prefix}.public.${table}`;
@@ -85,7 +88,7 @@ describe('PostgreSQL → Kafka survives kill -9', () => {
     await waitStreaming(daemon);
 
     // Caught up when the slot's confirmed position passed the end of the workload (released only after Kafka commits).
-    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     await waitFor('the daemon to catch up', async () => {
       const { rows } = await sql.query<{ behind: boolean }>(`SELECT confirmed_flush_lsn < $1::pg_lsn AS behind FROM pg_replication_slots WHERE slot_name LIKE $2`, [end!.lsn, connectorObjectPattern(name)]);
       return rows[0] && !rows[0].behind ? true : undefined;

@@ -54,7 +54,7 @@ describe('logtap run with PostgreSQL', () => {
     await sql.query(`INSERT INTO ${table} VALUES (7, 'seven', 7.70, 'SAVE10')`);
     await sql.query(`ALTER TABLE ${table} DROP COLUMN note`);
     await sql.query(`INSERT INTO ${table} VALUES (8, 8.80, NULL)`);
-    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     await waitFor('the changes to be released', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND confirmed_flush_lsn >= $2::pg_lsn`, [slotName(name), end!.lsn])).rowCount ? true : undefined), 30_000);
 
     daemon.child.kill('SIGTERM');

@@ -145,7 +145,7 @@ export async function dropConnectorObjects(sql: pg.Client, name: string): Promis
 }
 
 export async function currentLsn(sql: pg.Client): Promise<string> {
-  return (await sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+  return (await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
 }
 
 /** A Logger that keeps what it was told, to assert on warnings. */

@@ -41,7 +41,7 @@ describe('test bed: PostgreSQL logical replication', () => {
   });
 
   it('delivers an INSERT through a pgoutput slot, at or after the LSN before the insert', async () => {
-    const { rows: before } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    const { rows: before } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     await sql.query(`INSERT INTO ${table} (id, note) VALUES (1, 'hello from the WAL')`);
 
     const seen: Array<{ lsn: string; message: Pgoutput.Message }> = [];

@@ -123,7 +123,7 @@ describe('debezium envelope', () => {
     expect(envelope.op).toBe('u');
     expect(envelope.after.id).toBe(3n);
     expect(envelope.before.id).toBe(3n);
-    expect(envelope.source).toMatchObject({ connector: 'postgresql', name: 'shop', db: 'shop', schema: 'public', table: 'orders', txId: '742', position: '0/10', ts_us: 1700000000123456n, ts_ms: 1700000000123n });
+    expect(envelope.source).toMatchObject({ connector: 'postgresql', name: 'shop', db: 'shop', schema: 'public', table: 'orders', txId: 742n, ts_us: 1700000000123456n, ts_ms: 1700000000123n });
   });
 
   it('emits a delete envelope followed by a tombstone', async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { parseMysqlSourceUrl, serverIdFor } from '../../connectors/mysql/mysql-source-url.js';
+import { mysqlEndpoint, parseMysqlSourceUrl, serverIdFor } from '../../connectors/mysql/mysql-source-url.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { selectTables } from '../../connectors/mysql/table-selection.js';
 
 describe('MySQL source URL', () => {
@@ -26,7 +29,7 @@ describe('MySQL source URL', () => {
 
   it.each([
     ['postgres://u:secret@h/db', 'not a mysql:// or mariadb:// URL'],
-    ['mysql://u:secret@h/db?serverid=3', 'unknown parameter serverid (supported: server_id, heartbeat_interval_ms)'],
+    ['mysql://u:secret@h/db?serverid=3', 'unknown parameter serverid (supported: server_id, heartbeat_interval_ms, ssl_mode, ssl_ca)'],
     ['mysql://u:secret@h/db?server_id=0', 'server_id must be an integer from 1 to 4294967295'],
     ['mysql://u:secret@h/db?server_id=1.5', 'server_id must be an integer'],
     ['mysql://u:secret@h/db?heartbeat_interval_ms=10', 'heartbeat_interval_ms must be an integer from 100'],
@@ -40,6 +43,37 @@ describe('MySQL source URL', () => {
     } catch (err) {
       expect((err as Error).message).not.toContain('secret');
     }
+  });
+});
+
+describe('MySQL source URL TLS parameters', () => {
+  const base = 'mysql://u:p@db:3306/shop';
+  const ca = join(mkdtempSync(join(tmpdir(), 'logtap-ca-')), 'ca.pem');
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nnot checked here\n-----END CERTIFICATE-----\n');
+
+  it('opens plain connections by default', () => {
+    expect(mysqlEndpoint(parseMysqlSourceUrl(base, 'c'))).toEqual({ host: 'db', port: 3306, user: 'u', password: 'p' });
+  });
+
+  it('encrypts without verifying for ssl_mode=required', () => {
+    expect(mysqlEndpoint(parseMysqlSourceUrl(`${base}?ssl_mode=required`, 'c')).ssl).toEqual({ rejectUnauthorized: false });
+  });
+
+  it('verifies the chain (and the host name for verify_identity) against ssl_ca', () => {
+    const identity = parseMysqlSourceUrl(`${base}?ssl_mode=verify_identity&ssl_ca=${encodeURIComponent(ca)}`, 'c').ssl!;
+    expect(identity.rejectUnauthorized).toBe(true);
+    expect(identity.ca).toContain('BEGIN CERTIFICATE');
+    expect(identity.checkServerIdentity).toBeUndefined();
+    const chainOnly = parseMysqlSourceUrl(`${base}?ssl_mode=verify_ca&ssl_ca=${encodeURIComponent(ca)}`, 'c').ssl!;
+    expect(chainOnly.rejectUnauthorized).toBe(true);
+    expect(chainOnly.checkServerIdentity?.()).toBeUndefined();
+  });
+
+  it('refuses an unknown mode, a CA without verification and an unreadable CA, without the password', () => {
+    expect(() => parseMysqlSourceUrl(`${base}?ssl_mode=preferred`, 'c')).toThrow(/ssl_mode must be one of disabled, required, verify_ca, verify_identity \(got "preferred"\)/);
+    expect(() => parseMysqlSourceUrl(`${base}?ssl_ca=${encodeURIComponent(ca)}`, 'c')).toThrow('ssl_ca needs ssl_mode=verify_ca or verify_identity');
+    expect(() => parseMysqlSourceUrl(`mysql://u:s3cret@db/shop?ssl_mode=verify_ca&ssl_ca=/nope.pem`, 'c')).toThrow(ConfigError);
+    expect(() => parseMysqlSourceUrl(`mysql://u:s3cret@db/shop?ssl_mode=verify_ca&ssl_ca=/nope.pem`, 'c')).not.toThrow(/s3cret/);
   });
 });
 

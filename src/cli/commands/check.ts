@@ -3,13 +3,16 @@ import { loadConfig } from '../../config/load-config.js';
 import { silentLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
 import type { CheckFinding } from '../../source/source-connector.js';
+import type { LogtapConfig } from '../../config/config-schema.js';
 import { connectorFactoryFor } from '../connectors.js';
 import { EXIT } from '../exit-codes.js';
 import { configOptions, configOverrides, type ConfigArgs } from './config-options.js';
 
 /** Kafka's side of the preflight: reachable, and transactions usable for exactly-once delivery. */
-async function checkKafka(brokers: string[], name: string): Promise<CheckFinding[]> {
-  const admin = createKafka({ brokers }, `${name}-check`).admin();
+async function checkKafka(kafka: LogtapConfig['kafka'], name: string): Promise<CheckFinding[]> {
+  const { brokers } = kafka;
+  // The run's own connection settings (TLS, SASL), so check sees what run will.
+  const admin = createKafka(kafka, `${name}-check`).admin();
   try {
     await admin.connect();
     await admin.describeCluster();
@@ -30,7 +33,7 @@ export const checkCommand = {
     const connector = (await connectorFactoryFor(config.source.url))({ name: config.name, url: config.source.url, tables: config.source.tables, log: silentLogger });
     let findings: CheckFinding[];
     try {
-      findings = [...(await connector.check()), ...(await checkKafka(config.kafka.brokers, config.name))];
+      findings = [...(await connector.check()), ...(await checkKafka(config.kafka, config.name))];
     } finally {
       await connector.close();
     }

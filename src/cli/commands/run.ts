@@ -5,16 +5,18 @@ import { createLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
 import { runConnector } from '../../pipeline/runner.js';
 import { connectorFactoryFor } from '../connectors.js';
+import { startDaemonOps } from '../../ops/daemon-ops.js';
 import { configOptions, configOverrides, type ConfigArgs } from './config-options.js';
 
 export const runCommand = {
   command: 'run',
   describe: 'stream changes from the source database into Kafka until stopped (SIGTERM/SIGINT finish the in-flight transaction)',
   builder: (y: Argv) => configOptions(y)
+    .option('http-port', { type: 'number', describe: 'serve /healthz, /readyz and /metrics on this port (overrides `http.port`; 0: a free port)' })
     .example('$0 run --config shop.yaml', 'stream the tables of shop.yaml')
     .example('LOGTAP_SOURCE_URL=postgres://... $0 run --config shop.yaml', 'the URL from the environment'),
-  handler: async (args: ConfigArgs) => {
-    const config = loadConfig({ ...(args.config ? { file: args.config } : {}), overrides: configOverrides(args) });
+  handler: async (args: ConfigArgs & { 'http-port'?: number }) => {
+    const config = loadConfig({ ...(args.config ? { file: args.config } : {}), overrides: { ...configOverrides(args), 'http.port': args['http-port'] } });
     const log = createLogger().child({ connector: config.name });
     const stop = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
@@ -29,12 +31,19 @@ export const runCommand = {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    await runConnector(config, {
-      kafka: createKafka(config.kafka, config.name),
-      createConnector: await connectorFactoryFor(config.source.url),
-      log,
-      version: pkg.version,
-    }, stop.signal);
+    const createConnector = await connectorFactoryFor(config.source.url);
+    const ops = await startDaemonOps(config, log);
+    try {
+      await runConnector(config, {
+        kafka: createKafka(config.kafka, config.name),
+        createConnector,
+        log,
+        version: pkg.version,
+        ...ops.hooks,
+      }, stop.signal);
+    } finally {
+      await ops.close();
+    }
     log.info({}, 'stopped');
   },
 };

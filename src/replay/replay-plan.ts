@@ -1,0 +1,34 @@
+import { ConfigError } from '../errors.js';
+import type { TableSchema } from '../model/table-schema.js';
+import type { SchemaEntry } from '../schema/schema-catalog.js';
+import { readTableRecord } from '../avro/table-avro-schema.js';
+import { keySubject, valueSubject } from '../events/topic-names.js';
+
+/** One topic to replay: the table versions its schema topic lists, oldest first, each with the table's key. */
+export interface TopicPlan {
+  topic: string;
+  versions: TableSchema[];
+}
+
+/**
+ * The table versions of a topic from the schemas logtap published for it. Only the entity envelope can be
+ * replayed: a Debezium or key-only topic is a usage error, said before anything is written.
+ */
+export function planTopic(topic: string, entries: readonly SchemaEntry[]): TopicPlan {
+  const values = entries.filter((e) => e.subject === valueSubject(topic)).sort((a, b) => a.version - b.version);
+  if (values.length === 0) throw new ConfigError(`no schema of topic ${topic} is in the schema topic: was it written by logtap with this topicPrefix?`);
+  const keys = entries.filter((e) => e.subject === keySubject(topic)).sort((a, b) => a.version - b.version);
+  const versions = values.map((entry) => {
+    const name = (entry.schema as { name?: string }).name;
+    if (name === 'Envelope') throw new ConfigError(`topic ${topic} uses the debezium envelope: replay reads the entity envelope only (envelope: entity)`);
+    if (name === 'KeyOnlyChange') throw new ConfigError(`topic ${topic} uses the key-only envelope, which carries no rows: replay needs the entity envelope (envelope: entity)`);
+    return readTableRecord(entry.schema, 'value').table;
+  });
+  const latestKey = keys.at(-1);
+  if (!latestKey) throw new ConfigError(`topic ${topic} has no key schema: a table without a key is published as a change log and cannot be rebuilt`);
+  const key = readTableRecord(latestKey.schema, 'key').table.key;
+  return { topic, versions: versions.map((v) => ({ ...v, key })) };
+}
+
+/** Whether two table versions have the same columns (names, types, nullability) in the same order. */
+export const sameShape = (a: TableSchema, b: TableSchema): boolean => JSON.stringify(a.columns) === JSON.stringify(b.columns);

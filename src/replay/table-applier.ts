@@ -1,0 +1,119 @@
+import type { Row } from '../model/change-event.js';
+import type { TableSchema } from '../model/table-schema.js';
+import type { DecodedEntityEvent } from '../events/event-decoder.js';
+import type { ReplayStep, ReplayTarget, SourceKind } from './replay-target.js';
+import type { TopicPlan } from './replay-plan.js';
+
+/**
+ * Applies one table's decoded events to the target in topic order: changes are gathered into batches (the
+ * last change of each key wins within a batch; a truncate closes the changes before it), each batch is one
+ * target transaction, and a new table version first brings the target table to that shape. One batch is
+ * written while the next is gathered; at most one is in flight, so batches reach the target in order.
+ */
+export class TableApplier {
+  events = 0;
+  private current: TableSchema | undefined;
+  private readonly key: string[];
+  private readonly withKey = new WeakMap<TableSchema, TableSchema>();
+  private readonly seenColumns = new Set<string>();
+  private pending = new Map<string, { upsert: Row } | { delete: Row }>();
+  private steps: ReplayStep[] = [];
+  private batched = 0;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly plan: TopicPlan,
+    private readonly target: ReplayTarget,
+    private readonly source: SourceKind,
+    private readonly batchSize: number,
+    private readonly onApplied: (events: number) => void,
+  ) {
+    this.key = plan.versions[0]!.key;
+  }
+
+  /** The table version the target has now (the last one met, or the oldest known before any row). */
+  get table(): TableSchema {
+    return this.current ?? this.plan.versions[0]!;
+  }
+
+  /** Takes one event; `keyBytes` is the record's key as written (the identity of a row within a batch). */
+  async add(event: DecodedEntityEvent, keyBytes: Buffer | null): Promise<void> {
+    if (event.kind === 'row') {
+      let version = this.withKey.get(event.table);
+      if (!version) {
+        version = { ...event.table, key: this.key };
+        this.withKey.set(event.table, version);
+      }
+      // One object per writer schema: another object is another table version (or the first row).
+      if (this.current !== version) {
+        await this.flush();
+        await this.moveTo(version);
+      }
+      this.count();
+      this.pending.set(keyBytes!.toString('latin1'), { upsert: event.row });
+    } else {
+      if (!this.current) await this.moveTo(this.plan.versions[0]!);
+      this.count();
+      if (event.kind === 'truncate') {
+        this.closeChanges();
+        this.steps.push({ kind: 'truncate' });
+      } else if (event.key && keyBytes) {
+        this.pending.set(keyBytes.toString('latin1'), { delete: event.key });
+      }
+    }
+    if (this.batched >= this.batchSize) await this.flush();
+  }
+
+  private count(): void {
+    this.events++;
+    this.batched++;
+  }
+
+  /** Starts writing what was gathered (waiting for the batch before it first). */
+  async flush(): Promise<void> {
+    this.closeChanges();
+    const steps = this.steps;
+    const count = this.batched;
+    const version = this.current;
+    this.steps = [];
+    this.batched = 0;
+    await this.inFlight;
+    if (steps.length === 0 || !version) {
+      if (count > 0) this.onApplied(count);
+      return;
+    }
+    this.inFlight = this.target.apply(version, steps).then(() => this.onApplied(count));
+    // Reported when awaited (next flush or finish), not as an unhandled rejection meanwhile.
+    this.inFlight.catch(() => {});
+  }
+
+  /** Writes everything gathered and waits for it; the table exists afterwards even if the topic was empty. */
+  async finish(): Promise<void> {
+    if (!this.current) await this.moveTo(this.plan.versions[0]!);
+    await this.flush();
+    await this.inFlight;
+  }
+
+  private async moveTo(version: TableSchema): Promise<void> {
+    await this.inFlight;
+    const columns = new Set(version.columns.map((c) => c.name));
+    // Columns of versions met in this run that this one lacks were dropped at the source.
+    const dropped = [...this.seenColumns].filter((c) => !columns.has(c));
+    for (const c of columns) this.seenColumns.add(c);
+    for (const c of dropped) this.seenColumns.delete(c);
+    await this.target.ensureTable(version, dropped, this.source);
+    this.current = version;
+  }
+
+  private closeChanges(): void {
+    if (this.pending.size === 0) return;
+    const deletes: Row[] = [];
+    const upserts: Row[] = [];
+    for (const change of this.pending.values()) {
+      if ('upsert' in change) upserts.push(change.upsert);
+      else deletes.push(change.delete);
+    }
+    this.steps.push({ kind: 'changes', deletes, upserts });
+    this.pending = new Map();
+  }
+}

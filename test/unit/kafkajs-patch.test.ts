@@ -1,0 +1,65 @@
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+// patches/kafkajs+2.2.4.patch rewrites kafkajs' record encoding for speed (docs/kafka-patches.md). These
+// tests hold it to the wire format by decoding what it writes with kafkajs' own, unpatched decoders.
+const require = createRequire(import.meta.url);
+const Encoder = require('kafkajs/src/protocol/encoder.js');
+const Decoder = require('kafkajs/src/protocol/decoder.js');
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js');
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js');
+const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js');
+const Long = require('kafkajs/src/utils/long.js');
+
+const headerValue = fc.oneof(fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)), fc.string({ maxLength: 20 }));
+const message = fc.record({
+  key: fc.option(fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)), { nil: null }),
+  value: fc.option(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.tuple(fc.integer({ min: 4500, max: 9000 }), fc.integer({ min: 0, max: 255 })).map(([n, fill]) => new Uint8Array(n).fill(fill))).map((b) => Buffer.from(b)), { nil: null }),
+  // Header names as logtap writes them (kafkajs' decoder keeps headers in a plain object: no `toString`).
+  headers: fc.dictionary(fc.stringMatching(/^[a-z][a-z._]{0,15}$/), fc.oneof(headerValue, fc.array(headerValue, { minLength: 1, maxLength: 3 })), { maxKeys: 6 }),
+  timestampDelta: fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 2 ** 40 })),
+});
+
+describe('the kafkajs patch', () => {
+  it('is applied (npm ci runs patch-package)', () => {
+    const source = readFileSync(require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js'), 'utf8');
+    expect(source).toContain('logtap patch');
+  });
+
+  it('writes record batches that kafkajs\' decoder reads back exactly', { timeout: 30_000 }, async () => {
+    await fc.assert(fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 30 }), async (messages) => {
+      const records = messages.map((m, i) => Record({ key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: m.timestampDelta }));
+      const batch = await RecordBatch({ records, firstTimestamp: 1_700_000_000_000, maxTimestamp: 1_700_000_000_000, lastOffsetDelta: records.length - 1, transactional: true, producerId: Long.fromValue(7), producerEpoch: 1 });
+      const decoded = await decodeRecordBatch(new Decoder(batch.buffer));
+      expect(decoded.records).toHaveLength(messages.length);
+      decoded.records.forEach((r: { key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | Buffer[]>; timestamp: string; offset: string }, i: number) => {
+        const m = messages[i]!;
+        expect(r.key === null ? null : Buffer.from(r.key)).toEqual(m.key);
+        expect(r.value === null ? null : Buffer.from(r.value)).toEqual(m.value);
+        expect(r.offset).toBe(String(i));
+        expect(r.timestamp).toBe(String(1_700_000_000_000 + m.timestampDelta));
+        const expectedHeaders = Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, Array.isArray(v) ? (v.length === 1 ? Buffer.from(v[0]!) : v.map((x) => Buffer.from(x))) : Buffer.from(v)]));
+        const actualHeaders = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => Buffer.from(x)) : Buffer.from(v)]));
+        expect(actualHeaders).toEqual(expectedHeaders);
+      });
+    }), { numRuns: 100 });
+  });
+
+  it('writes every 32-bit varint and small varlong as kafkajs\' decoder expects', () => {
+    const edges = [0, 1, -1, 63, 64, -64, -65, 127, 128, 8191, 8192, 2 ** 20, -(2 ** 20), 2 ** 30 - 1, -(2 ** 30), 2 ** 31 - 1, -(2 ** 31)];
+    fc.assert(fc.property(fc.oneof(fc.constantFrom(...edges), fc.integer()), (n) => {
+      const e = new Encoder().writeVarInt(n).writeUVarInt(n >>> 0).writeVarLong(n);
+      const d = new Decoder(e.buffer);
+      expect(d.readVarInt()).toBe(n);
+      expect(d.readUVarInt()).toBe(n >>> 0);
+      expect(d.readVarLong().toString()).toBe(String(n));
+      expect(d.canReadBytes(1)).toBe(false);
+    }), { numRuns: 3000 });
+    const big = new Encoder().writeVarLong(Long.fromString('-9223372036854775808')).writeVarLong(2 ** 45);
+    const d = new Decoder(big.buffer);
+    expect(d.readVarLong().toString()).toBe('-9223372036854775808');
+    expect(d.readVarLong().toString()).toBe(String(2 ** 45));
+  });
+});
