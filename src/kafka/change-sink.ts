@@ -58,31 +58,47 @@ function topicMessages(records: KafkaRecord[]): TopicMessages[] {
 }
 
 /**
- * A transaction that starts right after the previous commit finds the coordinator still writing that
- * commit's markers and is told CONCURRENT_TRANSACTIONS: retried after kafkajs' usual 200 ms, every such
- * collision stalled the stream (p99 latency ~200 ms at 2k tx/s). Java's producer retries this case after
- * 20 ms; so do we, with as many doublings as keep the whole retry near the client's ~6 s for real outages.
+ * A transaction that starts right after the previous commit of the same transactional id finds the
+ * coordinator still writing that commit's markers and is told CONCURRENT_TRANSACTIONS: kafkajs retries after
+ * 200 ms, a stall every few transactions (p99 ~200 ms at 2k tx/s). Consecutive commits therefore alternate
+ * between two transactional ids (below), and what still collides is retried after 5 ms, doubling, as many
+ * times as keep the whole retry near the client's ~6 s for real outages.
  */
-const TRANSACTION_RETRY = { initialRetryTime: 20, retries: 8 };
+const TRANSACTION_RETRY = { initialRetryTime: 5, retries: 10 };
+
+/** The transactional ids of a connector: derived from its name, so a second instance fences the first. */
+export function transactionalIds(connector: string): string[] {
+  return [`logtap-${connector}`, `logtap-${connector}#2`];
+}
 
 /**
- * Exactly-once: the transactional id is derived from the connector name, so a second instance with
- * the same name fences this one (its next commit fails, non-retriably).
+ * Exactly-once. Commits alternate between two transactional producers: one commits while the other's last
+ * commit is still being completed by the coordinator. Order holds because a commit starts only after the
+ * previous one returned (its records are in the log first), and a read_committed reader sees neither
+ * transaction before its own marker is written. Opening both ids fences (and aborts the open transaction of)
+ * any older instance before anything is read; a fenced producer's next commit fails, non-retriably.
  */
 export async function openTransactionalSink(kafka: Kafka, connector: string): Promise<ChangeSink> {
-  const producer: Producer = kafka.producer({ transactionalId: `logtap-${connector}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: JavaCompatiblePartitioner, retry: TRANSACTION_RETRY });
+  const producers: Producer[] = transactionalIds(connector).map((transactionalId) =>
+    kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: JavaCompatiblePartitioner, retry: TRANSACTION_RETRY }));
   try {
-    await producer.connect();
-    // kafkajs registers the transactional id (bumping its epoch, which fences older instances and aborts
-    // their open transaction) only on the first transaction(): do it now, before anything is read.
-    const fence = await producer.transaction();
-    await fence.abort();
+    for (const producer of producers) {
+      await producer.connect();
+      // kafkajs registers the transactional id (bumping its epoch, which fences older instances and aborts
+      // their open transaction) only on the first transaction(): do it now.
+      const fence = await producer.transaction();
+      await fence.abort();
+    }
   } catch (err) {
+    await Promise.all(producers.map((p) => p.disconnect().catch(() => {})));
     throw kafkaError(err, 'connecting the transactional producer', connector);
   }
+  let next = 0;
   return {
     mode: 'exactly-once',
     async commit(records, checkpoint) {
+      const producer = producers[next]!;
+      next = (next + 1) % producers.length;
       let tx;
       try {
         tx = await producer.transaction();
@@ -93,7 +109,7 @@ export async function openTransactionalSink(kafka: Kafka, connector: string): Pr
         throw kafkaError(err, `committing ${records.length} change record(s)`, connector);
       }
     },
-    close: () => producer.disconnect(),
+    close: async () => { await Promise.all(producers.map((p) => p.disconnect())); },
   };
 }
 

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { AdminConfig, Kafka, KafkaMessage } from 'kafkajs';
+
+/** kafkajs' ISOLATION_LEVEL.READ_UNCOMMITTED. */
+const READ_UNCOMMITTED = 0;
 
 export interface TopicMessage {
   partition: number;
@@ -12,6 +15,11 @@ export interface TopicMessage {
  * read started, then returns. Used for the compacted topics logtap keeps (schemas, checkpoints) and by
  * replay. Transaction markers count as read, so the end is reached even when the last record is one.
  * Returns false, having read nothing, when the topic does not exist.
+ *
+ * The end is the high watermark, not the last stable offset: a transaction whose commit has returned to
+ * its producer may still wait for its markers, and the last stable offset stays before it until they are
+ * written — a read ending there would miss what was just committed. A transaction open at the start is
+ * therefore waited for (until it commits or aborts).
  */
 export async function readTopicToEnd(
   kafka: Kafka,
@@ -19,7 +27,8 @@ export async function readTopicToEnd(
   onMessage: (m: TopicMessage) => void | Promise<void>,
   options: { signal?: AbortSignal; groupPrefix?: string } = {},
 ): Promise<boolean> {
-  const admin = kafka.admin();
+  // kafkajs' admin lists offsets read_committed (the last stable offset) unless told otherwise (patches/).
+  const admin = kafka.admin({ isolationLevel: READ_UNCOMMITTED } as AdminConfig);
   await admin.connect();
   let ends: Map<number, bigint>;
   try {

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { AdminConfig, Kafka } from 'kafkajs';
 import { EntityEventDecoder, schemaTopicResolver } from '../../src/events/event-decoder.js';
 import { SchemaTopic } from '../../src/kafka/schema-topic.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
@@ -64,7 +64,8 @@ export async function watchTopic(kafka: Kafka, topic: string): Promise<LiveRecor
   return {
     positions,
     async finish() {
-      const admin = kafka.admin();
+      // The high watermark: the last stable offset may still stand before a transaction whose commit returned.
+      const admin = kafka.admin({ isolationLevel: 0 } as AdminConfig);
       await admin.connect();
       const end = BigInt((await admin.fetchTopicOffsets(topic))[0]!.high);
       await admin.disconnect();

@@ -123,6 +123,48 @@ describe('pipeline → Kafka', () => {
     expect(count).toBe(6000);
   });
 
+  it('keeps the order of back-to-back commits, which alternate between two transactional ids', async () => {
+    const name = uniqueName('order');
+    const prefix = uniqueName('po');
+    const { checkpoints, topics, producer } = await setup(name, prefix);
+    await producer.disconnect();
+    const topic = `${prefix}.order`;
+    await topics.ensure(topic, { partitions: 1, compacted: false });
+    const sink = await openTransactionalSink(kafka, name);
+    for (let i = 0; i < 60; i++) {
+      const records = [0, 1, 2].map((k) => ({ topic, key: Buffer.from('k'), value: Buffer.from(String(i * 3 + k)), headers: {} }));
+      await sink.commit(records, checkpoints.record({ connector: name, source: 'postgres', position: { token: `t${i}`, display: `t${i}` }, snapshot: null, committedAtMicros: 0n, logtapVersion: 't' }));
+    }
+    await sink.close();
+    const seen: number[] = [];
+    await readTopicToEnd(kafka, topic, (m) => { seen.push(Number(m.message.value!.toString())); });
+    expect(seen).toEqual(Array.from({ length: 180 }, (_, i) => i));
+    expect((await checkpoints.load())?.position.token).toBe('t59');
+  });
+
+  it('reads to the end what was committed, also while the commit markers are still pending, and waits for an open transaction', async () => {
+    const prefix = uniqueName('rte');
+    const topic = `${prefix}.t`;
+    await new TopicManager(kafka, prefix).ensure(topic, { partitions: 1, compacted: false });
+    const producer = kafka.producer({ transactionalId: uniqueName('rte'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const tx = await producer.transaction();
+      await tx.send({ topic, messages: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }] });
+      // Started while the transaction is open: the end is past its records, so the read waits for the commit.
+      const values: string[] = [];
+      let returned = false;
+      const read = readTopicToEnd(kafka, topic, (m) => { values.push(m.message.value!.toString()); }).then(() => { returned = true; });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(returned).toBe(false);
+      await tx.commit();
+      await read;
+      expect(values).toEqual(['1', '2']);
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
   it('is fenced when a second instance with the same name starts: the first can no longer commit', async () => {
     const name = uniqueName('fence');
     const prefix = uniqueName('pf');
@@ -130,10 +172,13 @@ describe('pipeline → Kafka', () => {
     const first = await openTransactionalSink(kafka, name);
     await first.commit([], checkpoints.record({ connector: name, source: 'postgres', position: { token: 'a', display: 'a' }, snapshot: null, committedAtMicros: 0n, logtapVersion: 't' }));
     const second = await openTransactionalSink(kafka, name);
-    const error = await first.commit([], checkpoints.record({ connector: name, source: 'postgres', position: { token: 'b', display: 'b' }, snapshot: null, committedAtMicros: 0n, logtapVersion: 't' })).catch((e) => e);
-    expect(error).toBeInstanceOf(SinkError);
-    expect(error.retriable).toBe(false);
-    expect(error.message).toMatch(/another logtap instance named .* took over/);
+    // Commits alternate between two transactional ids: the first instance is fenced on both.
+    for (const token of ['b', 'b2']) {
+      const error = await first.commit([], checkpoints.record({ connector: name, source: 'postgres', position: { token, display: token }, snapshot: null, committedAtMicros: 0n, logtapVersion: 't' })).catch((e) => e);
+      expect(error).toBeInstanceOf(SinkError);
+      expect(error.retriable).toBe(false);
+      expect(error.message).toMatch(/another logtap instance named .* took over/);
+    }
     await second.commit([], checkpoints.record({ connector: name, source: 'postgres', position: { token: 'c', display: 'c' }, snapshot: null, committedAtMicros: 0n, logtapVersion: 't' }));
     expect((await checkpoints.load())?.position.token).toBe('c');
     await first.close().catch(() => {});
