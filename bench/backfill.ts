@@ -17,6 +17,10 @@ import { SIGNAL, executeSnapshotData } from '../src/backfill/signal-types.js';
 import { createPostgresConnector, postgresObjectNames } from '../connectors/postgres/postgres-connector.js';
 import { createWideTable, copyRate, pgBinDir } from './lib/pg-wide-table.js';
 import { numberArg, testBedUp } from './lib/bench-common.js';
+import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
+
+// logtap runs in this process: with the daemon's V8 heap policy, as `logtap run` does.
+applyDaemonHeapPolicy();
 
 const ROWS = numberArg('rows', 1_000_000);
 const CHUNK_ROWS = numberArg('chunk-rows', 5_000);

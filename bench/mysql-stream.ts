@@ -17,6 +17,10 @@ import { createKafka } from '../src/kafka/kafka-client.js';
 import { numberArg, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createMysqlConnector } from '../connectors/mysql/mysql-connector.js';
+import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
+
+// logtap runs in this process: with the daemon's V8 heap policy, as `logtap run` does.
+applyDaemonHeapPolicy();
 
 const TRANSACTIONS = numberArg('transactions', 100_000);
 const RATE = numberArg('rate', 5000);

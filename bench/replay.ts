@@ -22,6 +22,10 @@ import { silentProgress } from '../src/replay/replay-progress.js';
 import { openPgReplayTarget } from '../connectors/postgres/replay-target.js';
 import { pgPositionOrder } from '../connectors/postgres/position-order.js';
 import { openMysqlReplayTarget } from '../connectors/mysql/replay-target.js';
+import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
+
+// logtap runs in this process: with the daemon's V8 heap policy, as `logtap run` does.
+applyDaemonHeapPolicy();
 
 const ROWS = numberArg('rows', 1_000_000);
 const BATCH = numberArg('batch', 5000);

@@ -15,6 +15,10 @@ import { createWideTable, copyRate } from './lib/pg-wide-table.js';
 import { numberArg, runLogtapUntil, testBedUp } from './lib/bench-common.js';
 import { silentLogger } from '../src/logger.js';
 import { publishSnapshot } from '../src/snapshot/snapshot-driver.js';
+import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
+
+// logtap runs in this process: with the daemon's V8 heap policy, as `logtap run` does.
+applyDaemonHeapPolicy();
 
 const ROWS = numberArg('rows', 1_000_000);
 const READERS = numberArg('readers', 4);

@@ -15,6 +15,7 @@ import { barProgress, logProgress } from '../../replay/replay-progress.js';
 import { verifyTable } from '../../replay/replay-verify.js';
 import { replayConnectorFor } from '../replay-targets.js';
 import { type ConfigArgs, configOverrides, topicOptions } from './config-options.js';
+import { applyDaemonHeapPolicy } from '../../ops/node-options.js';
 
 interface ReplayArgs extends ConfigArgs {
   target: string;
@@ -40,6 +41,7 @@ export const replayCommand = {
     .example('$0 replay --config shop.yaml --target postgres://u:p@host/replica --follow', 'rebuild, then keep the tables up to date until stopped')
     .example('$0 replay --config shop.yaml --target mysql://u:p@host/restore --until 2026-11-22T10:00:00Z', 'the tables as they were at 10:00 UTC'),
   handler: async (args: ReplayArgs) => {
+    applyDaemonHeapPolicy();
     const config = loadConfig({ ...(args.config ? { file: args.config } : {}), overrides: { ...configOverrides(args), 'source.tables': undefined } });
     const log = createLogger().child({ command: 'replay' });
     if (!Number.isInteger(args['batch-size']) || args['batch-size'] < 1) throw new ConfigError(`--batch-size ${args['batch-size']}: expected a whole number ≥ 1`);

@@ -7,6 +7,7 @@ import { runConnector } from '../../pipeline/runner.js';
 import { connectorFactoryFor } from '../connectors.js';
 import { startDaemonOps } from '../../ops/daemon-ops.js';
 import { configOptions, configOverrides, type ConfigArgs } from './config-options.js';
+import { applyDaemonHeapPolicy } from '../../ops/node-options.js';
 
 export const runCommand = {
   command: 'run',
@@ -16,6 +17,7 @@ export const runCommand = {
     .example('$0 run --config shop.yaml', 'stream the tables of shop.yaml')
     .example('LOGTAP_SOURCE_URL=postgres://... $0 run --config shop.yaml', 'the URL from the environment'),
   handler: async (args: ConfigArgs & { 'http-port'?: number }) => {
+    applyDaemonHeapPolicy();
     const config = loadConfig({ ...(args.config ? { file: args.config } : {}), overrides: { ...configOverrides(args), 'http.port': args['http-port'] } });
     const log = createLogger().child({ connector: config.name });
     const stop = new AbortController();

@@ -13,6 +13,7 @@ import { SIGNAL, executeSnapshotData } from '../../backfill/signal-types.js';
 import { type RequestDisplay, barDisplay, logDisplay, requestStatus } from '../../backfill/request-progress.js';
 import { connectorFactoryFor } from '../connectors.js';
 import { topicOptions } from './config-options.js';
+import { applyDaemonHeapPolicy } from '../../ops/node-options.js';
 
 interface SnapshotArgs {
   config?: string;
@@ -37,6 +38,7 @@ export const snapshotCommand = {
     .option('detach', { type: 'boolean', default: false, describe: 'write the signal and exit, without following the progress' })
     .example('$0 snapshot --config shop.yaml --table public.orders', 'backfill public.orders through the running daemon'),
   handler: async (args: SnapshotArgs) => {
+    applyDaemonHeapPolicy();
     const config = loadConfig({
       ...(args.config ? { file: args.config } : {}),
       overrides: { name: args.name, 'source.url': args['source-url'], 'kafka.brokers': args.brokers?.split(','), topicPrefix: args['topic-prefix'] },
