@@ -62,4 +62,42 @@ describe('the kafkajs patch', () => {
     expect(d.readVarLong().toString()).toBe('-9223372036854775808');
     expect(d.readVarLong().toString()).toBe(String(2 ** 45));
   });
+
+  describe('request queue', () => {
+    const RequestQueue = require('kafkajs/src/network/requestQueue/index.js');
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const queue = () => new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: 't', broker: 'b:1', logger: quiet });
+    const request = (correlationId: number, sent: number[]) => ({
+      entry: { correlationId, apiName: 'T', apiKey: 0, apiVersion: 0, resolve() {}, reject() {} },
+      expectResponse: true,
+      sendRequest: () => { sent.push(correlationId); },
+    });
+
+    it('arms no timer once nothing waits (unpatched: a 1 ms timer loop per connection, kafkajs #1556)', () => {
+      const q = queue();
+      const sent: number[] = [];
+      q.push(request(1, sent));
+      q.fulfillRequest({ correlationId: 1, payload: Buffer.alloc(0), size: 0 });
+      expect(sent).toEqual([1]);
+      expect(q.throttleCheckTimeoutId ?? null).toBeNull();
+    });
+
+    it('still sends a request that had to wait, after a throttle or an in-flight request', async () => {
+      const q = queue();
+      const sent: number[] = [];
+      q.throttledUntil = Date.now() + 30;
+      q.push(request(1, sent));
+      expect(sent).toEqual([]);
+      await new Promise((r) => setTimeout(r, 80));
+      expect(sent).toEqual([1]);
+      q.push(request(2, sent));
+      expect(sent).toEqual([1]);
+      q.fulfillRequest({ correlationId: 1, payload: Buffer.alloc(0), size: 0 });
+      expect(sent).toEqual([1, 2]);
+      q.fulfillRequest({ correlationId: 2, payload: Buffer.alloc(0), size: 0 });
+      // The check armed while request 2 waited fires once and arms no other.
+      await new Promise((r) => setTimeout(r, 40));
+      expect(q.throttleCheckTimeoutId ?? null).toBeNull();
+    });
+  });
 });
