@@ -7,6 +7,7 @@
 //  Peak RSS of the process (logtap runs in it; the load comes from pgbench and pg_recvlogical processes).
 // Usage: npm run bench:pg-stream [-- --transactions 100000 --rate 5000 --seconds 15]
 import { execFileSync, spawnSync } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,9 +56,16 @@ let liveStartedAt = 0;
 let flushedRecords = 0;
 let batches = 0;
 let commitMillis = 0;
+/** Kafka commit durations and GC pauses of the live phase: where a latency spike comes from. */
+const liveCommits: number[] = [];
+const livePauses: number[] = [];
+new PerformanceObserver((list) => { if (liveStartedAt) for (const e of list.getEntries()) livePauses.push(e.duration); }).observe({ entryTypes: ['gc'] });
 const metrics: PipelineMetrics = {
   transaction() {},
-  flushed(b) { flushedRecords += b.records; batches++; commitMillis += b.millis; },
+  flushed(b) {
+    flushedRecords += b.records; batches++; commitMillis += b.millis;
+    if (liveStartedAt) liveCommits.push(b.millis);
+  },
   commitToAck(ms) {
     latencies.push(ms);
     if (liveStartedAt) {
@@ -149,6 +157,12 @@ console.log(`  catch-up: ${catchUpBatches}`);
 console.log(`  ${cpuPerEvent}`);
 console.log(`ratio logtap / pg_recvlogical: ${(logtapRate / rawRate).toFixed(2)} (target ≥ 0.6)`);
 console.log(`commit → Kafka ack at ${fmt(RATE)} tx/s for ${SECONDS} s: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${pct(100).toFixed(1)} ms over ${fmt(latencies.length)} transactions (target p99 ≤ 50 ms)`);
+const summary = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN).toFixed(1);
+  return `${sorted.length} × p50 ${at(0.5)} / p99 ${at(0.99)} / max ${at(1)} ms`;
+};
+console.log(`  live phase: Kafka commits ${summary(liveCommits)}; GC pauses ${summary(livePauses)}`);
 console.log(`  worst latency per second of the live phase (ms): ${Array.from(worstBySecond, (ms) => Math.round(ms ?? 0)).join(' ')}`);
 console.log(`peak RSS of the logtap process: ${(peakRss / 2 ** 20).toFixed(0)} MB (target ≤ 150 MB; peaks: V8 heap ${(peak.heapTotal / 2 ** 20).toFixed(0)} MB, external ${(peak.external / 2 ** 20).toFixed(0)} MB)`);
 

@@ -4,10 +4,11 @@
 // both tools one after the other, the first tool alternating between rounds; the figures are medians over rounds.
 // Debezium 3.2 runs in Kafka Connect 3.9 standalone, assembled from Maven Central (bench/vs-debezium/debezium-assembly.ts).
 // Usage: npm run bench:vs-debezium [-- --scale small|full --rounds N --events N --rate N --seconds N --snapshot-rows N --cpu-prof DIR
-//        --workloads streaming,snapshot]
+//        --workloads streaming,snapshot --from-log FILE]
+//   --from-log FILE: no run; the report is written from what an earlier run printed (pass that run's other options too)
 //   full (default): 200,000 events, 3 rounds, latency at 2,000 inserts/s for 20 s, 1M-row snapshot
 //   small: 20,000 events, 1 round, latency at 1,000 inserts/s for 10 s, 100k-row snapshot
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import type { Measurement } from './measurement.js';
 import type { SourceBed } from './source-bed.js';
 import { openPgBed } from './pg-bed.js';
 import { markdownTable, medians, writeChart } from './report.js';
+import { measurementsFromLog } from './log-results.js';
 import { streamingRound } from './streaming-round.js';
 import { snapshotRound } from './snapshot-round.js';
 import { connectJvmOptions, connectWorkerSettings, debeziumConnectorSettings, logtapSettings } from './tool-configs.js';
@@ -79,33 +81,44 @@ async function onBed(bed: SourceBed, round: (bed: SourceBed) => Promise<Measurem
   }
 }
 
-const env = await testBedUp();
-const install = assembleDebezium();
-const brokers = env.LOGTAP_TEST_KAFKA_BROKERS;
-const kafka = createKafka({ brokers: brokers.split(',') }, 'bench-vs-debezium');
-const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
-console.log(`bench/vs-debezium — ${scale} scale: ${EVENTS.toLocaleString('en-US')} events per streaming workload, ${ROUNDS} round(s); logtap (node ${process.version}) vs Debezium ${DEBEZIUM_VERSION} in Kafka Connect ${CONNECT_VERSION} standalone`);
-
-for (let round = 1; WORKLOADS.has('streaming') && round <= ROUNDS; round++) {
-  const settings = { events: EVENTS, rate: RATE, seconds: SECONDS, brokers, round, logtapFirst: round % 2 === 1, ...(CPU_PROFILE_DIR ? { cpuProfileDir: CPU_PROFILE_DIR } : {}) };
-  await onBed(await openPgBed(env.LOGTAP_TEST_PG_URL, `${runId}p${round}`), (bed) => streamingRound(bed, 'PostgreSQL streaming', { ...settings, suffix: `${runId}p${round}` }, kafka, install));
-  await onBed(await openMariadbBed(env.LOGTAP_TEST_MYSQL_URL, `${runId}m${round}`), (bed) => streamingRound(bed, 'MariaDB streaming', { ...settings, suffix: `${runId}m${round}` }, kafka, install));
+const fromLogAt = process.argv.indexOf('--from-log');
+const FROM_LOG = fromLogAt === -1 ? undefined : process.argv[fromLogAt + 1];
+if (fromLogAt !== -1 && (!FROM_LOG || FROM_LOG.startsWith('--'))) {
+  console.error('bench:vs-debezium: --from-log takes the file holding an earlier run\'s output');
+  process.exit(2);
 }
-
 // Workload 3 needs logtap's initial snapshot (`snapshot.mode: initial`); without it the workload is reported as not available.
 const snapshotAvailable = configSchema.safeParse({ name: 'x', source: { url: 'postgres://h/d' }, kafka: { brokers: ['h:1'] }, topicPrefix: 'x', snapshot: { mode: 'initial' } }).success;
 const unavailable = snapshotAvailable || !WORKLOADS.has('snapshot') ? [] : [`initial snapshot (${SNAPSHOT_ROWS.toLocaleString('en-US')} rows; logtap has no \`snapshot.mode: initial\` yet)`];
-for (let round = 1; WORKLOADS.has('snapshot') && snapshotAvailable && round <= ROUNDS; round++) {
-  const settings = { rows: SNAPSHOT_ROWS, brokers, round, logtapFirst: round % 2 === 1 };
-  await onBed(await openPgBed(env.LOGTAP_TEST_PG_URL, `${runId}ps${round}`), (bed) => snapshotRound(bed, 'PostgreSQL snapshot', { ...settings, suffix: `${runId}ps${round}` }, kafka, install));
-  await onBed(await openMariadbBed(env.LOGTAP_TEST_MYSQL_URL, `${runId}ms${round}`), (bed) => snapshotRound(bed, 'MariaDB snapshot', { ...settings, suffix: `${runId}ms${round}` }, kafka, install));
-}
+if (FROM_LOG) results.push(...measurementsFromLog(readFileSync(FROM_LOG, 'utf8')));
+else await runRounds();
 
-// The run's topics (both tools', Debezium's schema history) go too: every name holds the run id.
-const admin = kafka.admin();
-await admin.connect();
-await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.includes(runId)) });
-await admin.disconnect();
+async function runRounds(): Promise<void> {
+  const env = await testBedUp();
+  const install = assembleDebezium();
+  const brokers = env.LOGTAP_TEST_KAFKA_BROKERS;
+  const kafka = createKafka({ brokers: brokers.split(',') }, 'bench-vs-debezium');
+  const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  console.log(`bench/vs-debezium — ${scale} scale: ${EVENTS.toLocaleString('en-US')} events per streaming workload, ${ROUNDS} round(s); logtap (node ${process.version}) vs Debezium ${DEBEZIUM_VERSION} in Kafka Connect ${CONNECT_VERSION} standalone`);
+
+  for (let round = 1; WORKLOADS.has('streaming') && round <= ROUNDS; round++) {
+    const settings = { events: EVENTS, rate: RATE, seconds: SECONDS, brokers, round, logtapFirst: round % 2 === 1, ...(CPU_PROFILE_DIR ? { cpuProfileDir: CPU_PROFILE_DIR } : {}) };
+    await onBed(await openPgBed(env.LOGTAP_TEST_PG_URL, `${runId}p${round}`), (bed) => streamingRound(bed, 'PostgreSQL streaming', { ...settings, suffix: `${runId}p${round}` }, kafka, install));
+    await onBed(await openMariadbBed(env.LOGTAP_TEST_MYSQL_URL, `${runId}m${round}`), (bed) => streamingRound(bed, 'MariaDB streaming', { ...settings, suffix: `${runId}m${round}` }, kafka, install));
+  }
+
+  for (let round = 1; WORKLOADS.has('snapshot') && snapshotAvailable && round <= ROUNDS; round++) {
+    const settings = { rows: SNAPSHOT_ROWS, brokers, round, logtapFirst: round % 2 === 1 };
+    await onBed(await openPgBed(env.LOGTAP_TEST_PG_URL, `${runId}ps${round}`), (bed) => snapshotRound(bed, 'PostgreSQL snapshot', { ...settings, suffix: `${runId}ps${round}` }, kafka, install));
+    await onBed(await openMariadbBed(env.LOGTAP_TEST_MYSQL_URL, `${runId}ms${round}`), (bed) => snapshotRound(bed, 'MariaDB snapshot', { ...settings, suffix: `${runId}ms${round}` }, kafka, install));
+  }
+
+  // The run's topics (both tools', Debezium's schema history) go too: every name holds the run id.
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.includes(runId)) });
+  await admin.disconnect();
+}
 
 const rows = medians(results);
 const table = markdownTable(rows, unavailable);
@@ -117,12 +130,11 @@ const date = new Date().toISOString().slice(0, 10);
 const dir = join(packageRoot(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const base = join(dir, `${date}-vs-debezium-${scale}`);
-writeChart(rows, `${base}.png`, `logtap vs Debezium ${DEBEZIUM_VERSION} — ${scale} scale, medians of ${ROUNDS} round(s), ${date}`);
 const machine = `${execFileSync('nproc').toString().trim()} cores, ${Math.round(Number(/MemTotal:\s+(\d+)/.exec(execFileSync('cat', ['/proc/meminfo']).toString())?.[1] ?? 0) / 2 ** 20)} GiB`;
 const props = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `\`${k}=${v}\``).join(', ');
 writeFileSync(`${base}.md`, `# logtap vs Debezium — ${date}, ${scale} scale
 
-\`npm run bench:vs-debezium -- ${process.argv.slice(2).join(' ')}\`: ${ROUNDS} round(s), ${EVENTS.toLocaleString('en-US')} events per streaming workload
+\`npm run bench:vs-debezium -- ${process.argv.slice(2).filter((a, i, all) => a !== '--from-log' && all[i - 1] !== '--from-log').join(' ')}\`${FROM_LOG ? ' (this report written afterwards from the run\'s output with `--from-log`)' : ''}: ${ROUNDS} round(s), ${EVENTS.toLocaleString('en-US')} events per streaming workload
 (one-statement transactions: 50% insert, 30% update, 20% delete; ~200-byte rows), latency at ${RATE.toLocaleString('en-US')} one-row inserts/s
 for ${SECONDS} s. Machine: ${machine}, node ${process.version}, the test bed of scripts/services.mjs (PostgreSQL, MariaDB, Kafka 3.9.1 single node).
 Medians over rounds; the first tool alternates between rounds.
@@ -161,4 +173,6 @@ ${table}
   has no exactly-once source support, so Debezium ran at-least-once.
 - Both: one partition per topic, acks=all, one record per row change (Debezium's delete tombstones off).
 `);
+// The chart last: a missing renderer must not cost the figures.
+writeChart(rows, `${base}.png`, `logtap vs Debezium ${DEBEZIUM_VERSION} — ${scale} scale, medians of ${ROUNDS} round(s), ${date}`);
 console.log(`\n${table}\n\nwritten: ${base}.md, ${base}.png`);

@@ -83,7 +83,8 @@ describe('TLS to MariaDB', () => {
       await waitFor('the table topic', async () => ((await admin.listTopics()).includes(topic) ? true : undefined), 60_000, 200).finally(() => admin.disconnect());
       const watch = await watchTopic(kafka, topic);
       // The snapshot row and both changes, read back: 3 records.
-      await waitFor('the snapshot row and both changes', async () => (watch.positions.length >= 3 ? true : undefined), 60_000, 200);
+      await waitFor('the snapshot row and both changes', async () => (watch.positions.length >= 3 ? true : undefined), 60_000, 200)
+        .catch((err: Error) => { throw new Error(`${err.message}; read ${JSON.stringify(watch.positions)}; the daemon's log ends: ${daemon!.log().slice(-3000)}`); });
       await watch.finish();
       expect(watch.positions).toHaveLength(3);
       daemon.child.kill('SIGTERM');
