@@ -5,7 +5,7 @@
 //  2. Latency: logtap streams live while pgbench writes at a fixed 5,000 transactions/s; p50/p99 of
 //     source commit → Kafka commit, measured by the pipeline per source transaction.
 //  Peak RSS of the process (logtap runs in it; the load comes from pgbench and pg_recvlogical processes).
-// Usage: npm run bench:pg-stream [-- --transactions 100000 --rate 5000 --seconds 15]
+// Usage: npm run bench:pg-stream [-- --transactions 100000 --rate 5000 --seconds 15 --delivery exactly-once|at-least-once]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { numberArg, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
+import { choiceArg, numberArg, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createPostgresConnector } from '../connectors/postgres/postgres-connector.js';
 import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
@@ -26,6 +26,7 @@ applyDaemonHeapPolicy();
 const TRANSACTIONS = numberArg('transactions', 100_000);
 const RATE = numberArg('rate', 5000);
 const SECONDS = numberArg('seconds', 15);
+const DELIVERY = choiceArg('delivery', ['exactly-once', 'at-least-once'] as const, 'exactly-once');
 
 const env = await testBedUp();
 const pgUrl = env.LOGTAP_TEST_PG_URL;
@@ -78,6 +79,7 @@ const config = configSchema.parse({
   name, source: { url: pgUrl, tables: [`public.${table}`] }, kafka: { brokers: env.LOGTAP_TEST_KAFKA_BROKERS.split(',') }, topicPrefix: name,
   // Streaming only: the table fills while logtap is stopped, and an initial snapshot would publish it twice.
   snapshot: { mode: 'never' },
+  delivery: DELIVERY,
   batch: { maxRecords: 5000, maxBytes: 8 << 20, maxDelayMs: 10 }, heartbeatIntervalMs: 1000,
 });
 const kafka = createKafka(config.kafka, name);
@@ -152,7 +154,7 @@ const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`pg_recvlogical (raw pgoutput decode, same WAL)       ${fmt(rawRate).padStart(10)} events/s  (${rawSeconds.toFixed(2)} s)`);
-console.log(`logtap catch-up into Kafka (exactly-once)            ${fmt(logtapRate).padStart(10)} events/s  (${logtapSeconds.toFixed(2)} s, incl. start)`);
+console.log(`logtap catch-up into Kafka (${DELIVERY.padEnd(13)})  ${fmt(logtapRate).padStart(10)} events/s  (${logtapSeconds.toFixed(2)} s, incl. start)`);
 console.log(`  catch-up: ${catchUpBatches}`);
 console.log(`  ${cpuPerEvent}`);
 console.log(`ratio logtap / pg_recvlogical: ${(logtapRate / rawRate).toFixed(2)} (target ≥ 0.6)`);

@@ -17,6 +17,18 @@ export const numberArg = (name: string, fallback: number): number => {
 };
 
 /** Starts the test bed (found from the package root, so the compiled benches in dist-bench/ find it too). */
+/** `--name value` among `choices`, or `fallback`; anything else stops the bench with one line. */
+export const choiceArg = <T extends string>(name: string, choices: readonly T[], fallback: T): T => {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at === -1) return fallback;
+  const value = process.argv[at + 1] as T;
+  if (!choices.includes(value)) {
+    console.error(`--${name} takes one of ${choices.join(', ')}`);
+    process.exit(2);
+  }
+  return value;
+};
+
 export async function testBedUp() {
   const { up } = (await import(pathToFileURL(join(packageRoot(), 'scripts', 'services.mjs')).href)) as typeof import('../../scripts/services.mjs');
   return up();
