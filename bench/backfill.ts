@@ -102,7 +102,7 @@ async function backfillRun(withUpdates: boolean): Promise<number> {
 }
 
 const snapshotSeconds = await timedRun(`bench-backfill-${suffix}-snap`, { snapshot: { mode: 'initial', parallelism: 1, chunkRows: 10_000 } }, 'snapshot finished', async () => {});
-// (The runner reports 'streaming' just before the pipeline starts, whose first step is that snapshot.)
+// (The runner reports state "streaming" as the pipeline starts, whose first step is that snapshot.)
 const idle = await backfillRun(false);
 const busy = await backfillRun(true);
 // Every update added 1 to a row's qty (initially id % 1000).

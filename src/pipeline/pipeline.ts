@@ -36,6 +36,8 @@ export interface PipelineOptions {
    * where streaming continues, or null when aborted. Absent: streaming starts at `from`.
    */
   beforeStream?: (handler: SourceHandler, signal: AbortSignal) => Promise<SourcePosition | null>;
+  /** Called once the source starts streaming (after the snapshot, when there is one), with where it starts. */
+  onStreaming?: (from: SourcePosition | null) => void;
   /** Sees every source call before the pipeline and adds its state to each checkpoint (online backfills, src/backfill/). */
   interceptor?: HandlerInterceptor;
   limits: BatchLimits;
@@ -92,7 +94,10 @@ export class Pipeline implements SourceHandler {
     try {
       const { interceptor } = this.options;
       const from = this.options.beforeStream ? await this.options.beforeStream(interceptor?.wrap(this, 'snapshot') ?? this, this.stop.signal) : this.options.from;
-      if (!this.stop.signal.aborted) await this.options.source.stream(from, interceptor?.wrap(this, 'stream') ?? this, this.stop.signal);
+      if (!this.stop.signal.aborted) {
+        this.options.onStreaming?.(from);
+        await this.options.source.stream(from, interceptor?.wrap(this, 'stream') ?? this, this.stop.signal);
+      }
       await this.serialize(() => this.flush('stop'));
     } catch (err) {
       this.failure ??= err;

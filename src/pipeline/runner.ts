@@ -125,6 +125,9 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         checkpointRecord: (c) => checkpoints.record(c),
         from,
         beforeStream: snapshotStep(config.snapshot, connector, from, log, deps.metrics),
+        // "streaming" only once the source streams: an initial snapshot comes first, and a reader of the log
+        // (or a test waiting for this line before it writes) must not take the snapshot's start for it.
+        onStreaming: (streamFrom) => log.info({ from: streamFrom?.display ?? 'the source\'s start point', delivery: config.delivery }, 'streaming'),
         ...(backfill ? { interceptor: backfill } : {}),
         limits: config.batch,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -132,7 +135,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         log,
         metrics: deps.metrics ?? noMetrics,
       });
-      log.info({ from: from?.display ?? 'the source\'s start point', delivery: sink.mode }, 'streaming');
+      log.info({ from: from?.display ?? 'the source\'s start point', delivery: sink.mode, snapshot: config.snapshot.mode }, 'started');
       deps.onState?.('streaming');
       started = true;
       streamingSince = Date.now();

@@ -51,6 +51,9 @@ describe('Kafka over SASL and TLS', () => {
     try {
       daemon = startDaemon(writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${table}`] }, kafka, topicPrefix: prefix }));
       await waitStreaming(daemon);
+      // "streaming" is logged once the initial snapshot is over (writes after it are streamed, not snapshotted).
+      expect(daemon.log().indexOf('"msg":"snapshot finished"')).toBeGreaterThan(-1);
+      expect(daemon.log().indexOf('"msg":"snapshot finished"')).toBeLessThan(daemon.log().indexOf('"msg":"streaming"'));
       await sql.query(`INSERT INTO ${table} VALUES (1, 'one'), (2, 'two')`);
       await sql.query(`UPDATE ${table} SET note = 'TWO' WHERE id = 2`);
       const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
