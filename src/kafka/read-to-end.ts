@@ -1,8 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import type { AdminConfig, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, AdminConfig, Kafka, KafkaMessage } from 'kafkajs';
 
 /** kafkajs' ISOLATION_LEVEL.READ_UNCOMMITTED. */
 const READ_UNCOMMITTED = 0;
+
+/**
+ * An admin client whose offset listing gives the high watermark (kafkajs' admin lists read_committed, the last
+ * stable offset, unless told otherwise: patches/). See readTopicToEnd for why an end must be the high watermark.
+ */
+export function highWatermarkAdmin(kafka: Kafka): Admin {
+  return kafka.admin({ isolationLevel: READ_UNCOMMITTED } as AdminConfig);
+}
 
 export interface TopicMessage {
   partition: number;
@@ -27,8 +35,7 @@ export async function readTopicToEnd(
   onMessage: (m: TopicMessage) => void | Promise<void>,
   options: { signal?: AbortSignal; groupPrefix?: string } = {},
 ): Promise<boolean> {
-  // kafkajs' admin lists offsets read_committed (the last stable offset) unless told otherwise (patches/).
-  const admin = kafka.admin({ isolationLevel: READ_UNCOMMITTED } as AdminConfig);
+  const admin = highWatermarkAdmin(kafka);
   await admin.connect();
   let ends: Map<number, bigint>;
   try {

@@ -1,7 +1,7 @@
-import type { AdminConfig, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { EntityEventDecoder, schemaTopicResolver } from '../../src/events/event-decoder.js';
 import { SchemaTopic } from '../../src/kafka/schema-topic.js';
-import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
+import { highWatermarkAdmin, readTopicToEnd } from '../../src/kafka/read-to-end.js';
 import type { Row } from '../../src/model/change-event.js';
 
 export interface TopicRead {
@@ -65,7 +65,7 @@ export async function watchTopic(kafka: Kafka, topic: string): Promise<LiveRecor
     positions,
     async finish() {
       // The high watermark: the last stable offset may still stand before a transaction whose commit returned.
-      const admin = kafka.admin({ isolationLevel: 0 } as AdminConfig);
+      const admin = highWatermarkAdmin(kafka);
       await admin.connect();
       const end = BigInt((await admin.fetchTopicOffsets(topic))[0]!.high);
       await admin.disconnect();

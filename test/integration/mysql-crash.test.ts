@@ -9,20 +9,13 @@ import { waitFor } from '../helpers/wait.js';
 import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable, watchTopic } from '../helpers/topic-table.js';
 import { TopicManager } from '../../src/kafka/topic-manager.js';
+import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
 
 // kill -9 of the real daemon at random points of a 100k-row-change workload of small MariaDB
 // transactions, 10 times: afterwards the topic folds into exactly the table, and a read_committed
 // consumer saw every change exactly once.
 const TOTAL_CHANGES = Number(process.env.LOGTAP_CRASH_CHANGES ?? 100_000);
 const KILLS = 10;
-
-/** Whether a checkpoint's GTID state covers every domain of `end` (MariaDB `domain-server-seq` lists). */
-function covers(token: string, end: string): boolean {
-  const state = /gtid=([^;#]*)/.exec(token)?.[1] ?? '';
-  if (/;in=/.test(token)) return false;
-  const seqs = new Map(state.split(',').filter(Boolean).map((g) => { const [d, , n] = g.split('-'); return [d, Number(n)]; }));
-  return end.split(',').filter(Boolean).every((g) => { const [d, , n] = g.split('-'); return (seqs.get(d) ?? -1) >= Number(n); });
-}
 
 describe('MariaDB → Kafka survives kill -9', () => {
   const bed = testBed();
@@ -95,7 +88,7 @@ describe('MariaDB → Kafka survives kill -9', () => {
     const [[{ pos }]] = await sql.query('SELECT @@gtid_binlog_pos AS pos') as unknown as [[{ pos: string }]];
     await waitFor('the daemon to catch up', async () => {
       const checkpoint = await checkpoints.load();
-      return checkpoint && covers(checkpoint.position.token, pos) ? true : undefined;
+      return checkpoint && checkpointCovers(checkpoint.position.token, pos) ? true : undefined;
     }, 180_000, 500);
     daemon.child.kill('SIGTERM');
     expect((await daemon.exited).code).toBe(0);

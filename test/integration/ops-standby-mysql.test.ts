@@ -10,18 +10,11 @@ import { waitFor } from '../helpers/wait.js';
 import { freePort } from '../helpers/free-port.js';
 import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable, watchTopic } from '../helpers/topic-table.js';
+import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
 
 // MariaDB has no slot: a standby with the same name waits on a server-side named lock (GET_LOCK) the active
 // instance holds on a connection of its own, and takes over when a kill -9 ends that connection — under a
 // write workload, with every change seen exactly once by a read_committed consumer.
-
-/** Whether a checkpoint's GTID state covers every domain of `end` (MariaDB `domain-server-seq` lists). */
-function covers(token: string, end: string): boolean {
-  const state = /gtid=([^;#]*)/.exec(token)?.[1] ?? '';
-  if (/;in=/.test(token)) return false;
-  const seqs = new Map(state.split(',').filter(Boolean).map((g) => { const [d, , n] = g.split('-'); return [d, Number(n)]; }));
-  return end.split(',').filter(Boolean).every((g) => { const [d, , n] = g.split('-'); return (seqs.get(d) ?? -1) >= Number(n); });
-}
 
 describe('a MariaDB standby', () => {
   const bed = testBed();
@@ -105,7 +98,7 @@ describe('a MariaDB standby', () => {
     const [[{ pos }]] = await sql.query('SELECT @@gtid_binlog_pos AS pos') as unknown as [[{ pos: string }]];
     await waitFor('the standby to catch up', async () => {
       const checkpoint = await checkpoints.load();
-      return checkpoint && covers(checkpoint.position.token, pos) ? true : undefined;
+      return checkpoint && checkpointCovers(checkpoint.position.token, pos) ? true : undefined;
     }, 180_000, 500);
     standby.child.kill('SIGTERM');
     expect((await standby.exited).code).toBe(0);
