@@ -79,11 +79,12 @@ async function readOnlyRun(readers: number): Promise<number> {
   return ROWS / seconds;
 }
 
-for (const readers of [1, READERS]) {
+const readerCounts = [...new Set([1, READERS])];
+for (const readers of readerCounts) {
   const read = await readOnlyRun(readers);
   console.log(`  source side only (read + decode + driver, no Kafka), ${readers} reader${readers === 1 ? '' : 's'}: ${Math.round(read).toLocaleString('en-US')} rows/s (${(read / copyLimit).toFixed(2)}× COPY)`);
 }
-for (const readers of [1, READERS]) {
+for (const readers of readerCounts) {
   const rate = await snapshotRun(readers);
   console.log(`  logtap snapshot → Kafka, ${readers} reader${readers === 1 ? '' : 's'}: ${Math.round(rate).toLocaleString('en-US')} rows/s (${(rate / copyLimit).toFixed(2)}× COPY; target ≥ 0.30×)`);
 }

@@ -4,7 +4,8 @@
 // both tools one after the other, the first tool alternating between rounds; the figures are medians over rounds.
 // Debezium 3.2 runs in Kafka Connect 3.9 standalone, assembled from Maven Central (bench/vs-debezium/debezium-assembly.ts).
 // Usage: npm run bench:vs-debezium [-- --scale small|full --rounds N --events N --rate N --seconds N --snapshot-rows N --cpu-prof DIR
-//        --workloads streaming,snapshot --from-log FILE]
+//        --workloads streaming,snapshot --delivery exactly-once|at-least-once --from-log FILE]
+//   --delivery: logtap's (default exactly-once, its default); at-least-once is Debezium's own guarantee here
 //   --from-log FILE: no run; the report is written from what an earlier run printed (pass that run's other options too)
 //   full (default): 200,000 events, 3 rounds, latency at 2,000 inserts/s for 20 s, 1M-row snapshot
 //   small: 20,000 events, 1 round, latency at 1,000 inserts/s for 10 s, 100k-row snapshot
@@ -15,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { configSchema } from '../../src/config/config-schema.js';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { packageRoot } from '../../src/package-root.js';
-import { numberArg, testBedUp } from '../lib/bench-common.js';
+import { choiceArg, numberArg, testBedUp } from '../lib/bench-common.js';
 import { killChildren } from './cdc-process.js';
 import { assembleDebezium, CONNECT_VERSION, DEBEZIUM_VERSION } from './debezium-assembly.js';
 import { openMariadbBed } from './mariadb-bed.js';
@@ -26,7 +27,7 @@ import { markdownTable, medians, writeChart } from './report.js';
 import { measurementsFromLog } from './log-results.js';
 import { streamingRound } from './streaming-round.js';
 import { snapshotRound } from './snapshot-round.js';
-import { connectJvmOptions, connectWorkerSettings, debeziumConnectorSettings, logtapSettings } from './tool-configs.js';
+import { connectJvmOptions, connectWorkerSettings, debeziumConnectorSettings, LOGTAP_DELIVERIES, logtapSettings } from './tool-configs.js';
 
 const scaleAt = process.argv.indexOf('--scale');
 const scale = scaleAt === -1 ? 'full' : process.argv[scaleAt + 1];
@@ -40,6 +41,7 @@ const EVENTS = numberArg('events', small ? 20_000 : 200_000);
 const RATE = numberArg('rate', small ? 1000 : 2000);
 const SECONDS = numberArg('seconds', small ? 10 : 20);
 const SNAPSHOT_ROWS = numberArg('snapshot-rows', small ? 100_000 : 1_000_000);
+const DELIVERY = choiceArg('delivery', LOGTAP_DELIVERIES, 'exactly-once');
 // --cpu-prof DIR: logtap runs under `node --cpu-prof` (profiles in DIR); its figures are then not representative,
 // so no results file is written.
 const cpuProfAt = process.argv.indexOf('--cpu-prof');
@@ -99,16 +101,16 @@ async function runRounds(): Promise<void> {
   const brokers = env.LOGTAP_TEST_KAFKA_BROKERS;
   const kafka = createKafka({ brokers: brokers.split(',') }, 'bench-vs-debezium');
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
-  console.log(`bench/vs-debezium — ${scale} scale: ${EVENTS.toLocaleString('en-US')} events per streaming workload, ${ROUNDS} round(s); logtap (node ${process.version}) vs Debezium ${DEBEZIUM_VERSION} in Kafka Connect ${CONNECT_VERSION} standalone`);
+  console.log(`bench/vs-debezium — ${scale} scale: ${EVENTS.toLocaleString('en-US')} events per streaming workload, ${ROUNDS} round(s); logtap ${DELIVERY} (node ${process.version}) vs Debezium ${DEBEZIUM_VERSION} in Kafka Connect ${CONNECT_VERSION} standalone`);
 
   for (let round = 1; WORKLOADS.has('streaming') && round <= ROUNDS; round++) {
-    const settings = { events: EVENTS, rate: RATE, seconds: SECONDS, brokers, round, logtapFirst: round % 2 === 1, ...(CPU_PROFILE_DIR ? { cpuProfileDir: CPU_PROFILE_DIR } : {}) };
+    const settings = { events: EVENTS, rate: RATE, seconds: SECONDS, brokers, round, logtapFirst: round % 2 === 1, delivery: DELIVERY, ...(CPU_PROFILE_DIR ? { cpuProfileDir: CPU_PROFILE_DIR } : {}) };
     await onBed(await openPgBed(env.LOGTAP_TEST_PG_URL, `${runId}p${round}`), (bed) => streamingRound(bed, 'PostgreSQL streaming', { ...settings, suffix: `${runId}p${round}` }, kafka, install));
     await onBed(await openMariadbBed(env.LOGTAP_TEST_MYSQL_URL, `${runId}m${round}`), (bed) => streamingRound(bed, 'MariaDB streaming', { ...settings, suffix: `${runId}m${round}` }, kafka, install));
   }
 
   for (let round = 1; WORKLOADS.has('snapshot') && snapshotAvailable && round <= ROUNDS; round++) {
-    const settings = { rows: SNAPSHOT_ROWS, brokers, round, logtapFirst: round % 2 === 1 };
+    const settings = { rows: SNAPSHOT_ROWS, brokers, round, logtapFirst: round % 2 === 1, delivery: DELIVERY };
     await onBed(await openPgBed(env.LOGTAP_TEST_PG_URL, `${runId}ps${round}`), (bed) => snapshotRound(bed, 'PostgreSQL snapshot', { ...settings, suffix: `${runId}ps${round}` }, kafka, install));
     await onBed(await openMariadbBed(env.LOGTAP_TEST_MYSQL_URL, `${runId}ms${round}`), (bed) => snapshotRound(bed, 'MariaDB snapshot', { ...settings, suffix: `${runId}ms${round}` }, kafka, install));
   }
@@ -129,10 +131,12 @@ if (CPU_PROFILE_DIR) {
 const date = new Date().toISOString().slice(0, 10);
 const dir = join(packageRoot(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-const base = join(dir, `${date}-vs-debezium-${scale}`);
+// An at-least-once run is a different comparison: its own file beside the default (exactly-once) one.
+const variant = `${scale}${DELIVERY === 'exactly-once' ? '' : `-${DELIVERY}`}`;
+const base = join(dir, `${date}-vs-debezium-${variant}`);
 const machine = `${execFileSync('nproc').toString().trim()} cores, ${Math.round(Number(/MemTotal:\s+(\d+)/.exec(execFileSync('cat', ['/proc/meminfo']).toString())?.[1] ?? 0) / 2 ** 20)} GiB`;
 const props = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `\`${k}=${v}\``).join(', ');
-writeFileSync(`${base}.md`, `# logtap vs Debezium — ${date}, ${scale} scale
+writeFileSync(`${base}.md`, `# logtap vs Debezium — ${date}, ${scale} scale, logtap ${DELIVERY}
 
 \`npm run bench:vs-debezium -- ${process.argv.slice(2).filter((a, i, all) => a !== '--from-log' && all[i - 1] !== '--from-log').join(' ')}\`${FROM_LOG ? ' (this report written afterwards from the run\'s output with `--from-log`)' : ''}: ${ROUNDS} round(s), ${EVENTS.toLocaleString('en-US')} events per streaming workload
 (one-statement transactions: 50% insert, 30% update, 20% delete; ~200-byte rows), latency at ${RATE.toLocaleString('en-US')} one-row inserts/s
@@ -141,7 +145,7 @@ Medians over rounds; the first tool alternates between rounds.
 
 ${table}
 
-![chart](${date}-vs-debezium-${scale}.png)
+![chart](${date}-vs-debezium-${variant}.png)
 
 ## How it is measured
 - events/s: the streaming workload is written while both tools are stopped (each took its start position
@@ -162,8 +166,8 @@ ${table}
   all to /dev/null.
 
 ## Configurations
-- logtap: \`node dist-bench/src/cli/main.js run --config …\` (the compiled CLI), ${JSON.stringify(logtapSettings)}:
-  Avro single-object encoding, exactly-once (changes and checkpoint in one Kafka transaction), acks=all (kafkajs' idempotent producer).
+- logtap: \`node dist-bench/src/cli/main.js run --config …\` (the compiled CLI), ${JSON.stringify({ ...logtapSettings, delivery: DELIVERY })}:
+  Avro single-object encoding, ${DELIVERY === 'exactly-once' ? 'exactly-once (changes and checkpoint in one Kafka transaction)' : 'at-least-once (the changes, then the checkpoint: Debezium\'s guarantee here)'}, acks=all (kafkajs' idempotent producer).
 - Debezium ${DEBEZIUM_VERSION} (PostgreSQL: \`plugin.name=pgoutput\`; MariaDB: \`io.debezium.connector.mariadb.MariaDbConnector\`), \`snapshot.mode=no_data\`,
   ${props(debeziumConnectorSettings)}. MariaDB also: \`schema.history.internal.store.only.captured.tables.ddl=true\`,
   \`schema.history.internal.skip.unparseable.ddl=true\` (on a shared server other databases' DDL stopped it once).
@@ -174,5 +178,5 @@ ${table}
 - Both: one partition per topic, acks=all, one record per row change (Debezium's delete tombstones off).
 `);
 // The chart last: a missing renderer must not cost the figures.
-writeChart(rows, `${base}.png`, `logtap vs Debezium ${DEBEZIUM_VERSION} — ${scale} scale, medians of ${ROUNDS} round(s), ${date}`);
+writeChart(rows, `${base}.png`, `logtap vs Debezium ${DEBEZIUM_VERSION} — ${scale} scale, logtap ${DELIVERY}, medians of ${ROUNDS} round(s), ${date}`);
 console.log(`\n${table}\n\nwritten: ${base}.md, ${base}.png`);

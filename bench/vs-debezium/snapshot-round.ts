@@ -10,10 +10,11 @@ import { ReadableWatch } from './readable-watch.js';
 import type { DebeziumInstall } from './debezium-assembly.js';
 import { startDebezium } from './debezium-connect.js';
 import { startLogtap } from './logtap-process.js';
+import type { LogtapDelivery } from './tool-configs.js';
 import type { Measurement } from './measurement.js';
 import type { SourceBed } from './source-bed.js';
 
-export interface SnapshotSettings { rows: number; brokers: string; round: number; suffix: string; logtapFirst: boolean }
+export interface SnapshotSettings { rows: number; brokers: string; round: number; suffix: string; logtapFirst: boolean; delivery: LogtapDelivery }
 
 const logText = (file: string) => { try { return readFileSync(file, 'utf8'); } catch { return ''; } };
 
@@ -49,7 +50,7 @@ export async function snapshotRound(bed: SourceBed, workload: string, s: Snapsho
   const runLogtap = async () => {
     const name = `vsdbz_ls_${s.suffix}`;
     const workDir = mkdtempSync(join(tmpdir(), 'logtap-vs-debezium-ls-'));
-    const { process: p, logFile } = startLogtap({ workDir, name, ...bed.logtapSource(), brokers: s.brokers, topicPrefix: name, extra: { snapshot: { mode: 'initial' } } });
+    const { process: p, logFile } = startLogtap({ workDir, name, ...bed.logtapSource(), brokers: s.brokers, topicPrefix: name, extra: { snapshot: { mode: 'initial' }, delivery: s.delivery } });
     const r = await measure(p, logFile, '"msg":"snapshot started"', admin, s.brokers, bed.logtapTopic(name), s.rows);
     await p.stop();
     rmSync(workDir, { recursive: true, force: true }); // kept only when the run failed, for its log

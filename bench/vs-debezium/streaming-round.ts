@@ -11,6 +11,7 @@ import { type CdcProcess, spawnOwned } from './cdc-process.js';
 import type { DebeziumInstall } from './debezium-assembly.js';
 import { startDebezium } from './debezium-connect.js';
 import { startLogtap } from './logtap-process.js';
+import type { LogtapDelivery } from './tool-configs.js';
 import type { Measurement } from './measurement.js';
 import type { SourceBed } from './source-bed.js';
 import { recordsIn } from './topic-progress.js';
@@ -18,7 +19,7 @@ import { ReadableWatch } from './readable-watch.js';
 
 export interface RoundSettings {
   events: number; rate: number; seconds: number; brokers: string; round: number; suffix: string;
-  logtapFirst: boolean; cpuProfileDir?: string;
+  logtapFirst: boolean; delivery: LogtapDelivery; cpuProfileDir?: string;
 }
 
 const until = async (what: string, probe: () => Promise<boolean>, cdc: CdcProcess, logFile: string, timeoutMs = 600_000) => {
@@ -82,7 +83,7 @@ export async function streamingRound(bed: SourceBed, workload: string, s: RoundS
   await admin.connect();
   const lt = { name: `vsdbz_lt_${s.suffix}`, workDir: mkdtempSync(join(tmpdir(), 'logtap-vs-debezium-lt-')) };
   const dz = { name: `vsdbz_dz_${s.suffix}`, workDir: mkdtempSync(join(tmpdir(), 'logtap-vs-debezium-dz-')) };
-  const logtapRun = { workDir: lt.workDir, name: lt.name, ...bed.logtapSource(), brokers: s.brokers, topicPrefix: lt.name };
+  const logtapRun = { workDir: lt.workDir, name: lt.name, ...bed.logtapSource(), brokers: s.brokers, topicPrefix: lt.name, extra: { delivery: s.delivery } };
   const connector = { ...bed.debeziumConnector(dz.name, dz.name) };
   if ('schema.history.internal.kafka.bootstrap.servers' in connector) connector['schema.history.internal.kafka.bootstrap.servers'] = s.brokers;
   const debeziumRun = { workDir: dz.workDir, brokers: s.brokers, connector };

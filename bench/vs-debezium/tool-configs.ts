@@ -2,7 +2,10 @@
 // Fairness: one partition per topic for both, acks=all for both, one record per row change for both
 // (Debezium's extra tombstone after a delete is off, as logtap's entity envelope writes one record per delete).
 
-/** logtap: its defaults — Avro single-object encoding, exactly-once (changes + checkpoint in one Kafka transaction). */
+/**
+ * logtap: its defaults — Avro single-object encoding, exactly-once (changes + checkpoint in one Kafka transaction).
+ * `--delivery at-least-once` runs it with Debezium's own guarantee instead (LogtapDelivery below).
+ */
 export const logtapSettings = {
   envelope: 'entity',
   encoding: { format: 'single-object' },
@@ -13,6 +16,10 @@ export const logtapSettings = {
   // Streaming workloads start from the log's current end, as Debezium's snapshot.mode=no_data does.
   snapshot: { mode: 'never' },
 } as const;
+
+/** What `--delivery` may choose for logtap; Debezium in Connect standalone is at-least-once either way. */
+export const LOGTAP_DELIVERIES = ['exactly-once', 'at-least-once'] as const;
+export type LogtapDelivery = typeof LOGTAP_DELIVERIES[number];
 
 /**
  * Debezium's connector settings, tuned as its documentation advises for throughput: a larger batch and queue
