@@ -1,0 +1,106 @@
+// bench/produce-ceiling: how many records/s the Kafka side alone takes on this machine, with no database in the
+// way — the ceiling under every logtap throughput figure (snapshot, catch-up), on the test bed's broker.
+//  1. logtap's transactional sink (src/kafka/change-sink.ts, kafkajs) committing pre-encoded records (10-byte key,
+//     200-byte value) in transactions of 5,000 with a checkpoint record, one commit in flight while the next is
+//     prepared (as the pipeline does): with logtap's three snapshot headers per record, and without headers.
+//  2. Same-run baseline: Kafka's own Java producer (org.apache.kafka.tools.ProducerPerformance, from the broker's
+//     jars), same record size, acks=all, idempotent, linger 5 ms, 512 KiB batches.
+// For each: records/s, CPU per record of the producing process and of the broker (from /proc).
+// Usage: npm run bench:produce-ceiling [-- --records 300000]
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createKafka } from '../src/kafka/kafka-client.js';
+import { openTransactionalSink } from '../src/kafka/change-sink.js';
+import type { KafkaRecord } from '../src/events/kafka-record.js';
+import { packageRoot } from '../src/package-root.js';
+import { numberArg, testBedUp } from './lib/bench-common.js';
+
+const RECORDS = numberArg('records', 300_000);
+const PER_TRANSACTION = 5000;
+const VALUE_BYTES = 200;
+
+const env = await testBedUp();
+const brokers = env.LOGTAP_TEST_KAFKA_BROKERS;
+const brokerPid = Number(readFileSync(join(packageRoot(), '.services', 'kafka', 'kafka.pid'), 'utf8').split('\n')[0]);
+const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+/** utime + stime of a process, in seconds. */
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+};
+const kafka = createKafka({ brokers: brokers.split(',') }, 'bench-produce-ceiling');
+const admin = kafka.admin();
+await admin.connect();
+const suffix = Date.now().toString(36);
+const topics: string[] = [];
+const freshTopic = async (name: string) => {
+  const topic = `bench-produce-${suffix}-${name.replaceAll(' ', '-')}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  topics.push(topic);
+  return topic;
+};
+console.log(`bench/produce-ceiling — ${RECORDS.toLocaleString('en-US')} records of ${10 + VALUE_BYTES} bytes (key + value), one partition, node ${process.version}`);
+
+/** logtap's sink, the records built before the clock starts. */
+async function sinkRun(label: string, headers: Record<string, string>): Promise<void> {
+  const topic = await freshTopic(label);
+  const checkpointTopic = await freshTopic(`${label}-offsets`);
+  const value = Buffer.alloc(VALUE_BYTES, 7);
+  const batches: KafkaRecord[][] = [];
+  for (let b = 0; b * PER_TRANSACTION < RECORDS; b++) {
+    const batch: KafkaRecord[] = [];
+    for (let i = 0; i < PER_TRANSACTION; i++) {
+      const key = Buffer.alloc(10);
+      key.writeUInt32BE(b * PER_TRANSACTION + i, 6);
+      batch.push({ topic, key, value, headers });
+    }
+    batches.push(batch);
+  }
+  const sink = await openTransactionalSink(kafka, `bench-produce-${suffix}-${label.replaceAll(' ', '-')}`);
+  const checkpoint: KafkaRecord = { topic: checkpointTopic, key: Buffer.from('bench'), value: Buffer.from('position'), headers: {} };
+  const broker0 = cpuSeconds(brokerPid);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let inFlight: Promise<void> = Promise.resolve();
+  for (const batch of batches) {
+    await inFlight;
+    inFlight = sink.commit(batch, checkpoint);
+  }
+  await inFlight;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const broker = cpuSeconds(brokerPid) - broker0;
+  await sink.close();
+  const records = batches.length * PER_TRANSACTION;
+  report(`logtap sink (kafkajs), exactly-once, ${label}`, records, seconds, (cpu.user + cpu.system) / 1e6, broker);
+}
+
+/** Kafka's Java producer from the broker's own jars (the JVM's start is outside its own clock). */
+function javaRun(): void {
+  const topic = `bench-produce-${suffix}-java`;
+  topics.push(topic);
+  const libs = join(process.env.LOGTAP_KAFKA_CACHE ?? join(homedir(), '.cache', 'logtap', 'kafka-3.9.1'), 'libs', '*');
+  const broker0 = cpuSeconds(brokerPid);
+  const out = execFileSync('java', ['-Xmx512m', '-cp', libs, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic,
+    '--num-records', String(RECORDS), '--record-size', String(10 + VALUE_BYTES), '--throughput', '-1',
+    '--producer-props', `bootstrap.servers=${brokers}`, 'acks=all', 'enable.idempotence=true', 'linger.ms=5', 'batch.size=524288'],
+  { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const broker = cpuSeconds(brokerPid) - broker0;
+  const rate = Number(/([\d.]+) records\/sec \(/.exec(out.trim().split('\n').at(-1) ?? '')?.[1] ?? NaN);
+  console.log(`  Kafka's Java producer (ProducerPerformance, same-run baseline): ${Math.round(rate).toLocaleString('en-US')} records/s; broker ${(broker * 1e6 / RECORDS).toFixed(1)} µs CPU per record`);
+}
+
+function report(label: string, records: number, seconds: number, producerCpu: number, brokerCpu: number): void {
+  console.log(`  ${label}: ${Math.round(records / seconds).toLocaleString('en-US')} records/s; producer ${(producerCpu * 1e6 / records).toFixed(1)} µs CPU per record, broker ${(brokerCpu * 1e6 / records).toFixed(1)} µs`);
+}
+
+try {
+  await sinkRun('with headers', { 'logtap.op': 'r', 'logtap.position': 'pgsnap1:pg1:0/1CE9F298|["public","orders",["123456"]]', 'logtap.snapshot': 'true' });
+  await sinkRun('no headers', {});
+  javaRun();
+} finally {
+  await admin.deleteTopics({ topics }).catch(() => {});
+  await admin.disconnect();
+}
