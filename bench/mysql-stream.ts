@@ -6,7 +6,7 @@
 //     row's insert (created_at = NOW(6)) to the record being readable by a read_committed consumer (another
 //     process). The binlog's own commit times have one-second resolution, too coarse for this.
 //  Peak RSS of the process (logtap runs in it; the writer is a separate process).
-// Usage: npm run bench:mysql-stream [-- --transactions 100000 --rate 5000 --seconds 15]
+// Usage: npm run bench:mysql-stream [-- --transactions 100000 --rate 5000 --seconds 15 --max-delay-ms 10]
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +25,7 @@ applyDaemonHeapPolicy();
 const TRANSACTIONS = numberArg('transactions', 100_000);
 const RATE = numberArg('rate', 5000);
 const SECONDS = numberArg('seconds', 15);
+const MAX_DELAY_MS = numberArg('max-delay-ms', 10);
 
 const env = await testBedUp();
 const base = new URL(env.LOGTAP_TEST_MYSQL_URL);
@@ -42,7 +43,7 @@ const config = configSchema.parse({
   name, source: { url, tables: [`${database}.items`] }, kafka: { brokers: env.LOGTAP_TEST_KAFKA_BROKERS.split(',') }, topicPrefix: name,
   // Streaming only: the table fills while logtap is stopped, and an initial snapshot would publish it twice.
   snapshot: { mode: 'never' },
-  batch: { maxRecords: 5000, maxBytes: 8 << 20, maxDelayMs: 10 }, heartbeatIntervalMs: 500,
+  batch: { maxRecords: 5000, maxBytes: 8 << 20, maxDelayMs: MAX_DELAY_MS }, heartbeatIntervalMs: 500,
 });
 const kafka = createKafka(config.kafka, name);
 // Changes committed to Kafka, counted by the pipeline itself (polling the checkpoint topic would load this process).

@@ -5,7 +5,7 @@
 //  2. Latency: logtap streams live while pgbench writes at a fixed 5,000 transactions/s; p50/p99 of
 //     source commit → Kafka commit, measured by the pipeline per source transaction.
 //  Peak RSS of the process (logtap runs in it; the load comes from pgbench and pg_recvlogical processes).
-// Usage: npm run bench:pg-stream [-- --transactions 100000 --rate 5000 --seconds 15 --delivery exactly-once|at-least-once]
+// Usage: npm run bench:pg-stream [-- --transactions 100000 --rate 5000 --seconds 15 --delivery exactly-once|at-least-once --max-delay-ms 10]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ applyDaemonHeapPolicy();
 const TRANSACTIONS = numberArg('transactions', 100_000);
 const RATE = numberArg('rate', 5000);
 const SECONDS = numberArg('seconds', 15);
+const MAX_DELAY_MS = numberArg('max-delay-ms', 10);
 const DELIVERY = choiceArg('delivery', ['exactly-once', 'at-least-once'] as const, 'exactly-once');
 
 const env = await testBedUp();
@@ -83,7 +84,7 @@ const config = configSchema.parse({
   // Streaming only: the table fills while logtap is stopped, and an initial snapshot would publish it twice.
   snapshot: { mode: 'never' },
   delivery: DELIVERY,
-  batch: { maxRecords: 5000, maxBytes: 8 << 20, maxDelayMs: 10 }, heartbeatIntervalMs: 1000,
+  batch: { maxRecords: 5000, maxBytes: 8 << 20, maxDelayMs: MAX_DELAY_MS }, heartbeatIntervalMs: 1000,
 });
 const kafka = createKafka(config.kafka, name);
 

@@ -8,14 +8,14 @@
 // For each: records/s, CPU per record of the producing process and of the broker (from /proc).
 // Usage: npm run bench:produce-ceiling [-- --records 300000]
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka } from '../src/kafka/kafka-client.js';
 import { openTransactionalSink } from '../src/kafka/change-sink.js';
 import type { KafkaRecord } from '../src/events/kafka-record.js';
 import { packageRoot } from '../src/package-root.js';
-import { numberArg, testBedUp } from './lib/bench-common.js';
+import { numberArg, testBedScripts, testBedUp } from './lib/bench-common.js';
 
 const RECORDS = numberArg('records', 300_000);
 const PER_TRANSACTION = 5000;
@@ -78,15 +78,15 @@ async function sinkRun(label: string, headers: Record<string, string>): Promise<
 }
 
 /** Kafka's Java producer from the broker's own jars (the JVM's start is outside its own clock). */
-function javaRun(): void {
+async function javaRun(): Promise<void> {
+  const { kafkaJavaArgs } = await testBedScripts();
   const topic = `bench-produce-${suffix}-java`;
   topics.push(topic);
-  const libs = join(process.env.LOGTAP_KAFKA_CACHE ?? join(homedir(), '.cache', 'logtap', 'kafka-3.9.1'), 'libs', '*');
   const broker0 = cpuSeconds(brokerPid);
-  const out = execFileSync('java', ['-Xmx512m', '-cp', libs, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic,
+  const out = execFileSync('java', kafkaJavaArgs('org.apache.kafka.tools.ProducerPerformance', ['--topic', topic,
     '--num-records', String(RECORDS), '--record-size', String(10 + VALUE_BYTES), '--throughput', '-1',
     '--producer-props', `bootstrap.servers=${brokers}`, 'acks=all', 'enable.idempotence=true', 'linger.ms=5', 'batch.size=524288'],
-  { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  { logsDir: mkdtempSync(join(tmpdir(), 'logtap-produce-ceiling-')) }), { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   const broker = cpuSeconds(brokerPid) - broker0;
   const rate = Number(/([\d.]+) records\/sec \(/.exec(out.trim().split('\n').at(-1) ?? '')?.[1] ?? NaN);
   console.log(`  Kafka's Java producer (ProducerPerformance, same-run baseline): ${Math.round(rate).toLocaleString('en-US')} records/s; broker ${(broker * 1e6 / RECORDS).toFixed(1)} µs CPU per record`);
@@ -99,7 +99,7 @@ function report(label: string, records: number, seconds: number, producerCpu: nu
 try {
   await sinkRun('with headers', { 'logtap.op': 'r', 'logtap.position': 'pgsnap1:pg1:0/1CE9F298|["public","orders",["123456"]]', 'logtap.snapshot': 'true' });
   await sinkRun('no headers', {});
-  javaRun();
+  await javaRun();
 } finally {
   await admin.deleteTopics({ topics }).catch(() => {});
   await admin.disconnect();

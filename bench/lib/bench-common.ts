@@ -16,7 +16,6 @@ export const numberArg = (name: string, fallback: number): number => {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 };
 
-/** Starts the test bed (found from the package root, so the compiled benches in dist-bench/ find it too). */
 /** `--name value` among `choices`, or `fallback`; anything else stops the bench with one line. */
 export const choiceArg = <T extends string>(name: string, choices: readonly T[], fallback: T): T => {
   const at = process.argv.indexOf(`--${name}`);
@@ -29,10 +28,13 @@ export const choiceArg = <T extends string>(name: string, choices: readonly T[],
   return value;
 };
 
+/** Starts the test bed (found from the package root, so the compiled benches in dist-bench/ find it too). */
 export async function testBedUp() {
-  const { up } = (await import(pathToFileURL(join(packageRoot(), 'scripts', 'services.mjs')).href)) as typeof import('../../scripts/services.mjs');
-  return up();
+  return (await testBedScripts()).up();
 }
+
+/** scripts/services.mjs, found from the package root (a relative import would miss it from dist-bench/). */
+export const testBedScripts = async () => (await import(pathToFileURL(join(packageRoot(), 'scripts', 'services.mjs')).href)) as typeof import('../../scripts/services.mjs');
 
 /** Runs logtap in this process until `until` resolves (it gets a promise of streaming having begun). */
 export async function runLogtapUntil(
