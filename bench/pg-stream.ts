@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { choiceArg, numberArg, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
+import { brokerPid, choiceArg, cpuSecondsOf, numberArg, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createPostgresConnector } from '../connectors/postgres/postgres-connector.js';
 import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
@@ -57,6 +57,11 @@ const settledLatencies: number[] = [];
 /** The worst latency of each second of the live phase: a stall and a steady backlog look different. */
 const worstBySecond: number[] = [];
 let liveStartedAt = 0;
+/** CPU of this process and of the broker over the live phase: what a lower latency costs. */
+let liveCpu: NodeJS.CpuUsage = { user: 0, system: 0 };
+let liveBroker = 0;
+const brokerProcess = brokerPid();
+const brokerCpuSeconds = () => cpuSecondsOf(brokerProcess);
 let flushedRecords = 0;
 let batches = 0;
 let commitMillis = 0;
@@ -146,11 +151,15 @@ await runLogtap(async ({ streaming }) => {
   const now = await currentLsn();
   while (!(await caughtUp(slot, now))) await sleep(20);
   liveStartedAt = Date.now();
+  liveCpu = process.cpuUsage();
+  liveBroker = brokerCpuSeconds();
   // synchronous_commit=on for pgbench's sessions: with the test bed's `off`, a commit reaches the walsender only at
   // the WAL writer's next flush (up to 200 ms later), a latency floor of the bed, not of logtap.
   await runProcess(join(bin, 'pgbench'), ['-n', '-c', '4', '-j', '2', '-R', String(RATE), '-T', String(SECONDS), '-f', script, pgUrl], { PGOPTIONS: '-c synchronous_commit=on' });
   const last = await currentLsn();
   while (!(await caughtUp(slot, last))) await sleep(20);
+  liveCpu = process.cpuUsage(liveCpu);
+  liveBroker = brokerCpuSeconds() - liveBroker;
 });
 clearInterval(rssTimer);
 latencies.sort((a, b) => a - b);
@@ -170,6 +179,7 @@ const summary = (values: number[]) => {
   return `${sorted.length} × p50 ${at(0.5)} / p99 ${at(0.99)} / max ${at(1)} ms`;
 };
 console.log(`  without the first second (pgbench starting its 4 backends): p50 ${pct(50, settledLatencies).toFixed(1)} ms, p99 ${pct(99, settledLatencies).toFixed(1)} ms over ${fmt(settledLatencies.length)} transactions`);
+console.log(`  live phase CPU per transaction: logtap ${((liveCpu.user + liveCpu.system) / latencies.length).toFixed(1)} µs (user ${(liveCpu.user / latencies.length).toFixed(1)}, system ${(liveCpu.system / latencies.length).toFixed(1)}), broker ${(liveBroker * 1e6 / latencies.length).toFixed(1)} µs`);
 console.log(`  live phase: Kafka commits ${summary(liveCommits)}; GC pauses ${summary(livePauses)}`);
 console.log(`  worst latency per second of the live phase (ms): ${Array.from(worstBySecond, (ms) => Math.round(ms ?? 0)).join(' ')}`);
 console.log(`peak RSS of the logtap process: ${(peakRss / 2 ** 20).toFixed(0)} MB (target ≤ 150 MB; peaks: V8 heap ${(peak.heapTotal / 2 ** 20).toFixed(0)} MB, external ${(peak.external / 2 ** 20).toFixed(0)} MB)`);

@@ -8,14 +8,13 @@
 // For each: records/s, CPU per record of the producing process and of the broker (from /proc).
 // Usage: npm run bench:produce-ceiling [-- --records 300000]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka } from '../src/kafka/kafka-client.js';
 import { openTransactionalSink } from '../src/kafka/change-sink.js';
 import type { KafkaRecord } from '../src/events/kafka-record.js';
-import { packageRoot } from '../src/package-root.js';
-import { numberArg, testBedScripts, testBedUp } from './lib/bench-common.js';
+import { brokerPid, cpuSecondsOf, numberArg, testBedScripts, testBedUp } from './lib/bench-common.js';
 
 const RECORDS = numberArg('records', 300_000);
 const PER_TRANSACTION = 5000;
@@ -23,13 +22,8 @@ const VALUE_BYTES = 200;
 
 const env = await testBedUp();
 const brokers = env.LOGTAP_TEST_KAFKA_BROKERS;
-const brokerPid = Number(readFileSync(join(packageRoot(), '.services', 'kafka', 'kafka.pid'), 'utf8').split('\n')[0]);
-const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
-/** utime + stime of a process, in seconds. */
-const cpuSeconds = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticks;
-};
+const brokerProcess = brokerPid();
+const brokerCpuSeconds = () => cpuSecondsOf(brokerProcess);
 const kafka = createKafka({ brokers: brokers.split(',') }, 'bench-produce-ceiling');
 const admin = kafka.admin();
 await admin.connect();
@@ -60,7 +54,7 @@ async function sinkRun(label: string, headers: Record<string, string>): Promise<
   }
   const sink = await openTransactionalSink(kafka, `bench-produce-${suffix}-${label.replaceAll(' ', '-')}`);
   const checkpoint: KafkaRecord = { topic: checkpointTopic, key: Buffer.from('bench'), value: Buffer.from('position'), headers: {} };
-  const broker0 = cpuSeconds(brokerPid);
+  const broker0 = brokerCpuSeconds();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let inFlight: Promise<void> = Promise.resolve();
@@ -71,7 +65,7 @@ async function sinkRun(label: string, headers: Record<string, string>): Promise<
   await inFlight;
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const broker = cpuSeconds(brokerPid) - broker0;
+  const broker = brokerCpuSeconds() - broker0;
   await sink.close();
   const records = batches.length * PER_TRANSACTION;
   report(`logtap sink (kafkajs), exactly-once, ${label}`, records, seconds, (cpu.user + cpu.system) / 1e6, broker);
@@ -82,12 +76,12 @@ async function javaRun(): Promise<void> {
   const { kafkaJavaArgs } = await testBedScripts();
   const topic = `bench-produce-${suffix}-java`;
   topics.push(topic);
-  const broker0 = cpuSeconds(brokerPid);
+  const broker0 = brokerCpuSeconds();
   const out = execFileSync('java', kafkaJavaArgs('org.apache.kafka.tools.ProducerPerformance', ['--topic', topic,
     '--num-records', String(RECORDS), '--record-size', String(10 + VALUE_BYTES), '--throughput', '-1',
     '--producer-props', `bootstrap.servers=${brokers}`, 'acks=all', 'enable.idempotence=true', 'linger.ms=5', 'batch.size=524288'],
   { logsDir: mkdtempSync(join(tmpdir(), 'logtap-produce-ceiling-')) }), { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  const broker = cpuSeconds(brokerPid) - broker0;
+  const broker = brokerCpuSeconds() - broker0;
   const rate = Number(/([\d.]+) records\/sec \(/.exec(out.trim().split('\n').at(-1) ?? '')?.[1] ?? NaN);
   console.log(`  Kafka's Java producer (ProducerPerformance, same-run baseline): ${Math.round(rate).toLocaleString('en-US')} records/s; broker ${(broker * 1e6 / RECORDS).toFixed(1)} µs CPU per record`);
 }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -59,3 +60,12 @@ export async function runLogtapUntil(
 export async function runProcess(command: string, args: string[], env: Record<string, string> = {}): Promise<void> {
   await promisify(execFile)(command, args, { maxBuffer: 1 << 26, env: { ...process.env, ...env } });
 }
+
+/** utime + stime of a process so far, in seconds (/proc; clock ticks of 100 Hz, Linux's USER_HZ). */
+export function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The test bed's Kafka broker process (scripts/services.mjs writes its pid). */
+export const brokerPid = (): number => Number(readFileSync(join(packageRoot(), '.services', 'kafka', 'kafka.pid'), 'utf8').split('\n')[0]);

@@ -100,4 +100,80 @@ describe('the kafkajs patch', () => {
       expect(q.throttleCheckTimeoutId ?? null).toBeNull();
     });
   });
+
+  describe('transaction coordinator', () => {
+    const createEosManager = require('kafkajs/src/producer/eosManager/index.js');
+    const logger = { debug() {}, info() {}, warn() {}, error() {}, namespace() { return logger; } };
+    const notCoordinator = () => Object.assign(new Error('This is not the correct coordinator for this group'), { type: 'NOT_COORDINATOR_FOR_GROUP' });
+
+    /** A cluster of two brokers whose transaction coordinator can move; it records lookups and requests. */
+    function fakeCluster() {
+      const cluster = {
+        retry: { retries: 0 },
+        coordinator: 1,
+        lookups: 0,
+        requests: [] as string[],
+        failNext: undefined as Error | undefined,
+        brokers: {} as Record<number, unknown>,
+        async refreshMetadataIfNecessary() {},
+        async findGroupCoordinator() { cluster.lookups++; return cluster.brokers[cluster.coordinator]; },
+        async findBroker({ nodeId }: { nodeId: number }) { return cluster.brokers[nodeId]; },
+      };
+      const broker = (nodeId: number) => {
+        const answer = async (name: string, result: unknown = {}) => {
+          if (cluster.failNext) { const e = cluster.failNext; cluster.failNext = undefined; throw e; }
+          if (cluster.coordinator !== nodeId) throw notCoordinator();
+          cluster.requests.push(`${name}@${nodeId}`);
+          return result;
+        };
+        return {
+          nodeId,
+          initProducerId: () => answer('InitProducerId', { producerId: 7, producerEpoch: 0 }),
+          addPartitionsToTxn: () => answer('AddPartitionsToTxn'),
+          endTxn: () => answer('EndTxn'),
+        };
+      };
+      cluster.brokers = { 1: broker(1), 2: broker(2) };
+      return cluster;
+    }
+    const transaction = async (eos: { beginTransaction(): void; addPartitionsToTransaction(t: unknown): Promise<void>; commit(): Promise<void> }) => {
+      eos.beginTransaction();
+      await eos.addPartitionsToTransaction([{ topic: 't', partitions: [{ partition: 0 }] }]);
+      await eos.commit();
+    };
+
+    it('is looked up once, not before every AddPartitionsToTxn and EndTxn (unpatched: 2 lookups per transaction)', async () => {
+      const cluster = fakeCluster();
+      const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'x' });
+      await eos.initProducerId();
+      for (let i = 0; i < 5; i++) await transaction(eos);
+      expect(cluster.lookups).toBe(1);
+      expect(cluster.requests).toHaveLength(11);
+    });
+
+    it('is looked up again when it moved, and the refused request goes to the new one', async () => {
+      const cluster = fakeCluster();
+      const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'x' });
+      await eos.initProducerId();
+      await transaction(eos);
+      cluster.coordinator = 2;
+      await transaction(eos);
+      expect(cluster.requests.slice(-2)).toEqual(['AddPartitionsToTxn@2', 'EndTxn@2']);
+      expect(cluster.lookups).toBe(2);
+    });
+
+    it('is looked up again after a failed request (the failure still reaches the caller)', async () => {
+      const cluster = fakeCluster();
+      const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'x' });
+      await eos.initProducerId();
+      eos.beginTransaction();
+      const topics = [{ topic: 't', partitions: [{ partition: 0 }] }];
+      cluster.failNext = Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' });
+      await expect(eos.addPartitionsToTransaction(topics)).rejects.toThrow('Connection error');
+      expect(cluster.lookups).toBe(1);
+      await eos.addPartitionsToTransaction(topics);
+      expect(cluster.lookups).toBe(2);
+      expect(cluster.requests.at(-1)).toBe('AddPartitionsToTxn@1');
+    });
+  });
 });
