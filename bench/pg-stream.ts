@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { brokerPid, choiceArg, cpuSecondsOf, numberArg, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
+import { brokerCpuSeconds, choiceArg, numberArg, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createPostgresConnector } from '../connectors/postgres/postgres-connector.js';
 import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
@@ -60,8 +60,6 @@ let liveStartedAt = 0;
 /** CPU of this process and of the broker over the live phase: what a lower latency costs. */
 let liveCpu: NodeJS.CpuUsage = { user: 0, system: 0 };
 let liveBroker = 0;
-const brokerProcess = brokerPid();
-const brokerCpuSeconds = () => cpuSecondsOf(brokerProcess);
 let flushedRecords = 0;
 let batches = 0;
 let commitMillis = 0;

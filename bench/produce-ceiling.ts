@@ -5,7 +5,7 @@
 //     prepared (as the pipeline does): with logtap's three snapshot headers per record, and without headers.
 //  2. Same-run baseline: Kafka's own Java producer (org.apache.kafka.tools.ProducerPerformance, from the broker's
 //     jars), same record size, acks=all, idempotent, linger 5 ms, 512 KiB batches.
-// For each: records/s, CPU per record of the producing process and of the broker (from /proc).
+// For each: records/s and the broker's CPU per record (from /proc); for logtap's sink also its own CPU per record.
 // Usage: npm run bench:produce-ceiling [-- --records 300000]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createKafka } from '../src/kafka/kafka-client.js';
 import { openTransactionalSink } from '../src/kafka/change-sink.js';
 import type { KafkaRecord } from '../src/events/kafka-record.js';
-import { brokerPid, cpuSecondsOf, numberArg, testBedScripts, testBedUp } from './lib/bench-common.js';
+import { brokerCpuSeconds, numberArg, testBedScripts, testBedUp } from './lib/bench-common.js';
 
 const RECORDS = numberArg('records', 300_000);
 const PER_TRANSACTION = 5000;
@@ -22,15 +22,13 @@ const VALUE_BYTES = 200;
 
 const env = await testBedUp();
 const brokers = env.LOGTAP_TEST_KAFKA_BROKERS;
-const brokerProcess = brokerPid();
-const brokerCpuSeconds = () => cpuSecondsOf(brokerProcess);
 const kafka = createKafka({ brokers: brokers.split(',') }, 'bench-produce-ceiling');
 const admin = kafka.admin();
 await admin.connect();
 const suffix = Date.now().toString(36);
 const topics: string[] = [];
 const freshTopic = async (name: string) => {
-  const topic = `bench-produce-${suffix}-${name.replaceAll(' ', '-')}`;
+  const topic = `bench-produce-${suffix}-${name}`;
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   topics.push(topic);
   return topic;
@@ -39,8 +37,9 @@ console.log(`bench/produce-ceiling — ${RECORDS.toLocaleString('en-US')} record
 
 /** logtap's sink, the records built before the clock starts. */
 async function sinkRun(label: string, headers: Record<string, string>): Promise<void> {
-  const topic = await freshTopic(label);
-  const checkpointTopic = await freshTopic(`${label}-offsets`);
+  const slug = label.replaceAll(' ', '-');
+  const topic = await freshTopic(slug);
+  const checkpointTopic = await freshTopic(`${slug}-offsets`);
   const value = Buffer.alloc(VALUE_BYTES, 7);
   const batches: KafkaRecord[][] = [];
   for (let b = 0; b * PER_TRANSACTION < RECORDS; b++) {
@@ -52,7 +51,7 @@ async function sinkRun(label: string, headers: Record<string, string>): Promise<
     }
     batches.push(batch);
   }
-  const sink = await openTransactionalSink(kafka, `bench-produce-${suffix}-${label.replaceAll(' ', '-')}`);
+  const sink = await openTransactionalSink(kafka, topic);
   const checkpoint: KafkaRecord = { topic: checkpointTopic, key: Buffer.from('bench'), value: Buffer.from('position'), headers: {} };
   const broker0 = brokerCpuSeconds();
   const cpu0 = process.cpuUsage();

@@ -62,10 +62,10 @@ export async function runProcess(command: string, args: string[], env: Record<st
 }
 
 /** utime + stime of a process so far, in seconds (/proc; clock ticks of 100 Hz, Linux's USER_HZ). */
-export function cpuSecondsOf(pid: number): number {
+function cpuSecondsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** The test bed's Kafka broker process (scripts/services.mjs writes its pid). */
-export const brokerPid = (): number => Number(readFileSync(join(packageRoot(), '.services', 'kafka', 'kafka.pid'), 'utf8').split('\n')[0]);
+/** CPU seconds the test bed's Kafka broker has used so far (scripts/services.mjs writes its pid). */
+export const brokerCpuSeconds = (): number => cpuSecondsOf(Number(readFileSync(join(packageRoot(), '.services', 'kafka', 'kafka.pid'), 'utf8').split('\n')[0]));

@@ -12,10 +12,10 @@ const [brokers, topic, format, prefix, minCreatedUs, timeoutMs] = process.argv.s
 let expected = Infinity;
 process.stdin.once('data', (d) => { expected = Number(d.toString().trim()); if (latencies.length >= expected) done(); });
 const kafka = createKafka({ brokers: brokers!.split(',') }, 'bench-vs-debezium-latency');
-let decoder: EntityEventDecoder | undefined;
 const latencies: number[] = [];
-
-const logtapDecoder = async () => new EntityEventDecoder(schemaTopicResolver((await new SchemaTopic(kafka, prefix!).readAll()) ?? []));
+// logtap's schemas are read now (the tool published them when it started): read at the first record, their read
+// would delay every record behind it and count as latency.
+const decoder = format === 'debezium' ? undefined : new EntityEventDecoder(schemaTopicResolver((await new SchemaTopic(kafka, prefix!).readAll()) ?? []));
 
 async function createdUs(key: Buffer | null, value: Buffer | null, headers: Record<string, Buffer>): Promise<number | undefined> {
   if (!value) return undefined;
@@ -23,8 +23,7 @@ async function createdUs(key: Buffer | null, value: Buffer | null, headers: Reco
     const after = (JSON.parse(value.toString()) as { after?: { created_us?: number } }).after;
     return after?.created_us;
   }
-  decoder ??= await logtapDecoder();
-  const event = await decoder.decode({ key, value, headers });
+  const event = await decoder!.decode({ key, value, headers });
   const v = event.kind === 'row' ? event.row.created_us : undefined;
   return typeof v === 'bigint' || typeof v === 'number' ? Number(v) : undefined;
 }
@@ -36,9 +35,6 @@ const admin = kafka.admin();
 await admin.connect();
 const ends = await admin.fetchTopicOffsets(topic!);
 await admin.disconnect();
-// The schemas are read now (the tool published them when it started): read at the first record, their read
-// would delay every record behind it and count as latency.
-if (format !== 'debezium') decoder = await logtapDecoder();
 await consumer.connect();
 await consumer.subscribe({ topic: topic!, fromBeginning: false });
 let done!: () => void;
