@@ -3,7 +3,7 @@ import { ConfigError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
-import type { BackfillSession, BackfillSource, BackfillTable, SignalRow } from '../../src/backfill/backfill-source.js';
+import { type BackfillSession, type BackfillSource, type BackfillTable, BackfillUnavailableError, type SignalRow } from '../../src/backfill/backfill-source.js';
 import { tableSchemaOf } from './column-mapping.js';
 import { mapDriverError } from './driver-errors.js';
 import { introspectTable, queryRunnerOf } from './introspect-columns.js';
@@ -39,18 +39,33 @@ export function withSignalTable(selection: TableSelection, table: TableId): Tabl
   };
 }
 
-const signalTableDdl = (table: TableId): string =>
+export const signalTableDdl = (table: TableId): string =>
   `CREATE TABLE IF NOT EXISTS ${quoteMysqlIdent(table.namespace)}.${quoteMysqlIdent(table.name)} (id varchar(64) NOT NULL PRIMARY KEY, type varchar(32) NOT NULL, data text) ENGINE=InnoDB`;
 
 /**
  * Online backfills on MySQL/MariaDB (docs/backfill.md): the signal table, and chunks read with the initial
  * snapshot's key-range reader (snapshot-chunks.ts) as plain autocommit SELECTs: InnoDB reads each in a fresh
  * read view, which sees every transaction committed before it (and commits in binlog order).
+ *
+ * `onDemand` (config `signal` off, backfills only for the daemon's own requests): nothing is created at start;
+ * the signal table is created when the first backfill opens a session, and when that fails (no CREATE grant) the
+ * backfill is unavailable (BackfillUnavailableError), not the stream.
  */
-export function createMysqlBackfillSource(settings: MysqlSourceSettings, selection: TableSelection, signalTable: TableId, log: Logger): BackfillSource {
+export function createMysqlBackfillSource(settings: MysqlSourceSettings, selection: TableSelection, signalTable: TableId, log: Logger, onDemand = false): BackfillSource {
+  const create = async (): Promise<void> => {
+    const session = await openSourceSession(settings);
+    try {
+      await session.runner.query(signalTableDdl(signalTable), []);
+    } finally {
+      await session.close();
+    }
+  };
   return {
     signalTable,
+    watermarks: 'signal-table',
+    takesRequests: !onDemand,
     async prepare() {
+      if (onDemand) return;
       const session = await openSourceSession(settings);
       try {
         await session.runner.query(signalTableDdl(signalTable), []);
@@ -59,6 +74,13 @@ export function createMysqlBackfillSource(settings: MysqlSourceSettings, selecti
       }
     },
     async open() {
+      if (onDemand) {
+        try {
+          await create();
+        } catch (err) {
+          throw new BackfillUnavailableError(`cannot create the signal table ${tableIdText(signalTable)} for backfill watermarks (${(err as Error).message}): grant CREATE on it to the connector's user, or create it yourself: ${signalTableDdl(signalTable)}`, { cause: err });
+        }
+      }
       const session = await openSourceSession(settings);
       const connection = mysql.createConnection({ ...mysqlEndpoint(settings), connectTimeout: 10_000, ...SNAPSHOT_CONNECTION_OPTIONS });
       connection.on('error', () => {}); // reported by the query that meets it

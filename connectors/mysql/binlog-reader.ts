@@ -3,6 +3,8 @@ import type { AnyBinlogEvent, TableMapEvent, WriteRowsEvent, UpdateRowsEvent, De
 import { ConnectionError, type LogtapError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { TableSchema } from '../../src/model/table-schema.js';
+import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
+import type { SchemaChangeDetector } from './row-rewrite.js';
 import { rememberTableMap, repeatsTableMap, type TableMapMemo, type ZongjiTableMapEvent } from './binlog-table-info.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { parseQueryStatement } from './ddl-statement.js';
@@ -22,6 +24,8 @@ export type BinlogItem =
   | { kind: 'begin-statement' }
   | { kind: 'rows'; op: 'c' | 'u' | 'd'; version: TableVersion; rows: unknown[]; timestampMs: number }
   | { kind: 'truncate'; schema: TableSchema; timestampMs: number }
+  /** An ALTER TABLE of a captured table changed its columns (before the statement's end). */
+  | { kind: 'schema-change'; change: SchemaChange }
   /** Any other statement (DDL, …); it ends a standalone group. */
   | { kind: 'statement'; endOffset: number; timestampMs: number }
   /** Xid, COMMIT, ROLLBACK, XA PREPARE: the group ends. */
@@ -36,6 +40,8 @@ export interface BinlogReaderOptions {
   start: { gtidSet: string } | { filename: string; position: number };
   selection: TableSelection;
   tracker: SchemaTracker;
+  /** Reads what an ALTER TABLE did to existing rows (row-rewrite.ts); absent: schema changes are not reported. */
+  detectSchemaChange?: SchemaChangeDetector;
   /** Rows the queue holds before the binlog connection is paused. */
   queueLimit: number;
   log: Logger;
@@ -150,7 +156,12 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
         if (captured.length === 0) break;
         log.info({ tables: captured.map((t) => `${t.namespace}.${t.name}`), statement: query.slice(0, 200) }, 'schema change in the binlog');
         return runHeld(async () => {
-          for (const table of captured) await tracker.tableChanged(table);
+          for (const table of captured) {
+            const before = tracker.known(table);
+            await tracker.tableChanged(table);
+            const change = await options.detectSchemaChange?.(table, query, before, tracker.known(table));
+            if (change) push({ kind: 'schema-change', change });
+          }
           push({ kind: 'statement', endOffset, timestampMs });
         });
       }

@@ -87,6 +87,9 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
         await handler.onChange(event);
         break;
       }
+      case 'schema-change':
+        if (!cursor.resuming) await handler.onSchemaChange?.(item.change);
+        break;
       case 'statement':
         if (!cursor.inTransaction) cursor.begin(undefined, true);
         if (cursor.transactionStandalone) await endGroup(item.endOffset, item.timestampMs);

@@ -78,13 +78,13 @@ export function parseQueryStatement(sql: string, defaultDatabase: string): Query
   return { kind: 'other' };
 }
 
-interface Token {
+export interface Token {
   text: string;
   quoted: boolean;
 }
 
 /** The first `limit` tokens: identifiers (`quoted` and bare), words, punctuation; comments and strings skipped. */
-function tokenize(sql: string, limit: number): Token[] {
+export function tokenize(sql: string, limit: number): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < sql.length && tokens.length < limit) {

@@ -15,6 +15,7 @@ import { selectTables, type TableSelection } from './table-selection.js';
 import { createMysqlSnapshotSource } from './snapshot-source.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createMysqlBackfillSource, mysqlSignalTable, withSignalTable } from './backfill-source.js';
+import { createSchemaChangeDetector } from './row-rewrite.js';
 
 /** Rows parsed ahead of the handler before the binlog connection pauses. */
 const QUEUE_LIMIT_ROWS = 1_000;
@@ -27,8 +28,10 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
   const settings = parseMysqlSourceUrl(options.url, options.name);
   const configured = selectTables(settings.database, options.tables);
   const log = options.log.child({ server: settings.where });
-  // With backfills on, the stream also reads the signal table (never published: src/backfill/).
-  const signalTable = options.signalTable === undefined ? undefined : mysqlSignalTable(options.signalTable, settings.database);
+  // With backfills on, the stream also reads the signal table (never published: src/backfill/). For the daemon's
+  // own backfills (schema-change resync) it is `<database>.logtap_signal`, created only when first needed.
+  const onDemand = options.signalTable === undefined && options.internalBackfills === true && settings.database !== '';
+  const signalTable = options.signalTable !== undefined ? mysqlSignalTable(options.signalTable, settings.database) : onDemand ? mysqlSignalTable('', settings.database) : undefined;
   const selection = signalTable ? withSignalTable(configured, signalTable) : configured;
   const running = new Set<BinlogReader>();
   let released: SourcePosition | undefined;
@@ -46,7 +49,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
 
     snapshots: createMysqlSnapshotSource(settings, selection, log),
 
-    ...(signalTable ? { backfills: createMysqlBackfillSource(settings, configured, signalTable, log) } : {}),
+    ...(signalTable ? { backfills: createMysqlBackfillSource(settings, configured, signalTable, log, onDemand) } : {}),
 
     async stream(from, handler, signal) {
       if (signal.aborted) return;
@@ -69,6 +72,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
           start: start.binlog,
           selection,
           tracker,
+          detectSchemaChange: createSchemaChangeDetector(session.runner, session.server.isMariaDb),
           queueLimit: QUEUE_LIMIT_ROWS,
           log,
           errors: session.errors,

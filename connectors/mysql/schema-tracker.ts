@@ -42,6 +42,8 @@ export interface SchemaTracker {
   currentSchema(id: TableId): Promise<TableSchema | undefined>;
   /** Introspects a table, undefined when INFORMATION_SCHEMA does not show it. */
   introspect(id: TableId): Promise<MysqlTableInfo | undefined>;
+  /** The table's latest known description (read at its last DDL statement, else its bound version); undefined: unknown. */
+  known(id: TableId): MysqlTableInfo | undefined;
 }
 
 interface TableState {
@@ -136,6 +138,13 @@ export function createSchemaTracker(options: { runner: MysqlQueryRunner; log: Lo
     },
 
     forTableId: (tableId) => byTableId.get(tableId),
+
+    known(id) {
+      const state = tables.get(tableIdText(id));
+      if (!state) return undefined;
+      if (state.refreshed !== undefined) return state.refreshed === 'absent' ? undefined : state.refreshed;
+      return state.current?.info;
+    },
 
     async tableChanged(id) {
       const state = stateOf(tableIdText(id));

@@ -10,12 +10,14 @@ import type { PgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteTable } from './pg-identifiers.js';
 import { PgChunkQueries, nextBoundary, readRange } from './snapshot-chunks.js';
+import { WATERMARK_PREFIX, watermarkContent } from './watermark-message.js';
 
 export interface PgBackfillContext {
   url: string;
   endpoint: PgEndpoint;
   publicationName: string;
-  signalTable: TableId;
+  /** The signal table (config `signal`); absent: watermarks are logical messages and no table exists. */
+  signalTable?: TableId | undefined;
   applicationName: (role: string) => string;
   log: Logger;
 }
@@ -44,12 +46,16 @@ export function createPgBackfillSource(context: PgBackfillContext): BackfillSour
       throw mapPgError(err, endpoint, doing);
     }
   };
+  const signalTable = context.signalTable;
   return {
-    signalTable: context.signalTable,
+    signalTable,
+    watermarks: signalTable ? 'signal-table' : 'log-message',
+    takesRequests: signalTable !== undefined,
     async prepare() {
+      if (!signalTable) return;
       const db = await openCatalogClient(context.url, context.applicationName('signal'), endpoint);
       try {
-        await step(`creating the signal table ${tableIdText(context.signalTable)}`, () => db.query(pgSignalTableDdl(context.signalTable)));
+        await step(`creating the signal table ${tableIdText(signalTable)}`, () => db.query(pgSignalTableDdl(signalTable)));
       } finally {
         await closeQuietly(db);
       }
@@ -68,25 +74,29 @@ export function createPgBackfillSource(context: PgBackfillContext): BackfillSour
 }
 
 class PgBackfillSession implements BackfillSession {
-  private readonly signalTable: string;
+  /** The quoted signal table, or null: watermarks are logical messages. */
+  private readonly signalTable: string | null;
 
   constructor(
     private readonly db: pg.Client,
     private readonly context: PgBackfillContext,
     private readonly step: <T>(doing: string, work: () => Promise<T>) => Promise<T>,
   ) {
-    this.signalTable = quoteTable(context.signalTable);
+    this.signalTable = context.signalTable ? quoteTable(context.signalTable) : null;
   }
 
   writeSignal(row: SignalRow): Promise<void> {
     return this.step('writing a signal row', async () => {
+      if (!this.signalTable) throw new Error('no signal table: online backfills on request are off (signal.enabled)');
       await this.db.query(`INSERT INTO ${this.signalTable} (id, type, data) VALUES ($1, $2, $3)`, [row.id, row.type, row.data]);
     });
   }
 
   writeWatermark(row: SignalRow, removeTypes: readonly string[]): Promise<void> {
     return this.step('writing a backfill watermark', async () => {
-      if (removeTypes.length === 0) {
+      if (!this.signalTable) {
+        await this.db.query('SELECT pg_catalog.pg_logical_emit_message(true, $1, $2)', [WATERMARK_PREFIX, watermarkContent(row)]);
+      } else if (removeTypes.length === 0) {
         await this.db.query(`INSERT INTO ${this.signalTable} (id, type, data) VALUES ($1, $2, $3)`, [row.id, row.type, row.data]);
       } else {
         // One statement, one transaction: the old watermarks go, the new one comes.

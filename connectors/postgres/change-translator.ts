@@ -6,6 +6,7 @@ import { tableIdText } from '../../src/model/table-schema.js';
 import { PgValueDecodeError } from './decode-error.js';
 import { type Lsn, formatLsn, maxLsn, parseLsn } from './lsn.js';
 import { parseOutboxContent } from './outbox-message.js';
+import { WATERMARK_PREFIX, parseWatermarkContent } from './watermark-message.js';
 import { completePosition, partialPositions, toSourcePosition } from './pg-position.js';
 import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
 import type { RelationCache, TableVersion } from './relation-cache.js';
@@ -54,9 +55,12 @@ export class ChangeTranslator {
     switch (msg.tag) {
       case 'begin':
         return this.begin(lsnOf(msg.commitLsn, 'Begin'), msg.xid, msg.commitTime as unknown as bigint);
-      case 'relation':
-        await this.options.relations.onRelation(msg);
+      case 'relation': {
+        const { change } = await this.options.relations.onRelation(msg);
+        // Before the table's first change in its new shape: a resync starts at this point of the stream.
+        if (change) await this.options.handler.onSchemaChange?.(change);
         return;
+      }
       case 'insert': {
         const tx = this.change();
         if (!tx) return;
@@ -154,6 +158,7 @@ export class ChangeTranslator {
   }
 
   private async logicalMessage(prefix: string, transactional: boolean, lsnText: string | null, content: Uint8Array): Promise<void> {
+    if (prefix === WATERMARK_PREFIX && transactional) return this.watermark(content);
     // Other applications' messages, and every message when this connector's outbox is off, are not ours.
     if (this.options.outboxPrefix === undefined || prefix !== this.options.outboxPrefix) return;
     let position: SourcePosition;
@@ -189,6 +194,15 @@ export class ChangeTranslator {
       transactional,
       ...(tx ? { txId: tx.txId, commitTimeMicros: tx.commitTimeMicros } : {}),
     });
+  }
+
+  /** A backfill watermark (watermark-message.ts): counted like a change, so positions stay the same with or without a backfill. */
+  private async watermark(content: Uint8Array): Promise<void> {
+    const tx = this.change();
+    if (!tx) return;
+    const mark = parseWatermarkContent(content);
+    if (!mark || !this.options.handler.onWatermark) return;
+    await this.options.handler.onWatermark({ ...mark, position: tx.positionOf(tx.changes), txId: tx.txId, commitTimeMicros: tx.commitTimeMicros });
   }
 
   private async commit(commitLsn: Lsn, endLsn: Lsn): Promise<void> {

@@ -91,10 +91,11 @@ class PostgresConnector implements SourceConnector {
       url: options.url, endpoint: this.endpoint, connectorName: options.name, database: this.database, slotName: this.slotName,
       publicationName: this.publicationName, tables: this.publishedTables, applicationName: (role) => this.applicationName(role), log: this.log,
     });
-    this.backfills = signalTable && createPgBackfillSource({
+    // Without a signal table, backfills the daemon asks for itself use logical messages as watermarks.
+    this.backfills = (signalTable || options.internalBackfills) ? createPgBackfillSource({
       url: options.url, endpoint: this.endpoint, publicationName: this.publicationName, signalTable,
       applicationName: (role) => this.applicationName(role), log: this.log,
-    });
+    }) : undefined;
   }
 
   check(): Promise<CheckFinding[]> {

@@ -2,12 +2,14 @@ import type { Pgoutput } from 'pg-logical-replication';
 import type { Logger } from '../../src/logger.js';
 import type { Row } from '../../src/model/change-event.js';
 import type { TableSchema } from '../../src/model/table-schema.js';
+import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import { type PgMappedColumn, mapTable } from './column-mapping.js';
 import { describeRelation, unsignedOid } from './describe-relation.js';
 import { type PgQueryable, TableNotFoundError, introspectTable } from './introspect-columns.js';
 import type { PgTableInfo } from './pg-column-info.js';
 import { type RawTuple, compileRowDecoder } from './text-decoder.js';
+import { highestAttnum, pgSchemaChange, readColumnFacts } from './row-rewrite.js';
 
 /** One shape of one published table: what its change events carry, and how its tuples are decoded. */
 export interface TableVersion {
@@ -32,6 +34,10 @@ export class RelationCache {
   private readonly byOid = new Map<number, { version: TableVersion; relation: Pgoutput.MessageRelation; shape: string }>();
   /** The last version of each table by name: a table re-created with the same shape keeps its TableSchema. */
   private readonly byTable = new Map<string, { schema: TableSchema; shape: string }>();
+  /** Per relation oid, the highest attnum of a column its last Relation message listed (row-rewrite.ts). */
+  private readonly attnums = new Map<number, number>();
+  /** What the last Relation message changed (null: nothing, or the table's first in this session). */
+  private changed: SchemaChange | null = null;
 
   /** `mapError` turns a failed catalog query into the error to report (connection lost, …). */
   constructor(
@@ -40,8 +46,14 @@ export class RelationCache {
     private readonly mapError: (err: unknown) => unknown = (err) => err,
   ) {}
 
-  async onRelation(relation: Pgoutput.MessageRelation): Promise<TableVersion> {
-    return this.build(relation);
+  /**
+   * A Relation message: the table's version from here on, and — when this session described the table before
+   * and its shape changed — the schema change, saying whether existing rows were rewritten (row-rewrite.ts).
+   */
+  async onRelation(relation: Pgoutput.MessageRelation): Promise<{ version: TableVersion; change: SchemaChange | null }> {
+    this.changed = null;
+    const version = await this.build(relation);
+    return { version, change: this.changed };
   }
 
   /** The current version of a relation pgoutput has described in this session. */
@@ -92,6 +104,11 @@ export class RelationCache {
     const shape = JSON.stringify(mapped.schema);
     const previous = this.byOid.get(oid);
     const tableKey = tableIdText(id);
+    const facts = await readColumnFacts(this.db, oid);
+    if (previous && previous.shape !== shape) {
+      this.changed = pgSchemaChange(id, previous.relation.columns, relation.columns, facts, this.attnums.get(oid) ?? Number.MAX_SAFE_INTEGER);
+    }
+    this.attnums.set(oid, highestAttnum(relation.columns, facts));
     const sameAsBefore = previous?.shape === shape ? previous.version.schema : this.byTable.get(tableKey)?.shape === shape ? this.byTable.get(tableKey)!.schema : null;
     const schema = sameAsBefore ?? mapped.schema;
     const version: TableVersion =

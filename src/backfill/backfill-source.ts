@@ -1,19 +1,43 @@
-import type { Row } from '../model/change-event.js';
+import type { Row, SourcePosition } from '../model/change-event.js';
 import type { TableId, TableSchema } from '../model/table-schema.js';
 
 /**
- * The online-backfill half of a connector (docs/backfill.md): a signal table in the source that the stream
- * captures but never publishes, and "read the rows of a key range now". The core (src/backfill/) runs the
- * DBLog watermark windows; the connector only writes signal rows and reads ranges, with a plain read at the
- * current state (no exported snapshot).
+ * The online-backfill half of a connector (docs/backfill.md): a watermark channel through the source's log,
+ * and "read the rows of a key range now". The core (src/backfill/) runs the DBLog watermark windows; the
+ * connector only writes watermarks and reads ranges, with a plain read at the current state (no exported
+ * snapshot). Watermarks travel as rows of a signal table that the stream captures but never publishes, or
+ * (PostgreSQL without `signal`) as logical messages handed to SourceHandler.onWatermark.
  */
 export interface BackfillSource {
-  /** The signal table (columns id, type, data): its changes arrive in the stream and are never published. */
-  readonly signalTable: TableId;
+  /** The signal table (columns id, type, data): its changes arrive in the stream and are never published; absent: no table. */
+  readonly signalTable?: TableId | undefined;
+  /** Where watermarks travel: signal-table rows, or the log's own messages (no table in the source). */
+  readonly watermarks: 'signal-table' | 'log-message';
+  /** `logtap snapshot` requests (execute-snapshot signal rows) are taken (config `signal.enabled`). */
+  readonly takesRequests: boolean;
   /** Creates the signal table when it is missing (before the stream starts: PostgreSQL publishes it by name). */
   prepare(): Promise<void>;
   /** A session for windows: signal writes and range reads on its own connection. */
   open(): Promise<BackfillSession>;
+}
+
+/** A watermark as the connector's log-message channel carries it (the shape of a signal row, with where it is). */
+export interface Watermark {
+  id: string;
+  type: string;
+  data: string;
+  /** Like a change's position: the stream may restart after it. */
+  position: SourcePosition;
+  txId?: string;
+  commitTimeMicros?: bigint;
+}
+
+/** The source cannot carry watermarks now (e.g. the signal table cannot be created): internal backfills are skipped. */
+export class BackfillUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BackfillUnavailableError';
+  }
 }
 
 export interface SignalRow {
@@ -23,7 +47,7 @@ export interface SignalRow {
 }
 
 export interface BackfillSession {
-  /** Inserts a signal row in its own transaction (committed when this resolves). */
+  /** Inserts a signal row in its own transaction (committed when this resolves); signal-table channel only. */
   writeSignal(row: SignalRow): Promise<void>;
   /**
    * Removes earlier watermark rows of `removeTypes` and inserts `row`, in one transaction (the signal table

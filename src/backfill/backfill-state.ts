@@ -69,6 +69,18 @@ export function enqueue(state: BackfillState, request: string, tables: readonly 
   return { ...state, queue: [...state.queue, ...added] };
 }
 
+/**
+ * Queues `table` for a whole new pass under `request` (its rows changed without row events): a pass that is under
+ * way — the head of the queue, or one with rows published — has published rows older than now, so a new pass
+ * goes to the end; a queued pass not yet begun reads the current rows anyway and is enough.
+ */
+export function enqueueAgain(state: BackfillState, request: string, table: TableId): BackfillState {
+  const key = tableIdText(table);
+  const waiting = state.queue.some((q, i) => i > 0 && q.after === null && tableIdText(q.table) === key);
+  if (waiting) return { ...state, completed: [...state.completed, request].slice(-KEEP_COMPLETED) };
+  return { ...state, queue: [...state.queue, { table, after: null, rows: 0, request }] };
+}
+
 /** The first table's chunk up to `upTo` is published (`rows` rows); null `upTo`: the table is done. */
 export function chunkPublished(state: BackfillState, upTo: string[] | null, rows: number): BackfillState {
   const [head, ...rest] = state.queue;

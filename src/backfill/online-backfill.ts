@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
-import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
+import type { SourcePosition } from '../model/change-event.js';
 import { type TableId, tableIdText } from '../model/table-schema.js';
 import type { OutboxMessage, SourceHandler } from '../source/source-connector.js';
-import type { BackfillSession, BackfillSource, BackfillTable } from './backfill-source.js';
-import { type BackfillState, chunkPublished, decodeBackfillState, encodeBackfillState, enqueue, skipHead } from './backfill-state.js';
+import type { SchemaChange } from '../schema-changes/schema-change.js';
+import { type BackfillSession, type BackfillSource, type BackfillTable, BackfillUnavailableError, type Watermark } from './backfill-source.js';
+import { type BackfillState, chunkPublished, decodeBackfillState, encodeBackfillState, enqueue, enqueueAgain, skipHead } from './backfill-state.js';
 import { BackfillProgress } from './backfill-progress.js';
 import { ChunkWindow } from './chunk-window.js';
 import { SIGNAL, parseExecuteSnapshotData } from './signal-types.js';
@@ -25,7 +26,10 @@ export interface OnlineBackfillOptions {
 /** A window open this long without its high watermark in the stream is reported. */
 const STALL_WARNING_MS = 60_000;
 
-const sameTable = (a: TableId, b: TableId): boolean => a.namespace === b.namespace && a.name === b.name;
+const sameTable = (a: TableId, b: TableId | undefined): boolean => b !== undefined && a.namespace === b.namespace && a.name === b.name;
+
+/** Where a watermark sits in the stream: the point its window's rows are published at. */
+type StreamPoint = Pick<Watermark, 'position' | 'txId' | 'commitTimeMicros'>;
 
 /**
  * Online backfills while the stream runs (docs/backfill.md), installed between the source and the pipeline.
@@ -62,21 +66,34 @@ export class OnlineBackfill {
     return encodeBackfillState(this.state);
   }
 
+  /**
+   * Queues `table` for a whole new pass, asked for by the daemon itself (a DDL rewrote its rows:
+   * src/schema-changes/); `request` names it in the checkpointed state.
+   */
+  requestAgain(table: TableId, request: string): void {
+    this.state = enqueueAgain(this.state, request, table);
+    // Its description (columns, types) changed: read it again for the new pass.
+    this.tables.delete(tableIdText(table));
+    this.log.info({ request, table: tableIdText(table), queued: this.state.queue.map((q) => tableIdText(q.table)) }, 'backfill requested');
+  }
+
   /** The handler the source calls: during the initial snapshot it only hides the signal table. */
   wrap(downstream: SourceHandler, phase: 'snapshot' | 'stream'): SourceHandler {
     const signalTable = this.options.source.signalTable;
+    const schemaChanges = downstream.onSchemaChange ? { onSchemaChange: (c: SchemaChange) => downstream.onSchemaChange!(c) } : {};
     if (phase === 'snapshot') {
       return {
         onChange: (event) => (sameTable(event.table.id, signalTable) ? undefined : downstream.onChange(event)),
         onCommit: (position, info) => downstream.onCommit(position, info),
         onHeartbeat: (position) => downstream.onHeartbeat(position),
         ...(downstream.onMessage ? { onMessage: (m: OutboxMessage) => downstream.onMessage!(m) } : {}),
+        ...schemaChanges,
       };
     }
     return {
       onChange: async (event) => {
         if (sameTable(event.table.id, signalTable)) {
-          await this.onSignal(event, downstream);
+          if (event.op === 'c' && event.after) await this.onSignal(event.after, event, downstream);
         } else {
           this.window?.observe(event);
           await downstream.onChange(event);
@@ -92,6 +109,14 @@ export class OnlineBackfill {
         await this.startWindow();
       },
       ...(downstream.onMessage ? { onMessage: (m: OutboxMessage) => downstream.onMessage!(m) } : {}),
+      onSchemaChange: async (change) => {
+        await downstream.onSchemaChange?.(change);
+        await this.startWindow();
+      },
+      onWatermark: async (mark) => {
+        await this.onSignal(mark, mark, downstream);
+        await this.startWindow();
+      },
     };
   }
 
@@ -100,17 +125,17 @@ export class OnlineBackfill {
     this.session = null;
   }
 
-  private async onSignal(event: ChangeEvent, downstream: SourceHandler): Promise<void> {
-    // Only inserted rows are signals; the backfill's own clean-up deletes and anything else are ignored.
-    if (event.op !== 'c' || !event.after) return;
-    const { id, type, data } = event.after as { id: unknown; type: unknown; data: unknown };
+  /** An inserted signal row (the backfill's own clean-up deletes are no signals) or a watermark message. */
+  private async onSignal(signal: { id?: unknown; type?: unknown; data?: unknown }, at: StreamPoint, downstream: SourceHandler): Promise<void> {
+    const { id, type, data } = signal;
     const window = this.window;
     if (type === SIGNAL.windowOpen) {
       if (window && id === window.openId) window.open();
     } else if (type === SIGNAL.windowClose) {
-      if (window && id === window.closeId && window.isOpen) await this.closeWindow(window, event, downstream);
+      if (window && id === window.closeId && window.isOpen) await this.closeWindow(window, at, downstream);
     } else if (type === SIGNAL.executeSnapshot) {
-      this.request(String(id), data);
+      if (this.options.source.takesRequests) this.request(String(id), data);
+      else this.log.warn({ id }, 'execute-snapshot signal ignored: online backfills on request are off (signal.enabled)');
     } else {
       this.log.warn({ id, type }, 'signal of an unknown type ignored');
     }
@@ -130,9 +155,9 @@ export class OnlineBackfill {
   }
 
   /** The high watermark: the chunk's rows that did not change in the window go out here, in key order. */
-  private async closeWindow(window: ChunkWindow, event: ChangeEvent, downstream: SourceHandler): Promise<void> {
+  private async closeWindow(window: ChunkWindow, point: StreamPoint, downstream: SourceHandler): Promise<void> {
     const rows = window.publishable();
-    const at = { position: event.position, ...(event.txId !== undefined ? { txId: event.txId } : {}), ...(event.commitTimeMicros !== undefined ? { commitTimeMicros: event.commitTimeMicros } : {}) };
+    const at = { position: point.position, ...(point.txId !== undefined ? { txId: point.txId } : {}), ...(point.commitTimeMicros !== undefined ? { commitTimeMicros: point.commitTimeMicros } : {}) };
     for (const row of rows) await downstream.onChange({ table: window.schema, op: 'r', after: row, snapshot: true, ...at });
     this.window = null;
     this.chunkDone(window.upTo, rows.length);
@@ -162,7 +187,14 @@ export class OnlineBackfill {
     this.warnIfStalled();
     while (this.window === null && this.state.queue.length > 0) {
       const head = this.state.queue[0]!;
-      const table = await this.table(head.table);
+      let table;
+      try {
+        table = await this.table(head.table);
+      } catch (err) {
+        if (!(err instanceof BackfillUnavailableError)) throw err;
+        this.dropQueue(err.message);
+        return;
+      }
       if ('problem' in table) {
         this.log.warn({ table: tableIdText(head.table), problem: table.problem }, 'table cannot be backfilled: skipped');
         this.state = skipHead(this.state);
@@ -197,12 +229,24 @@ export class OnlineBackfill {
     }
   }
 
+  /** The source cannot carry watermarks (no signal table, none can be created): every queued table is dropped, loudly. */
+  private dropQueue(problem: string): void {
+    for (const queued of this.state.queue) {
+      this.log.error({ table: tableIdText(queued.table), request: queued.request, problem }, 'table cannot be backfilled: the source has no watermark channel; dropped');
+    }
+    while (this.state.queue.length > 0) this.state = skipHead(this.state);
+    this.tables.clear();
+  }
+
   /** A high watermark that never comes (the signal table no longer captured) would stop the backfill silently. */
   private warnIfStalled(): void {
     if (this.window === null || Date.now() - this.windowSince < STALL_WARNING_MS) return;
     this.windowSince = Date.now();
-    this.log.warn({ table: tableIdText(this.window.schema.id), window: this.window.id, signalTable: tableIdText(this.options.source.signalTable) },
-      'backfill window still waits for its high watermark in the stream: is the signal table captured (publication / source.tables)?');
+    const signalTable = this.options.source.signalTable;
+    this.log.warn({ table: tableIdText(this.window.schema.id), window: this.window.id, signalTable: signalTable ? tableIdText(signalTable) : null, watermarks: this.options.source.watermarks },
+      signalTable
+        ? 'backfill window still waits for its high watermark in the stream: is the signal table captured (publication / source.tables)?'
+        : 'backfill window still waits for its high watermark in the stream (a logical message)');
   }
 
   private async table(id: TableId): Promise<BackfillTable | { problem: string }> {

@@ -102,6 +102,13 @@ export const configSchema = z.object({
     chunkRows: z.number().int().min(1).max(100_000).default(2_000),
   }).strict().default({ enabled: false, chunkRows: 2_000 }),
   /**
+   * DDL that changes existing rows without row events (docs/schema-changes.d/resync.md): `auto` publishes the
+   * table's current rows again through the online backfill, `warn` only logs and counts it, `off` ignores it.
+   */
+  schemaChanges: z.object({
+    resync: z.enum(['auto', 'warn', 'off']).default('auto'),
+  }).strict().default({ resync: 'auto' }),
+  /**
    * The daemon's /healthz, /readyz and /metrics (docs/operations.md). Served only when `http.port` is set
    * (config, LOGTAP_HTTP_PORT or --http-port; deploy/kubernetes uses 8080); 0 binds a free port.
    */

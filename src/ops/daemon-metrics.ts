@@ -24,6 +24,7 @@ export class DaemonMetrics implements PipelineMetrics {
   private readonly restarts: Counter;
   private readonly errors: Counter<'code'>;
   private readonly snapshot: Counter<'table'>;
+  private readonly resyncs: Counter<'table' | 'reason' | 'action'>;
   private lastCheckpointAt: number | null = null;
   private source: SourceConnector | null = null;
 
@@ -44,6 +45,11 @@ export class DaemonMetrics implements PipelineMetrics {
     this.restarts = new Counter({ name: 'logtap_restarts_total', help: 'Restarts of streaming after a retriable failure (source or Kafka reconnects)', registers });
     this.errors = new Counter({ name: 'logtap_errors_total', help: 'Failures that stopped streaming, by LogtapError code', labelNames: ['code'], registers });
     this.snapshot = new Counter({ name: 'logtap_snapshot_rows_total', help: 'Rows read by initial snapshots and backfills, per table', labelNames: ['table'], registers });
+    this.resyncs = new Counter({
+      name: 'logtap_schema_change_resyncs_total',
+      help: 'DDL statements that changed existing rows without row events, per table, reason and action (resync: re-published; warn: only reported; unavailable: no backfill possible)',
+      labelNames: ['table', 'reason', 'action'], registers,
+    });
     const self = this;
     const since = (at: number | null) => (at === null ? Number.NaN : (Date.now() - at) / 1000);
     new Gauge({
@@ -63,6 +69,10 @@ export class DaemonMetrics implements PipelineMetrics {
         if (lag !== null && source) this.set({ source: source.kind }, lag);
       },
     });
+  }
+
+  schemaChangeResync(table: string, reason: string, action: 'resync' | 'warn' | 'unavailable'): void {
+    this.resyncs.inc({ table, reason, action });
   }
 
   transaction(): void {

@@ -14,6 +14,11 @@ export interface PipelineMetrics {
    * `logtap_snapshot_rows_total{table}`. For the snapshot code to call as it goes.
    */
   snapshotRows?(table: string, rows: number): void;
+  /**
+   * A DDL rewrote rows of `table` without row events (src/schema-changes/): Prometheus
+   * `logtap_schema_change_resyncs_total{table,reason,action}`.
+   */
+  schemaChangeResync?(table: string, reason: string, action: 'resync' | 'warn' | 'unavailable'): void;
 }
 
 export const noMetrics: PipelineMetrics = { transaction() {}, flushed() {}, commitToAck() {} };

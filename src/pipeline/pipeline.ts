@@ -140,6 +140,14 @@ export class Pipeline implements SourceHandler {
     });
   }
 
+  /**
+   * A schema change that queued a resync (src/schema-changes/): the interceptor's new state is checkpointed
+   * now, so a crash before the next flush cannot lose the request.
+   */
+  onSchemaChange(): Promise<void> {
+    return this.serialize(() => this.flush('schema-change'));
+  }
+
   private add(record: KafkaRecord): void {
     this.records.push(record);
     this.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
@@ -189,7 +197,7 @@ export class Pipeline implements SourceHandler {
    * commit round trip. The safety rule holds per batch: Kafka commit (records + checkpoint) → only then
    * release at the source, in order.
    */
-  private async flush(reason: 'size' | 'time' | 'heartbeat' | 'stop'): Promise<void> {
+  private async flush(reason: 'size' | 'time' | 'heartbeat' | 'stop' | 'schema-change'): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     // The previous batch commits (and releases) before this one starts: order, and at most two batches in memory.
@@ -216,7 +224,7 @@ export class Pipeline implements SourceHandler {
         this.stop.abort();
       },
     );
-    if (reason === 'stop' || reason === 'heartbeat') await commit;
+    if (reason === 'stop' || reason === 'heartbeat' || reason === 'schema-change') await commit;
   }
 
   private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null }, reason: string): Promise<void> {

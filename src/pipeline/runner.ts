@@ -18,6 +18,7 @@ import { Pipeline } from './pipeline.js';
 import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
 import { snapshotStep } from '../snapshot/snapshot-step.js';
 import { OnlineBackfill } from '../backfill/online-backfill.js';
+import { SchemaChangeResync } from '../schema-changes/schema-change-resync.js';
 
 export interface RunDependencies {
   kafka: Kafka;
@@ -74,6 +75,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         name: config.name, url: config.source.url, tables: config.source.tables,
         outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log: log.child({ component: 'source' }),
         signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
+        internalBackfills: config.schemaChanges.resync === 'auto',
       });
       deps.onSource?.(connector);
       if (!started) await preflight(connector);
@@ -98,6 +100,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
           log: log.child({ component: 'backfill' }), metrics: deps.metrics,
         });
       }
+      const interceptor = new SchemaChangeResync({ mode: config.schemaChanges.resync, backfill, log: log.child({ component: 'schema-changes' }), metrics: deps.metrics });
       const catalog = new SchemaCatalog(config.schemaEvolution.onIncompatible, (await schemaTopic.readAll(signal)) ?? []);
       schemaProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await schemaProducer.connect().catch((err: unknown) => { throw kafkaError(err, 'connecting the schema producer', config.name); });
@@ -128,7 +131,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         // "streaming" only once the source streams: an initial snapshot comes first, and a reader of the log
         // (or a test waiting for this line before it writes) must not take the snapshot's start for it.
         onStreaming: (streamFrom) => log.info({ from: streamFrom?.display ?? 'the source\'s start point', delivery: config.delivery }, 'streaming'),
-        ...(backfill ? { interceptor: backfill } : {}),
+        interceptor,
         limits: config.batch,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         version: deps.version,

@@ -1,7 +1,8 @@
 import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotSource } from './snapshot-source.js';
-import type { BackfillSource } from '../backfill/backfill-source.js';
+import type { BackfillSource, Watermark } from '../backfill/backfill-source.js';
+import type { SchemaChange } from '../schema-changes/schema-change.js';
 
 /** What every connector is built from (the config's source section, validated, plus the connector name). */
 export interface ConnectorOptions {
@@ -14,6 +15,12 @@ export interface ConnectorOptions {
   outboxPrefix?: string | undefined;
   /** Online backfills on (config `signal`): the signal table, `namespace.table`, or '' for the connector's default. */
   signalTable?: string | undefined;
+  /**
+   * Backfills the daemon requests itself (the schema-change resync, docs/schema-changes.d/resync.md): a backfill
+   * source even without `signalTable`, with the connector's own watermark channel (PostgreSQL: logical messages;
+   * MySQL/MariaDB: `<database>.logtap_signal`, created when first needed).
+   */
+  internalBackfills?: boolean | undefined;
   log: Logger;
 }
 
@@ -49,7 +56,7 @@ export interface SourceConnector {
   /** The initial snapshot (src/source/snapshot-source.ts); absent: the connector can only stream. */
   readonly snapshots?: SnapshotSource;
 
-  /** Online backfills (src/backfill/backfill-source.ts); present when `signalTable` was given. */
+  /** Online backfills (src/backfill/backfill-source.ts); present when `signalTable` or `internalBackfills` was given. */
   readonly backfills?: BackfillSource;
 
   /**
@@ -94,6 +101,13 @@ export interface SourceHandler {
   onHeartbeat(position: SourcePosition): Promise<void> | void;
   /** An outbox message the application wrote into the log (PostgreSQL: pg_logical_emit_message with prefix logtap.outbox). */
   onMessage?(message: OutboxMessage): Promise<void> | void;
+  /**
+   * A captured table's definition changed at this point of the log (before any change in its new shape is
+   * handed over); `rewritesRows`: existing rows got new values without row events (src/schema-changes/).
+   */
+  onSchemaChange?(change: SchemaChange): Promise<void> | void;
+  /** A backfill watermark the connector's own channel carried (PostgreSQL: a logical message; src/backfill/). */
+  onWatermark?(mark: Watermark): Promise<void> | void;
 }
 
 /** An application's message to publish as it is, to the topic it names (the transactional outbox pattern). */

@@ -29,6 +29,8 @@ function fakeSource(rows: Row[], options: { problem?: string } = {}) {
   const reads: Array<string[] | null> = [];
   const source: BackfillSource = {
     signalTable: SIGNALS.id,
+    watermarks: 'signal-table',
+    takesRequests: true,
     async prepare() {},
     async open() {
       return {
