@@ -15,6 +15,7 @@ import { type PgPosition, coveredBelow, fromSourcePosition, positionDisplay } fr
 import { runPreflight } from './preflight.js';
 import { ensurePublication } from './publication.js';
 import { RelationCache } from './relation-cache.js';
+import { readPublishedShapes } from './row-rewrite.js';
 import { DEFAULT_TIMING, ReplicationSession, type SessionTiming } from './replication-session.js';
 import { ResumeFilter } from './resume-filter.js';
 import { prepareSlot, readSlot } from './slot.js';
@@ -234,8 +235,9 @@ class PostgresConnector implements SourceConnector {
     this.released = released;
     // The server skips every transaction committing below its start; a partial position's own transaction is resent.
     const startLsn = from ? maxLsn(coveredBelow(from), confirmed) : confirmed;
+    const shapes = await step('reading the published tables', () => readPublishedShapes(db, this.publicationName));
     const translator = new ChangeTranslator({
-      relations: new RelationCache(db, log, (err) => mapPgError(err, this.endpoint, 'reading the catalog')),
+      relations: new RelationCache(db, log, (err) => mapPgError(err, this.endpoint, 'reading the catalog'), shapes),
       handler,
       resume: new ResumeFilter(from),
       startLsn,

@@ -9,7 +9,7 @@ import { describeRelation, unsignedOid } from './describe-relation.js';
 import { type PgQueryable, TableNotFoundError, introspectTable } from './introspect-columns.js';
 import type { PgTableInfo } from './pg-column-info.js';
 import { type RawTuple, compileRowDecoder } from './text-decoder.js';
-import { highestAttnum, pgSchemaChange, readColumnFacts } from './row-rewrite.js';
+import { type PublishedShape, highestAttnum, pgSchemaChange, readColumnFacts } from './row-rewrite.js';
 
 /** One shape of one published table: what its change events carry, and how its tuples are decoded. */
 export interface TableVersion {
@@ -44,6 +44,8 @@ export class RelationCache {
     private readonly db: PgQueryable,
     private readonly log: Logger,
     private readonly mapError: (err: unknown) => unknown = (err) => err,
+    /** The published tables' shapes when the stream started (row-rewrite.ts readPublishedShapes), by oid. */
+    private readonly atStart: ReadonlyMap<number, PublishedShape> = new Map(),
   ) {}
 
   /**
@@ -107,6 +109,11 @@ export class RelationCache {
     const facts = await readColumnFacts(this.db, oid);
     if (previous && previous.shape !== shape) {
       this.changed = pgSchemaChange(id, previous.relation.columns, relation.columns, facts, this.attnums.get(oid) ?? Number.MAX_SAFE_INTEGER);
+    } else if (!previous && describedFrom === 'catalog') {
+      // The table's first Relation message of the session: compared with its shape when the stream started (not
+      // when the catalog has moved on since this point of the WAL: the start shape may be the later one).
+      const start = this.atStart.get(oid);
+      if (start && !sameShape(start.columns, relation.columns)) this.changed = pgSchemaChange(id, start.columns, relation.columns, facts, start.highestAttnum);
     }
     this.attnums.set(oid, highestAttnum(relation.columns, facts));
     const sameAsBefore = previous?.shape === shape ? previous.version.schema : this.byTable.get(tableKey)?.shape === shape ? this.byTable.get(tableKey)!.schema : null;
@@ -120,6 +127,10 @@ export class RelationCache {
     if (!sameAsBefore) this.log.debug({ table: tableKey, columns: schema.columns.map((c) => c.name), key: schema.key, describedFrom }, 'table version');
     return version;
   }
+}
+
+function sameShape(a: readonly { name: string; typeOid: number; typeMod: number }[], b: readonly { name: string; typeOid: number; typeMod: number }[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.name === b[i]!.name && (c.typeOid >>> 0) === (b[i]!.typeOid >>> 0) && c.typeMod === b[i]!.typeMod);
 }
 
 /** The Relation message lists the catalog's published (non-generated) columns, by name, type and modifier, in order. */

@@ -19,6 +19,7 @@ import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
 import { snapshotStep } from '../snapshot/snapshot-step.js';
 import { OnlineBackfill } from '../backfill/online-backfill.js';
 import { SchemaChangeResync } from '../schema-changes/schema-change-resync.js';
+import { tableIdText } from '../model/table-schema.js';
 
 export interface RunDependencies {
   kafka: Kafka;
@@ -100,8 +101,12 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
           log: log.child({ component: 'backfill' }), metrics: deps.metrics,
         });
       }
-      const interceptor = new SchemaChangeResync({ mode: config.schemaChanges.resync, backfill, log: log.child({ component: 'schema-changes' }), metrics: deps.metrics });
       const catalog = new SchemaCatalog(config.schemaEvolution.onIncompatible, (await schemaTopic.readAll(signal)) ?? []);
+      const interceptor = new SchemaChangeResync({
+        mode: config.schemaChanges.resync, backfill, log: log.child({ component: 'schema-changes' }), metrics: deps.metrics,
+        // Every row is published again in the new shape: an incompatible new schema does not strand the topic.
+        onResync: (table) => catalog.allowIncompatibleOnce(tableIdText(table)),
+      });
       schemaProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await schemaProducer.connect().catch((err: unknown) => { throw kafkaError(err, 'connecting the schema producer', config.name); });
       const producer = schemaProducer;

@@ -20,6 +20,8 @@ export interface SchemaChangeResyncOptions {
   backfill: ResyncBackfill | undefined;
   log: Logger;
   metrics?: Pick<PipelineMetrics, 'schemaChangeResync'> | undefined;
+  /** Told of each table queued for a resync, before any change in its new shape (the schema catalog lets its next version in). */
+  onResync?: (table: TableId) => void;
 }
 
 /**
@@ -74,6 +76,7 @@ export class SchemaChangeResync implements HandlerInterceptor {
     const request = `resync-${randomUUID()}`;
     log.info({ ...details, request }, 'schema change rewrote existing rows without row events: publishing the table\'s current rows again (online backfill)');
     metrics?.schemaChangeResync?.(table, reason, 'resync');
+    this.options.onResync?.(change.table);
     backfill.requestAgain(change.table, request);
     return true;
   }

@@ -33,6 +33,8 @@ export const fingerprintHex = (fingerprint: Buffer): string => Buffer.from(finge
 export class SchemaCatalog {
   private readonly byFingerprint = new Map<string, SchemaEntry>();
   private readonly latest = new Map<string, { entry: SchemaEntry; type: avro.Type }>();
+  /** Tables whose next version of each subject may be incompatible (a resync republishes them), with the subjects that used it. */
+  private readonly republished = new Map<string, Set<string>>();
 
   constructor(private readonly policy: IncompatibleSchemaPolicy = 'fail', known: Iterable<SchemaEntry> = []) {
     for (const entry of known) this.remember(entry);
@@ -52,7 +54,10 @@ export class SchemaCatalog {
     const type = avroType(schema);
     if (previous) {
       const problem = backwardProblem(type, previous.type);
-      if (problem && this.policy === 'fail') {
+      const used = table === null ? undefined : this.republished.get(table);
+      if (problem && used && !used.has(subject)) {
+        used.add(subject);
+      } else if (problem && this.policy === 'fail') {
         throw new SchemaEvolutionError(
           `${subject}: the new schema cannot read records of version ${previous.entry.version} (${problem}); ` +
             'give the new column a default or make it nullable, or set schemaEvolution.onIncompatible: allow to publish it anyway',
@@ -62,6 +67,15 @@ export class SchemaCatalog {
     const entry: SchemaEntry = { subject, version: (previous?.entry.version ?? 0) + 1, fingerprint, fingerprintHex: hex, schema, table };
     this.remember(entry, type);
     return { entry, isNew: true };
+  }
+
+  /**
+   * Every row of `table` is about to be published again in its new shape (a schema-change resync,
+   * src/schema-changes/): the next version of each of its subjects is taken even when older records could not be
+   * read with it — the compacted topic converges to records of the new version.
+   */
+  allowIncompatibleOnce(table: string): void {
+    this.republished.set(table, new Set());
   }
 
   entries(): SchemaEntry[] {
