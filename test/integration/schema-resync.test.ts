@@ -157,7 +157,7 @@ describe('schema-change resync', () => {
       await sql.end();
     });
     await sql.query(`CREATE TABLE ${database}.items (id INT PRIMARY KEY, c INT NOT NULL, note VARCHAR(50))`);
-    await sql.query(`INSERT INTO ${database}.items SELECT seq, seq * 7, CONCAT('row ', seq) FROM seq_1_to_${ROWS}`);
+    await sql.query(`INSERT INTO ${database}.items SELECT seq, seq * 7, CONCAT('row ', seq) FROM ${database}.seq_1_to_${ROWS}`);
     const name = uniqueName('rsmy');
     const prefix = uniqueName('rm');
     const config: Record<string, unknown> = { name, source: { url: `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}` }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500 };
