@@ -10,6 +10,9 @@ import { waitFor } from '../helpers/wait.js';
 import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
+import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
+import { decodeBackfillState } from '../../src/backfill/backfill-state.js';
+import { type BackfillDb, expectExact, history, recordTopic, startWorkload, tableVersions, waitForMarker } from './backfill-harness.js';
 
 // DDL that changes existing rows without row events (docs/schema-changes.d/resync.md), with the default config
 // (no table list, no signal table): the daemon detects it and publishes the table's current rows again through
@@ -146,6 +149,69 @@ describe('schema-change resync', () => {
     expect(read.table.get('2')!.u).toBeUndefined();
     expect(logLines(daemon, 'backfill requested')).toEqual([]);
   }, 300_000);
+
+  it('PostgreSQL: a resync under concurrent writes survives kill -9 mid-pass: exact result, no key goes back', async () => {
+    const rows = 20_000;
+    const { url, sql } = await postgresDatabase();
+    await sql.query('CREATE TABLE items (id bigint PRIMARY KEY, version integer NOT NULL, note text NOT NULL)');
+    await sql.query(`INSERT INTO items SELECT g, 0, 'row ' || g FROM generate_series(1, ${rows}) g`);
+    const db: BackfillDb = {
+      kind: 'postgres', url, table: 'public.items', drop: async () => {},
+      async connect() {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        return {
+          async query(text, params = []) {
+            let i = 0;
+            return (await client.query(text.replace(/\?/g, () => `$${++i}`), params)).rows as Array<Record<string, unknown>>;
+          },
+          end: () => client.end(),
+        };
+      },
+    };
+    const name = uniqueName('rspgk');
+    const prefix = uniqueName('rk');
+    const topic = `${prefix}.public.items`;
+    // Default config but small chunks (signal stays off): many windows, so the kill lands inside the pass.
+    const configFile = writeConfig({ name, source: { url }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 300, signal: { chunkRows: 200 } });
+    const first = startDaemon(configFile);
+    cleanup.push(async () => {
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const admin = new pg.Client({ connectionString: bed.pgUrl });
+      await admin.connect();
+      await dropConnectorObjects(admin, name);
+      await admin.end();
+    });
+    await waitStreaming(first, 120_000);
+    const recorder = await recordTopic(kafka, topic);
+    cleanup.push(() => recorder.finish());
+    await awaitTopicEquals(prefix, topic, pgRows(sql, 'id, version, note'));
+    const workload = startWorkload(db, rows);
+    cleanup.push(() => workload.stop());
+
+    await sql.query('ALTER TABLE items ADD COLUMN u uuid DEFAULT gen_random_uuid()');
+    const checkpoints = new CheckpointStore(kafka, prefix, name);
+    const reached = await waitFor('a checkpoint inside the resync', async () => {
+      const state = decodeBackfillState((await checkpoints.load().catch(() => null))?.snapshot ?? null);
+      const done = state.queue[0]?.rows ?? 0;
+      return done >= rows / 4 ? done : undefined;
+    }, 240_000, 100);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(logLines(first, 'backfill of table finished')).toEqual([]);
+
+    const second = startDaemon(configFile);
+    cleanup.push(async () => { second.child.kill('SIGKILL'); await second.exited; });
+    await waitFor('the resumed resync to finish', async () => (logLines(second, 'backfill of table finished').length > 0 ? true : undefined), 300_000, 500);
+    await workload.stop();
+    await waitForMarker(db, recorder, kafka, prefix);
+    const [resumed] = logLines(second, 'backfill resumes from the checkpoint');
+    expect(resumed!.rows).toBeGreaterThanOrEqual(reached);
+    expectExact(await history(kafka, prefix, recorder.records), await tableVersions(db));
+    await awaitTopicEquals(prefix, topic, pgRows(sql, 'id, version, note, u::text AS u'));
+    expect(second.child.exitCode).toBeNull();
+  }, 600_000);
 
   async function startMariadb(resync: 'auto' | 'warn'): Promise<{ daemon: Daemon; sql: mysql.Connection; database: string; prefix: string; topic: string }> {
     const base = new URL(bed.mysqlUrl);
