@@ -263,6 +263,69 @@ describe('schema-change resync', () => {
     expect(tables).toHaveLength(1);
   }, 420_000);
 
+  it('MariaDB: a resync under concurrent writes survives kill -9 mid-pass: exact result, no key goes back', async () => {
+    const rows = 20_000;
+    const base = new URL(bed.mysqlUrl);
+    const options = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), supportBigNumbers: true, bigNumberStrings: true };
+    const sql = await mysql.createConnection(options);
+    const database = uniqueName('rs');
+    await sql.query(`CREATE DATABASE ${database}`);
+    cleanup.push(async () => {
+      await sql.query(`DROP DATABASE IF EXISTS ${database}`);
+      await sql.end();
+    });
+    await sql.query(`CREATE TABLE ${database}.items (id BIGINT PRIMARY KEY, version INT NOT NULL, note VARCHAR(200) NOT NULL)`);
+    await sql.query(`INSERT INTO ${database}.items SELECT seq, 0, CONCAT('row ', seq) FROM ${database}.seq_1_to_${rows}`);
+    const url = `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
+    const db: BackfillDb = {
+      kind: 'mysql', url, table: `${database}.items`, drop: async () => {},
+      async connect() {
+        const client = await mysql.createConnection(options);
+        return {
+          async query(text, params = []) {
+            const [result] = await client.query(text, params);
+            return Array.isArray(result) ? (result as Array<Record<string, unknown>>) : [];
+          },
+          end: () => client.end(),
+        };
+      },
+    };
+    const name = uniqueName('rsmyk');
+    const prefix = uniqueName('rk');
+    const topic = `${prefix}.${database}.items`;
+    const configFile = writeConfig({ name, source: { url }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 300, signal: { chunkRows: 200 } });
+    const first = startDaemon(configFile);
+    cleanup.push(async () => { first.child.kill('SIGKILL'); await first.exited; });
+    await waitStreaming(first, 120_000);
+    const recorder = await recordTopic(kafka, topic);
+    cleanup.push(() => recorder.finish());
+    await awaitTopicEquals(prefix, topic, mariadbRows(sql, database, 'id, version, note'));
+    const workload = startWorkload(db, rows);
+    cleanup.push(() => workload.stop());
+
+    await sql.query(`ALTER TABLE ${database}.items ADD COLUMN tag char(36) DEFAULT (UUID())`);
+    const checkpoints = new CheckpointStore(kafka, prefix, name);
+    const reached = await waitFor('a checkpoint inside the resync', async () => {
+      const state = decodeBackfillState((await checkpoints.load().catch(() => null))?.snapshot ?? null);
+      const done = state.queue[0]?.rows ?? 0;
+      return done >= rows / 4 ? done : undefined;
+    }, 240_000, 100);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(logLines(first, 'backfill of table finished')).toEqual([]);
+
+    const second = startDaemon(configFile);
+    cleanup.push(async () => { second.child.kill('SIGKILL'); await second.exited; });
+    await waitFor('the resumed resync to finish', async () => (logLines(second, 'backfill of table finished').length > 0 ? true : undefined), 300_000, 500);
+    await workload.stop();
+    await waitForMarker(db, recorder, kafka, prefix);
+    const [resumed] = logLines(second, 'backfill resumes from the checkpoint');
+    expect(resumed!.rows).toBeGreaterThanOrEqual(reached);
+    expectExact(await history(kafka, prefix, recorder.records), await tableVersions(db));
+    await awaitTopicEquals(prefix, topic, mariadbRows(sql, database, 'id, version, note, tag'));
+    expect(second.child.exitCode).toBeNull();
+  }, 600_000);
+
   it('MariaDB with resync: warn logs the rewrite and publishes nothing extra', async () => {
     const { daemon, sql, database, prefix, topic } = await startMariadb('warn');
     await awaitTopicEquals(prefix, topic, mariadbRows(sql, database, 'id, c, note'));
