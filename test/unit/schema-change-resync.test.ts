@@ -4,7 +4,11 @@ import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
 import type { SourceHandler } from '../../src/source/source-connector.js';
 import type { Logger } from '../../src/logger.js';
 import type { TableId } from '../../src/model/table-schema.js';
-import { emptyBackfillState, enqueueAgain, chunkPublished } from '../../src/backfill/backfill-state.js';
+import { emptyBackfillState, enqueueAgain, chunkPublished, decodeBackfillState } from '../../src/backfill/backfill-state.js';
+import { OnlineBackfill } from '../../src/backfill/online-backfill.js';
+import { type BackfillSource, BackfillUnavailableError, type SignalRow } from '../../src/backfill/backfill-source.js';
+import type { ChangeEvent } from '../../src/model/change-event.js';
+import { silentLogger } from '../../src/logger.js';
 import { SchemaCatalog } from '../../src/schema/schema-catalog.js';
 import { DaemonMetrics } from '../../src/ops/daemon-metrics.js';
 
@@ -122,5 +126,55 @@ describe('the resync metric', () => {
       'logtap_schema_change_resyncs_total{table="shop.items",reason="volatile-default",action="resync",connector="shop"} 2',
       'logtap_schema_change_resyncs_total{table="shop.items",reason="column-type-changed",action="warn",connector="shop"} 1',
     ]);
+  });
+});
+
+describe('an internal backfill over a log-message watermark channel', () => {
+  const ITEMS = { id: T, columns: [{ name: 'id', type: { kind: 'long' as const }, nullable: false, sourceType: 'bigint' }], key: ['id'] };
+  const pos = (n: number) => ({ token: `p${n}`, display: `p${n}` });
+
+  function messageSource(open: () => Promise<void> = async () => {}) {
+    const marks: SignalRow[] = [];
+    const source: BackfillSource = {
+      watermarks: 'log-message', takesRequests: false,
+      async prepare() {},
+      async open() {
+        await open();
+        return {
+          async writeSignal() { throw new Error('no signal table'); },
+          async writeWatermark(row) { marks.push(row); },
+          async table() {
+            return { schema: ITEMS, estimatedRows: 2, async readChunk() { return { rows: [{ id: 1n }, { id: 2n }], upTo: null }; } };
+          },
+          async close() {},
+        };
+      },
+    };
+    return { source, marks };
+  }
+
+  it('publishes the pass at the high watermark message, with no signal table', async () => {
+    const { source, marks } = messageSource();
+    const backfill = new OnlineBackfill({ source, connector: 'conn', checkpointed: null, chunkRows: 10, log: silentLogger });
+    const events: ChangeEvent[] = [];
+    const h = backfill.wrap({ onChange: (e) => { events.push(e); }, onCommit() {}, onHeartbeat() {} }, 'stream');
+    backfill.requestAgain(T, 'resync-1');
+    await h.onHeartbeat(pos(1));
+    expect(marks.map((m) => m.type)).toEqual(['snapshot-window-open', 'snapshot-window-close']);
+    await h.onWatermark!({ ...marks[0]!, position: pos(2) });
+    await h.onWatermark!({ ...marks[1]!, position: pos(3) });
+    expect(events.map((e) => [e.op, e.after, e.position.token])).toEqual([['r', { id: 1n }, 'p3'], ['r', { id: 2n }, 'p3']]);
+    expect(decodeBackfillState(backfill.checkpointState())).toEqual({ queue: [], completed: ['resync-1'] });
+  });
+
+  it('a source that cannot carry watermarks drops the queued tables, loudly, and the stream goes on', async () => {
+    const { source } = messageSource(async () => { throw new BackfillUnavailableError('cannot create the signal table'); });
+    const lines: Array<{ level: string; fields: Record<string, unknown>; msg: string }> = [];
+    const backfill = new OnlineBackfill({ source, connector: 'conn', checkpointed: null, chunkRows: 10, log: recordingLog(lines) });
+    const h = backfill.wrap({ onChange() {}, onCommit() {}, onHeartbeat() {} }, 'stream');
+    backfill.requestAgain(T, 'resync-1');
+    await h.onHeartbeat(pos(1));
+    expect(lines.filter((l) => l.level === 'error').map((l) => [l.fields.table, l.fields.problem])).toEqual([['shop.items', 'cannot create the signal table']]);
+    expect(decodeBackfillState(backfill.checkpointState()).queue).toEqual([]);
   });
 });
