@@ -54,10 +54,11 @@ export class SchemaCatalog {
     const type = avroType(schema);
     if (previous) {
       const problem = backwardProblem(type, previous.type);
+      // The permission covers the subject's next version only, compatible or not.
       const used = table === null ? undefined : this.republished.get(table);
-      if (problem && used && !used.has(subject)) {
-        used.add(subject);
-      } else if (problem && this.policy === 'fail') {
+      const permitted = used !== undefined && !used.has(subject);
+      used?.add(subject);
+      if (problem && !permitted && this.policy === 'fail') {
         throw new SchemaEvolutionError(
           `${subject}: the new schema cannot read records of version ${previous.entry.version} (${problem}); ` +
             'give the new column a default or make it nullable, or set schemaEvolution.onIncompatible: allow to publish it anyway',

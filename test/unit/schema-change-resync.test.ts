@@ -112,6 +112,14 @@ describe('the schema catalog during a resync', () => {
     catalog.allowIncompatibleOnce('shop.items');
     expect(catalog.register('p.shop.items-value', v2, 'shop.items').entry.version).toBe(2);
     expect(() => catalog.register('p.shop.items-value', v3, 'shop.items')).toThrow(/cannot read records of version 2/);
+
+    // A compatible next version uses the permission up too: a later incompatible change is refused.
+    const later = new SchemaCatalog('fail');
+    later.register('p.shop.items-value', v1, 'shop.items');
+    later.allowIncompatibleOnce('shop.items');
+    const added = { type: 'record', name: 'items', fields: [{ name: 'c', type: 'int' }, { name: 'd', type: ['null', 'int'], default: null }] };
+    expect(later.register('p.shop.items-value', added, 'shop.items').entry.version).toBe(2);
+    expect(() => later.register('p.shop.items-value', v2, 'shop.items')).toThrow(/cannot read records of version 2/);
   });
 });
 
