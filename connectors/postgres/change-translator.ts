@@ -2,6 +2,7 @@ import { EncodingError, LogtapError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { ChangeEvent, Operation, Row, SourcePosition } from '../../src/model/change-event.js';
 import type { SourceHandler } from '../../src/source/source-connector.js';
+import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import { PgValueDecodeError } from './decode-error.js';
 import { type Lsn, formatLsn, maxLsn, parseLsn } from './lsn.js';
@@ -33,6 +34,11 @@ export interface TranslatorOptions {
   startLsn: Lsn;
   /** Logical messages with this prefix are outbox messages; undefined: outbox off, every message ignored. */
   outboxPrefix: string | undefined;
+  /**
+   * A catalog poll for DDL without a following change (table-shapes.ts), run at keepalives outside transactions,
+   * at most every `everyMs`; absent: schema changes are told only with Relation messages.
+   */
+  shapes?: { poll(): Promise<SchemaChange[]>; everyMs: number };
   log: Logger;
 }
 
@@ -46,6 +52,7 @@ export class ChangeTranslator {
   /** The furthest complete position handed over: heartbeats only ever move forward from it. */
   private lastComplete: Lsn;
   private warnedNoOutbox = false;
+  private polledAt = Date.now();
 
   constructor(private readonly options: TranslatorOptions) {
     this.lastComplete = maxLsn(options.resume.floor ?? 0n, options.startLsn);
@@ -102,9 +109,19 @@ export class ChangeTranslator {
 
   /** A keepalive: with no transaction open, every commit below `walEnd` has been handed over. */
   async keepalive(walEnd: Lsn): Promise<void> {
-    if (this.tx || walEnd <= this.lastComplete) return;
+    if (this.tx) return;
+    await this.pollShapes();
+    if (walEnd <= this.lastComplete) return;
     this.lastComplete = walEnd;
     await this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)));
+  }
+
+  /** A DDL followed by no change of its table sends no Relation message: the catalog says it (at this point of the stream or later). */
+  private async pollShapes(): Promise<void> {
+    const shapes = this.options.shapes;
+    if (!shapes || Date.now() - this.polledAt < shapes.everyMs) return;
+    this.polledAt = Date.now();
+    for (const change of await shapes.poll()) await this.options.handler.onSchemaChange?.(change);
   }
 
   private begin(commitLsn: Lsn, xid: number, commitTimeMicros: bigint): void {

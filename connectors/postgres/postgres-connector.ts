@@ -16,12 +16,15 @@ import { runPreflight } from './preflight.js';
 import { ensurePublication } from './publication.js';
 import { RelationCache } from './relation-cache.js';
 import { readPublishedShapes } from './row-rewrite.js';
+import { TableShapes } from './table-shapes.js';
 import { DEFAULT_TIMING, ReplicationSession, type SessionTiming } from './replication-session.js';
 import { ResumeFilter } from './resume-filter.js';
 import { prepareSlot, readSlot } from './slot.js';
 
 /** How often a standby looks whether the slot became free. */
 const STANDBY_POLL_MS = 1_000;
+/** At most this often, while idle (at a keepalive), the catalog is compared with the captured tables' known shapes. */
+const SHAPE_POLL_MS = 10_000;
 import { createPgSnapshotSource } from './snapshot-source.js';
 import { isPgSnapshotToken } from './snapshot-position.js';
 import type { SnapshotSource } from '../../src/source/snapshot-source.js';
@@ -235,9 +238,11 @@ class PostgresConnector implements SourceConnector {
     this.released = released;
     // The server skips every transaction committing below its start; a partial position's own transaction is resent.
     const startLsn = from ? maxLsn(coveredBelow(from), confirmed) : confirmed;
-    const shapes = await step('reading the published tables', () => readPublishedShapes(db, this.publicationName));
+    const shapes = new TableShapes(db, () => readPublishedShapes(db, this.publicationName));
+    await step('reading the published tables', () => shapes.start());
     const translator = new ChangeTranslator({
       relations: new RelationCache(db, log, (err) => mapPgError(err, this.endpoint, 'reading the catalog'), shapes),
+      shapes: { poll: () => step('looking for altered tables', () => shapes.poll()), everyMs: SHAPE_POLL_MS },
       handler,
       resume: new ResumeFilter(from),
       startLsn,

@@ -9,7 +9,7 @@ import { describeRelation, unsignedOid } from './describe-relation.js';
 import { type PgQueryable, TableNotFoundError, introspectTable } from './introspect-columns.js';
 import type { PgTableInfo } from './pg-column-info.js';
 import { type RawTuple, compileRowDecoder } from './text-decoder.js';
-import { type PublishedShape, highestAttnum, pgSchemaChange, readColumnFacts } from './row-rewrite.js';
+import type { TableShapes } from './table-shapes.js';
 
 /** One shape of one published table: what its change events carry, and how its tuples are decoded. */
 export interface TableVersion {
@@ -34,8 +34,6 @@ export class RelationCache {
   private readonly byOid = new Map<number, { version: TableVersion; relation: Pgoutput.MessageRelation; shape: string }>();
   /** The last version of each table by name: a table re-created with the same shape keeps its TableSchema. */
   private readonly byTable = new Map<string, { schema: TableSchema; shape: string }>();
-  /** Per relation oid, the highest attnum of a column its last Relation message listed (row-rewrite.ts). */
-  private readonly attnums = new Map<number, number>();
   /** What the last Relation message changed (null: nothing, or the table's first in this session). */
   private changed: SchemaChange | null = null;
 
@@ -44,13 +42,13 @@ export class RelationCache {
     private readonly db: PgQueryable,
     private readonly log: Logger,
     private readonly mapError: (err: unknown) => unknown = (err) => err,
-    /** The published tables' shapes when the stream started (row-rewrite.ts readPublishedShapes), by oid. */
-    private readonly atStart: ReadonlyMap<number, PublishedShape> = new Map(),
+    /** The known shape of each table, to tell what a DDL did to existing rows (table-shapes.ts); absent: not told. */
+    private readonly shapes?: TableShapes,
   ) {}
 
   /**
-   * A Relation message: the table's version from here on, and — when this session described the table before
-   * and its shape changed — the schema change, saying whether existing rows were rewritten (row-rewrite.ts).
+   * A Relation message: the table's version from here on, and — when its shape differs from the known one — the
+   * schema change, saying whether existing rows were rewritten (row-rewrite.ts).
    */
   async onRelation(relation: Pgoutput.MessageRelation): Promise<{ version: TableVersion; change: SchemaChange | null }> {
     this.changed = null;
@@ -106,16 +104,7 @@ export class RelationCache {
     const shape = JSON.stringify(mapped.schema);
     const previous = this.byOid.get(oid);
     const tableKey = tableIdText(id);
-    const facts = await readColumnFacts(this.db, oid);
-    if (previous && previous.shape !== shape) {
-      this.changed = pgSchemaChange(id, previous.relation.columns, relation.columns, facts, this.attnums.get(oid) ?? Number.MAX_SAFE_INTEGER);
-    } else if (!previous && describedFrom === 'catalog') {
-      // The table's first Relation message of the session: compared with its shape when the stream started (not
-      // when the catalog has moved on since this point of the WAL: the start shape may be the later one).
-      const start = this.atStart.get(oid);
-      if (start && !sameShape(start.columns, relation.columns)) this.changed = pgSchemaChange(id, start.columns, relation.columns, facts, start.highestAttnum);
-    }
-    this.attnums.set(oid, highestAttnum(relation.columns, facts));
+    this.changed = (await this.shapes?.relation(oid, id, relation.columns, describedFrom === 'catalog')) ?? null;
     const sameAsBefore = previous?.shape === shape ? previous.version.schema : this.byTable.get(tableKey)?.shape === shape ? this.byTable.get(tableKey)!.schema : null;
     const schema = sameAsBefore ?? mapped.schema;
     const version: TableVersion =
@@ -127,10 +116,6 @@ export class RelationCache {
     if (!sameAsBefore) this.log.debug({ table: tableKey, columns: schema.columns.map((c) => c.name), key: schema.key, describedFrom }, 'table version');
     return version;
   }
-}
-
-function sameShape(a: readonly { name: string; typeOid: number; typeMod: number }[], b: readonly { name: string; typeOid: number; typeMod: number }[]): boolean {
-  return a.length === b.length && a.every((c, i) => c.name === b[i]!.name && (c.typeOid >>> 0) === (b[i]!.typeOid >>> 0) && c.typeMod === b[i]!.typeMod);
 }
 
 /** The Relation message lists the catalog's published (non-generated) columns, by name, type and modifier, in order. */

@@ -82,31 +82,34 @@ export function pgSchemaChange(
 
 /** The published columns of a table as the catalog shows them, in the form of a Relation message, with their highest attnum. */
 export interface PublishedShape {
+  table: TableId;
   columns: RelationColumnShape[];
   highestAttnum: number;
 }
 
-const PUBLISHED_SHAPES_SQL = `SELECT a.attrelid::int8 AS oid, json_agg(json_build_object('name', a.attname, 'typeOid', a.atttypid::int8, 'typeMod', a.atttypmod, 'attnum', a.attnum) ORDER BY a.attnum)::text AS columns
+const PUBLISHED_SHAPES_SQL = `SELECT a.attrelid::int8 AS oid, p.schemaname, p.tablename,
+       json_agg(json_build_object('name', a.attname, 'typeOid', a.atttypid::int8, 'typeMod', a.atttypmod, 'attnum', a.attnum) ORDER BY a.attnum)::text AS columns
 FROM pg_catalog.pg_publication_tables p
   JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname
   JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
 WHERE p.pubname = $1
-GROUP BY a.attrelid`;
+GROUP BY a.attrelid, p.schemaname, p.tablename`;
 
-/**
- * The shape of every published table when the stream starts: what a table's first Relation message of the session
- * is compared with (a table altered before its first change in the session would otherwise have no earlier shape).
- */
+/** The published shape of every table of the publication, by oid: one query. */
 export async function readPublishedShapes(db: PgQueryable, publication: string): Promise<Map<number, PublishedShape>> {
   const { rows } = await db.query(PUBLISHED_SHAPES_SQL, [publication]);
   const shapes = new Map<number, PublishedShape>();
-  for (const r of rows as Array<{ oid: string | number; columns: string }>) {
+  for (const r of rows as Array<{ oid: string | number; schemaname: string; tablename: string; columns: string }>) {
     const columns = JSON.parse(r.columns) as Array<RelationColumnShape & { attnum: number }>;
     shapes.set(Number(r.oid), {
+      table: { namespace: r.schemaname, name: r.tablename },
       columns: columns.map((c) => ({ name: c.name, typeOid: Number(c.typeOid), typeMod: c.typeMod })),
       highestAttnum: Math.max(0, ...columns.map((c) => c.attnum)),
     });
   }
   return shapes;
 }
+
+export const sameShape = (a: readonly RelationColumnShape[], b: readonly RelationColumnShape[]): boolean =>
+  a.length === b.length && a.every((c, i) => c.name === b[i]!.name && (c.typeOid >>> 0) === (b[i]!.typeOid >>> 0) && c.typeMod === b[i]!.typeMod);

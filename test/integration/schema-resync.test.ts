@@ -134,6 +134,21 @@ describe('schema-change resync', () => {
     expect((await sql.query("SELECT 1 FROM pg_class WHERE relname = 'logtap_signal'")).rowCount).toBe(0);
   }, 420_000);
 
+  it('PostgreSQL: a rewriting DDL followed by no change of the table is found by the catalog poll', async () => {
+    const { daemon, sql, prefix, topic } = await startPostgres('auto');
+    await awaitTopicEquals(prefix, topic, pgRows(sql, 'id, n::text AS n, note'));
+    await sql.query('ALTER TABLE items ALTER COLUMN n TYPE numeric(12,2) USING n / 100.0');
+    // No change of the table follows: no Relation message; the poll (at keepalives, every 10 s at most) sees it.
+    await awaitTopicEquals(prefix, topic, pgRows(sql, 'id, n::text AS n, note'));
+    expect(logLines(daemon, 'schema change rewrote existing rows without row events: publishing').map((l) => [l.table, l.reason, l.columns])).toEqual([
+      ['public.items', 'column-type-changed', ['n']],
+    ]);
+    // The table's next change brings the Relation message of the shape already known: no second pass.
+    await sql.query("UPDATE items SET note = 'later' WHERE id = 1");
+    await awaitTopicEquals(prefix, topic, pgRows(sql, 'id, n::text AS n, note'));
+    expect(logLines(daemon, 'backfill requested')).toHaveLength(1);
+  }, 300_000);
+
   it('PostgreSQL with resync: warn logs the rewrite and publishes nothing extra', async () => {
     const { daemon, sql, prefix, topic } = await startPostgres('warn');
     await awaitTopicEquals(prefix, topic, pgRows(sql, 'id, n::text AS n, note'));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type PgColumnFacts, pgSchemaChange } from '../../connectors/postgres/row-rewrite.js';
+import { TableShapes } from '../../connectors/postgres/table-shapes.js';
 import { alterClauses } from '../../connectors/mysql/alter-clauses.js';
 import { isExpressionDefault, mysqlSchemaChange, type MysqlColumnDefault } from '../../connectors/mysql/row-rewrite.js';
 import type { MysqlColumnInfo, MysqlTableInfo } from '../../connectors/mysql/mysql-column-info.js';
@@ -122,5 +123,40 @@ describe('MariaDB/MySQL: what an ALTER TABLE did to existing rows', () => {
 
   it('a statement touching no column: no schema change to report', () => {
     expect(change('ALTER TABLE items ADD INDEX (c)', was, was)).toBeNull();
+  });
+});
+
+describe('PostgreSQL: the known shapes (stream start, Relation messages, catalog poll)', () => {
+  const factsRows = (rows: Array<{ name: string; attnum: number; has_default?: boolean; has_missing?: boolean }>) =>
+    rows.map((r) => ({ has_default: false, has_missing: false, identity: false, generated: false, ...r }));
+
+  function setUp() {
+    let catalog = new Map([[42, { table: T, columns: before, highestAttnum: 2 }]]);
+    let facts = factsRows([{ name: 'id', attnum: 1 }, { name: 'n', attnum: 2 }]);
+    const db = { query: async () => ({ rows: facts }) };
+    const shapes = new TableShapes(db, async () => catalog);
+    return {
+      shapes,
+      alter(columns: typeof before, rows: typeof facts) { catalog = new Map([[42, { table: T, columns, highestAttnum: Math.max(...rows.map((r) => r.attnum)) }]]); facts = rows; },
+    };
+  }
+
+  it('a DDL with no change after it is found by the poll, once; the later Relation message of that shape tells nothing more', async () => {
+    const s = setUp();
+    await s.shapes.start();
+    expect(await s.shapes.poll()).toEqual([]);
+    s.alter([...before, col('u', UUID)], factsRows([{ name: 'id', attnum: 1 }, { name: 'n', attnum: 2 }, { name: 'u', attnum: 3, has_default: true }]));
+    expect(await s.shapes.poll()).toEqual([{ table: T, rewritesRows: true, reason: 'volatile-default', columns: ['u'] }]);
+    expect(await s.shapes.poll()).toEqual([]);
+    expect(await s.shapes.relation(42, T, [...before, col('u', UUID)], true)).toBeNull();
+  });
+
+  it('the first Relation message of a session is compared with the shape at the stream start; one older than the catalog is remembered, not reported', async () => {
+    const s = setUp();
+    await s.shapes.start();
+    s.alter([col('id', INT4), col('n', NUMERIC, (12 << 16 | 2) + 4)], factsRows([{ name: 'id', attnum: 1 }, { name: 'n', attnum: 2 }]));
+    // The stream, behind the catalog, still decodes the old shape: nothing to report, and it becomes the known one.
+    expect(await s.shapes.relation(42, T, before, false)).toBeNull();
+    expect(await s.shapes.relation(42, T, [col('id', INT4), col('n', NUMERIC, (12 << 16 | 2) + 4)], true)).toMatchObject({ rewritesRows: true, reason: 'column-type-changed', columns: ['n'] });
   });
 });
