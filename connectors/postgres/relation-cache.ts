@@ -34,8 +34,6 @@ export class RelationCache {
   private readonly byOid = new Map<number, { version: TableVersion; relation: Pgoutput.MessageRelation; shape: string }>();
   /** The last version of each table by name: a table re-created with the same shape keeps its TableSchema. */
   private readonly byTable = new Map<string, { schema: TableSchema; shape: string }>();
-  /** What the last Relation message changed (null: nothing, or the table's first in this session). */
-  private changed: SchemaChange | null = null;
 
   /** `mapError` turns a failed catalog query into the error to report (connection lost, …). */
   constructor(
@@ -51,9 +49,16 @@ export class RelationCache {
    * schema change, saying whether existing rows were rewritten (row-rewrite.ts).
    */
   async onRelation(relation: Pgoutput.MessageRelation): Promise<{ version: TableVersion; change: SchemaChange | null }> {
-    this.changed = null;
     const version = await this.build(relation);
-    return { version, change: this.changed };
+    if (!this.shapes) return { version, change: null };
+    const id = { namespace: relation.schema, name: relation.name };
+    // A message matching today's catalog (not one the catalog has moved on from) may be reported.
+    const current = version.describedFrom === 'catalog';
+    try {
+      return { version, change: await this.shapes.relation(unsignedOid(relation.relationOid), id, relation.columns, current) };
+    } catch (err) {
+      throw this.mapError(err);
+    }
   }
 
   /** The current version of a relation pgoutput has described in this session. */
@@ -104,7 +109,6 @@ export class RelationCache {
     const shape = JSON.stringify(mapped.schema);
     const previous = this.byOid.get(oid);
     const tableKey = tableIdText(id);
-    this.changed = (await this.shapes?.relation(oid, id, relation.columns, describedFrom === 'catalog')) ?? null;
     const sameAsBefore = previous?.shape === shape ? previous.version.schema : this.byTable.get(tableKey)?.shape === shape ? this.byTable.get(tableKey)!.schema : null;
     const schema = sameAsBefore ?? mapped.schema;
     const version: TableVersion =
