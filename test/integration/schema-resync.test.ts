@@ -278,6 +278,21 @@ describe('schema-change resync', () => {
     expect(tables).toHaveLength(1);
   }, 420_000);
 
+  it('MariaDB: an added PERSISTENT generated column and CONVERT TO CHARACTER SET are published again', async () => {
+    const { daemon, sql, database, prefix, topic } = await startMariadb('auto');
+    await awaitTopicEquals(prefix, topic, mariadbRows(sql, database, 'id, c, note'));
+    await sql.query(`ALTER TABLE ${database}.items ADD COLUMN twice INT AS (c * 2) PERSISTENT`);
+    await awaitTopicEquals(prefix, topic, mariadbRows(sql, database, 'id, c, note, twice'));
+    await sql.query(`ALTER TABLE ${database}.items CONVERT TO CHARACTER SET latin1`);
+    await awaitTopicEquals(prefix, topic, mariadbRows(sql, database, 'id, c, note, twice'));
+    expect(logLines(daemon, 'schema change rewrote existing rows without row events: publishing').map((l) => [l.reason, l.columns])).toEqual([
+      ['stored-generated-column', ['twice']],
+      ['charset-converted', ['note']],
+    ]);
+    await waitFor('the second pass to finish', async () => (logLines(daemon, 'backfill of table finished').length >= 2 ? true : undefined), 120_000, 200);
+    expect(daemon.child.exitCode).toBeNull();
+  }, 300_000);
+
   it('MariaDB: a resync under concurrent writes survives kill -9 mid-pass: exact result, no key goes back', async () => {
     const rows = 20_000;
     const base = new URL(bed.mysqlUrl);
