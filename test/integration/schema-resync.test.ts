@@ -124,6 +124,11 @@ describe('schema-change resync', () => {
     await sql.query(`INSERT INTO items (id, n, note) VALUES (${ROWS + 1}, 1.25, 'new')`);
     await awaitTopicEquals(prefix, topic, pgRows(sql, 'id, n::text AS n, note, u::text AS u'));
 
+    // A STORED generated column: PostgreSQL < 18 does not publish it, so nothing changes in the stream.
+    await sql.query('ALTER TABLE items ADD COLUMN twice numeric GENERATED ALWAYS AS (n * 2) STORED');
+    await sql.query("UPDATE items SET note = 'after generated' WHERE id = 3");
+    await awaitTopicEquals(prefix, topic, pgRows(sql, 'id, n::text AS n, note, u::text AS u'));
+
     expect(daemon.child.exitCode).toBeNull();
     const resyncs = logLines(daemon, 'schema change rewrote existing rows without row events: publishing');
     expect(resyncs.map((l) => [l.table, l.reason, l.columns])).toEqual([
