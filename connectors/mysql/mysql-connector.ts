@@ -15,6 +15,7 @@ import { selectTables, type TableSelection } from './table-selection.js';
 import { createMysqlSnapshotSource } from './snapshot-source.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createMysqlBackfillSource, mysqlSignalTable, withSignalTable } from './backfill-source.js';
+import { planMysqlSetup } from './setup-plan.js';
 
 /** Rows parsed ahead of the handler before the binlog connection pauses. */
 const QUEUE_LIMIT_ROWS = 1_000;
@@ -43,6 +44,8 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
     database: settings.database,
 
     check: () => checkMysqlSource(settings, configured),
+
+    setupPlan: (plan) => planMysqlSetup(settings, plan),
 
     snapshots: createMysqlSnapshotSource(settings, selection, log),
 

@@ -26,6 +26,8 @@ import { isPgSnapshotToken } from './snapshot-position.js';
 import type { SnapshotSource } from '../../src/source/snapshot-source.js';
 import type { BackfillSource } from '../../src/backfill/backfill-source.js';
 import { DEFAULT_PG_SIGNAL_TABLE, createPgBackfillSource } from './backfill-source.js';
+import type { SetupPlan, SetupPlanOptions } from '../../src/setup/setup-plan.js';
+import { planPostgresSetup } from './setup-plan.js';
 
 /** Knobs for tests and operations; the defaults suit production. */
 export type PostgresConnectorTuning = Partial<SessionTiming>;
@@ -106,6 +108,10 @@ class PostgresConnector implements SourceConnector {
       publicationName: this.publicationName,
       tables: this.tables,
     });
+  }
+
+  setupPlan(options: SetupPlanOptions): Promise<SetupPlan> {
+    return planPostgresSetup(this.options.url, this.endpoint, options);
   }
 
   async stream(from: SourcePosition | null, handler: SourceHandler, signal: AbortSignal): Promise<void> {

@@ -2,6 +2,7 @@ import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotSource } from './snapshot-source.js';
 import type { BackfillSource } from '../backfill/backfill-source.js';
+import type { SetupPlan, SetupPlanOptions } from '../setup/setup-plan.js';
 
 /** What every connector is built from (the config's source section, validated, plus the connector name). */
 export interface ConnectorOptions {
@@ -45,6 +46,12 @@ export interface SourceConnector {
 
   /** Preflight: every problem that would stop or degrade streaming, each with its fix. Changes nothing. */
   check(): Promise<CheckFinding[]>;
+
+  /**
+   * Optional, for `logtap init`: what an administrator must run so that a least-privilege role can run this
+   * connector, from a read-only look at the source (src/setup/setup-plan.ts).
+   */
+  setupPlan?(options: SetupPlanOptions): Promise<SetupPlan>;
 
   /** The initial snapshot (src/source/snapshot-source.ts); absent: the connector can only stream. */
   readonly snapshots?: SnapshotSource;
