@@ -102,15 +102,18 @@ export const configSchema = z.object({
     chunkRows: z.number().int().min(1).max(100_000).default(2_000),
   }).strict().default({ enabled: false, chunkRows: 2_000 }),
   /**
-   * The daemon's /healthz, /readyz and /metrics (docs/operations.md). Served only when `http.port` is set
-   * (config, LOGTAP_HTTP_PORT or --http-port; deploy/kubernetes uses 8080); 0 binds a free port.
+   * The daemon's /healthz, /readyz, /metrics and web console at / (docs/operations.md). Served only when `http.port`
+   * is set (config, LOGTAP_HTTP_PORT or --http-port; deploy/kubernetes uses 8080); 0 binds a free port. Bound to
+   * 127.0.0.1 unless `host` says otherwise (containers: 0.0.0.0). The console is read-only unless `token` is set:
+   * its actions (a backfill request) then need `Authorization: Bearer <token>`.
    */
   http: z.object({
     // LOGTAP_HTTP_PORT arrives as text.
     port: z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
       z.number('expected a port number 0–65535').int('expected a port number 0–65535').min(0, 'expected a port number 0–65535').max(65535, 'expected a port number 0–65535').optional()),
-    host: z.string().min(1).default('0.0.0.0'),
-  }).strict().default({ host: '0.0.0.0' }),
+    host: z.string().min(1).default('127.0.0.1'),
+    token: z.string().min(16, 'expected at least 16 characters (put it in the environment: token: ${LOGTAP_HTTP_TOKEN})').optional(),
+  }).strict().default({ host: '127.0.0.1' }),
 }).strict().superRefine((c, ctx) => {
   if (c.encoding.format === 'confluent' && !c.encoding.registryUrl) {
     ctx.addIssue({ code: 'custom', path: ['encoding', 'registryUrl'], message: 'required when encoding.format is confluent' });

@@ -31,6 +31,8 @@ export interface RunDependencies {
   onSource?: (connector: SourceConnector | null) => void;
   /** Told of every failure that stops streaming, retried or not (errors by kind in src/ops/). */
   onError?: (err: unknown) => void;
+  /** Told when the pipeline starts its initial snapshot and when it starts streaming from the log (the console). */
+  onPhase?: (phase: 'snapshot' | 'stream') => void;
 }
 
 const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err.retriable;
@@ -112,6 +114,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         wire: config.encoding.format === 'confluent' ? confluentWire(config.encoding.registryUrl!) : singleObjectWire,
         debezium: config.debezium,
       });
+      const snapshot = snapshotStep(config.snapshot, connector, from, log, deps.metrics);
       const pipeline = new Pipeline({
         name: config.name,
         source: connector,
@@ -124,10 +127,13 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         ensureOutboxTopic: (topic) => topics.ensure(topic, { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: false }),
         checkpointRecord: (c) => checkpoints.record(c),
         from,
-        beforeStream: snapshotStep(config.snapshot, connector, from, log, deps.metrics),
+        ...(snapshot ? { beforeStream: (handler, stop) => { deps.onPhase?.('snapshot'); return snapshot(handler, stop); } } : {}),
         // "streaming" only once the source streams: an initial snapshot comes first, and a reader of the log
         // (or a test waiting for this line before it writes) must not take the snapshot's start for it.
-        onStreaming: (streamFrom) => log.info({ from: streamFrom?.display ?? 'the source\'s start point', delivery: config.delivery }, 'streaming'),
+        onStreaming: (streamFrom) => {
+          deps.onPhase?.('stream');
+          log.info({ from: streamFrom?.display ?? 'the source\'s start point', delivery: config.delivery }, 'streaming');
+        },
         ...(backfill ? { interceptor: backfill } : {}),
         limits: config.batch,
         heartbeatIntervalMs: config.heartbeatIntervalMs,

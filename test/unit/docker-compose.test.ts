@@ -69,6 +69,8 @@ describe('docker-compose.yml', () => {
     for (const s of [pg, my]) {
       expect(s.build).toBe('.');
       expect(s.environment?.LOGTAP_KAFKA_BROKERS).toBe('kafka:29092');
+      // The healthcheck runs inside the container, the published port from outside it: not the default 127.0.0.1.
+      expect(s.environment?.LOGTAP_HTTP_HOST).toBe('0.0.0.0');
     }
     expect(Object.keys(pg.depends_on ?? {}).sort()).toEqual(['kafka', 'postgres']);
     expect(Object.keys(my.depends_on ?? {}).sort()).toEqual(['kafka', 'mariadb']);

@@ -57,6 +57,8 @@ for (const variant of variants) {
       expect(configPath).toBe(`${mount!.mountPath}/logtap.yaml`);
       const config = connectorConfig(all, envNames);
       expect(config.http.port).toBe(8080);
+      // The kubelet probes and Prometheus scrapes come from outside the pod: the default 127.0.0.1 would refuse them.
+      expect(config.http.host).toBe('0.0.0.0');
       expect(config.delivery).toBe('exactly-once');
     });
 
