@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { testBed } from '../helpers/test-bed.js';
@@ -26,6 +27,7 @@ const name = uniqueName('rdefmy');
 const prefix = uniqueName('rdefmy');
 const db = uniqueName('src');
 const targets: string[] = [];
+const pgDatabases: string[] = [];
 let sql: mysql.Connection;
 let configFile = '';
 
@@ -99,6 +101,12 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const database of [db, ...targets]) await sql.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => {});
   await sql.end();
+  if (pgDatabases.length > 0) {
+    const client = new pg.Client({ connectionString: bed.pgUrl });
+    await client.connect();
+    for (const database of pgDatabases) await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
+    await client.end();
+  }
 });
 
 describe('logtap replay rebuilds the table definition in MariaDB', () => {
@@ -134,5 +142,32 @@ describe('logtap replay rebuilds the table definition in MariaDB', () => {
     const [[row]] = await sql.query(`SELECT CAST(changed AS CHAR) AS changed, total FROM \`${target}\`.items WHERE name = 'Cherry'`) as unknown as [[{ changed: string | null; total: string | null }]];
     expect(row.changed).not.toBeNull();
     expect(row.total).toBeNull();
+  }, 240_000);
+
+  it('replays the same table into PostgreSQL: the generated column becomes a plain one holding the topic\'s values (--verify reports equal)', async () => {
+    const database = uniqueName('replay_def');
+    const client = new pg.Client({ connectionString: bed.pgUrl });
+    await client.connect();
+    try {
+      await client.query(`CREATE DATABASE ${database}`);
+      pgDatabases.push(database);
+    } finally {
+      await client.end();
+    }
+    const url = new URL(bed.pgUrl);
+    url.pathname = `/${database}`;
+    const result = await replay(['--target', url.toString(), '--verify']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^equal ${db}\\.items: source 4 rows `, 'm'));
+    const target = new pg.Client({ connectionString: url.toString() });
+    await target.connect();
+    try {
+      const { rows } = await target.query(`SELECT attname, attgenerated FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [`"${db}".items`]);
+      expect(rows.map((r) => r.attname)).toEqual(['id', 'name', 'code', 'kind', 'tags', 'price', 'qty', 'total', 'changed', 'note']);
+      expect(rows.every((r) => r.attgenerated === '')).toBe(true);
+    } finally {
+      await target.end();
+    }
   }, 240_000);
 });
