@@ -96,7 +96,10 @@ beforeAll(async () => {
     total numeric GENERATED ALWAYS AS (price * qty) STORED,
     name text COLLATE "C" NOT NULL,
     note varchar(20))`);
-  configFile = writeConfig({ name, source: { url: bed.pgUrl, tables: [`${schema}.items`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, snapshot: { mode: 'never' } });
+  // A generation expression the target cannot compute (the function exists only in the source database).
+  await sql.query(`CREATE FUNCTION ${schema}.twice(integer) RETURNS integer IMMUTABLE LANGUAGE sql AS 'SELECT $1 * 2'`);
+  await sql.query(`CREATE TABLE ${schema}.odd (id integer PRIMARY KEY, n integer, d integer GENERATED ALWAYS AS (${schema}.twice(n)) STORED, m text)`);
+  configFile = writeConfig({ name, source: { url: bed.pgUrl, tables: [`${schema}.items`, `${schema}.odd`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, snapshot: { mode: 'never' } });
   const daemon = startDaemon(configFile);
   try {
     await waitStreaming(daemon);
@@ -106,6 +109,7 @@ beforeAll(async () => {
     await sql.query(`INSERT INTO ${schema}.items (ref, qty, name) VALUES (500, 7, 'explicit ref')`);
     await sql.query(`UPDATE ${schema}.items SET price = 3.00, mood = 'glad' WHERE name = 'Banana'`);
     await sql.query(`DELETE FROM ${schema}.items WHERE name = 'date'`);
+    await sql.query(`INSERT INTO ${schema}.odd (id, n, m) VALUES (1, 21, 'x'), (2, NULL, NULL)`);
     const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     const checkpoints = new CheckpointStore(kafka, prefix, name);
     await waitFor('the changes to be checkpointed', async () => {
@@ -140,7 +144,7 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     databases.push(database);
     const target = dbUrl(database);
 
-    const result = await replay(['--target', target, '--verify']);
+    const result = await replay(['--target', target, '--table', `${schema}.items`, '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^equal ${schema}\\.items: source 4 rows `, 'm'));
@@ -159,7 +163,7 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     await sql.query(`CREATE DATABASE ${database}`);
     databases.push(database);
     const target = dbUrl(database);
-    const result = await replay(['--target', target]);
+    const result = await replay(['--target', target, '--table', `${schema}.items`]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
 
@@ -174,7 +178,7 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
   it('replays the same table into MariaDB, where what MariaDB cannot express is dropped (--verify reports equal)', async () => {
     const database = uniqueName('replay_def');
     mysqlDatabases.push(database);
-    const result = await replay(['--target', `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`, '--verify']);
+    const result = await replay(['--target', `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`, '--table', `${schema}.items`, '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^equal ${schema}\\.items: source 4 rows `, 'm'));
@@ -186,5 +190,18 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     } finally {
       await my.end();
     }
+  }, 240_000);
+
+  it('creates a table whose generation expression the target refuses without that column, and says so (--verify reports equal)', async () => {
+    const database = uniqueName('replay_def');
+    await sql.query(`CREATE DATABASE ${database}`);
+    databases.push(database);
+    const target = dbUrl(database);
+    const result = await replay(['--target', target, '--table', `${schema}.odd`, '--verify']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('the target refused the generated columns');
+    expect(result.stdout).toMatch(new RegExp(`^equal ${schema}\\.odd: source 2 rows `, 'm'));
+    const { rows } = await withClient(target, (c) => c.query(`SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [`${schema}.odd`]));
+    expect(rows.map((r) => r.attname)).toEqual(['id', 'n', 'm']);
   }, 240_000);
 });
