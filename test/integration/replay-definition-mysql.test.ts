@@ -5,6 +5,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
+import { topicSize } from '../../src/replay/replay-engine.js';
 import { testBed } from '../helpers/test-bed.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
@@ -12,7 +13,7 @@ import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 
 /*
  * MariaDB → Kafka (a real `logtap run`) → `logtap replay` into a database that does not exist yet: a table with
- * a case-insensitive table default collation and a column of another character set, ON UPDATE CURRENT_TIMESTAMP,
+ * a case-insensitive table default collation (not the server's default) and a column of another character set, ON UPDATE CURRENT_TIMESTAMP,
  * AUTO_INCREMENT, ENUM/SET, a STORED generated column, and a column added with `AFTER` while streaming. The
  * replica has the same columns in the same order with the same collations and attributes
  * (INFORMATION_SCHEMA on both sides), its AUTO_INCREMENT continues after the rows, and --verify reports equal rows.
@@ -70,16 +71,22 @@ beforeAll(async () => {
     qty INT,
     total DECIMAL(20,2) AS (price * qty) STORED,
     changed TIMESTAMP(6) NULL ON UPDATE CURRENT_TIMESTAMP(6)
-  ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`);
+  ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
   configFile = writeConfig({ name, source: { url: urlFor(db), tables: [`${db}.items`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' } });
   const daemon = startDaemon(configFile);
   try {
     await waitStreaming(daemon);
+    // "streaming" is logged before the binlog position is read: a write is certain to be captured once one was.
+    await waitFor('the binlog stream to capture a write', async () => {
+      await sql.query(`INSERT INTO ${db}.items (name, kind) VALUES ('warm-up', 'small')`);
+      return (await topicSize(kafka, `${prefix}.${db}.items`).catch(() => 0)) > 0 ? true : undefined;
+    }, 60_000, 1000);
+    await sql.query(`DELETE FROM ${db}.items WHERE name = 'warm-up'`);
     await sql.query(`INSERT INTO ${db}.items (name, code, kind, tags, price, qty) VALUES
       ('Apple', 'A1', 'small', 'a,b', 1.50, 2), ('banana', NULL, 'large', '', 2.25, 4), ('Cherry', 'c', 'small', 'c', NULL, 1), ('gone', 'g', 'large', NULL, 1, 1)`);
     await sql.query(`UPDATE ${db}.items SET price = 3.00 WHERE name = 'banana'`);
     await sql.query(`DELETE FROM ${db}.items WHERE name = 'gone'`);
-    await sql.query(`ALTER TABLE ${db}.items ADD COLUMN note VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NULL AFTER code`);
+    await sql.query(`ALTER TABLE ${db}.items ADD COLUMN note VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL AFTER code`);
     await sql.query(`INSERT INTO ${db}.items (name, code, note, kind, price, qty) VALUES ('date', 'd', 'after ADD COLUMN', 'large', 0.5, 10)`);
     await sql.query(`UPDATE ${db}.items SET note = 'set later' WHERE name = 'Apple'`);
     const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
