@@ -74,7 +74,7 @@ class PgReplayTarget implements ReplayTarget {
     const existing = await this.existing(table);
     await this.run(async () => {
       await this.client.query('BEGIN');
-      await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(table.id.namespace)}`);
+      if (!existing) await this.ensureSchema(quoteIdent(table.id.namespace));
       const plans = new Map<string, PgColumnPlan>();
       const unpublished: UnpublishedColumn[] = [];
       for (const column of table.unpublished ?? []) {
@@ -86,6 +86,11 @@ class PgReplayTarget implements ReplayTarget {
         if (plan) unpublished.push(column);
       }
       const withUnpublished: TableSchema = { ...table, unpublished };
+      const missingCollations = new Set<string>();
+      for (const column of [...table.columns, ...unpublished]) {
+        if (collationClause(column, source) && !(await this.knownCollation(column.collation!))) missingCollations.add(column.name);
+      }
+      if (missingCollations.size > 0) this.log.warn({ table: tableIdText(table.id), columns: [...missingCollations] }, 'the target lacks these columns\' collations: they get the default collation');
       for (const column of [...table.columns, ...unpublished]) {
         const plan = await this.columnPlan(table, column, source);
         plans.set(column.name, plan);
@@ -94,7 +99,7 @@ class PgReplayTarget implements ReplayTarget {
       }
       const definition: ColumnDefinition = (c, role) => {
         const plan = plans.get(c.name)!;
-        const typed = `${quoteIdent(c.name)} ${plan.sql}${collationClause(c, source)}`;
+        const typed = `${quoteIdent(c.name)} ${plan.sql}${missingCollations.has(c.name) ? '' : collationClause(c, source)}`;
         // Added columns are nullable and plain: the rows written before them have no value.
         if (role === 'added') return typed;
         // Only a column that is in no record is rebuilt as generated (a published one is written).
@@ -259,20 +264,20 @@ class PgReplayTarget implements ReplayTarget {
   }
 
   private async ensureEnum(sql: string, labels: string[]): Promise<void> {
-    await this.ensureSchemaOf(sql);
     if (await this.knownType(sql)) {
       // Labels added at the source since: add them here too (existing ones stay).
       for (const label of labels) await this.client.query(`ALTER TYPE ${sql} ADD VALUE IF NOT EXISTS ${quoteLiteral(label)}`);
       return;
     }
+    await this.ensureSchemaOf(sql);
     await this.client.query(`CREATE TYPE ${sql} AS ENUM (${labels.map(quoteLiteral).join(', ')})`);
     this.typeExists.set(sql, true);
   }
 
   /** Creates a domain that is not there yet (an existing one is kept as it is). */
   private async ensureDomain(name: string, create: string): Promise<void> {
-    await this.ensureSchemaOf(name);
     if (await this.knownType(name)) return;
+    await this.ensureSchemaOf(name);
     await this.oneStatement(create);
     this.typeExists.set(name, true);
   }
@@ -285,7 +290,19 @@ class PgReplayTarget implements ReplayTarget {
   /** The schema of a qualified type or sequence name, which need not be the table's. */
   private async ensureSchemaOf(name: string): Promise<void> {
     const schema = schemaOfName(name);
-    if (schema) await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    if (schema) await this.ensureSchema(schema);
+  }
+
+  /** Creates a schema (named as SQL text) that is missing; an existing one needs no CREATE privilege on the database. */
+  private async ensureSchema(sql: string): Promise<void> {
+    const { rows } = await this.client.query('SELECT to_regnamespace($1) IS NOT NULL AS known', [sql]);
+    if (!(rows[0] as { known: boolean }).known) await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${sql}`);
+  }
+
+  /** Whether the target has a collation (named as SQL text): one it lacks is left off the column, with a warning. */
+  private async knownCollation(sql: string): Promise<boolean> {
+    const { rows } = await this.client.query('SELECT to_regcollation($1) IS NOT NULL AS known', [sql]);
+    return (rows[0] as { known: boolean }).known;
   }
 
   /** A statement holding text of the topic's schema (an expression): the extended protocol runs exactly one statement. */

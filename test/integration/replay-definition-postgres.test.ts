@@ -98,7 +98,9 @@ beforeAll(async () => {
     note varchar(20))`);
   // A generation expression the target cannot compute (the function exists only in the source database).
   await sql.query(`CREATE FUNCTION ${schema}.twice(integer) RETURNS integer IMMUTABLE LANGUAGE sql AS 'SELECT $1 * 2'`);
-  await sql.query(`CREATE TABLE ${schema}.odd (id integer PRIMARY KEY, n integer, d integer GENERATED ALWAYS AS (${schema}.twice(n)) STORED, m text)`);
+  // And a collation only the source has.
+  await sql.query(`CREATE COLLATION ${schema}.own FROM "C"`);
+  await sql.query(`CREATE TABLE ${schema}.odd (id integer PRIMARY KEY, n integer, d integer GENERATED ALWAYS AS (${schema}.twice(n)) STORED, m text COLLATE ${schema}.own)`);
   configFile = writeConfig({ name, source: { url: bed.pgUrl, tables: [`${schema}.items`, `${schema}.odd`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, snapshot: { mode: 'never' } });
   const daemon = startDaemon(configFile);
   try {
@@ -192,7 +194,7 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     }
   }, 240_000);
 
-  it('creates a table whose generation expression the target refuses without that column, and says so (--verify reports equal)', async () => {
+  it('creates a table whose generation expression and collation the target lacks without them, and says so (--verify reports equal)', async () => {
     const database = uniqueName('replay_def');
     await sql.query(`CREATE DATABASE ${database}`);
     databases.push(database);
@@ -200,6 +202,7 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     const result = await replay(['--target', target, '--table', `${schema}.odd`, '--verify']);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('the target refused the generated columns');
+    expect(result.stderr).toContain('the target lacks these columns\' collations');
     expect(result.stdout).toMatch(new RegExp(`^equal ${schema}\\.odd: source 2 rows `, 'm'));
     const { rows } = await withClient(target, (c) => c.query(`SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [`${schema}.odd`]));
     expect(rows.map((r) => r.attname)).toEqual(['id', 'n', 'm']);
