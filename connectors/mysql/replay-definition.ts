@@ -50,3 +50,20 @@ export function autoIncrementIndex(table: TableSchema, source: SourceKind): stri
   const column = table.columns.find((c) => c.autoIncrement);
   return column && table.key[0] !== column.name ? column.name : undefined;
 }
+
+/**
+ * The table without the collations a server lacks (`known`: its collation names, lower case), and which those
+ * were: such columns fall back to the cross-database rule (utf8mb4_bin), the table to the server's default.
+ */
+export function withoutUnknownCollations(table: TableSchema, known: ReadonlySet<string>): { table: TableSchema; missing: string[] } {
+  const lacking = (collation: string | undefined): boolean => collation !== undefined && !known.has(collation.toLowerCase());
+  const missing = new Set([...table.columns.map((c) => c.collation), table.options?.collation].filter((c): c is string => lacking(c)));
+  if (missing.size === 0) return { table, missing: [] };
+  const columns = table.columns.map((column) => {
+    if (!lacking(column.collation)) return column;
+    const { charset: _charset, collation: _collation, ...rest } = column;
+    return rest;
+  });
+  const options = table.options && lacking(table.options.collation) ? {} : table.options;
+  return { table: { ...table, columns, ...(options ? { options } : {}) }, missing: [...missing] };
+}

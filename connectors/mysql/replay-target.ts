@@ -10,7 +10,7 @@ import { TableNotFoundError } from './mysql-errors.js';
 import { type MysqlColumnPlan, planMysqlColumn } from './replay-columns.js';
 import { type MysqlParamEncoder, UnwritableValue, mysqlParamEncoder } from './replay-values.js';
 import { type ReplayConnection, openReplayConnection } from './replay-connection.js';
-import { autoIncrementClause, autoIncrementIndex, onUpdateClause, generatedClause, tableOptionsClause } from './replay-definition.js';
+import { autoIncrementClause, autoIncrementIndex, generatedClause, onUpdateClause, tableOptionsClause, withoutUnknownCollations } from './replay-definition.js';
 
 /** Rows per INSERT statement: keeps a statement well under max_allowed_packet. */
 const ROWS_PER_STATEMENT = 1000;
@@ -32,6 +32,8 @@ interface WritePlan {
 
 class MysqlReplayTarget implements ReplayTarget {
   private readonly plans = new Map<string, WritePlan>();
+  /** The server's collation names, lower case (read once). */
+  private collations: Set<string> | undefined;
 
   constructor(private readonly db: ReplayConnection, private readonly log: Logger) {}
 
@@ -54,9 +56,10 @@ class MysqlReplayTarget implements ReplayTarget {
     }
   }
 
-  async ensureTable(table: TableSchema, dropped: readonly string[], source: SourceKind): Promise<void> {
-    const existing = await this.existing(table);
-    const name = this.tableName(table);
+  async ensureTable(given: TableSchema, dropped: readonly string[], source: SourceKind): Promise<void> {
+    const existing = await this.existing(given);
+    const name = this.tableName(given);
+    const table = await this.withKnownCollations(given);
     const type = (c: Column): string => this.columnPlan(table, c, source).sql;
     await this.run(async () => {
       if (!existing) {
@@ -114,6 +117,22 @@ class MysqlReplayTarget implements ReplayTarget {
       const max = (rows as Array<{ max: string | null }>)[0]?.max;
       if (max !== null && max !== undefined && /^\d+$/.test(max)) await this.db.connection.query(`ALTER TABLE ${name} AUTO_INCREMENT = ${BigInt(max) + 1n}`);
     }, `setting the AUTO_INCREMENT counter of ${name}`);
+  }
+
+  /**
+   * The table without the collations this server does not have (a newer server's, say): those columns get the
+   * cross-database rule (utf8mb4_bin), the table the server's default, with a warning.
+   */
+  private async withKnownCollations(table: TableSchema): Promise<TableSchema> {
+    if (!this.collations) {
+      const [rows] = await this.run(() => this.db.connection.query('SELECT LOWER(COLLATION_NAME) AS name FROM information_schema.COLLATIONS'), 'reading the collations');
+      // MariaDB ≥ 10.10 also names collations with their character set (utf8mb4_uca1400_ai_ci); MySQL has no such column.
+      const [full] = await this.db.connection.query('SELECT LOWER(FULL_COLLATION_NAME) AS name FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY').catch(() => [[]]);
+      this.collations = new Set([...(rows as Array<{ name: string }>), ...(full as Array<{ name: string }>)].map((r) => r.name));
+    }
+    const { table: usable, missing } = withoutUnknownCollations(table, this.collations);
+    if (missing.length > 0) this.log.warn({ table: tableIdText(table.id), collations: missing }, 'the target lacks these collations: text columns using them are utf8mb4_bin');
+    return usable;
   }
 
   async apply(table: TableSchema, steps: readonly ReplayStep[]): Promise<void> {

@@ -106,6 +106,16 @@ describe('replay definition: MySQL clauses', () => {
     expect(myDef.tableOptionsClause({ id: { namespace: 'd', name: 't' }, columns: [], key: [], options: { collation: 'utf8mb4_bin' } }, 'postgres')).toBe('');
   });
 
+  it('leaves off the collations the target lacks (a newer server\'s), keeping the others', () => {
+    const t: TableSchema = { id: { namespace: 'd', name: 't' }, columns: [text, { ...text, name: 'new', collation: 'utf8mb4_uca1400_ai_ci' }], key: [], options: { charset: 'utf8mb4', collation: 'utf8mb4_uca1400_ai_ci' } };
+    const { table: usable, missing } = myDef.withoutUnknownCollations(t, new Set(['utf8mb4_general_ci', 'utf8mb4_bin']));
+    expect(missing).toEqual(['utf8mb4_uca1400_ai_ci']);
+    expect(usable.columns[0]).toEqual(text);
+    expect(planMysqlColumn(usable.columns[1]!, 'mysql', false)).toMatchObject({ sql: 'varchar(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin' });
+    expect(myDef.tableOptionsClause(usable, 'mysql')).toBe('');
+    expect(myDef.withoutUnknownCollations(usable, new Set(['utf8mb4_general_ci'])).table).toBe(usable);
+  });
+
   it('reads EXTRA and GENERATION_EXPRESSION as MariaDB and MySQL 8 print them', () => {
     const row = (extra: string, expression: string | null = null) => ({ name: 'c', ordinal: 1, data_type: 'timestamp', column_type: 'timestamp(6)', is_nullable: 'YES', extra, generation_expression: expression });
     const of = (r: Record<string, unknown>) => columnOf({ database: 'd', table: 't' }, columnInfoFromRow(r, []));
