@@ -93,14 +93,25 @@ function enumSymbols(labels: readonly string[]): string[] {
   return labels.includes('') ? [...labels] : [...labels, ''];
 }
 
+/** The column with what replay needs of its definition: character set and collation of text, ON UPDATE, AUTO_INCREMENT, generation. */
 export function columnOf(table: Pick<MysqlTableInfo, 'database' | 'table'>, info: MysqlColumnInfo): Column {
-  return { name: info.name, type: columnTypeOf(table, info), nullable: info.nullable, sourceType: info.columnType };
+  const column: Column = { name: info.name, type: columnTypeOf(table, info), nullable: info.nullable, sourceType: info.columnType };
+  if (info.characterSet !== undefined && info.collation !== undefined) {
+    column.charset = info.characterSet;
+    column.collation = info.collation;
+  }
+  if (info.onUpdate !== undefined) column.onUpdate = info.onUpdate;
+  if (info.autoIncrement) column.autoIncrement = true;
+  if (info.generated) column.generated = { ...info.generated };
+  return column;
 }
 
 export function tableSchemaOf(table: MysqlTableInfo): TableSchema {
-  return {
+  const schema: TableSchema = {
     id: { namespace: table.database, name: table.table },
     columns: table.columns.map((info) => columnOf(table, info)),
     key: [...table.primaryKey],
   };
+  if (table.options) schema.options = { ...table.options };
+  return schema;
 }

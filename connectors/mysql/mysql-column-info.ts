@@ -34,6 +34,12 @@ export interface MysqlColumnInfo {
    */
   labelsMayBeLossy?: boolean;
   nullable: boolean;
+  /** EXTRA says auto_increment. */
+  autoIncrement?: true;
+  /** EXTRA's `on update <expression>`, lower-case (`current_timestamp()`, `current_timestamp(6)`). */
+  onUpdate?: string;
+  /** A generated column (EXTRA `STORED GENERATED` / `VIRTUAL GENERATED`) and its GENERATION_EXPRESSION. */
+  generated?: { kind: 'stored' | 'virtual'; expression: string };
   /** MySQL JSON, or a MariaDB text column guarded by CHECK (json_valid(`col`)) — which is what MariaDB's JSON is. */
   json: boolean;
 }
@@ -45,6 +51,8 @@ export interface MysqlTableInfo {
   columns: MysqlColumnInfo[];
   /** Primary key column names in key order; empty for a table without a primary key. */
   primaryKey: string[];
+  /** The table's default character set and collation (INFORMATION_SCHEMA.TABLES). */
+  options?: { charset?: string; collation?: string };
 }
 
 /** DATA_TYPE families (INFORMATION_SCHEMA spellings of MySQL 5.7/8 and MariaDB). */

@@ -10,6 +10,7 @@ import { TableNotFoundError } from './mysql-errors.js';
 import { type MysqlColumnPlan, planMysqlColumn } from './replay-columns.js';
 import { type MysqlParamEncoder, UnwritableValue, mysqlParamEncoder } from './replay-values.js';
 import { type ReplayConnection, openReplayConnection } from './replay-connection.js';
+import { autoIncrementClause, autoIncrementIndex, generatedClause, onUpdateClause, tableOptionsClause, withoutUnknownCollations } from './replay-definition.js';
 
 /** Rows per INSERT statement: keeps a statement well under max_allowed_packet. */
 const ROWS_PER_STATEMENT = 1000;
@@ -31,6 +32,8 @@ interface WritePlan {
 
 class MysqlReplayTarget implements ReplayTarget {
   private readonly plans = new Map<string, WritePlan>();
+  /** The server's collation names, lower case (read once). */
+  private collations: Set<string> | undefined;
 
   constructor(private readonly db: ReplayConnection, private readonly log: Logger) {}
 
@@ -53,24 +56,83 @@ class MysqlReplayTarget implements ReplayTarget {
     }
   }
 
-  async ensureTable(table: TableSchema, dropped: readonly string[], source: SourceKind): Promise<void> {
-    const existing = await this.existing(table);
-    const name = this.tableName(table);
+  async ensureTable(given: TableSchema, dropped: readonly string[], source: SourceKind): Promise<void> {
+    const existing = await this.existing(given);
+    const name = this.tableName(given);
+    const table = await this.withKnownCollations(given);
+    const type = (c: Column): string => this.columnPlan(table, c, source).sql;
     await this.run(async () => {
       if (!existing) {
-        const defs = table.columns.map((c) => `${quoteId(c.name)} ${this.columnPlan(table, c, source).sql}${c.nullable ? ' NULL' : ' NOT NULL'}`);
-        await this.db.connection.query(`CREATE TABLE ${name} (${defs.join(', ')}, PRIMARY KEY (${table.key.map(quoteId).join(', ')}))`);
+        const create = (withGenerated: boolean): string => {
+          const defs = table.columns.map((c) => {
+            const generated = withGenerated ? generatedClause(c, source) : '';
+            // A generated column takes no NULL / NOT NULL of its own.
+            return `${quoteId(c.name)} ${type(c)}${generated}${generated ? '' : c.nullable ? ' NULL' : ' NOT NULL'}${onUpdateClause(c, source)}${autoIncrementClause(c, source)}`;
+          });
+          const autoIncrement = autoIncrementIndex(table, source);
+          const keys = [`PRIMARY KEY (${table.key.map(quoteId).join(', ')})`, ...(autoIncrement ? [`KEY (${quoteId(autoIncrement)})`] : [])];
+          return `CREATE TABLE ${name} (${[...defs, ...keys].join(', ')})${tableOptionsClause(table, source)}`;
+        };
+        const generated = table.columns.filter((c) => generatedClause(c, source) !== '');
+        try {
+          await this.db.connection.query(create(true));
+        } catch (err) {
+          if (generated.length === 0) throw err;
+          // The target refused an expression: the columns become plain ones, written with the topic's values.
+          this.log.warn({ table: tableIdText(table.id), columns: generated.map((c) => c.name), error: (err as Error).message },
+            'the target refused the generated columns\' expressions: they are created as plain columns');
+          await this.db.connection.query(create(false));
+        }
         this.log.info({ table: tableIdText(table.id) }, 'created target table');
         return;
       }
       const changes: string[] = [];
-      for (const c of table.columns) {
-        if (!existing.columns.some((e) => e.name === c.name)) changes.push(`ADD COLUMN ${quoteId(c.name)} ${this.columnPlan(table, c, source).sql} NULL`);
-      }
+      table.columns.forEach((c, i) => {
+        if (existing.columns.some((e) => e.name === c.name)) return;
+        // Added columns are nullable (the rows written before them have no value), at the place the source put them.
+        const place = i === 0 ? ' FIRST' : ` AFTER ${quoteId(table.columns[i - 1]!.name)}`;
+        const generated = generatedClause(c, source);
+        changes.push(`ADD COLUMN ${quoteId(c.name)} ${type(c)}${generated}${generated ? '' : ' NULL'}${onUpdateClause(c, source)}${place}`);
+      });
       for (const d of dropped) if (existing.columns.some((e) => e.name === d)) changes.push(`DROP COLUMN ${quoteId(d)}`);
       if (changes.length > 0) await this.db.connection.query(`ALTER TABLE ${name} ${changes.join(', ')}`);
     }, `creating ${name}`);
-    this.plans.set(tableIdText(table.id), { columns: table.columns.map((c) => ({ name: c.name, encode: mysqlParamEncoder(c.type) })), key: table.key });
+    // Generated columns of the target compute their values: never written.
+    const info = await this.run(() => introspectTable(queryRunnerOf(this.db.connection as never), this.db.database, table.id.name), 'reading the target table');
+    const computed = new Set(info.columns.filter((c) => c.generated).map((c) => c.name));
+    this.plans.set(tableIdText(table.id), {
+      columns: table.columns.filter((c) => !computed.has(c.name)).map((c) => ({ name: c.name, encode: mysqlParamEncoder(c.type) })),
+      key: table.key,
+    });
+  }
+
+  /** After the rows: the AUTO_INCREMENT counter continues after the largest value (InnoDB keeps it so; said once more for any engine). */
+  async finishTable(table: TableSchema): Promise<void> {
+    const name = this.tableName(table);
+    await this.run(async () => {
+      const info = await introspectTable(queryRunnerOf(this.db.connection as never), this.db.database, table.id.name);
+      const column = info.columns.find((c) => c.autoIncrement);
+      if (!column) return;
+      const [rows] = await this.db.connection.query(`SELECT CAST(MAX(${quoteId(column.name)}) AS CHAR) AS max FROM ${name}`);
+      const max = (rows as Array<{ max: string | null }>)[0]?.max;
+      if (max !== null && max !== undefined && /^\d+$/.test(max)) await this.db.connection.query(`ALTER TABLE ${name} AUTO_INCREMENT = ${BigInt(max) + 1n}`);
+    }, `setting the AUTO_INCREMENT counter of ${name}`);
+  }
+
+  /**
+   * The table without the collations this server does not have (a newer server's, say): those columns get the
+   * cross-database rule (utf8mb4_bin), the table the server's default, with a warning.
+   */
+  private async withKnownCollations(table: TableSchema): Promise<TableSchema> {
+    if (!this.collations) {
+      const [rows] = await this.run(() => this.db.connection.query('SELECT LOWER(COLLATION_NAME) AS name FROM information_schema.COLLATIONS'), 'reading the collations');
+      // MariaDB ≥ 10.10 also names collations with their character set (utf8mb4_uca1400_ai_ci); MySQL has no such column.
+      const [full] = await this.db.connection.query('SELECT LOWER(FULL_COLLATION_NAME) AS name FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY').catch(() => [[]]);
+      this.collations = new Set([...(rows as Array<{ name: string }>), ...(full as Array<{ name: string }>)].map((r) => r.name));
+    }
+    const { table: usable, missing } = withoutUnknownCollations(table, this.collations);
+    if (missing.length > 0) this.log.warn({ table: tableIdText(table.id), collations: missing }, 'the target lacks these collations: text columns using them are utf8mb4_bin');
+    return usable;
   }
 
   async apply(table: TableSchema, steps: readonly ReplayStep[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { ColumnType, StringSemantic } from '../../src/model/column-type.js';
-import type { Column, TableSchema } from '../../src/model/table-schema.js';
+import type { Column, TableSchema, UnpublishedColumn } from '../../src/model/table-schema.js';
 import type { PgColumnInfo, PgTableInfo, PgTypeInfo } from './pg-column-info.js';
 
 /** A column as the core sees it, plus what the text decoder needs beyond the ColumnType. */
@@ -133,29 +133,46 @@ function isMoney(type: PgTypeInfo): boolean {
 
 export function mapColumn(column: PgColumnInfo): PgMappedColumn {
   return {
-    name: column.name,
-    type: mapPgType(column.type, column.typmod, column.ndims),
-    nullable: !column.notNull,
-    sourceType: column.sourceType,
+    ...definitionOf(column),
     arrayDelimiter: arrayDelimiter(column.type),
     money: isMoney(column.type),
   };
 }
 
+/** The column as the core sees it: type, nullability and what replay needs of its definition. */
+function definitionOf(column: PgColumnInfo): Column {
+  const mapped: Column = {
+    name: column.name,
+    type: mapPgType(column.type, column.typmod, column.ndims),
+    nullable: !column.notNull,
+    sourceType: column.sourceType,
+  };
+  if (column.collation) mapped.collation = column.collation;
+  if (column.identity) mapped.identity = { generation: column.identity };
+  else if (column.serialSequence) mapped.identity = { generation: 'serial', sequence: column.serialSequence };
+  const domain = column.type.domain;
+  if (domain) mapped.domain = { name: domain.sql, base: domain.base, notNull: domain.notNull, checks: domain.checks.map((c) => ({ ...c })) };
+  return mapped;
+}
+
+const coreColumn = ({ arrayDelimiter: _delimiter, money: _money, ...column }: PgMappedColumn): Column => column;
+
 /**
  * The table's schema as the core sees it, and the mapped columns for the decoder. Generated columns are
- * left out: pgoutput does not publish them (PostgreSQL < 18). The key is the REPLICA IDENTITY index when
- * one is set, else the primary key.
+ * left out of the columns: pgoutput does not publish them (PostgreSQL < 18); the stored ones are kept as
+ * `unpublished`, with their expression, for replay. The key is the REPLICA IDENTITY index when one is set,
+ * else the primary key.
  */
 export function mapTable(table: PgTableInfo): { schema: TableSchema; columns: PgMappedColumn[] } {
   const columns = table.columns.filter((c) => !c.generated).map(mapColumn);
   const key = table.replicaIdentity === 'index' ? table.replicaIdentityIndex : table.primaryKey;
-  return {
-    schema: {
-      id: { namespace: table.schema, name: table.name },
-      columns: columns.map(({ name, type, nullable, sourceType }): Column => ({ name, type, nullable, sourceType })),
-      key: [...key],
-    },
-    columns,
-  };
+  const unpublished: UnpublishedColumn[] = [];
+  table.columns.forEach((c, position) => {
+    if (c.generated && c.generationExpression !== undefined) {
+      unpublished.push({ ...definitionOf(c), generated: { kind: 'stored', expression: c.generationExpression }, position });
+    }
+  });
+  const schema: TableSchema = { id: { namespace: table.schema, name: table.name }, columns: columns.map(coreColumn), key: [...key] };
+  if (unpublished.length > 0) schema.unpublished = unpublished;
+  return { schema, columns };
 }

@@ -1,6 +1,6 @@
 import type { Pgoutput } from 'pg-logical-replication';
 import type { PgQueryable } from './introspect-columns.js';
-import { TABLE_INFO_FIELDS, TYPE_AND_KEY_CTES, tableInfoFromCatalogJson } from './introspect-columns.js';
+import { COLUMN_DEFINITION_SELECT, TABLE_INFO_FIELDS, TYPE_AND_KEY_CTES, tableInfoFromCatalogJson } from './introspect-columns.js';
 import type { PgTableInfo } from './pg-column-info.js';
 
 /**
@@ -24,7 +24,8 @@ rel AS (
 cols AS (
   SELECT w.ord AS attnum, w.name AS attname, w.type AS atttypid, w.typmod AS atttypmod,
          COALESCE(a.attndims, 0) AS attndims, COALESCE(a.attnotnull, false) AS attnotnull,
-         false AS generated, pg_catalog.format_type(w.type, w.typmod) AS source_type
+         false AS generated, pg_catalog.format_type(w.type, w.typmod) AS source_type,
+         ${COLUMN_DEFINITION_SELECT}
   FROM wanted w
   LEFT JOIN pg_catalog.pg_attribute a
     ON a.attrelid = $1::int8::oid AND a.attname = w.name AND NOT a.attisdropped AND a.atttypid = w.type AND a.atttypmod = w.typmod

@@ -32,6 +32,11 @@ export interface ReplayTarget {
   ensureTable(table: TableSchema, dropped: readonly string[], source: SourceKind): Promise<void>;
   /** Applies the steps in one transaction; `table` is the version the rows were written with. */
   apply(table: TableSchema, steps: readonly ReplayStep[]): Promise<void>;
+  /**
+   * After the table's rows are written: brings what numbers new rows past them (PostgreSQL identity and serial
+   * sequences, MySQL AUTO_INCREMENT counters), so the replica's next insert does not collide.
+   */
+  finishTable(table: TableSchema): Promise<void>;
   close(): Promise<void>;
 }
 

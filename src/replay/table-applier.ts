@@ -87,11 +87,15 @@ export class TableApplier {
     this.inFlight.catch(() => {});
   }
 
-  /** Writes everything gathered and waits for it; the table exists afterwards even if the topic was empty. */
+  /**
+   * Writes everything gathered and waits for it; the table exists afterwards even if the topic was empty, and
+   * its identity sequences / AUTO_INCREMENT counters continue after its rows.
+   */
   async finish(): Promise<void> {
     if (!this.current) await this.moveTo(this.plan.versions[0]!);
     await this.flush();
     await this.inFlight;
+    await this.target.finishTable(this.table);
   }
 
   private async moveTo(version: TableSchema): Promise<void> {

@@ -50,6 +50,7 @@ function recordingTarget() {
     check: async () => {},
     ensureTable: async (t, dropped) => { calls.push({ ensure: t.columns.map((c) => c.name), dropped }); },
     apply: async (t, steps) => { calls.push({ apply: t.columns.map((c) => c.name), steps: steps.map((s) => (s.kind === 'truncate' ? s : { ...s, deletes: [...s.deletes], upserts: [...s.upserts] })) }); },
+    finishTable: async () => {},
     close: async () => {},
   };
   return { target, calls };
