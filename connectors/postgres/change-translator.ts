@@ -134,9 +134,11 @@ export class ChangeTranslator {
     const position = tx.positionOf(tx.changes);
     if (this.options.unchangedToast === 'fail') throw unchangedToastError(version, after.missing, position.display);
     await this.options.reader.readBack({ version, tuple: after.tuple, columns: after.missing, where: position.display }, async (values) => {
-      // The row is gone (a later delete or key change, in the stream after this update): nothing exact to publish.
-      if (values === null) return;
-      await this.deliver(tx, position, version, op, images({ ...after.tuple, ...values }));
+      if (values !== null) return this.deliver(tx, position, version, op, images({ ...after.tuple, ...values }));
+      // The row is gone (deleted or re-keyed later, which the stream delivers after this): no exact row to publish.
+      // Of an update that changed the key, the old key's end still is exact: published as its delete.
+      const old = before(version);
+      if (op === 'u' && old) await this.deliver(tx, position, version, 'd', (v) => withBefore(before(v), undefined));
     });
   }
 

@@ -48,7 +48,8 @@ interface Held {
  * meanwhile. The value read is the table's current one: the final state is exact, a record may carry a
  * newer value of that column than the update's own. A row gone by the time of the read (deleted or its
  * key changed later, which the stream delivers after it) has no value to read: its update is not handed
- * over, and the key's previous record stands until that later change replaces it.
+ * over (an update that changed the key still ends the old key, as a delete: change-translator.ts), and the
+ * key's previous record stands until that later change replaces it.
  */
 export class UnchangedToastReader {
   private held: Held[] = [];

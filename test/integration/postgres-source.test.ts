@@ -219,18 +219,19 @@ describe('PostgreSQL source: unchanged TOAST values', () => {
 
   it('reads the table as it is when the change is decoded: a later value of the column, and no update for a row gone since', async () => {
     const t = await table('toastlater', 'id int PRIMARY KEY, body text, n int', ['ALTER TABLE $T ALTER COLUMN body SET STORAGE EXTERNAL']);
-    await sql.query(`INSERT INTO ${t} VALUES (1, ${big}, 0), (2, ${big}, 0)`);
+    await sql.query(`INSERT INTO ${t} VALUES (1, ${big}, 0), (2, ${big}, 0), (3, ${big}, 0)`);
     const name = connectorName();
-    // The slot is created, then nothing is decoded until all three transactions have committed.
+    // The slot is created, then nothing is decoded until all four transactions have committed.
     const first = startStream({ name, tables: [`public.${t}`] });
     await waitStreaming(sql, name);
     await first.stop();
     await sql.query(`UPDATE ${t} SET n = 1 WHERE id = 1`);
     await sql.query(`UPDATE ${t} SET body = 'rewritten' WHERE id = 1`);
     await sql.query(`BEGIN; UPDATE ${t} SET n = 1 WHERE id = 2; DELETE FROM ${t} WHERE id = 2; COMMIT`);
+    await sql.query(`BEGIN; UPDATE ${t} SET id = 30 WHERE id = 3; DELETE FROM ${t} WHERE id = 30; COMMIT`);
     const metrics = counting();
     const s = startStream({ name, tables: [`public.${t}`], metrics });
-    await waitFor('three transactions', () => (s.handler.commits().length >= 3 ? true : undefined));
+    await waitFor('four transactions', () => (s.handler.commits().length >= 4 ? true : undefined));
     await s.stop();
     expect(rows(s.handler.changes())).toEqual([
       // Read after the second update committed: the newer body (the final state is what counts).
@@ -238,8 +239,11 @@ describe('PostgreSQL source: unchanged TOAST values', () => {
       { op: 'u', before: undefined, after: { id: 1, body: 'rewritten', n: 1 } },
       // Row 2 was gone when read: its update is left out, its delete follows.
       { op: 'd', before: { id: 2 }, after: undefined },
+      // Row 3 re-keyed to 30, then deleted: the old key still ends (as a delete), then 30's delete.
+      { op: 'd', before: { id: 3 }, after: undefined },
+      { op: 'd', before: { id: 30 }, after: undefined },
     ]);
-    expect(metrics.calls).toEqual([[`public.${t}`, 1, 0], [`public.${t}`, 1, 1]]);
+    expect(metrics.calls).toEqual([[`public.${t}`, 1, 0], [`public.${t}`, 1, 1], [`public.${t}`, 1, 1]]);
   });
 
   it('under toast.unchanged: fail refuses the update in one line, naming table, column, position and how to go on', async () => {
