@@ -232,6 +232,9 @@ describe('TOAST: unchanged out-of-line values', () => {
             ...(transactions % 3 === 0 && ids[3] ? [`UPDATE staff SET picture = ${PICTURE} WHERE staff_id = ${ids[3]}`] : []),
             ...(transactions % 4 === 0 ? [`INSERT INTO staff (staff_id, first_name, last_name, picture) VALUES (${nextId++}, 'n', 'n', ${PICTURE})`] : []),
             ...(transactions % 5 === 0 && ids[3] ? [`UPDATE staff SET email = 'gone' WHERE staff_id = ${ids[3]}`, `DELETE FROM staff WHERE staff_id = ${ids[3]}`] : []),
+            // Key changes, the picture unchanged: read back by the new key; one of them gone before the read.
+            ...(transactions % 7 === 0 && ids[2] ? [`UPDATE staff SET staff_id = ${nextId++} WHERE staff_id = ${ids[2]}`] : []),
+            ...(transactions % 6 === 0 && ids[3] ? [`UPDATE staff SET staff_id = ${nextId} WHERE staff_id = ${ids[3]}`, `DELETE FROM staff WHERE staff_id = ${nextId++}`] : []),
             'COMMIT',
           ].join(';'));
           transactions++;
