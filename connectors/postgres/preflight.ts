@@ -339,7 +339,7 @@ function fixOf(err: LogtapError): string {
 
 /**
  * Columns that can be TOASTed in a table whose UPDATEs log only the key: informational under read-back (each
- * such update costs a read of the row), a warning that the stream stops under fail.
+ * such update costs a read of the row); under fail an error, as the stream would stop at the first such update.
  */
 function unchangedToastFinding(id: TableId, identity: TableIdentity, columns: string[], policy: UnchangedToastPolicy): CheckFinding {
   const name = tableIdText(id);
@@ -347,7 +347,7 @@ function unchangedToastFinding(id: TableId, identity: TableIdentity, columns: st
   const what = `table ${name}: ${columns.length === 1 ? 'column' : 'columns'} ${columns.map(quoteIdent).join(', ')} can be stored out of line (TOASTed), and under REPLICA IDENTITY ${REPLICA_IDENTITY_NAME[identity.replident]} an UPDATE that leaves such a value unchanged does not carry it`;
   if (policy === 'fail') {
     return {
-      level: 'warning',
+      level: 'error',
       id: `toast_unchanged:${name}`,
       message: `${what}; with toast.unchanged: fail the daemon stops at the first such update`,
       fix: `set toast.unchanged: read-back (the default: the value is read back from the table), or ${full} (every UPDATE and DELETE then logs the whole old row)`,

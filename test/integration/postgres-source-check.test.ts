@@ -115,12 +115,12 @@ describe('PostgreSQL source: check()', () => {
     expect((await sql.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [`logtap_${name}`])).rows).toEqual([]);
   });
 
-  it('under toast.unchanged: fail warns that the daemon stops at an update leaving a TOASTed value unchanged', async () => {
+  it('under toast.unchanged: fail reports as an error that the daemon would stop at an update leaving a TOASTed value unchanged', async () => {
     const connector = createPostgresConnector({ name: connectorName(), url: testBed().pgUrl, tables: [`public.${t.staff}`], unchangedToast: 'fail', log: silentLogger });
     const findings = await connector.check();
     await connector.close();
     expect(findings).toEqual([{
-      level: 'warning',
+      level: 'error',
       id: `toast_unchanged:public.${t.staff}`,
       message: `table public.${t.staff}: columns "notes", "picture" can be stored out of line (TOASTed), and under REPLICA IDENTITY DEFAULT an UPDATE that leaves such a value unchanged does not carry it; with toast.unchanged: fail the daemon stops at the first such update`,
       fix: `set toast.unchanged: read-back (the default: the value is read back from the table), or ALTER TABLE "public"."${t.staff}" REPLICA IDENTITY FULL; (every UPDATE and DELETE then logs the whole old row)`,

@@ -180,15 +180,23 @@ describe('TOAST: unchanged out-of-line values', () => {
     expect(replay.stdout).toMatch(/^equal public\.staff: source 2 rows /m);
   }, 240_000);
 
-  it('with toast.unchanged: fail stops at such an update with one line that names the way on', async () => {
+  it('with toast.unchanged: fail refuses to start on such a table, and stops at such an update with one line that names the way on', async () => {
     const { url, db } = await createDatabase([STAFF]);
     cleanup.push(() => db.end());
     await db.query(`INSERT INTO staff (staff_id, first_name, last_name, picture) VALUES (1, 'Mike', 'Hillyer', ${PICTURE})`);
     const { file, name, prefix } = config(url, { toast: { unchanged: 'fail' } });
+    // check (and run's preflight) report it as an error: the daemon would stop.
+    const refused = await logtap(['run', '--config', file]);
+    expect(refused.code).not.toBe(0);
+    expect(userLines(refused.stderr)).toEqual([expect.stringContaining('column "picture" can be stored out of line (TOASTed), and under REPLICA IDENTITY DEFAULT an UPDATE that leaves such a value unchanged does not carry it; with toast.unchanged: fail the daemon stops at the first such update; fix: set toast.unchanged: read-back')]);
+
+    // FULL when it starts; DEFAULT again by the time of the update.
+    await db.query('ALTER TABLE staff REPLICA IDENTITY FULL');
     const daemon = startDaemon(file);
     stopAtEnd(daemon);
     await waitStreaming(daemon);
     await waitFirstStreamCheckpoint(prefix, name);
+    await db.query('ALTER TABLE staff REPLICA IDENTITY DEFAULT');
     await db.query(`UPDATE staff SET last_name = 'Hill' WHERE staff_id = 1`);
     const exit = await daemon.exited;
     expect(exit.code).not.toBe(0);
