@@ -10,7 +10,10 @@ import { completePosition, partialPositions, toSourcePosition } from './pg-posit
 import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
 import type { RelationCache, TableVersion } from './relation-cache.js';
 import type { ResumeFilter } from './resume-filter.js';
-import { afterImage, beforeImage } from './row-images.js';
+import { type AfterTuple, afterTuple, beforeImage, unchangedToastError } from './row-images.js';
+import type { RawTuple } from './text-decoder.js';
+import type { UnchangedToastReader } from './unchanged-toast.js';
+import type { UnchangedToastPolicy } from '../../src/source/source-connector.js';
 
 interface OpenTransaction {
   /** Start of the commit record (pgoutput's Begin final_lsn): names the transaction in positions. */
@@ -32,6 +35,9 @@ export interface TranslatorOptions {
   startLsn: Lsn;
   /** Logical messages with this prefix are outbox messages; undefined: outbox off, every message ignored. */
   outboxPrefix: string | undefined;
+  /** An update without an unchanged TOASTed value: read it back (through `reader`) or stop. */
+  unchangedToast: UnchangedToastPolicy;
+  reader: UnchangedToastReader;
   log: Logger;
 }
 
@@ -61,13 +67,13 @@ export class ChangeTranslator {
         const tx = this.change();
         if (!tx) return;
         const version = this.options.relations.get(msg.relation.relationOid);
-        return this.emit(tx, version, 'c', (v, where) => ({ after: afterImage(v, msg.new, null, where) }));
+        return this.emitRow(tx, version, 'c', afterTuple(version, msg.new, null), () => undefined);
       }
       case 'update': {
         const tx = this.change();
         if (!tx) return;
         const version = this.options.relations.get(msg.relation.relationOid);
-        return this.emit(tx, version, 'u', (v, where) => withBefore(beforeImage(v, msg.old, msg.key), afterImage(v, msg.new, msg.old, where)));
+        return this.emitRow(tx, version, 'u', afterTuple(version, msg.new, msg.old), (v) => beforeImage(v, msg.old, msg.key));
       }
       case 'delete': {
         const tx = this.change();
@@ -118,17 +124,41 @@ export class ChangeTranslator {
     return tx.changes > tx.skip ? tx : null;
   }
 
-  private async emit(
+  /**
+   * An insert or update. A row lacking unchanged TOASTed values is completed by reading them back from the
+   * table (held in order with the rest of its transaction), or stops the stream under `toast.unchanged: fail`.
+   */
+  private async emitRow(tx: OpenTransaction, version: TableVersion, op: 'c' | 'u', after: AfterTuple, before: (version: TableVersion) => Row | undefined): Promise<void> {
+    const images = (tuple: RawTuple) => (v: TableVersion) => withBefore(before(v), v.decode(tuple));
+    if (after.missing.length === 0) return this.emit(tx, version, op, images(after.tuple));
+    const position = tx.positionOf(tx.changes);
+    if (this.options.unchangedToast === 'fail') throw unchangedToastError(version, after.missing, position.display);
+    await this.options.reader.readBack({ version, tuple: after.tuple, columns: after.missing, where: position.display }, async (values) => {
+      if (values !== null) return this.deliver(tx, position, version, op, images({ ...after.tuple, ...values }));
+      // The row is gone (deleted or re-keyed later, which the stream delivers after this): no exact row to publish.
+      // Of an update that changed the key, the old key's end still is exact: published as its delete.
+      const old = before(version);
+      if (op === 'u' && old) await this.deliver(tx, position, version, 'd', (v) => withBefore(before(v), undefined));
+    });
+  }
+
+  /** A change, handed over in log order (after any read-back held before it). */
+  private emit(tx: OpenTransaction, version: TableVersion, op: Operation, images: (version: TableVersion) => { before?: Row; after?: Row }): Promise<void> {
+    const position = tx.positionOf(tx.changes);
+    return this.options.reader.inOrder(() => this.deliver(tx, position, version, op, images));
+  }
+
+  private async deliver(
     tx: OpenTransaction,
+    position: SourcePosition,
     version: TableVersion,
     op: Operation,
-    images: (version: TableVersion, where: string) => { before?: Row; after?: Row },
+    images: (version: TableVersion) => { before?: Row; after?: Row },
   ): Promise<void> {
-    const position = tx.positionOf(tx.changes);
     const where = position.display;
     let rows: { before?: Row; after?: Row };
     try {
-      rows = images(version, where);
+      rows = images(version);
     } catch (err) {
       if (!(err instanceof PgValueDecodeError)) throw err;
       // A type may have changed without a new Relation message (a label added to an enum): read the catalog again, once.
@@ -136,7 +166,7 @@ export class ChangeTranslator {
       if (refreshed === version) throw decodeFailure(version, where, err);
       version = refreshed;
       try {
-        rows = images(version, where);
+        rows = images(version);
       } catch (again) {
         throw again instanceof PgValueDecodeError ? decodeFailure(version, where, again) : again;
       }
@@ -183,11 +213,13 @@ export class ChangeTranslator {
       this.warnedNoOutbox = true;
       return;
     }
-    await onMessage.call(this.options.handler, {
-      ...body,
-      position,
-      transactional,
-      ...(tx ? { txId: tx.txId, commitTimeMicros: tx.commitTimeMicros } : {}),
+    await this.options.reader.inOrder(async () => {
+      await onMessage.call(this.options.handler, {
+        ...body,
+        position,
+        transactional,
+        ...(tx ? { txId: tx.txId, commitTimeMicros: tx.commitTimeMicros } : {}),
+      });
     });
   }
 
@@ -197,6 +229,7 @@ export class ChangeTranslator {
     if (tx.commitLsn !== commitLsn) throw new Error(`pgoutput sent Commit ${formatLsn(commitLsn)} for the transaction of commit ${formatLsn(tx.commitLsn)}`);
     this.tx = null;
     if (tx.skip === Infinity) return;
+    await this.options.reader.flush();
     this.lastComplete = maxLsn(this.lastComplete, endLsn);
     await this.options.handler.onCommit(toSourcePosition(completePosition(endLsn)), { commitTimeMicros: tx.commitTimeMicros, txId: tx.txId });
   }

@@ -17,6 +17,7 @@ import { ensurePublication } from './publication.js';
 import { RelationCache } from './relation-cache.js';
 import { DEFAULT_TIMING, ReplicationSession, type SessionTiming } from './replication-session.js';
 import { ResumeFilter } from './resume-filter.js';
+import { UnchangedToastReader } from './unchanged-toast.js';
 import { prepareSlot, readSlot } from './slot.js';
 
 /** How often a standby looks whether the slot became free. */
@@ -107,6 +108,7 @@ class PostgresConnector implements SourceConnector {
       slotName: this.slotName,
       publicationName: this.publicationName,
       tables: this.tables,
+      unchangedToast: this.options.unchangedToast ?? 'read-back',
     });
   }
 
@@ -245,6 +247,8 @@ class PostgresConnector implements SourceConnector {
       resume: new ResumeFilter(from),
       startLsn,
       outboxPrefix: this.options.outboxPrefix,
+      unchangedToast: this.options.unchangedToast ?? 'read-back',
+      reader: new UnchangedToastReader(db, log, this.options.metrics, (err) => mapPgError(err, this.endpoint, 'reading back unchanged TOASTed values')),
       log,
     });
     log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName }, 'streaming from PostgreSQL');

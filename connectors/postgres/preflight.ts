@@ -2,13 +2,15 @@ import pg from 'pg';
 import { LogtapError } from '../../src/errors.js';
 import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
-import type { CheckFinding } from '../../src/source/source-connector.js';
+import type { CheckFinding, UnchangedToastPolicy } from '../../src/source/source-connector.js';
 import { lookUpTables, tableProblem } from './configured-tables.js';
 import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
 import type { PgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteIdent, quoteLiteral, quoteTable } from './pg-identifiers.js';
+import { type CatalogColumn, outOfLineColumns } from './out-of-line-columns.js';
 import { diffPublication, readPublication } from './publication.js';
+import { REPLICA_IDENTITY_NAME, type TableIdentity, identifiesRows, replicaIdentityFinding } from './replica-identity.js';
 import { readSlot, slotLost, unusableSlotReason } from './slot.js';
 
 /** A slot holding back more WAL than this is worth a warning (disk fills while the stream lags). */
@@ -22,6 +24,8 @@ export interface PreflightOptions {
   publicationName: string;
   /** Configured tables; undefined: every table. */
   tables: TableId[] | undefined;
+  /** What the stream does with an unchanged TOASTed value (config `toast.unchanged`). */
+  unchangedToast: UnchangedToastPolicy;
 }
 
 interface ServerRow {
@@ -34,6 +38,7 @@ interface ServerRow {
   superuser: boolean;
   replication: boolean;
   may_create: boolean;
+  encoding_max: number;
 }
 
 interface TableRow {
@@ -42,7 +47,10 @@ interface TableRow {
   replident: 'd' | 'n' | 'f' | 'i';
   has_pk: boolean;
   has_identity_index: boolean;
-  toastable: string[];
+  candidate_index: string | null;
+  /** Every stored column (generated ones take room in the row too). */
+  columns: Array<CatalogColumn & { generated: boolean }>;
+  toast_tuple_target: number | null;
   generated: string[];
   owned: boolean;
 }
@@ -55,16 +63,30 @@ SELECT current_setting('wal_level') AS wal_level,
        (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'walsender')::int AS senders_used,
        current_user::text AS role,
        COALESCE(r.rolsuper, false) AS superuser, COALESCE(r.rolreplication, false) AS replication,
-       has_database_privilege(current_database(), 'CREATE') AS may_create
+       has_database_privilege(current_database(), 'CREATE') AS may_create,
+       (SELECT pg_catalog.pg_encoding_max_length(d.encoding) FROM pg_catalog.pg_database d WHERE d.datname = current_database()) AS encoding_max
 FROM (SELECT 1) AS one LEFT JOIN pg_catalog.pg_roles r ON r.rolname = current_user`;
 
 const TABLE_COLUMNS = `
 SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::text AS replident,
        EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
        EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS has_identity_index,
-       ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage <> 'p' AND a.attgenerated = ''
-             ORDER BY a.attnum) AS toastable,
+       (SELECT ic.relname::text FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisunique AND NOT i.indisprimary AND i.indimmediate AND i.indisvalid
+          AND i.indpred IS NULL AND i.indexprs IS NULL
+          AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey::int2[]) AS k(attnum)
+                          JOIN pg_catalog.pg_attribute ka ON ka.attrelid = c.oid AND ka.attnum = k.attnum WHERE NOT ka.attnotnull)
+        ORDER BY ic.relname LIMIT 1) AS candidate_index,
+       COALESCE((SELECT json_agg(json_build_object(
+                  'name', a.attname, 'storage', a.attstorage, 'typlen', bt.typlen, 'typeOid', bt.oid::int8,
+                  'typmod', CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END,
+                  'rangeSubtypeLen', (SELECT st.typlen FROM pg_catalog.pg_range r JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype WHERE r.rngtypid = bt.oid),
+                  'generated', a.attgenerated <> '') ORDER BY a.attnum)
+                 FROM pg_catalog.pg_attribute a
+                 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                 JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json) AS columns,
+       (SELECT o.option_value::int FROM pg_catalog.pg_options_to_table(c.reloptions) o WHERE o.option_name = 'toast_tuple_target') AS toast_tuple_target,
        ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> ''
              ORDER BY a.attnum) AS generated,
@@ -150,30 +172,14 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
   const notOwned: string[] = [];
   for (const t of rows) {
     const name = tableIdText(t);
-    const qualified = quoteTable(t);
-    const keyless = (t.replident === 'd' && !t.has_pk) || t.replident === 'n' || (t.replident === 'i' && !t.has_identity_index);
-    if (keyless) {
-      findings.push({
-        level: 'error',
-        id: `no_primary_key:${name}`,
-        message: `table ${name} has no primary key and REPLICA IDENTITY ${replidentName(t.replident)}: once published, UPDATE and DELETE on it fail in PostgreSQL`,
-        fix: `add a primary key, or ALTER TABLE ${qualified} REPLICA IDENTITY FULL; (its records then have no Kafka key)`,
-      });
-    } else if (t.replident === 'f' && !t.has_pk) {
-      findings.push({
-        level: 'warning',
-        id: `no_primary_key:${name}`,
-        message: `table ${name} has no primary key: its records have no Kafka key (no compaction, no per-row ordering)`,
-        fix: `add a primary key to ${qualified}`,
-      });
-    }
-    if (t.toastable.length > 0 && t.replident !== 'f') {
-      findings.push({
-        level: 'warning',
-        id: `toast_unchanged:${name}`,
-        message: `table ${name} has TOASTable columns (${t.toastable.map(quoteIdent).join(', ')}) and REPLICA IDENTITY ${replidentName(t.replident)}: an UPDATE that leaves a large (TOASTed) value unchanged does not carry it, and logtap stops rather than publish a row without it`,
-        fix: `ALTER TABLE ${qualified} REPLICA IDENTITY FULL;`,
-      });
+    const identity: TableIdentity = { replident: t.replident, hasPrimaryKey: t.has_pk, hasIdentityIndex: t.has_identity_index, candidateIndex: t.candidate_index };
+    const identityProblem = replicaIdentityFinding(t, identity);
+    if (identityProblem) findings.push(identityProblem);
+    // Without a logged key UPDATE fails in PostgreSQL (reported above); under FULL the old row carries every value.
+    if (identifiesRows(identity) && t.replident !== 'f') {
+      const outOfLine = outOfLineColumns(t.columns, s.encoding_max, t.toast_tuple_target)
+        .filter((column) => !t.columns.find((c) => c.name === column)!.generated);
+      if (outOfLine.length > 0) findings.push(unchangedToastFinding(t, identity, outOfLine, o.unchangedToast));
     }
     if (t.generated.length > 0) {
       findings.push({
@@ -331,8 +337,28 @@ function fixOf(err: LogtapError): string {
   return err.retriable ? 'check that PostgreSQL runs and that the host and port of source.url are right' : 'see the message';
 }
 
-function replidentName(r: TableRow['replident']): string {
-  return { d: 'DEFAULT', n: 'NOTHING', f: 'FULL', i: 'USING INDEX' }[r];
+/**
+ * Columns that can be TOASTed in a table whose UPDATEs log only the key: informational under read-back (each
+ * such update costs a read of the row); under fail an error, as the stream would stop at the first such update.
+ */
+function unchangedToastFinding(id: TableId, identity: TableIdentity, columns: string[], policy: UnchangedToastPolicy): CheckFinding {
+  const name = tableIdText(id);
+  const full = `ALTER TABLE ${quoteTable(id)} REPLICA IDENTITY FULL;`;
+  const what = `table ${name}: ${columns.length === 1 ? 'column' : 'columns'} ${columns.map(quoteIdent).join(', ')} can be stored out of line (TOASTed), and under REPLICA IDENTITY ${REPLICA_IDENTITY_NAME[identity.replident]} an UPDATE that leaves such a value unchanged does not carry it`;
+  if (policy === 'fail') {
+    return {
+      level: 'error',
+      id: `toast_unchanged:${name}`,
+      message: `${what}; with toast.unchanged: fail the daemon stops at the first such update`,
+      fix: `set toast.unchanged: read-back (the default: the value is read back from the table), or ${full} (every UPDATE and DELETE then logs the whole old row)`,
+    };
+  }
+  return {
+    level: 'warning',
+    id: `toast_unchanged:${name}`,
+    message: `${what}: logtap reads it back from the table by key (toast.unchanged: read-back), a query per batch of such updates; the record may then show a newer value of that column than the update's own`,
+    fix: `nothing is needed; to log the values instead of reading them back: ${full} (every UPDATE and DELETE then logs the whole old row)`,
+  };
 }
 
 function formatBytes(bytes: bigint): string {

@@ -82,6 +82,14 @@ export const configSchema = z.object({
     enabled: z.boolean().default(false),
     prefix: z.string().min(1).default('logtap.outbox'),
   }).strict().default({ enabled: false, prefix: 'logtap.outbox' }),
+  /**
+   * PostgreSQL: an UPDATE that leaves a TOASTed (large, out-of-line) value unchanged does not carry it unless
+   * the table has REPLICA IDENTITY FULL. read-back: read it from the table by key (the final state is exact; a
+   * record may carry a newer value of that column); fail: stop the stream there (docs/postgres-connector.md).
+   */
+  toast: z.object({
+    unchanged: z.enum(['read-back', 'fail']).default('read-back'),
+  }).strict().default({ unchanged: 'read-back' }),
   /** SIGTERM/SIGINT: how long the in-flight Kafka transaction and checkpoint may take before exit. */
   shutdownGraceMs: z.number().int().min(0).default(30_000),
   /** Initial snapshot (docs/snapshots.md): initial (first start), always (every start) or never; chunks read at once; rows per chunk. */

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { SourcePosition } from '../model/change-event.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import type { PipelineMetrics } from '../pipeline/pipeline-metrics.js';
-import type { SourceConnector } from '../source/source-connector.js';
+import type { SourceConnector, SourceMetrics } from '../source/source-connector.js';
 import { LogtapError } from '../errors.js';
 
 /** How long the source's lag query may take before a scrape goes on without it. */
@@ -12,7 +12,7 @@ const LAG_QUERY_TIMEOUT_MS = 2_000;
  * The daemon's Prometheus metrics (docs/operations.md lists them). Implements what the pipeline reports,
  * plus what the runner tells (restarts, errors, the current connector for its lag query).
  */
-export class DaemonMetrics implements PipelineMetrics {
+export class DaemonMetrics implements PipelineMetrics, SourceMetrics {
   readonly registry = new Registry();
   private readonly events: Counter<'topic'>;
   private readonly bytes: Counter<'topic'>;
@@ -24,6 +24,8 @@ export class DaemonMetrics implements PipelineMetrics {
   private readonly restarts: Counter;
   private readonly errors: Counter<'code'>;
   private readonly snapshot: Counter<'table'>;
+  private readonly toastReads: Counter<'table'>;
+  private readonly toastGone: Counter<'table'>;
   private lastCheckpointAt: number | null = null;
   private source: SourceConnector | null = null;
 
@@ -44,6 +46,12 @@ export class DaemonMetrics implements PipelineMetrics {
     this.restarts = new Counter({ name: 'logtap_restarts_total', help: 'Restarts of streaming after a retriable failure (source or Kafka reconnects)', registers });
     this.errors = new Counter({ name: 'logtap_errors_total', help: 'Failures that stopped streaming, by LogtapError code', labelNames: ['code'], registers });
     this.snapshot = new Counter({ name: 'logtap_snapshot_rows_total', help: 'Rows read by initial snapshots and backfills, per table', labelNames: ['table'], registers });
+    this.toastReads = new Counter({
+      name: 'logtap_toast_read_back_rows_total', help: 'Updates whose unchanged TOASTed values were read back from the source table (toast.unchanged: read-back), per table', labelNames: ['table'], registers,
+    });
+    this.toastGone = new Counter({
+      name: 'logtap_toast_read_back_gone_total', help: 'Of those, rows gone before the read (deleted or re-keyed later): their updates were not published, per table', labelNames: ['table'], registers,
+    });
     const self = this;
     const since = (at: number | null) => (at === null ? Number.NaN : (Date.now() - at) / 1000);
     new Gauge({
@@ -98,6 +106,11 @@ export class DaemonMetrics implements PipelineMetrics {
 
   snapshotRows(table: string, rows: number): void {
     this.snapshot.inc({ table }, rows);
+  }
+
+  unchangedValuesRead(table: string, rows: number, gone: number): void {
+    this.toastReads.inc({ table }, rows);
+    if (gone > 0) this.toastGone.inc({ table }, gone);
   }
 
   /** The runner's onError: counts by the error's stable code (UNKNOWN for anything not a LogtapError). */

@@ -3,7 +3,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { LogtapConfig } from '../config/config-schema.js';
 import type { Logger } from '../logger.js';
 import { LogtapError } from '../errors.js';
-import type { ConnectorFactory, SourceConnector } from '../source/source-connector.js';
+import type { ConnectorFactory, SourceConnector, SourceMetrics } from '../source/source-connector.js';
 import { EventEncoder } from '../events/event-encoder.js';
 import { tableTopic } from '../events/topic-names.js';
 import { SchemaCatalog } from '../schema/schema-catalog.js';
@@ -24,7 +24,7 @@ export interface RunDependencies {
   createConnector: ConnectorFactory;
   log: Logger;
   version: string;
-  metrics?: PipelineMetrics;
+  metrics?: PipelineMetrics & SourceMetrics;
   /** Told each time streaming (re)starts and stops, for readiness. */
   onState?: (state: 'starting' | 'standby' | 'streaming' | 'backoff' | 'stopped') => void;
   /** Told of the current connector (null between attempts), for its optional lag query (src/ops/). */
@@ -76,6 +76,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         name: config.name, url: config.source.url, tables: config.source.tables,
         outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log: log.child({ component: 'source' }),
         signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
+        unchangedToast: config.toast.unchanged, metrics: deps.metrics,
       });
       deps.onSource?.(connector);
       if (!started) await preflight(connector);

@@ -15,7 +15,26 @@ export interface ConnectorOptions {
   outboxPrefix?: string | undefined;
   /** Online backfills on (config `signal`): the signal table, `namespace.table`, or '' for the connector's default. */
   signalTable?: string | undefined;
+  /** PostgreSQL: what to do when an UPDATE does not carry an unchanged TOASTed value (config `toast.unchanged`); default read-back. */
+  unchangedToast?: UnchangedToastPolicy | undefined;
+  /** What the connector counts as it goes (the daemon's Prometheus metrics); absent: nothing counted. */
+  metrics?: SourceMetrics | undefined;
   log: Logger;
+}
+
+/**
+ * An UPDATE whose row image lacks an unchanged TOASTed value (PostgreSQL, replica identity not FULL):
+ * `read-back` reads the value from the table by key; `fail` stops the stream (docs/postgres-connector.md).
+ */
+export type UnchangedToastPolicy = 'read-back' | 'fail';
+
+/** What a connector reports as it goes; src/ops/daemon-metrics.ts implements it. */
+export interface SourceMetrics {
+  /**
+   * Updates of `table` (namespace.table) whose unchanged TOASTed values were read back from the source:
+   * `rows` read, of which `gone` were no longer there (their update is not published; see the connector's docs).
+   */
+  unchangedValuesRead?(table: string, rows: number, gone: number): void;
 }
 
 export type ConnectorFactory = (options: ConnectorOptions) => SourceConnector;

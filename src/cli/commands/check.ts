@@ -30,7 +30,9 @@ export const checkCommand = {
   builder: (y: Argv) => configOptions(y).example('$0 check --config shop.yaml', 'exit code 0 when nothing blocks streaming'),
   handler: async (args: ConfigArgs) => {
     const config = loadConfig({ ...(args.config ? { file: args.config } : {}), overrides: configOverrides(args) });
-    const connector = (await connectorFactoryFor(config.source.url))({ name: config.name, url: config.source.url, tables: config.source.tables, log: silentLogger });
+    const connector = (await connectorFactoryFor(config.source.url))({
+      name: config.name, url: config.source.url, tables: config.source.tables, unchangedToast: config.toast.unchanged, log: silentLogger,
+    });
     let findings: CheckFinding[];
     try {
       findings = [...(await connector.check()), ...(await checkKafka(config.kafka, config.name))];
