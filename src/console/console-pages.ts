@@ -78,6 +78,11 @@ const refresh = async () => {
     draw('latency', s.samples.map((p) => p.commitLatencyMs), 1);
     const phase = document.getElementById('phase'); phase.textContent = s.phase; phase.className = 'badge ' + s.phase;
     document.getElementById('checkpoint').textContent = s.checkpoint ?? 'none yet';
+    const seconds = (v) => v === null || v === undefined ? '—' : v < 120 ? v.toFixed(1) + ' s' : (v / 60).toFixed(1) + ' min';
+    const last = s.samples[s.samples.length - 1] || {};
+    document.getElementById('checkpoint-age').textContent = seconds(s.checkpointAgeSeconds);
+    document.getElementById('lag-seconds').textContent = seconds(last.lagSeconds);
+    document.getElementById('lag-bytes').textContent = last.lagBytes === null || last.lagBytes === undefined ? '—' : last.lagBytes < 1048576 ? (last.lagBytes / 1024).toFixed(1) + ' KiB' : (last.lagBytes / 1048576).toFixed(1) + ' MiB';
   } catch (e) {}
 };
 refresh(); setInterval(refresh, 5000);`;

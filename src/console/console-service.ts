@@ -62,8 +62,8 @@ export class ConsoleService {
       return this.send(req, res, 200, 'text/html; charset=utf-8', tablePage(await this.tableDetail(table)));
     }
     if (path === '/api/samples' && get) {
-      const { position } = this.o.samples.checkpoint();
-      return this.send(req, res, 200, 'application/json', JSON.stringify({ phase: this.o.state.phase(), checkpoint: position, samples: this.o.samples.history() }));
+      const { position, ageSeconds } = this.o.samples.checkpoint();
+      return this.send(req, res, 200, 'application/json', JSON.stringify({ phase: this.o.state.phase(), checkpoint: position, checkpointAgeSeconds: ageSeconds, samples: this.o.samples.history() }));
     }
     if (path === '/api/backfill') {
       if (req.method !== 'POST') return this.send(req, res, 405, 'text/plain', 'POST a JSON body {"table": "namespace.table"}\n');
