@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
 import { LogtapError } from '../errors.js';
 import { kafkaError } from './kafka-errors.js';
 
@@ -24,6 +24,9 @@ export interface TopicConfig {
   retentionBytes: string;
   partitions: number;
 }
+
+// kafkajs is CommonJS and Node cannot see this export by name.
+const { ConfigResourceTypes } = kafkajs;
 
 const CHECKED_CONFIGS = ['cleanup.policy', 'retention.ms', 'retention.bytes'];
 
