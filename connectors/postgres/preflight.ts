@@ -156,15 +156,15 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
       findings.push({
         level: 'error',
         id: `no_primary_key:${name}`,
-        message: `table ${name} has no primary key and REPLICA IDENTITY ${replidentName(t.replident)}: once published, UPDATE and DELETE on it fail in PostgreSQL`,
-        fix: `add a primary key, or ALTER TABLE ${qualified} REPLICA IDENTITY FULL; (its records then have no Kafka key)`,
+        message: `table ${name} has no primary key and REPLICA IDENTITY ${replidentName(t.replident)}: once published, UPDATE and DELETE on it fail in PostgreSQL (no old row identifies the changed row, so logtap could not publish them either)`,
+        fix: `add a primary key, or ALTER TABLE ${qualified} REPLICA IDENTITY FULL; (its topic is then a change log of whole rows, from which replay rebuilds the table)`,
       });
     } else if (t.replident === 'f' && !t.has_pk) {
       findings.push({
         level: 'warning',
         id: `no_primary_key:${name}`,
-        message: `table ${name} has no primary key: its records have no Kafka key (no compaction, no per-row ordering)`,
-        fix: `add a primary key to ${qualified}`,
+        message: `table ${name} has no primary key: its topic is a change log of whole rows without Kafka keys (not compacted, every record kept, one partition), which grows with every change; replay rebuilds the table from it, each delete scanning the target table`,
+        fix: `add a primary key to ${qualified} for a compacted topic`,
       });
     }
     if (t.toastable.length > 0 && t.replident !== 'f') {
