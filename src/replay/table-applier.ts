@@ -62,7 +62,8 @@ export class TableApplier {
       }
       this.count();
       if (this.keyless) this.addToRowLog(event.op, event.row, event.position);
-      else this.pending.set(keyBytes!.toString('latin1'), { upsert: event.row });
+      else if (keyBytes) this.pending.set(keyBytes.toString('latin1'), { upsert: event.row });
+      else throw this.keyChanged(event.position);
     } else {
       if (!this.current) await this.moveTo(this.plan.versions[0]!);
       this.count();
@@ -74,6 +75,11 @@ export class TableApplier {
       }
     }
     if (this.batched >= this.batchSize) await this.flush();
+  }
+
+  /** A record without a key in a keyed table's topic: the table had no primary key for a while. */
+  private keyChanged(position: string): LogtapError {
+    return new LogtapError('REPLAY_KEY_CHANGED', `topic ${this.plan.topic}: the record at ${position} has no key, later ones have one (the table got a primary key while logtap published it), so the table cannot be rebuilt from it; publish the table into a new topic (a new topicPrefix, snapshot.mode: initial)`);
   }
 
   private addToRowLog(op: string, row: Row, position: string): void {

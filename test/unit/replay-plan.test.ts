@@ -91,6 +91,12 @@ describe('replay: applying a table\'s events in batches', () => {
     ]);
   });
 
+  it('refuses a record without a key in a keyed table\'s topic (the table got its primary key later)', async () => {
+    const { target } = recordingTarget();
+    const applier = new TableApplier({ topic, versions: [v1] }, target, 'postgres', 100, () => {});
+    await expect(applier.add({ ...row({ ...v1, key: [] }, { id: 1n, note: 'a' }), position: 'p1' }, null)).rejects.toThrow(`topic ${topic}: the record at p1 has no key, later ones have one`);
+  });
+
   it('writes a batch every batchSize events, in order', async () => {
     const { target, calls } = recordingTarget();
     const applier = new TableApplier({ topic, versions: [v1] }, target, 'postgres', 2, () => {});
