@@ -5,6 +5,7 @@ import pg from 'pg';
 import kafkajs from 'kafkajs';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
+import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
 import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
 import { uniqueName } from '../helpers/names.js';
@@ -221,4 +222,39 @@ describe('a PostgreSQL table without a primary key (REPLICA IDENTITY FULL)', () 
     expect(seconds).toBeLessThan(30);
     expect(await topicRecords(topic)).toBe(0);
   }, 120_000);
+
+  it('stops the daemon with one line, instead of retrying for ever, when the broker refuses records (a table that lost its primary key)', async () => {
+    const otherPrefix = uniqueName('klr');
+    const otherName = uniqueName('keyless_r');
+    connectors.push(otherName);
+    await source.query('CREATE TABLE losing (id int CONSTRAINT losing_pk PRIMARY KEY, v text)');
+    await source.query('ALTER TABLE losing REPLICA IDENTITY FULL');
+    const daemon = startDaemon(writeConfig({ name: otherName, source: { url: dbUrl(sourceDb), tables: ['public.losing'] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: otherPrefix }));
+    try {
+      await waitStreaming(daemon, 120_000);
+      await source.query(`INSERT INTO losing VALUES (1, 'keyed')`);
+      await waitFor('the keyed row', async () => ((await topicRecords(`${otherPrefix}.public.losing`).catch(() => 0)) > 0 ? true : undefined), 60_000, 200);
+      // Its compacted topic now gets records without a key, which the broker refuses on every retry.
+      await source.query('ALTER TABLE losing DROP CONSTRAINT losing_pk');
+      const refusedAt = Date.now();
+      await source.query(`INSERT INTO losing VALUES (2, 'keyless')`);
+      const { code } = await Promise.race([daemon.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running: ${daemon.log().slice(-1500)}`)), 60_000))]);
+      expect(code).toBe(1);
+      expect((Date.now() - refusedAt) / 1000).toBeLessThan(30);
+      const lines = daemon.log().split('\n').filter((l) => l.startsWith('logtap:'));
+      expect(lines).toEqual([
+        `logtap: Kafka refused records while committing 1 change record(s): records without a key (a table without a primary key) of table public.losing (topic ${otherPrefix}.public.losing) `
+        + "failed the broker's validation (INVALID_RECORD): a compacted topic accepts only records with a key; fix: set cleanup.policy=delete, retention.ms=-1, retention.bytes=-1 on the topic "
+        + '(or delete it and let logtap create it), or add a primary key to the table',
+      ]);
+      expect(daemon.log()).not.toMatch(/restarting from the last checkpoint/);
+      // Only the keyed row was committed (the refused transaction was aborted).
+      const committed: Array<string | null> = [];
+      await readTopicToEnd(kafka, `${otherPrefix}.public.losing`, ({ message }) => { committed.push(message.key === null ? null : 'keyed'); });
+      expect(committed).toEqual(['keyed']);
+    } finally {
+      if (daemon.child.exitCode === null) daemon.child.kill('SIGTERM');
+      await daemon.exited;
+    }
+  }, 240_000);
 });
