@@ -5,6 +5,8 @@ import type { TableSchema } from '../../src/model/table-schema.js';
 import { RowHasher, checksumRows, firstDifferingKey, hashesByKey } from '../../src/replay/table-checksum.js';
 import { verifyLine, verifySummary, verifyTable } from '../../src/replay/replay-verify.js';
 import type { TableRowReader } from '../../src/replay/replay-target.js';
+import { EXIT, VERIFY_DIFFERS, reportFailure } from '../../src/cli/exit-codes.js';
+import { LogtapError } from '../../src/errors.js';
 import { conformValue } from '../../src/replay/conform-value.js';
 import { dateText, timestampText } from '../../src/replay/civil-time.js';
 import { civilFromDays } from '../../src/model/civil-date.js';
@@ -96,6 +98,20 @@ describe('replay --verify: every table, keyless tables as multisets', () => {
     });
     expect(verifySummary(results.slice(0, 2))).toMatchObject({ failed: false, message: expect.stringMatching(/^verify: 1 of 2 table\(s\) differ/) });
     expect(verifySummary(results.slice(0, 1))).toBeNull();
+  });
+
+  it('exits 3 when tables differ, 1 when a table could not be compared', () => {
+    const write = process.stderr.write.bind(process.stderr);
+    const lines: string[] = [];
+    process.stderr.write = ((chunk: string) => { lines.push(chunk); return true; }) as typeof process.stderr.write;
+    try {
+      expect(reportFailure(new LogtapError(VERIFY_DIFFERS, 'verify: 1 of 2 table(s) differ'))).toBe(EXIT.differs);
+      expect(EXIT.differs).toBe(3);
+      expect(reportFailure(new LogtapError('VERIFY_FAILED', 'verify: 1 of 2 table(s) could not be compared'))).toBe(EXIT.failure);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(lines).toEqual(['logtap: verify: 1 of 2 table(s) differ\n', 'logtap: verify: 1 of 2 table(s) could not be compared\n']);
   });
 });
 
