@@ -152,8 +152,8 @@ async function tableFindings(session: SourceSession, settings: MysqlSourceSettin
     if (key.length === 0) {
       findings.push({
         level: 'warning', id: `no_primary_key:${label}`,
-        message: `table ${label} has no primary key: its Kafka records have no key, so they cannot be compacted and an update cannot be told from a delete + insert`,
-        fix: `ALTER TABLE ${quoteName(table.namespace)}.${quoteName(table.name)} ADD PRIMARY KEY (…)`,
+        message: `table ${label} has no primary key: its topic is a change log of whole rows without Kafka keys (not compacted, every record kept, one partition), which grows with every change; replay rebuilds the table from it, each delete scanning the target table`,
+        fix: `ALTER TABLE ${quoteName(table.namespace)}.${quoteName(table.name)} ADD PRIMARY KEY (…) for a compacted topic`,
       });
     }
   }

@@ -2,6 +2,7 @@ import { ConfigError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { Row } from '../../src/model/change-event.js';
 import type { Column, TableSchema } from '../../src/model/table-schema.js';
+import type { ColumnType } from '../../src/model/column-type.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import type { ReplayStep, ReplayTarget, SourceKind } from '../../src/replay/replay-target.js';
 import { introspectTable, queryRunnerOf } from './introspect-columns.js';
@@ -22,12 +23,32 @@ const family = (kind: string): string => (['string', 'json', 'uuid', 'enum', 'se
 
 /** Replay into MySQL/MariaDB: every table goes into the target URL's database, under its own name. */
 export async function openMysqlReplayTarget(url: string, log: Logger): Promise<ReplayTarget> {
-  return new MysqlReplayTarget(await openReplayConnection(url, 'target'), log);
+  const db = await openReplayConnection(url, 'target');
+  let version: string;
+  try {
+    const [rows] = await db.connection.query('SELECT VERSION() AS version');
+    version = String((rows as Array<{ version: unknown }>)[0]?.version ?? '');
+  } catch (err) {
+    await db.connection.end().catch(() => {});
+    throw db.fail(err, 'reading the server version');
+  }
+  return new MysqlReplayTarget(db, /mariadb/i.test(version), log);
 }
 
 interface WritePlan {
-  columns: Array<{ name: string; encode: MysqlParamEncoder }>;
+  columns: Array<{ name: string; encode: MysqlParamEncoder; kind: ColumnType['kind'] }>;
   key: string[];
+}
+
+/**
+ * `column <=> ?` made exact for a keyless table's delete (table-applier.ts): text compares as its UTF-8 bytes
+ * (a collation would take 'a' for 'A', a PAD SPACE one 'a ' for 'a'); MySQL's JSON against a JSON value
+ * (MariaDB's JSON is text).
+ */
+function equalsParam(column: string, kind: ColumnType['kind'], mariaDb: boolean): string {
+  if (kind === 'json' && !mariaDb) return `${column} <=> CAST(? AS JSON)`;
+  if (['string', 'json', 'uuid', 'enum', 'set'].includes(kind)) return `CAST(CONVERT(${column} USING utf8mb4) AS BINARY) <=> CAST(? AS BINARY)`;
+  return `${column} <=> ?`;
 }
 
 class MysqlReplayTarget implements ReplayTarget {
@@ -35,7 +56,7 @@ class MysqlReplayTarget implements ReplayTarget {
   /** The server's collation names, lower case (read once). */
   private collations: Set<string> | undefined;
 
-  constructor(private readonly db: ReplayConnection, private readonly log: Logger) {}
+  constructor(private readonly db: ReplayConnection, private readonly mariaDb: boolean, private readonly log: Logger) {}
 
   async check(versions: readonly TableSchema[], source: SourceKind): Promise<void> {
     for (const version of versions) for (const column of version.columns) this.columnPlan(version, column, source);
@@ -70,7 +91,8 @@ class MysqlReplayTarget implements ReplayTarget {
             return `${quoteId(c.name)} ${type(c)}${generated}${generated ? '' : c.nullable ? ' NULL' : ' NOT NULL'}${onUpdateClause(c, source)}${autoIncrementClause(c, source)}`;
           });
           const autoIncrement = autoIncrementIndex(table, source);
-          const keys = [`PRIMARY KEY (${table.key.map(quoteId).join(', ')})`, ...(autoIncrement ? [`KEY (${quoteId(autoIncrement)})`] : [])];
+          // A keyless table is rebuilt from its change log (no primary key to make).
+          const keys = [...(table.key.length > 0 ? [`PRIMARY KEY (${table.key.map(quoteId).join(', ')})`] : []), ...(autoIncrement ? [`KEY (${quoteId(autoIncrement)})`] : [])];
           return `CREATE TABLE ${name} (${[...defs, ...keys].join(', ')})${tableOptionsClause(table, source)}`;
         };
         const generated = table.columns.filter((c) => generatedClause(c, source) !== '');
@@ -101,7 +123,7 @@ class MysqlReplayTarget implements ReplayTarget {
     const info = await this.run(() => introspectTable(queryRunnerOf(this.db.connection as never), this.db.database, table.id.name), 'reading the target table');
     const computed = new Set(info.columns.filter((c) => c.generated).map((c) => c.name));
     this.plans.set(tableIdText(table.id), {
-      columns: table.columns.filter((c) => !computed.has(c.name)).map((c) => ({ name: c.name, encode: mysqlParamEncoder(c.type) })),
+      columns: table.columns.filter((c) => !computed.has(c.name)).map((c) => ({ name: c.name, encode: mysqlParamEncoder(c.type), kind: c.type.kind })),
       key: table.key,
     });
   }
@@ -153,6 +175,9 @@ class MysqlReplayTarget implements ReplayTarget {
         throw err;
       }
     });
+    // A keyless table's delete: one row equal in every column (any of its duplicates).
+    const deleteOne = `DELETE FROM ${name} WHERE ${plan.columns.map((c) => equalsParam(quoteId(c.name), c.kind, this.mariaDb)).join(' AND ') || 'TRUE'} LIMIT 1`;
+    let unmatched = 0;
     await this.run(async () => {
       await conn.beginTransaction();
       try {
@@ -160,6 +185,25 @@ class MysqlReplayTarget implements ReplayTarget {
           if (step.kind === 'truncate') {
             // DELETE, not TRUNCATE: TRUNCATE commits the transaction implicitly.
             await conn.query(`DELETE FROM ${name}`);
+            continue;
+          }
+          if (step.kind === 'row-log') {
+            // Runs of inserts as multi-row INSERTs, each delete on its own, in order.
+            let inserts: unknown[][] = [];
+            const insert = async () => {
+              for (let i = 0; i < inserts.length; i += ROWS_PER_STATEMENT) await conn.query(`INSERT INTO ${name} (${names.join(', ')}) VALUES ?`, [inserts.slice(i, i + ROWS_PER_STATEMENT)]);
+              inserts = [];
+            };
+            for (const change of step.changes) {
+              if (change.op === 'insert') {
+                inserts.push(values(plan.columns, change.row));
+                continue;
+              }
+              await insert();
+              const [result] = await conn.query(deleteOne, values(plan.columns, change.row));
+              if ((result as { affectedRows: number }).affectedRows === 0) unmatched++;
+            }
+            await insert();
             continue;
           }
           for (let i = 0; i < step.deletes.length; i += ROWS_PER_STATEMENT) {
@@ -178,6 +222,7 @@ class MysqlReplayTarget implements ReplayTarget {
         throw err;
       }
     }, `writing ${name}`);
+    if (unmatched > 0) this.log.warn({ table: tableIdText(table.id), rows: unmatched }, 'replay: deleted rows of a table without a key were not in the target (it differs from the source)');
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import type { Logger } from '../../src/logger.js';
 import type { Row } from '../../src/model/change-event.js';
 import type { Column, TableSchema, UnpublishedColumn } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
-import type { ReplayStep, ReplayTarget, SourceKind } from '../../src/replay/replay-target.js';
+import type { ReplayStep, ReplayTarget, RowLogChange, SourceKind } from '../../src/replay/replay-target.js';
 import { closeQuietly, pgClientConfig } from './pg-client.js';
 import { type PgEndpoint, endpointText, pgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
@@ -148,7 +148,9 @@ class PgReplayTarget implements ReplayTarget {
     const create = (withGenerated: boolean): string => {
       const defs = table.columns.map((c) => definition(c, 'column'));
       if (withGenerated) for (const u of [...(table.unpublished ?? [])].sort((a, b) => a.position - b.position)) defs.splice(Math.min(u.position, defs.length), 0, definition(u, 'unpublished'));
-      return `CREATE TABLE ${quoteTable(table.id)} (${defs.join(', ')}, PRIMARY KEY (${table.key.map(quoteIdent).join(', ')}))`;
+      // A keyless table is rebuilt from its change log (no primary key to make).
+      if (table.key.length > 0) defs.push(`PRIMARY KEY (${table.key.map(quoteIdent).join(', ')})`);
+      return `CREATE TABLE ${quoteTable(table.id)} (${defs.join(', ')})`;
     };
     if (!table.unpublished?.length) {
       await this.oneStatement(create(false));
@@ -198,12 +200,17 @@ class PgReplayTarget implements ReplayTarget {
     const plan = this.plans.get(tableIdText(table.id));
     if (!plan) throw new Error(`ensureTable was not called for ${tableIdText(table.id)}`);
     const target = quoteTable(table.id);
+    let unmatched = 0;
     await this.run(async () => {
       await this.client.query('BEGIN');
       try {
         for (const step of steps) {
           if (step.kind === 'truncate') {
             await this.client.query(`TRUNCATE ${target}`);
+            continue;
+          }
+          if (step.kind === 'row-log') {
+            unmatched += await this.applyRowLog(target, plan, step.changes);
             continue;
           }
           if (step.deletes.length > 0) {
@@ -227,6 +234,40 @@ class PgReplayTarget implements ReplayTarget {
         throw err;
       }
     }, `writing ${tableIdText(table.id)}`);
+    if (unmatched > 0) this.log.warn({ table: tableIdText(table.id), rows: unmatched }, 'replay: deleted rows of a table without a key were not in the target (it differs from the source)');
+  }
+
+  /**
+   * A keyless table's changes in order: runs of inserts as one INSERT each; a delete removes one row equal in
+   * every column (compared as the server's text of the value, NULL-safe: any type, even one without an
+   * equality operator such as json), picked by ctid since duplicates are legal. Returns the deletes that
+   * found no row.
+   */
+  private async applyRowLog(target: string, plan: WritePlan, changes: readonly RowLogChange[]): Promise<number> {
+    const equal = plan.columns.map((c, i) => `${quoteIdent(c.name)}::text IS NOT DISTINCT FROM ($${i + 1}::text::${c.cast})::text`);
+    const deleteOne = `DELETE FROM ${target} WHERE ctid = (SELECT ctid FROM ${target} WHERE ${equal.join(' AND ') || 'true'} LIMIT 1)`;
+    let unmatched = 0;
+    let inserts: Row[] = [];
+    const insert = async () => {
+      if (inserts.length === 0) return;
+      const { select, params } = unnestRows(plan.columns, inserts);
+      await this.client.query(`INSERT INTO ${target} (${plan.columns.map((c) => quoteIdent(c.name)).join(', ')}) ${select}`, params);
+      inserts = [];
+    };
+    for (const change of changes) {
+      if (change.op === 'insert') {
+        inserts.push(change.row);
+        continue;
+      }
+      await insert();
+      const values = plan.columns.map((c) => {
+        const v = change.row[c.name];
+        return v === null || v === undefined ? null : c.encode(v);
+      });
+      if ((await this.client.query(deleteOne, values)).rowCount === 0) unmatched++;
+    }
+    await insert();
+    return unmatched;
   }
 
   async close(): Promise<void> {

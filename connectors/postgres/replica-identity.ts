@@ -66,7 +66,7 @@ export function replicaIdentityFinding(id: TableId, t: TableIdentity): CheckFind
       return {
         level: 'warning',
         id: `no_primary_key:${name}`,
-        message: `table ${name} has no primary key: its records have no Kafka key (no compaction, no per-row ordering)`,
+        message: `table ${name} has no primary key: its topic is a change log of whole rows without Kafka keys (not compacted, every record kept, one partition), which grows with every change; replay rebuilds the table from it, each delete scanning the target table`,
         fix: t.candidateIndex
           ? `${alter} USING INDEX ${quoteIdent(t.candidateIndex)}; (that unique index becomes the Kafka key), or add a primary key to ${quoteTable(id)}`
           : `add a primary key to ${quoteTable(id)}`,

@@ -16,7 +16,7 @@ import { DebeziumEncoder, type DebeziumSettings } from './debezium-encoder.js';
 
 /**
  * - `entity` (default): key = key columns, value = the whole row after the change, delete = tombstone,
- *   metadata in headers; a compacted topic is the table.
+ *   metadata in headers; a compacted topic is the table. A table without a key: a change log (changeLogRecords).
  * - `debezium`: Debezium's envelope and semantic types (debezium-encoder.ts).
  * - `key-only`: key = key columns, value = op and position, no row.
  */
@@ -126,6 +126,7 @@ export class EventEncoder {
   }
 
   private entityRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
+    if (!state.key) return this.changeLogRecords(state, event);
     const value = state.value!;
     const { topic } = state;
     if (event.op === 'd') {
@@ -134,9 +135,7 @@ export class EventEncoder {
       if (this.options.deleteEvents && event.before && hasAllColumns(event.table, event.before)) {
         records.push({ topic, key, value: this.rowMessage(value, event.before, event), headers: headersOf(event, 'd') });
       }
-      if (key) records.push({ topic, key, value: null, headers: headersOf(event, 'd') });
-      // A keyless table has nothing to tombstone: its delete carries the before-image.
-      else if (event.before) records.push({ topic, key: null, value: this.rowMessage(value, event.before, event), headers: headersOf(event, 'd') });
+      records.push({ topic, key, value: null, headers: headersOf(event, 'd') });
       return records;
     }
     const key = this.keyOf(state, event, event.after);
@@ -144,6 +143,25 @@ export class EventEncoder {
     // A changed key is a delete of the old key (tombstone), then the row under the new one.
     const oldKey = this.changedKey(state, event, key);
     return oldKey ? [{ topic, key: oldKey, value: null, headers: headersOf(event, 'd') }, row] : [row];
+  }
+
+  /**
+   * A table without a key: its topic is a change log of whole rows, null keys. A row that leaves the table
+   * (delete, and the old row of an update) is a `d` record carrying it; a row that enters it (insert, read,
+   * the new row of an update) a record carrying it. Rows are their own identity, so an update is the two.
+   */
+  private changeLogRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
+    const value = state.value!;
+    const { topic } = state;
+    const old = (): KafkaRecord => {
+      if (!event.before || !hasAllColumns(event.table, event.before)) {
+        throw new EncodingError(`cannot publish the ${event.op === 'd' ? 'delete' : 'update'} of ${tableIdText(event.table.id)} at ${event.position.token}: the table has no primary key and the change does not carry the whole old row (PostgreSQL: ALTER TABLE … REPLICA IDENTITY FULL)`);
+      }
+      return { topic, key: null, value: this.rowMessage(value, event.before, event), headers: headersOf(event, 'd') };
+    };
+    if (event.op === 'd') return [old()];
+    const row = { topic, key: null, value: this.rowMessage(value, event.after!, event), headers: headersOf(event, event.op) };
+    return event.op === 'u' ? [old(), row] : [row];
   }
 
   private keyOnlyRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {

@@ -6,13 +6,14 @@ import { LogtapError } from '../errors.js';
 import type { ConnectorFactory, SourceConnector, SourceMetrics } from '../source/source-connector.js';
 import { EventEncoder } from '../events/event-encoder.js';
 import { tableTopic } from '../events/topic-names.js';
+import { type TableSchema, tableIdText } from '../model/table-schema.js';
 import { SchemaCatalog } from '../schema/schema-catalog.js';
 import { singleObjectWire } from '../schema/wire-format.js';
 import { confluentWire } from '../schema/confluent-wire.js';
 import { type ChangeSink, openIdempotentSink, openTransactionalSink } from '../kafka/change-sink.js';
 import { CheckpointStore } from '../kafka/checkpoint-store.js';
 import { SchemaTopic } from '../kafka/schema-topic.js';
-import { TopicManager } from '../kafka/topic-manager.js';
+import { type TopicSettings, TopicManager } from '../kafka/topic-manager.js';
 import { kafkaError } from '../kafka/kafka-errors.js';
 import { Pipeline } from './pipeline.js';
 import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
@@ -33,6 +34,17 @@ export interface RunDependencies {
   onError?: (err: unknown) => void;
   /** Told when the pipeline starts its initial snapshot and when it starts streaming from the log (the console). */
   onPhase?: (phase: 'snapshot' | 'stream') => void;
+}
+
+/**
+ * A table with a key: a compacted topic (the table). Without a key its records have none, which a compacted
+ * topic refuses: a change log in one partition (its order) that keeps every record (to rebuild the table).
+ * The key-only envelope is a change feed either way.
+ */
+export function tableTopicSettings(config: Pick<LogtapConfig, 'envelope' | 'topics'>, table: TableSchema): TopicSettings {
+  const base = { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, table: tableIdText(table.id) };
+  if (config.envelope === 'key-only') return { ...base, compacted: false };
+  return table.key.length > 0 ? { ...base, compacted: true } : { ...base, partitions: 1, compacted: false, keepAll: true };
 }
 
 const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err.retriable;
@@ -59,6 +71,8 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
   const topics = new TopicManager(kafka, config.name);
   const checkpoints = new CheckpointStore(kafka, config.topicPrefix, config.name);
   const schemaTopic = new SchemaTopic(kafka, config.topicPrefix);
+  /** The table of each table topic met, to name it when Kafka refuses its records. */
+  const tableOfTopic = new Map<string, string>();
   let failures = 0;
   /** Whether streaming ever began: until then every failure is reported, not retried (a misconfiguration, not an outage). */
   let started = false;
@@ -88,7 +102,8 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         deps.onState?.('starting');
       }
       // Fence any older instance first, so no checkpoint can move after we read it.
-      sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name) : await openIdempotentSink(kafka, config.name);
+      const tableOf = (topic: string) => tableOfTopic.get(topic);
+      sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name, tableOf) : await openIdempotentSink(kafka, config.name, tableOf);
       await topics.ensure(checkpoints.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
       await topics.ensure(schemaTopic.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
       const checkpoint = await checkpoints.load(signal);
@@ -122,9 +137,11 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         encoder,
         sink,
         publishSchema: (entry) => schemaTopic.publish(producer, entry),
-        ensureTableTopic: (table) => topics.ensure(tableTopic(config.topicPrefix, table.id), {
-          partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: config.envelope !== 'key-only',
-        }),
+        ensureTableTopic: (table) => {
+          const topic = tableTopic(config.topicPrefix, table.id);
+          tableOfTopic.set(topic, tableIdText(table.id));
+          return topics.ensure(topic, tableTopicSettings(config, table));
+        },
         ensureOutboxTopic: (topic) => topics.ensure(topic, { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: false }),
         checkpointRecord: (c) => checkpoints.record(c),
         from,

@@ -1,7 +1,8 @@
 import type { Row } from '../model/change-event.js';
 import type { TableSchema } from '../model/table-schema.js';
 import type { DecodedEntityEvent } from '../events/event-decoder.js';
-import type { ReplayStep, ReplayTarget, SourceKind } from './replay-target.js';
+import { LogtapError } from '../errors.js';
+import type { ReplayStep, ReplayTarget, RowLogChange, SourceKind } from './replay-target.js';
 import type { TopicPlan } from './replay-plan.js';
 
 /**
@@ -9,6 +10,10 @@ import type { TopicPlan } from './replay-plan.js';
  * last change of each key wins within a batch; a truncate closes the changes before it), each batch is one
  * target transaction, and a new table version first brings the target table to that shape. One batch is
  * written while the next is gathered; at most one is in flight, so batches reach the target in order.
+ *
+ * A table without a key is rebuilt from its change log (event-encoder.ts): every change in topic order, a `d`
+ * row removing one equal row and any other row adding it. Its topic holds the table's whole history, so the
+ * target table is emptied first, in the first batch's transaction: replaying again gives the same table.
  */
 export class TableApplier {
   events = 0;
@@ -17,6 +22,11 @@ export class TableApplier {
   private readonly withKey = new WeakMap<TableSchema, TableSchema>();
   private readonly seenColumns = new Set<string>();
   private pending = new Map<string, { upsert: Row } | { delete: Row }>();
+  private readonly keyless: boolean;
+  /** A keyless table's changes of the batch, in order. */
+  private rowLog: RowLogChange[] = [];
+  /** The previous event of a keyless table: an update's new row must follow its old row. */
+  private previous: { op: string; position: string } | undefined;
   private steps: ReplayStep[] = [];
   private batched = 0;
   private inFlight: Promise<void> = Promise.resolve();
@@ -29,6 +39,7 @@ export class TableApplier {
     private readonly onApplied: (events: number) => void,
   ) {
     this.key = plan.versions[0]!.key;
+    this.keyless = this.key.length === 0;
   }
 
   /** The table version the target has now (the last one met, or the oldest known before any row). */
@@ -50,7 +61,9 @@ export class TableApplier {
         await this.moveTo(version);
       }
       this.count();
-      this.pending.set(keyBytes!.toString('latin1'), { upsert: event.row });
+      if (this.keyless) this.addToRowLog(event.op, event.row, event.position);
+      else if (keyBytes) this.pending.set(keyBytes.toString('latin1'), { upsert: event.row });
+      else throw this.keyChanged(event.position);
     } else {
       if (!this.current) await this.moveTo(this.plan.versions[0]!);
       this.count();
@@ -62,6 +75,19 @@ export class TableApplier {
       }
     }
     if (this.batched >= this.batchSize) await this.flush();
+  }
+
+  /** A record without a key in a keyed table's topic: the table had no primary key for a while. */
+  private keyChanged(position: string): LogtapError {
+    return new LogtapError('REPLAY_KEY_CHANGED', `topic ${this.plan.topic}: the record at ${position} has no key, later ones have one (the table got a primary key while logtap published it), so the table cannot be rebuilt from it; publish the table into a new topic (a new topicPrefix, snapshot.mode: initial)`);
+  }
+
+  private addToRowLog(op: string, row: Row, position: string): void {
+    if (op === 'u' && !(this.previous?.op === 'd' && this.previous.position === position)) {
+      throw new LogtapError('REPLAY_NO_OLD_ROW', `topic ${this.plan.topic}: the update at ${position} of a table without a key carries no old row (the topic was written before logtap published them), so the table cannot be rebuilt from it; publish the table into a new topic (a new topicPrefix, snapshot.mode: initial)`);
+    }
+    this.previous = { op, position };
+    this.rowLog.push({ op: op === 'd' ? 'delete' : 'insert', row });
   }
 
   private count(): void {
@@ -106,10 +132,15 @@ export class TableApplier {
     for (const c of columns) this.seenColumns.add(c);
     for (const c of dropped) this.seenColumns.delete(c);
     await this.target.ensureTable(version, dropped, this.source);
+    if (this.keyless && !this.current) this.steps.push({ kind: 'truncate' });
     this.current = version;
   }
 
   private closeChanges(): void {
+    if (this.rowLog.length > 0) {
+      this.steps.push({ kind: 'row-log', changes: this.rowLog });
+      this.rowLog = [];
+    }
     if (this.pending.size === 0) return;
     const deletes: Row[] = [];
     const upserts: Row[] = [];

@@ -109,6 +109,30 @@ describe('entity envelope', () => {
     const [record] = encoder.encode(event({ op: 'c', after: { id: 1n, total: '1.00', note: null } }, keyless));
     expect(record!.key).toBeNull();
   });
+
+  it('publishes a keyless table as a change log of whole rows: an update is the old row (d) then the new one, a delete the old row once', async () => {
+    const keyless: TableSchema = { ...orders, key: [] };
+    const { encoder, publish, decoder } = setup('entity', { deleteEvents: true });
+    await encoder.prepare(keyless, publish);
+    const old = { id: 1n, total: '1.00', note: null };
+    const updated = { id: 1n, total: '2.00', note: 'x' };
+    const update = encoder.encode(event({ op: 'u', before: old, after: updated }, keyless));
+    expect(update.map((r) => [r.key, r.headers['logtap.op']])).toEqual([[null, 'd'], [null, 'u']]);
+    expect(await decoder.decode(update[0]!)).toMatchObject({ kind: 'row', op: 'd', row: old, position: '0/10' });
+    expect(await decoder.decode(update[1]!)).toMatchObject({ kind: 'row', op: 'u', row: updated, position: '0/10' });
+    // deleteEvents adds nothing: the delete already carries the old row, and twice would remove two rows.
+    const del = encoder.encode(event({ op: 'd', before: updated }, keyless));
+    expect(del).toHaveLength(1);
+    expect(await decoder.decode(del[0]!)).toMatchObject({ kind: 'row', op: 'd', row: updated });
+  });
+
+  it('refuses a keyless update or delete without the whole old row, naming the table and the fix', async () => {
+    const keyless: TableSchema = { ...orders, key: [] };
+    const { encoder, publish } = setup();
+    await encoder.prepare(keyless, publish);
+    expect(() => encoder.encode(event({ op: 'u', after: { id: 1n, total: '1.00', note: null } }, keyless))).toThrow(/update of public\.orders at 0\/10: the table has no primary key .*REPLICA IDENTITY FULL/);
+    expect(() => encoder.encode(event({ op: 'd', before: { id: 1n } }, keyless))).toThrow(/delete of public\.orders/);
+  });
 });
 
 describe('debezium envelope', () => {

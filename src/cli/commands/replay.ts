@@ -12,7 +12,8 @@ import { parseUntil } from '../../replay/replay-until.js';
 import { replayTopics } from '../../replay/replay-engine.js';
 import { followTopics } from '../../replay/replay-follow.js';
 import { barProgress, logProgress } from '../../replay/replay-progress.js';
-import { verifyTable } from '../../replay/replay-verify.js';
+import { verifyLine, verifySummary, verifyTable } from '../../replay/replay-verify.js';
+import { VERIFY_DIFFERS } from '../exit-codes.js';
 import { replayConnectorFor } from '../replay-targets.js';
 import { type ConfigArgs, configOverrides, topicOptions } from './config-options.js';
 import { applyDaemonHeapPolicy } from '../../ops/node-options.js';
@@ -35,7 +36,7 @@ export const replayCommand = {
     .option('table', { type: 'string', array: true, describe: 'a table to replay, namespace.table (repeatable; default: the config\'s tables, or every table topic of the prefix)' })
     .option('until', { type: 'string', describe: 'stop after the changes committed at or before an ISO-8601 time, or at or before a source position (logtap.position)' })
     .option('follow', { type: 'boolean', default: false, describe: 'after catching up keep applying new changes until SIGINT/SIGTERM (then exit 0)' })
-    .option('verify', { type: 'boolean', default: false, describe: 'afterwards compare row count and checksum of each table with the source; exit 1 on a difference' })
+    .option('verify', { type: 'boolean', default: false, describe: 'afterwards compare row count and checksum of each table with the source; exit 3 when a table differs, 1 when one cannot be compared' })
     .option('batch-size', { type: 'number', default: BATCH_SIZE, describe: 'changes per target transaction' })
     .example('$0 replay --config shop.yaml --target postgres://u:p@host/restore --verify', 'rebuild every table, then compare with the source')
     .example('$0 replay --config shop.yaml --target postgres://u:p@host/replica --follow', 'rebuild, then keep the tables up to date until stopped')
@@ -146,6 +147,10 @@ function resolverFor(entries: Parameters<typeof schemaTopicResolver>[0], registr
   };
 }
 
+/**
+ * Compares every table, whatever happens to one: each gets a line on stdout (equal, DIFFERENT, FAILED); then
+ * one line on stderr and the exit code: 3 when tables differ, 1 when a table could not be compared.
+ */
 async function verify(
   tables: Parameters<typeof verifyTable>[0][],
   source: Awaited<ReturnType<typeof replayConnectorFor>>, sourceUrl: string,
@@ -153,13 +158,14 @@ async function verify(
 ): Promise<void> {
   const [sourceReader, targetReader] = await Promise.all([source.openReader(sourceUrl, 'source'), target.openReader(targetUrl, 'target')]);
   try {
-    const differing: string[] = [];
+    const results = [];
     for (const table of tables) {
       const r = await verifyTable(table, sourceReader, targetReader);
-      process.stdout.write(`${r.equal ? 'equal' : 'DIFFERENT'} ${r.table}: source ${r.source.rows} rows ${r.source.sum}, target ${r.target.rows} rows ${r.target.sum}\n`);
-      if (!r.equal) differing.push(`${r.table} (source ${r.source.rows} rows, target ${r.target.rows}; first differing key ${r.firstDifferingKey ?? 'unknown'})`);
+      process.stdout.write(`${verifyLine(r)}\n`);
+      results.push(r);
     }
-    if (differing.length > 0) throw new LogtapError('VERIFY', `verify: the rebuilt table differs from the source: ${differing.join('; ')}`);
+    const summary = verifySummary(results);
+    if (summary) throw new LogtapError(summary.failed ? 'VERIFY_FAILED' : VERIFY_DIFFERS, summary.message);
   } finally {
     await Promise.all([sourceReader.close(), targetReader.close()]);
   }
