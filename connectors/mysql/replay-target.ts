@@ -80,7 +80,8 @@ class MysqlReplayTarget implements ReplayTarget {
   async ensureTable(given: TableSchema, dropped: readonly string[], source: SourceKind): Promise<void> {
     const existing = await this.existing(given);
     const name = this.tableName(given);
-    const table = await this.withKnownCollations(given);
+    // Collations are carried between MySQL/MariaDB servers only (a PostgreSQL collation means nothing here).
+    const table = source === 'mysql' ? await this.withKnownCollations(given) : given;
     const type = (c: Column): string => this.columnPlan(table, c, source).sql;
     await this.run(async () => {
       if (!existing) {
