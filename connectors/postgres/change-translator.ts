@@ -11,6 +11,7 @@ import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
 import type { RelationCache, TableVersion } from './relation-cache.js';
 import type { ResumeFilter } from './resume-filter.js';
 import { afterImage, beforeImage } from './row-images.js';
+import { asMove, isPartitionMove } from './partition-move.js';
 
 interface OpenTransaction {
   /** Start of the commit record (pgoutput's Begin final_lsn): names the transaction in positions. */
@@ -42,6 +43,13 @@ export interface TranslatorOptions {
  */
 export class ChangeTranslator {
   private tx: OpenTransaction | null = null;
+  /**
+   * A delete of a partitioned table, held until the next message: PostgreSQL decodes an UPDATE that moves a
+   * row to another partition as a delete from the old partition and an insert into the new one, both under
+   * the root (publish_via_partition_root). An insert that follows at once, of the same root, with the same
+   * key columns outside the partition keys (moveIdentity), makes one update with it (partition-move.ts).
+   */
+  private heldDelete: ChangeEvent | null = null;
   /** The furthest complete position handed over: heartbeats only ever move forward from it. */
   private lastComplete: Lsn;
   private warnedNoOutbox = false;
@@ -55,14 +63,27 @@ export class ChangeTranslator {
       case 'begin':
         return this.begin(lsnOf(msg.commitLsn, 'Begin'), msg.xid, msg.commitTime as unknown as bigint);
       case 'relation':
+        // Also between the two halves of a partition move: pgoutput describes the root again for the first
+        // change of each partition in a session.
         await this.options.relations.onRelation(msg);
         return;
-      case 'insert': {
-        const tx = this.change();
-        if (!tx) return;
-        const version = this.options.relations.get(msg.relation.relationOid);
-        return this.emit(tx, version, 'c', (v, where) => ({ after: afterImage(v, msg.new, null, where) }));
-      }
+      case 'type':
+      case 'origin':
+        return;
+    }
+    const held = this.heldDelete;
+    this.heldDelete = null;
+    if (msg.tag === 'insert') {
+      const tx = this.change();
+      if (!tx) return;
+      const version = this.options.relations.get(msg.relation.relationOid);
+      const insert = await this.event(tx, version, 'c', (v, where) => ({ after: afterImage(v, msg.new, null, where) }));
+      if (held && isPartitionMove(held, insert, version)) return this.options.handler.onChange(asMove(held, insert));
+      if (held) await this.options.handler.onChange(held);
+      return this.options.handler.onChange(insert);
+    }
+    if (held) await this.options.handler.onChange(held);
+    switch (msg.tag) {
       case 'update': {
         const tx = this.change();
         if (!tx) return;
@@ -73,7 +94,10 @@ export class ChangeTranslator {
         const tx = this.change();
         if (!tx) return;
         const version = this.options.relations.get(msg.relation.relationOid);
-        return this.emit(tx, version, 'd', (v) => withBefore(beforeImage(v, msg.old, msg.key), undefined));
+        const event = await this.event(tx, version, 'd', (v) => withBefore(beforeImage(v, msg.old, msg.key), undefined));
+        if (version.moveIdentity !== null) this.heldDelete = event;
+        else await this.options.handler.onChange(event);
+        return;
       }
       case 'truncate':
         for (const relation of msg.relations) {
@@ -88,9 +112,6 @@ export class ChangeTranslator {
         return this.logicalMessage(msg.prefix, msg.transactional, msg.messageLsn, msg.content);
       case 'commit':
         return this.commit(lsnOf(msg.commitLsn, 'Commit'), lsnOf(msg.commitEndLsn, 'Commit'));
-      case 'type':
-      case 'origin':
-        return;
       default:
         throw new Error(`unexpected pgoutput message ${JSON.stringify((msg as { tag?: unknown }).tag)}`);
     }
@@ -124,6 +145,16 @@ export class ChangeTranslator {
     op: Operation,
     images: (version: TableVersion, where: string) => { before?: Row; after?: Row },
   ): Promise<void> {
+    await this.options.handler.onChange(await this.event(tx, version, op, images));
+  }
+
+  /** The change event of the transaction's current change. */
+  private async event(
+    tx: OpenTransaction,
+    version: TableVersion,
+    op: Operation,
+    images: (version: TableVersion, where: string) => { before?: Row; after?: Row },
+  ): Promise<ChangeEvent> {
     const position = tx.positionOf(tx.changes);
     const where = position.display;
     let rows: { before?: Row; after?: Row };
@@ -141,7 +172,7 @@ export class ChangeTranslator {
         throw again instanceof PgValueDecodeError ? decodeFailure(version, where, again) : again;
       }
     }
-    const event: ChangeEvent = {
+    return {
       table: version.schema,
       op,
       ...rows,
@@ -150,7 +181,6 @@ export class ChangeTranslator {
       commitTimeMicros: tx.commitTimeMicros,
       snapshot: false,
     };
-    await this.options.handler.onChange(event);
   }
 
   private async logicalMessage(prefix: string, transactional: boolean, lsnText: string | null, content: Uint8Array): Promise<void> {

@@ -36,12 +36,20 @@ interface ServerRow {
   may_create: boolean;
 }
 
-interface TableRow {
+/** Where a table's rows live and what PostgreSQL checks before UPDATE and DELETE: its replica identity. */
+interface Identity {
   namespace: string;
   name: string;
   replident: 'd' | 'n' | 'f' | 'i';
   has_pk: boolean;
   has_identity_index: boolean;
+}
+
+interface TableRow extends Identity {
+  /** `r` table, `p` partitioned table. */
+  relkind: 'r' | 'p';
+  /** A partitioned table's leaf partitions (at any depth): they hold the rows, each with its own replica identity. */
+  leaves: Identity[] | null;
   toastable: string[];
   generated: string[];
   owned: boolean;
@@ -59,9 +67,18 @@ SELECT current_setting('wal_level') AS wal_level,
 FROM (SELECT 1) AS one LEFT JOIN pg_catalog.pg_roles r ON r.rolname = current_user`;
 
 const TABLE_COLUMNS = `
-SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::text AS replident,
+SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::text AS replident, c.relkind::text AS relkind,
        EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
        EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS has_identity_index,
+       CASE WHEN c.relkind = 'p' THEN COALESCE((
+         SELECT json_agg(json_build_object('namespace', ln.nspname, 'name', l.relname, 'replident', l.relreplident,
+                  'has_pk', EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = l.oid AND i.indisprimary),
+                  'has_identity_index', EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = l.oid AND i.indisreplident))
+                ORDER BY ln.nspname, l.relname)
+         FROM pg_catalog.pg_partition_tree(c.oid) pt
+           JOIN pg_catalog.pg_class l ON l.oid = pt.relid
+           JOIN pg_catalog.pg_namespace ln ON ln.oid = l.relnamespace
+         WHERE pt.isleaf), '[]'::json) END AS leaves,
        ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage <> 'p' AND a.attgenerated = ''
              ORDER BY a.attnum) AS toastable,
@@ -151,8 +168,35 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
   for (const t of rows) {
     const name = tableIdText(t);
     const qualified = quoteTable(t);
-    const keyless = (t.replident === 'd' && !t.has_pk) || t.replident === 'n' || (t.replident === 'i' && !t.has_identity_index);
-    if (keyless) {
+    if (t.leaves) {
+      // Published through the root (publish_via_partition_root), but PostgreSQL checks each partition's own
+      // replica identity before UPDATE and DELETE, and logs the old row as that partition's identity says.
+      for (const leaf of t.leaves.filter(lacksIdentity)) {
+        findings.push({
+          level: 'error',
+          id: `no_primary_key:${tableIdText(leaf)}`,
+          message: `partition ${tableIdText(leaf)} of ${name} has no primary key and REPLICA IDENTITY ${replidentName(leaf.replident)}: once published, UPDATE and DELETE on it fail in PostgreSQL`,
+          fix: `add a primary key to ${qualified}, or ALTER TABLE ${quoteTable(leaf)} REPLICA IDENTITY FULL; (each partition: REPLICA IDENTITY is not inherited)`,
+        });
+      }
+      if (!t.has_pk && t.replident !== 'f') {
+        // pgoutput sends an old row as the ROOT's replica identity says ('K': key columns only), whatever the
+        // partition logged: without a key, a delete would reach logtap without its row.
+        findings.push({
+          level: 'error',
+          id: `no_primary_key:${name}`,
+          message: `partitioned table ${name} has no primary key and REPLICA IDENTITY ${replidentName(t.replident)}: its changes are published as the root's, whose replica identity decides which old values are sent, so its deletes would carry no row`,
+          fix: `add a primary key to ${qualified} (it must include the partition key columns), or ALTER TABLE ${qualified} REPLICA IDENTITY FULL; and the same on each partition`,
+        });
+      } else if (!t.has_pk) {
+        findings.push({
+          level: 'warning',
+          id: `no_primary_key:${name}`,
+          message: `partitioned table ${name} has no primary key: its records have no Kafka key (no compaction, no per-row ordering)`,
+          fix: `add a primary key to ${qualified} (it must include the partition key columns)`,
+        });
+      }
+    } else if (lacksIdentity(t)) {
       findings.push({
         level: 'error',
         id: `no_primary_key:${name}`,
@@ -167,12 +211,14 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
         fix: `add a primary key to ${qualified}`,
       });
     }
-    if (t.toastable.length > 0 && t.replident !== 'f') {
+    // A partitioned table: the partitions log the old row, the root's identity decides whether it is sent.
+    const notFull = [t, ...(t.leaves ?? [])].filter((r) => r.replident !== 'f');
+    if (t.toastable.length > 0 && notFull.length > 0) {
       findings.push({
         level: 'warning',
         id: `toast_unchanged:${name}`,
-        message: `table ${name} has TOASTable columns (${t.toastable.map(quoteIdent).join(', ')}) and REPLICA IDENTITY ${replidentName(t.replident)}: an UPDATE that leaves a large (TOASTed) value unchanged does not carry it, and logtap stops rather than publish a row without it`,
-        fix: `ALTER TABLE ${qualified} REPLICA IDENTITY FULL;`,
+        message: `table ${name} has TOASTable columns (${t.toastable.map(quoteIdent).join(', ')}) and REPLICA IDENTITY ${t.leaves ? `other than FULL on ${notFull.map(tableIdText).join(', ')}` : replidentName(t.replident)}: an UPDATE that leaves a large (TOASTed) value unchanged does not carry it, and logtap stops rather than publish a row without it`,
+        fix: notFull.map((r) => `ALTER TABLE ${quoteTable(r)} REPLICA IDENTITY FULL;`).join(' '),
       });
     }
     if (t.generated.length > 0) {
@@ -186,6 +232,11 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
     if (!t.owned && !s.superuser) notOwned.push(name);
   }
   return { findings, notOwned };
+}
+
+/** PostgreSQL refuses UPDATE and DELETE on a published table without a usable replica identity. */
+function lacksIdentity(t: Identity): boolean {
+  return (t.replident === 'd' && !t.has_pk) || t.replident === 'n' || (t.replident === 'i' && !t.has_identity_index);
 }
 
 async function publicationFindings(db: pg.Client, o: PreflightOptions, s: ServerRow, notOwned: string[]): Promise<CheckFinding[]> {
