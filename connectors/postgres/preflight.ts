@@ -161,6 +161,7 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
       if (problem) findings.push({ level: 'error', id: `table_missing:${tableIdText(table.id)}`, message: problem, fix: 'create the table, or remove it from source.tables' });
     }
     rows = (await db.query<TableRow>(NAMED_TABLES_SQL, [o.tables.map((t) => t.namespace), o.tables.map((t) => t.name)])).rows;
+    findings.push(...partitionFindings((await db.query<PartitionRow>(NAMED_PARTITIONS_SQL, [o.tables.map((t) => t.namespace), o.tables.map((t) => t.name)])).rows, o.tables));
   } else {
     rows = (await db.query<TableRow>(ALL_TABLES_SQL)).rows;
   }
@@ -232,6 +233,43 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
     if (!t.owned && !s.superuser) notOwned.push(name);
   }
   return { findings, notOwned };
+}
+
+interface PartitionRow { namespace: string; name: string; root_namespace: string; root_name: string }
+
+/** The configured tables that are partitions of another table, with their topmost root. */
+const NAMED_PARTITIONS_SQL = `
+SELECT n.nspname::text AS namespace, c.relname::text AS name, rn.nspname::text AS root_namespace, r.relname::text AS root_name
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_class r ON r.oid = pg_catalog.pg_partition_root(c.oid)
+  JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+WHERE c.relispartition AND (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ORDER BY 1, 2`;
+
+/**
+ * A partition named in source.tables: with its root (or an ancestor) also named, the publication sends its
+ * changes as the root's (publish_via_partition_root: the topmost published ancestor), so it adds nothing; alone,
+ * it is captured as a table of its own, and a row moved to another partition leaves it as a delete.
+ */
+function partitionFindings(partitions: PartitionRow[], configured: readonly TableId[]): CheckFinding[] {
+  const named = new Set(configured.map(tableIdText));
+  return partitions.map((p) => {
+    const name = tableIdText(p);
+    const root = tableIdText({ namespace: p.root_namespace, name: p.root_name });
+    return named.has(root)
+      ? {
+        level: 'warning' as const,
+        id: `partition_listed:${name}`,
+        message: `source.tables names ${name}, a partition of ${root}, which it also names: its changes are published as ${root}'s (one topic, ${root}), not as its own`,
+        fix: `remove ${name} from source.tables`,
+      }
+      : {
+        level: 'warning' as const,
+        id: `partition_listed:${name}`,
+        message: `source.tables names ${name}, a partition of ${root}: it is captured as a table of its own (its own topic); a row an UPDATE moves to another partition leaves it as a delete, and one moved into it arrives as an insert`,
+        fix: `to capture the whole table with rows moving between partitions as updates, name ${root} instead`,
+      };
+  });
 }
 
 /** PostgreSQL refuses UPDATE and DELETE on a published table without a usable replica identity. */

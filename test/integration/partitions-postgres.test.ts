@@ -155,6 +155,22 @@ describe('partitioned tables and truncates across Kafka partitions (default conf
     expect(result.code).toBe(0);
   }, 120_000);
 
+  it('logtap check says what a partition named in source.tables becomes', async () => {
+    const listed = writeConfig({
+      name: uniqueName('parts_listed'), source: { url: dbUrl(database), tables: ['public.measurements', 'public.measurements_2024_01', 'public.measurements_2024_03_h0'] },
+      kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix,
+    });
+    const { stdout } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'check', '--config', listed], { timeout: 120_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' } });
+    expect(stdout).toMatch(/warning partition_listed:public\.measurements_2024_01: source\.tables names public\.measurements_2024_01, a partition of public\.measurements, which it also names/);
+    expect(stdout).toMatch(/warning partition_listed:public\.measurements_2024_03_h0: .*a partition of public\.measurements, which it also names/);
+    expect(stdout).toMatch(/^ok: nothing blocks streaming/m);
+    const alone = writeConfig({
+      name: uniqueName('parts_alone'), source: { url: dbUrl(database), tables: ['public.measurements_2024_02'] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix,
+    });
+    const second = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'check', '--config', alone], { timeout: 120_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' } });
+    expect(second.stdout).toMatch(/warning partition_listed:public\.measurements_2024_02: .*captured as a table of its own/);
+  }, 120_000);
+
   it('gives each partitioned table one topic, named for its root, and none to its partitions', async () => {
     const admin = kafka.admin();
     await admin.connect();
