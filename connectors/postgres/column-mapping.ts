@@ -147,10 +147,11 @@ export function mapColumn(column: PgColumnInfo): PgMappedColumn {
  * left out: pgoutput does not publish them (PostgreSQL < 18). The key is the REPLICA IDENTITY index when
  * one is set, else the primary key.
  */
-export function mapTable(table: PgTableInfo): { schema: TableSchema; columns: PgMappedColumn[] } {
+export function mapTable(table: PgTableInfo): { schema: TableSchema; columns: PgMappedColumn[]; partitioned: boolean } {
   const columns = table.columns.filter((c) => !c.generated).map(mapColumn);
   const key = table.replicaIdentity === 'index' ? table.replicaIdentityIndex : table.primaryKey;
   return {
+    partitioned: table.partitionColumns !== undefined,
     schema: {
       id: { namespace: table.schema, name: table.name },
       columns: columns.map(({ name, type, nullable, sourceType }): Column => ({ name, type, nullable, sourceType })),

@@ -8,7 +8,7 @@ import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js'
 import type { PgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteIdent, quoteLiteral, quoteTable } from './pg-identifiers.js';
-import { diffPublication, readPublication } from './publication.js';
+import { diffPublication, publicationMember, readPublication } from './publication.js';
 import { readSlot, slotLost, unusableSlotReason } from './slot.js';
 
 /** A slot holding back more WAL than this is worth a warning (disk fills while the stream lags). */
@@ -298,7 +298,7 @@ async function publicationFindings(db: pg.Client, o: PreflightOptions, s: Server
         id: 'publication_mismatch',
         message: `publication ${pub} ${parts.join('; ')}: logtap changes it when it starts, and changes are published with the new table set from that point of the WAL on`,
         fix: o.tables
-          ? `nothing, if role ${role} owns the publication and the tables; else as their owner: ALTER PUBLICATION ${pub} SET TABLE ${o.tables.map(quoteTable).join(', ')};`
+          ? `nothing, if role ${role} owns the publication and the tables; else as their owner: ALTER PUBLICATION ${pub} SET TABLE ${o.tables.map(publicationMember).join(', ')};`
           : `nothing, if role ${role} is a superuser; else as a superuser: DROP PUBLICATION ${pub}; CREATE PUBLICATION ${pub} FOR ALL TABLES;`,
       });
     }
@@ -325,7 +325,7 @@ async function publicationFindings(db: pg.Client, o: PreflightOptions, s: Server
           level: 'error',
           id: `publication_privilege:${table}`,
           message: `role ${role} does not own table ${table}, so it cannot add it to publication ${pub}`,
-          fix: `as the owner: ${state ? `ALTER PUBLICATION ${pub} SET TABLE ${o.tables.map(quoteTable).join(', ')};` : `CREATE PUBLICATION ${pub} FOR TABLE ${o.tables.map(quoteTable).join(', ')} WITH (publish_via_partition_root = true);`}`,
+          fix: `as the owner: ${state ? `ALTER PUBLICATION ${pub} SET TABLE ${o.tables.map(publicationMember).join(', ')};` : `CREATE PUBLICATION ${pub} FOR TABLE ${o.tables.map(publicationMember).join(', ')} WITH (publish_via_partition_root = true);`}`,
         });
       }
     }

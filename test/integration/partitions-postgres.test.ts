@@ -17,7 +17,8 @@ import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
  * table list: FOR ALL TABLES) in a fresh database and `topics.partitions: 6`: a range-partitioned table with a
  * hash-partitioned partition (rows before the start → snapshot; inserts into several partitions; updates that
  * move rows between partitions; a delete), a keyless list-partitioned table (REPLICA IDENTITY FULL on each
- * partition), and a plain table truncated between rows. A real `logtap run`, then `logtap replay --verify`
+ * partition), a hash-partitioned table truncated between rows, and an inheritance parent whose trigger routes
+ * rows to a child. A real `logtap run`, then `logtap replay --verify`
  * into an empty database.
  */
 
@@ -89,7 +90,15 @@ beforeAll(async () => {
     await source.query(`CREATE TABLE audit_${kind} PARTITION OF audit FOR VALUES IN ('${kind}')`);
     await source.query(`ALTER TABLE audit_${kind} REPLICA IDENTITY FULL`);
   }
-  await source.query(`CREATE TABLE truncated (id int8 PRIMARY KEY, note text)`);
+  // Partitioned too: TRUNCATE of the root is published as the root's.
+  await source.query(`CREATE TABLE truncated (id int8 PRIMARY KEY, note text) PARTITION BY HASH (id)`);
+  for (const r of [0, 1, 2]) await source.query(`CREATE TABLE truncated_${r} PARTITION OF truncated FOR VALUES WITH (MODULUS 3, REMAINDER ${r})`);
+  // Partitioning by inheritance: a trigger routes the parent's inserts to a child. Each is a table of its own.
+  await source.query(`CREATE TABLE legacy (id int8 PRIMARY KEY, year int4 NOT NULL, note text)`);
+  await source.query(`CREATE TABLE legacy_2024 (PRIMARY KEY (id), CHECK (year = 2024)) INHERITS (legacy)`);
+  await source.query(`CREATE FUNCTION legacy_route() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO legacy_2024 VALUES (NEW.*); RETURN NULL; END $$`);
+  await source.query(`CREATE TRIGGER legacy_route BEFORE INSERT ON legacy FOR EACH ROW EXECUTE FUNCTION legacy_route()`);
+  await source.query(`INSERT INTO legacy SELECT g, 2024, 'before' FROM generate_series(1, 5) g`);
   // Before the start: the snapshot reads these.
   await source.query(`INSERT INTO measurements SELECT g, date '2024-01-01' + (g * 7) % 100, g * 1.5, 'before' FROM generate_series(1, 40) g`);
   await source.query(`INSERT INTO audit VALUES ('login', 1, 'a'), ('logout', 2, 'b'), ('login', 3, 'c')`);
@@ -123,6 +132,8 @@ beforeAll(async () => {
     await source.query(`INSERT INTO truncated SELECT g, 'gone' FROM generate_series(31, 60) g`);
     await source.query(`TRUNCATE truncated`);
     await source.query(`INSERT INTO truncated SELECT g, 'after' FROM generate_series(100, 130) g`);
+    await source.query(`INSERT INTO legacy VALUES (6, 2024, 'streamed')`);
+    await source.query(`UPDATE legacy SET note = 'updated' WHERE id = 1`);
     const end = await currentLsn();
     const checkpoints = new CheckpointStore(kafka, prefix, name);
     await waitFor('the changes to be checkpointed', async () => {
@@ -176,7 +187,17 @@ describe('partitioned tables and truncates across Kafka partitions (default conf
     await admin.connect();
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`)).sort();
     await admin.disconnect();
-    expect(topics).toEqual([`${prefix}._offsets`, `${prefix}._schemas`, `${prefix}.public.audit`, `${prefix}.public.measurements`, `${prefix}.public.truncated`]);
+    expect(topics).toEqual([
+      `${prefix}._offsets`, `${prefix}._schemas`, `${prefix}.public.audit`, `${prefix}.public.legacy_2024`, `${prefix}.public.measurements`, `${prefix}.public.truncated`,
+    ]);
+  });
+
+  it('captures an inheritance child as a table of its own, and its rows only there (not again in the parent)', async () => {
+    let rows = 0;
+    await readTopicToEnd(kafka, `${prefix}.public.legacy_2024`, ({ message }) => { if (message.value) rows++; });
+    // 5 snapshot reads, an insert, an update.
+    expect(rows).toBe(7);
+    // The parent holds no rows of its own: its snapshot read none (its topic would exist with any record).
   });
 
   it('publishes a row moved between partitions as one update: the old key\'s tombstone and the row, both of the one change', async () => {
@@ -203,13 +224,14 @@ describe('partitioned tables and truncates across Kafka partitions (default conf
     const target = uniqueName('parts_target');
     await sql.query(`CREATE DATABASE ${target}`);
     databases.push(target);
-    const result = await run('replay', ['--target', dbUrl(target), '--table', 'public.measurements', '--table', 'public.truncated', '--verify']);
+    const result = await run('replay', ['--target', dbUrl(target), '--table', 'public.measurements', '--table', 'public.truncated', '--table', 'public.legacy_2024', '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^equal public\.measurements: /m);
     expect(result.stdout).toMatch(/^equal public\.truncated: source 31 rows /m);
     expect(await tableRows(dbUrl(target), 'measurements', 'x.id')).toBe(await tableRows(dbUrl(database), 'measurements', 'x.id'));
     expect(await tableRows(dbUrl(target), 'truncated', 'x.id')).toBe(await tableRows(dbUrl(database), 'truncated', 'x.id'));
+    expect(result.stdout).toMatch(/^equal public\.legacy_2024: source 6 rows /m);
   }, 240_000);
 
   it('captures the keyless partitioned table under its root: the snapshot rows and every change', async () => {
