@@ -234,6 +234,26 @@ describe('partitioned tables and truncates across Kafka partitions (default conf
     expect(result.stdout).toMatch(/^equal public\.legacy_2024: source 6 rows /m);
   }, 240_000);
 
+  it('logtap check names a partition without replica identity, and a keyless root without FULL, with the fix', async () => {
+    await source.query(`CREATE TABLE unkeyed (kind text NOT NULL, n int4) PARTITION BY LIST (kind)`);
+    await source.query(`CREATE TABLE unkeyed_a PARTITION OF unkeyed FOR VALUES IN ('a')`);
+    await source.query(`CREATE TABLE unkeyed_b PARTITION OF unkeyed FOR VALUES IN ('b')`);
+    await source.query(`ALTER TABLE unkeyed_b REPLICA IDENTITY FULL`);
+    try {
+      const result = await run('check', []);
+      expect(result.code).toBe(1);
+      const errors = result.stdout.split('\n').filter((l) => l.startsWith('ERROR'));
+      expect(errors).toEqual([
+        expect.stringMatching(/^ERROR +no_primary_key:public\.unkeyed_a: partition public\.unkeyed_a of public\.unkeyed has no primary key and REPLICA IDENTITY DEFAULT/),
+        expect.stringMatching(/^ERROR +no_primary_key:public\.unkeyed: partitioned table public\.unkeyed has no primary key and REPLICA IDENTITY DEFAULT/),
+      ]);
+      expect(result.stdout).toContain('ALTER TABLE "public"."unkeyed_a" REPLICA IDENTITY FULL;');
+      expect(result.stdout).toContain('ALTER TABLE "public"."unkeyed" REPLICA IDENTITY FULL;');
+    } finally {
+      await source.query('DROP TABLE unkeyed');
+    }
+  }, 120_000);
+
   it('captures the keyless partitioned table under its root: the snapshot rows and every change', async () => {
     const ops: string[] = [];
     await readTopicToEnd(kafka, `${prefix}.public.audit`, ({ message }) => {
