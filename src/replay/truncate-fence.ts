@@ -33,10 +33,17 @@ export class TruncateFence {
    */
   marker(partition: number, position: string, partitions: number | undefined): FenceVerdict {
     const later = this.latest === null ? 1 : this.compare(position, this.latest);
+    if ((partitions ?? 1) <= 1) {
+      // One partition (or an older logtap's single marker): offset order is the whole story, and a marker read
+      // again (at-least-once delivery re-sent its batch) empties the table again, after the re-sent rows.
+      if (later > 0) this.latest = position;
+      this.behind.clear();
+      return 'truncate';
+    }
     if (later > 0) {
       this.latest = position;
       this.behind.clear();
-      for (let p = 0; p < (partitions ?? 0); p++) if (p !== partition) this.behind.add(p);
+      for (let p = 0; p < partitions!; p++) if (p !== partition) this.behind.add(p);
       return 'truncate';
     }
     // This partition's marker of the latest truncate: what follows it was written after the truncate.

@@ -19,8 +19,9 @@ function fold(records: Array<[number, string]>, partitions = 3): string[] {
 }
 
 describe('TruncateFence', () => {
-  it('one partition: the marker empties the table in offset order', () => {
+  it('one partition: the marker empties the table in offset order, also when read again (at-least-once re-sent it)', () => {
     expect(fold([[0, 'a'], [0, 'T10'], [0, 'b']], 1)).toEqual(['b']);
+    expect(fold([[0, 'a'], [0, 'T10'], [0, 'b'], [0, 'a'], [0, 'T10'], [0, 'b']], 1)).toEqual(['b']);
   });
 
   it('removes the rows every partition held before its own marker, whatever the interleaving', () => {
