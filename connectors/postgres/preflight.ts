@@ -78,7 +78,7 @@ SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::te
          FROM pg_catalog.pg_partition_tree(c.oid) pt
            JOIN pg_catalog.pg_class l ON l.oid = pt.relid
            JOIN pg_catalog.pg_namespace ln ON ln.oid = l.relnamespace
-         WHERE pt.isleaf), '[]'::json) END AS leaves,
+         WHERE pt.isleaf AND l.relkind = 'r'), '[]'::json) END AS leaves,
        ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage <> 'p' AND a.attgenerated = ''
              ORDER BY a.attnum) AS toastable,
