@@ -14,6 +14,7 @@ import { type AfterTuple, afterTuple, beforeImage, unchangedToastError } from '.
 import type { RawTuple } from './text-decoder.js';
 import type { UnchangedToastReader } from './unchanged-toast.js';
 import type { UnchangedToastPolicy } from '../../src/source/source-connector.js';
+import { asMove, isPartitionMove } from './partition-move.js';
 
 interface OpenTransaction {
   /** Start of the commit record (pgoutput's Begin final_lsn): names the transaction in positions. */
@@ -51,6 +52,14 @@ export class ChangeTranslator {
   /** The furthest complete position handed over: heartbeats only ever move forward from it. */
   private lastComplete: Lsn;
   private warnedNoOutbox = false;
+  /**
+   * A delete of a partitioned table, held until the next change is handed over: PostgreSQL decodes an UPDATE
+   * that moves a row to another partition as a delete from the old partition and an insert into the new one,
+   * both under the root (publish_via_partition_root). The insert that is the very next change (index + 1), of
+   * the same root, with the same key columns outside the partition keys (moveIdentity), makes one update with
+   * it (partition-move.ts).
+   */
+  private held: { event: ChangeEvent; index: number; version: TableVersion } | null = null;
 
   constructor(private readonly options: TranslatorOptions) {
     this.lastComplete = maxLsn(options.resume.floor ?? 0n, options.startLsn);
@@ -61,6 +70,8 @@ export class ChangeTranslator {
       case 'begin':
         return this.begin(lsnOf(msg.commitLsn, 'Begin'), msg.xid, msg.commitTime as unknown as bigint);
       case 'relation':
+        // Also between the two halves of a partition move: pgoutput describes the root again for the first
+        // change of each partition in a session.
         await this.options.relations.onRelation(msg);
         return;
       case 'insert': {
@@ -131,25 +142,28 @@ export class ChangeTranslator {
   private async emitRow(tx: OpenTransaction, version: TableVersion, op: 'c' | 'u', after: AfterTuple, before: (version: TableVersion) => Row | undefined): Promise<void> {
     const images = (tuple: RawTuple) => (v: TableVersion) => withBefore(before(v), v.decode(tuple));
     if (after.missing.length === 0) return this.emit(tx, version, op, images(after.tuple));
-    const position = tx.positionOf(tx.changes);
+    const index = tx.changes;
+    const position = tx.positionOf(index);
     if (this.options.unchangedToast === 'fail') throw unchangedToastError(version, after.missing, position.display);
     await this.options.reader.readBack({ version, tuple: after.tuple, columns: after.missing, where: position.display }, async (values) => {
-      if (values !== null) return this.deliver(tx, position, version, op, images({ ...after.tuple, ...values }));
+      if (values !== null) return this.deliver(tx, index, position, version, op, images({ ...after.tuple, ...values }));
       // The row is gone (deleted or re-keyed later, which the stream delivers after this): no exact row to publish.
       // Of an update that changed the key, the old key's end still is exact: published as its delete.
       const old = before(version);
-      if (op === 'u' && old) await this.deliver(tx, position, version, 'd', (v) => withBefore(before(v), undefined));
+      if (op === 'u' && old) await this.deliver(tx, index, position, version, 'd', (v) => withBefore(before(v), undefined));
     });
   }
 
   /** A change, handed over in log order (after any read-back held before it). */
   private emit(tx: OpenTransaction, version: TableVersion, op: Operation, images: (version: TableVersion) => { before?: Row; after?: Row }): Promise<void> {
-    const position = tx.positionOf(tx.changes);
-    return this.options.reader.inOrder(() => this.deliver(tx, position, version, op, images));
+    const index = tx.changes;
+    const position = tx.positionOf(index);
+    return this.options.reader.inOrder(() => this.deliver(tx, index, position, version, op, images));
   }
 
   private async deliver(
     tx: OpenTransaction,
+    index: number,
     position: SourcePosition,
     version: TableVersion,
     op: Operation,
@@ -180,7 +194,27 @@ export class ChangeTranslator {
       commitTimeMicros: tx.commitTimeMicros,
       snapshot: false,
     };
+    await this.handOver(event, index, version);
+  }
+
+  /** Hands a change over in log order, joining a partition move's delete and insert into one update. */
+  private async handOver(event: ChangeEvent, index: number, version: TableVersion): Promise<void> {
+    const held = this.held;
+    this.held = null;
+    if (held && held.index + 1 === index && isPartitionMove(held.event, event, version)) return this.options.handler.onChange(asMove(held.event, event));
+    if (held) await this.options.handler.onChange(held.event);
+    if (event.op === 'd' && version.moveIdentity !== null) {
+      this.held = { event, index, version };
+      return;
+    }
     await this.options.handler.onChange(event);
+  }
+
+  /** A held delete that no insert followed goes out alone, before whatever comes next. */
+  private async releaseHeld(): Promise<void> {
+    const held = this.held;
+    this.held = null;
+    if (held) await this.options.handler.onChange(held.event);
   }
 
   private async logicalMessage(prefix: string, transactional: boolean, lsnText: string | null, content: Uint8Array): Promise<void> {
@@ -214,6 +248,7 @@ export class ChangeTranslator {
       return;
     }
     await this.options.reader.inOrder(async () => {
+      await this.releaseHeld();
       await onMessage.call(this.options.handler, {
         ...body,
         position,
@@ -230,6 +265,7 @@ export class ChangeTranslator {
     this.tx = null;
     if (tx.skip === Infinity) return;
     await this.options.reader.flush();
+    await this.releaseHeld();
     this.lastComplete = maxLsn(this.lastComplete, endLsn);
     await this.options.handler.onCommit(toSourcePosition(completePosition(endLsn)), { commitTimeMicros: tx.commitTimeMicros, txId: tx.txId });
   }

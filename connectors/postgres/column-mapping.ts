@@ -163,7 +163,7 @@ const coreColumn = ({ arrayDelimiter: _delimiter, money: _money, ...column }: Pg
  * `unpublished`, with their expression, for replay. The key is the REPLICA IDENTITY index when one is set,
  * else the primary key.
  */
-export function mapTable(table: PgTableInfo): { schema: TableSchema; columns: PgMappedColumn[] } {
+export function mapTable(table: PgTableInfo): { schema: TableSchema; columns: PgMappedColumn[]; partitioned: boolean } {
   const columns = table.columns.filter((c) => !c.generated).map(mapColumn);
   const key = table.replicaIdentity === 'index' ? table.replicaIdentityIndex : table.primaryKey;
   const unpublished: UnpublishedColumn[] = [];
@@ -174,5 +174,5 @@ export function mapTable(table: PgTableInfo): { schema: TableSchema; columns: Pg
   });
   const schema: TableSchema = { id: { namespace: table.schema, name: table.name }, columns: columns.map(coreColumn), key: [...key] };
   if (unpublished.length > 0) schema.unpublished = unpublished;
-  return { schema, columns };
+  return { schema, columns, partitioned: table.partitionColumns !== undefined };
 }

@@ -19,7 +19,14 @@ export const TABLE_INFO_FIELDS = `  'columns', COALESCE((SELECT json_agg(json_bu
       'serialSequence', serial_sequence, 'collation', collation_sql, 'generationExpression', generation_expression) ORDER BY attnum) FROM cols), '[]'::json),
   'types', COALESCE((SELECT json_agg(types) FROM types), '[]'::json),
   'primaryKey', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisprimary), '[]'::json),
-  'replicaIdentityIndex', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisreplident), '[]'::json)`;
+  'replicaIdentityIndex', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisreplident), '[]'::json),
+  'partitionColumns', (SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_partitioned_table p WHERE p.partrelid = rel.oid) THEN COALESCE((
+      SELECT json_agg(DISTINCT a.attname::text)
+      FROM pg_catalog.pg_partition_tree(rel.oid) t
+        JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = t.relid
+        CROSS JOIN LATERAL unnest(p.partattrs::int2[]) AS k(attnum)
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attnum = k.attnum
+      WHERE k.attnum > 0), '[]'::json) END FROM rel)`;
 
 /**
  * The definition of a column beyond its type, over pg_attribute `a` (all NULL where `a` is): identity kind,
@@ -144,6 +151,7 @@ const tableRow = z.object({
   types: z.array(typeRow),
   primaryKey: z.array(z.string()),
   replicaIdentityIndex: z.array(z.string()),
+  partitionColumns: z.array(z.string()).nullable().optional(),
 });
 
 const REPLICA_IDENTITY: Record<'d' | 'n' | 'f' | 'i', PgReplicaIdentity> = { d: 'default', n: 'nothing', f: 'full', i: 'index' };
@@ -215,5 +223,6 @@ export function tableInfoFromCatalogJson(json: unknown): PgTableInfo {
     primaryKey: row.primaryKey,
     replicaIdentity,
     replicaIdentityIndex: replicaIdentity === 'index' ? row.replicaIdentityIndex : [],
+    ...(row.partitionColumns ? { partitionColumns: row.partitionColumns } : {}),
   };
 }

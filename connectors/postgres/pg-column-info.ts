@@ -67,4 +67,9 @@ export interface PgTableInfo {
   replicaIdentity: PgReplicaIdentity;
   /** Columns of the REPLICA IDENTITY USING INDEX index, in index order; empty unless `replicaIdentity` is `index`. */
   replicaIdentityIndex: string[];
+  /**
+   * A partitioned table (relkind p): the columns of its partition key and of every sub-partitioned
+   * partition's key (expressions left out); undefined for any other table.
+   */
+  partitionColumns?: string[];
 }

@@ -20,6 +20,11 @@ export interface TableVersion {
   replicaIdentity: Pgoutput.MessageRelation['replicaIdentity'];
   /** Where the description came from: the catalog as it is now, or the Relation message (catalog moved on). */
   describedFrom: 'catalog' | 'relation-message';
+  /**
+   * A partitioned table: the key columns outside every partition key, which a row keeps when an UPDATE moves
+   * it to another partition (empty: keyless, or a key of partition columns only); null: not partitioned.
+   */
+  moveIdentity: string[] | null;
 }
 
 /**
@@ -94,10 +99,13 @@ export class RelationCache {
     const tableKey = tableIdText(id);
     const sameAsBefore = previous?.shape === shape ? previous.version.schema : this.byTable.get(tableKey)?.shape === shape ? this.byTable.get(tableKey)!.schema : null;
     const schema = sameAsBefore ?? mapped.schema;
+    const partitionColumns = info.partitionColumns;
+    const moveIdentity = partitionColumns ? schema.key.filter((k) => !partitionColumns.includes(k)) : null;
     const version: TableVersion =
       previous && previous.version.schema === schema && previous.version.replicaIdentity === relation.replicaIdentity
+        && JSON.stringify(previous.version.moveIdentity) === JSON.stringify(moveIdentity)
         ? previous.version
-        : { oid, schema, columns: mapped.columns, decode: compileRowDecoder(mapped.columns), replicaIdentity: relation.replicaIdentity, describedFrom };
+        : { oid, schema, columns: mapped.columns, decode: compileRowDecoder(mapped.columns), replicaIdentity: relation.replicaIdentity, describedFrom, moveIdentity };
     this.byOid.set(oid, { version, relation, shape });
     this.byTable.set(tableKey, { schema, shape });
     if (!sameAsBefore) this.log.debug({ table: tableKey, columns: schema.columns.map((c) => c.name), key: schema.key, describedFrom }, 'table version');

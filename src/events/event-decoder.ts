@@ -14,7 +14,8 @@ import { HEADER } from './event-encoder.js';
 export type DecodedEntityEvent =
   | { kind: 'row'; op: Operation; table: TableSchema; key: Row | null; row: Row; position: string; commitTimeMicros?: bigint }
   | { kind: 'tombstone'; op: 'd'; key: Row | null; table: TableSchema | null; position: string; commitTimeMicros?: bigint }
-  | { kind: 'truncate'; op: 't'; table: string; position: string; commitTimeMicros?: bigint };
+  /** `partitions`: how many partitions the marker was written to, one record each (absent: written by an older logtap, to one). */
+  | { kind: 'truncate'; op: 't'; table: string; position: string; commitTimeMicros?: bigint; partitions?: number };
 
 export interface KafkaMessageLike {
   key: Buffer | null;
@@ -67,7 +68,8 @@ export class EntityEventDecoder {
 
     if (op === 't') {
       const truncate = fixedSchema('truncate').type.fromBuffer(readFraming(message.value!).body) as { table: string };
-      return { kind: 'truncate', op: 't', table: truncate.table, ...base };
+      const partitions = header(HEADER.partitions);
+      return { kind: 'truncate', op: 't', table: truncate.table, ...base, ...(partitions === undefined ? {} : { partitions: Number(partitions) }) };
     }
     const keyPart = message.key ? await this.decodePart(message.key, 'key') : null;
     if (message.value === null) return { kind: 'tombstone', op: 'd', key: keyPart?.row ?? null, table: keyPart?.table ?? null, ...base };

@@ -45,6 +45,8 @@ interface TableState {
   envelope: { entry: SchemaEntry; type: avro.Type } | null;
   truncateKey: { entry: SchemaEntry; body: Buffer };
   truncate: { entry: SchemaEntry; type: avro.Type };
+  /** Partitions of the topic: a truncate marker goes to each. */
+  partitions: number;
 }
 
 // encode() is synchronous: one writer serves every encoder.
@@ -57,6 +59,8 @@ export const HEADER = {
   commitTimeMicros: 'logtap.commit_us',
   snapshot: 'logtap.snapshot',
   table: 'logtap.table',
+  /** On a truncate marker: how many partitions the marker was written to (0 … n−1), one record each. */
+  partitions: 'logtap.partitions',
 } as const;
 
 /**
@@ -79,7 +83,8 @@ export class EventEncoder {
     return this.debezium ? this.debezium.isPrepared(table) : this.tables.has(table);
   }
 
-  async prepare(table: TableSchema, publish: PublishSchema): Promise<void> {
+  /** `partitions`: how many partitions the table's topic has (a truncate marker is written to each). */
+  async prepare(table: TableSchema, publish: PublishSchema, partitions = 1): Promise<void> {
     if (this.tables.has(table)) return;
     const { envelope } = this.options;
     const topic = tableTopic(this.options.topicPrefix, table.id);
@@ -107,7 +112,7 @@ export class EventEncoder {
     const truncateFixed = fixedSchema('truncate');
     const truncateKey = { entry: await register(`logtap.${fixedName('truncate-key')}`, truncateKeyFixed.schema, null), body: truncateKeyFixed.type.toBuffer({ table: tableText }) };
     const truncate = { entry: await register(`logtap.${fixedName('truncate')}`, truncateFixed.schema, null), type: truncateFixed.type };
-    this.tables.set(table, { topic, key, value, envelope: envelopeState, truncateKey, truncate });
+    this.tables.set(table, { topic, key, value, envelope: envelopeState, truncateKey, truncate, partitions });
   }
 
   /** The records of one change, in the order they must be written. */
@@ -115,7 +120,7 @@ export class EventEncoder {
     if (this.debezium) return this.debezium.encode(event);
     const state = this.tables.get(event.table);
     if (!state) throw new Error(`table version of ${tableIdText(event.table.id)} used before prepare()`);
-    if (event.op === 't') return [this.truncateRecord(state, event)];
+    if (event.op === 't') return this.truncateRecords(state, event);
     switch (this.options.envelope) {
       case 'entity':
         return this.entityRecords(state, event);
@@ -175,12 +180,19 @@ export class EventEncoder {
     return oldKey ? [{ topic, key: oldKey, value: change('d'), headers: headersOf(event, 'd') }, record] : [record];
   }
 
-  private truncateRecord(state: TableState, event: ChangeEvent): KafkaRecord {
+  /**
+   * One marker per partition of the topic, each written to its partition explicitly: rows of every partition
+   * sit before the marker of their own partition, so a reader of any partition (and compaction, which keeps
+   * the latest marker of each partition) sees the truncate in order with them.
+   */
+  private truncateRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
     const wire = this.options.wire;
     const value = this.options.envelope === 'key-only'
       ? framed(wire, state.envelope!.entry, state.envelope!.type.toBuffer(this.keyOnlyValue(event)))
       : framed(wire, state.truncate.entry, state.truncate.type.toBuffer({ table: tableIdText(event.table.id), position: event.position.token, commitTimeMicros: event.commitTimeMicros ?? null }));
-    return { topic: state.topic, key: framed(wire, state.truncateKey.entry, state.truncateKey.body), value, headers: headersOf(event, 't') };
+    const key = framed(wire, state.truncateKey.entry, state.truncateKey.body);
+    const headers = { ...headersOf(event, 't'), [HEADER.partitions]: String(state.partitions) };
+    return Array.from({ length: state.partitions }, (_, partition) => ({ topic: state.topic, key, value, headers, partition }));
   }
 
   /** Rows, the bulk of the traffic, are written with their header straight into the shared writer. */

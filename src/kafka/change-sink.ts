@@ -52,7 +52,7 @@ function topicMessages(records: KafkaRecord[]): TopicMessages[] {
   for (const r of records) {
     let t = byTopic.get(r.topic);
     if (!t) byTopic.set(r.topic, (t = { topic: r.topic, messages: [] }));
-    t.messages.push({ key: r.key, value: r.value, headers: r.headers });
+    t.messages.push({ key: r.key, value: r.value, headers: r.headers, ...(r.partition === undefined ? {} : { partition: r.partition }) });
   }
   return [...byTopic.values()];
 }

@@ -70,15 +70,19 @@ export function topicConflict(topic: string, settings: TopicSettings, actual: To
  * exists already is checked against them first (topicConflict), before anything is written to it.
  */
 export class TopicManager {
-  private readonly known = new Set<string>();
+  /** Partition count of each topic ensured so far. */
+  private readonly known = new Map<string, number>();
 
   constructor(private readonly kafka: Kafka, private readonly connector: string) {}
 
-  async ensure(topic: string, settings: TopicSettings): Promise<void> {
-    if (this.known.has(topic)) return;
+  /** Returns how many partitions the topic has (an existing topic keeps its own count). */
+  async ensure(topic: string, settings: TopicSettings): Promise<number> {
+    const known = this.known.get(topic);
+    if (known !== undefined) return known;
     const admin = this.kafka.admin();
     try {
       await admin.connect();
+      let partitions = settings.partitions;
       if (!(await admin.listTopics()).includes(topic)) {
         const retention = settings.keepAll ? [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }] : [];
         await admin.createTopics({
@@ -91,10 +95,15 @@ export class TopicManager {
           }],
         });
       } else if (settings.compacted || settings.keepAll) {
-        const conflict = topicConflict(topic, settings, await describeTopic(admin, topic));
+        const actual = await describeTopic(admin, topic);
+        const conflict = topicConflict(topic, settings, actual);
         if (conflict) throw new LogtapError('TOPIC_CONFIG', conflict);
+        partitions = actual.partitions;
+      } else {
+        partitions = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length ?? settings.partitions;
       }
-      this.known.add(topic);
+      this.known.set(topic, partitions);
+      return partitions;
     } catch (err) {
       if (err instanceof LogtapError) throw err;
       throw kafkaError(err, `creating topic ${topic}`, this.connector, [{ topic, table: settings.table, keyless: false }]);

@@ -23,10 +23,10 @@ export interface PipelineOptions {
   encoder: EventEncoder;
   sink: ChangeSink;
   publishSchema: PublishSchema;
-  /** Makes sure a table's topic exists before its first record. */
-  ensureTableTopic: (table: TableSchema) => Promise<void>;
+  /** Makes sure a table's topic exists before its first record; returns its partition count. */
+  ensureTableTopic: (table: TableSchema) => Promise<number>;
   /** Makes sure an outbox message's topic exists before its first record. */
-  ensureOutboxTopic: (topic: string) => Promise<void>;
+  ensureOutboxTopic: (topic: string) => Promise<unknown>;
   /** The record that stores a checkpoint (CheckpointStore.record). */
   checkpointRecord: (checkpoint: Checkpoint) => KafkaRecord;
   /** Where the last run stopped, or null on a first start. */
@@ -115,8 +115,8 @@ export class Pipeline implements SourceHandler {
     return this.serialize(async () => {
       const { encoder } = this.options;
       if (!encoder.isPrepared(event.table)) {
-        await this.options.ensureTableTopic(event.table);
-        await encoder.prepare(event.table, this.options.publishSchema);
+        const partitions = await this.options.ensureTableTopic(event.table);
+        await encoder.prepare(event.table, this.options.publishSchema, partitions);
       }
       for (const record of encoder.encode(event)) this.add(record);
       this.changes++;

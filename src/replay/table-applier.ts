@@ -2,13 +2,15 @@ import type { Row } from '../model/change-event.js';
 import type { TableSchema } from '../model/table-schema.js';
 import type { DecodedEntityEvent } from '../events/event-decoder.js';
 import { LogtapError } from '../errors.js';
-import type { ReplayStep, ReplayTarget, RowLogChange, SourceKind } from './replay-target.js';
+import type { PositionOrder, ReplayStep, ReplayTarget, RowLogChange, SourceKind } from './replay-target.js';
 import type { TopicPlan } from './replay-plan.js';
+import { TruncateFence } from './truncate-fence.js';
 
 /**
  * Applies one table's decoded events to the target in topic order: changes are gathered into batches (the
  * last change of each key wins within a batch; a truncate closes the changes before it), each batch is one
- * target transaction, and a new table version first brings the target table to that shape. One batch is
+ * target transaction, and a new table version first brings the target table to that shape. Truncate markers
+ * are applied per partition (truncate-fence.ts). One batch is
  * written while the next is gathered; at most one is in flight, so batches reach the target in order.
  *
  * A table without a key is rebuilt from its change log (event-encoder.ts): every change in topic order, a `d`
@@ -30,6 +32,7 @@ export class TableApplier {
   private steps: ReplayStep[] = [];
   private batched = 0;
   private inFlight: Promise<void> = Promise.resolve();
+  private readonly fence: TruncateFence;
 
   constructor(
     private readonly plan: TopicPlan,
@@ -37,9 +40,11 @@ export class TableApplier {
     private readonly source: SourceKind,
     private readonly batchSize: number,
     private readonly onApplied: (events: number) => void,
+    order?: PositionOrder,
   ) {
     this.key = plan.versions[0]!.key;
     this.keyless = this.key.length === 0;
+    this.fence = new TruncateFence(order);
   }
 
   /** The table version the target has now (the last one met, or the oldest known before any row). */
@@ -47,8 +52,18 @@ export class TableApplier {
     return this.current ?? this.plan.versions[0]!;
   }
 
-  /** Takes one event; `keyBytes` is the record's key as written (the identity of a row within a batch). */
-  async add(event: DecodedEntityEvent, keyBytes: Buffer | null): Promise<void> {
+  /**
+   * Takes one event, read from `partition` of the topic; `keyBytes` is the record's key as written (the
+   * identity of a row within a batch).
+   */
+  async add(event: DecodedEntityEvent, keyBytes: Buffer | null, partition = 0): Promise<void> {
+    const verdict = event.kind === 'truncate' ? this.fence.marker(partition, event.position, event.partitions) : this.fence.row(partition);
+    if (verdict === 'skip') {
+      // Removed by a truncate whose marker this partition has not reached yet (or a marker already applied).
+      this.count();
+      if (this.batched >= this.batchSize) await this.flush();
+      return;
+    }
     if (event.kind === 'row') {
       let version = this.withKey.get(event.table);
       if (!version) {

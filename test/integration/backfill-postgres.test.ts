@@ -27,8 +27,8 @@ describe('online backfill of PostgreSQL', () => {
     for (const c of cleanup.splice(0).reverse()) await c().catch(() => {});
   });
 
-  async function setUp(chunkRows = 1000): Promise<{ db: BackfillDb; name: string; prefix: string; configFile: string; topic: string }> {
-    const db = await postgresDb(ROWS);
+  async function setUp(chunkRows = 1000, options: { rows?: number; partitioned?: boolean } = {}): Promise<{ db: BackfillDb; name: string; prefix: string; configFile: string; topic: string }> {
+    const db = await postgresDb(options.rows ?? ROWS, options);
     cleanup.push(() => db.drop());
     const name = uniqueName('bfpg');
     const prefix = uniqueName('bp');
@@ -76,6 +76,33 @@ describe('online backfill of PostgreSQL', () => {
     expect(found.backfillEvents).toBeLessThanOrEqual(ROWS + writes.inserts);
     const [finished] = logLines(daemon, 'backfill of table finished');
     expect(finished!.rows).toBe(found.backfillEvents);
+  }, 300_000);
+
+  it('backfills a partitioned table through its root under concurrent writes: one topic, equal to the table', async () => {
+    const rows = 12_000;
+    const { db, name, prefix, configFile, topic } = await setUp(1000, { rows, partitioned: true });
+    const daemon = startDaemon(configFile);
+    cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; });
+    await waitStreaming(daemon);
+    await waitFirstCheckpoint(kafka, prefix, name);
+    const workload = startWorkload(db, rows);
+    cleanup.push(() => workload.stop());
+    const recorder = await recordTopic(kafka, topic);
+    cleanup.push(() => recorder.finish());
+
+    const cli = await requestBackfill(configFile, db.table);
+    expect(cli.stdout).toMatch(/finished/);
+    await workload.stop();
+    await waitForMarker(db, recorder, kafka, prefix);
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+
+    expectExact(await history(kafka, prefix, recorder.records), await tableVersions(db));
+    const admin = kafka.admin();
+    await admin.connect();
+    const partitionTopics = (await admin.listTopics()).filter((t) => t.startsWith(`${topic}_p`));
+    await admin.disconnect();
+    expect(partitionTopics).toEqual([]);
   }, 300_000);
 
   it('logtap snapshot refuses bad requests with one line and exit code 2, writing no signal', async () => {

@@ -79,7 +79,7 @@ beforeAll(async () => {
     // "streaming" is logged before the binlog position is read: a write is certain to be captured once one was.
     await waitFor('the binlog stream to capture a write', async () => {
       await sql.query(`INSERT INTO ${db}.items (name, kind) VALUES ('warm-up', 'small')`);
-      return (await topicSize(kafka, `${prefix}.${db}.items`).catch(() => 0)) > 0 ? true : undefined;
+      return ((await topicSize(kafka, `${prefix}.${db}.items`).catch(() => null))?.records ?? 0) > 0 ? true : undefined;
     }, 60_000, 1000);
     await sql.query(`DELETE FROM ${db}.items WHERE name = 'warm-up'`);
     await sql.query(`INSERT INTO ${db}.items (name, code, kind, tags, price, qty) VALUES

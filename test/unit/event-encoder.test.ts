@@ -99,7 +99,21 @@ describe('entity envelope', () => {
     const [a] = encoder.encode(event({ op: 't', position: at('0/20') }));
     const [b] = encoder.encode(event({ op: 't', position: at('0/30') }));
     expect(a!.key!.equals(b!.key!)).toBe(true);
-    expect(await decoder.decode(b!)).toEqual({ kind: 'truncate', op: 't', table: 'public.orders', position: '0/30', commitTimeMicros: 1700000000123456n });
+    expect(await decoder.decode(b!)).toEqual({ kind: 'truncate', op: 't', table: 'public.orders', position: '0/30', commitTimeMicros: 1700000000123456n, partitions: 1 });
+    expect(a!.partition).toBe(0);
+  });
+
+  it('writes a truncate marker to every partition of the topic, each naming how many there are', async () => {
+    const { encoder, publish, decoder } = setup();
+    await encoder.prepare(orders, publish, 6);
+    const markers = encoder.encode(event({ op: 't', position: at('0/20') }));
+    expect(markers.map((m) => m.partition)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const m of markers) {
+      expect(m.key!.equals(markers[0]!.key!)).toBe(true);
+      expect(await decoder.decode(m)).toEqual({ kind: 'truncate', op: 't', table: 'public.orders', position: '0/20', commitTimeMicros: 1700000000123456n, partitions: 6 });
+    }
+    // Rows keep the key's partition (Kafka's partitioner).
+    expect(encoder.encode(event({ op: 'c', after: { id: 7n, total: '1.00', note: null } }))[0]!.partition).toBeUndefined();
   });
 
   it('gives rows of a keyless table a null key', async () => {
