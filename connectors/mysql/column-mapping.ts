@@ -9,6 +9,7 @@ import {
   type MysqlTableInfo,
 } from './mysql-column-info.js';
 import { UnsupportedColumnTypeError } from './mysql-errors.js';
+import { constantDefaultValue } from './column-default.js';
 
 /** MySQL DECIMAL's limits; BIGINT UNSIGNED (up to 18446744073709551615) is carried as DECIMAL(20,0). */
 const MAX_DECIMAL_PRECISION = 65;
@@ -94,7 +95,15 @@ function enumSymbols(labels: readonly string[]): string[] {
 }
 
 export function columnOf(table: Pick<MysqlTableInfo, 'database' | 'table'>, info: MysqlColumnInfo): Column {
-  return { name: info.name, type: columnTypeOf(table, info), nullable: info.nullable, sourceType: info.columnType };
+  const column: Column = { name: info.name, type: columnTypeOf(table, info), nullable: info.nullable, sourceType: info.columnType };
+  const declared = info.default;
+  if (declared) {
+    column.defaultExpression = declared.expression;
+    // A constant default is what rows written before an ADD COLUMN read (the server fills them with it).
+    const missing = declared.kind === 'null' ? null : declared.kind === 'literal' ? constantDefaultValue(column.type, declared.text) : undefined;
+    if (missing !== undefined) column.missingValue = missing;
+  }
+  return column;
 }
 
 export function tableSchemaOf(table: MysqlTableInfo): TableSchema {

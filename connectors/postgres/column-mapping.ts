@@ -1,6 +1,7 @@
 import type { ColumnType, StringSemantic } from '../../src/model/column-type.js';
 import type { Column, TableSchema } from '../../src/model/table-schema.js';
 import type { PgColumnInfo, PgTableInfo, PgTypeInfo } from './pg-column-info.js';
+import { decodeMissingValue } from './missing-value.js';
 
 /** A column as the core sees it, plus what the text decoder needs beyond the ColumnType. */
 export interface PgMappedColumn extends Column {
@@ -132,7 +133,7 @@ function isMoney(type: PgTypeInfo): boolean {
 }
 
 export function mapColumn(column: PgColumnInfo): PgMappedColumn {
-  return {
+  const mapped: PgMappedColumn = {
     name: column.name,
     type: mapPgType(column.type, column.typmod, column.ndims),
     nullable: !column.notNull,
@@ -140,6 +141,9 @@ export function mapColumn(column: PgColumnInfo): PgMappedColumn {
     arrayDelimiter: arrayDelimiter(column.type),
     money: isMoney(column.type),
   };
+  if (column.missingText !== undefined) mapped.missingValue = decodeMissingValue(mapped, column.missingText);
+  if (column.defaultExpression !== undefined) mapped.defaultExpression = column.defaultExpression;
+  return mapped;
 }
 
 /**
@@ -153,7 +157,14 @@ export function mapTable(table: PgTableInfo): { schema: TableSchema; columns: Pg
   return {
     schema: {
       id: { namespace: table.schema, name: table.name },
-      columns: columns.map(({ name, type, nullable, sourceType }): Column => ({ name, type, nullable, sourceType })),
+      columns: columns.map(({ name, type, nullable, sourceType, missingValue, defaultExpression }): Column => ({
+        name,
+        type,
+        nullable,
+        sourceType,
+        ...(missingValue !== undefined ? { missingValue } : {}),
+        ...(defaultExpression !== undefined ? { defaultExpression } : {}),
+      })),
       key: [...key],
     },
     columns,

@@ -15,10 +15,19 @@ export interface PgQueryable {
 /** The json_build_object fields both catalog queries return after oid, schema, name and replident. */
 export const TABLE_INFO_FIELDS = `  'columns', COALESCE((SELECT json_agg(json_build_object(
       'attnum', attnum, 'name', attname, 'type', atttypid::int8, 'typmod', atttypmod, 'ndims', attndims,
-      'notNull', attnotnull, 'generated', generated, 'sourceType', source_type) ORDER BY attnum) FROM cols), '[]'::json),
+      'notNull', attnotnull, 'generated', generated, 'sourceType', source_type,
+      'missing', missing_text, 'default', default_expr) ORDER BY attnum) FROM cols), '[]'::json),
   'types', COALESCE((SELECT json_agg(types) FROM types), '[]'::json),
   'primaryKey', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisprimary), '[]'::json),
   'replicaIdentityIndex', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisreplident), '[]'::json)`;
+
+/**
+ * The columns `missing_text` and `default_expr` of a `cols` CTE over pg_attribute `a` LEFT JOIN pg_attrdef `d`:
+ * the value rows written before the column was added read (attmissingval, a one-element array as text, set by
+ * ADD COLUMN with a non-volatile default until the table is rewritten) and the default expression.
+ */
+export const MISSING_AND_DEFAULT = `CASE WHEN a.atthasmissing THEN a.attmissingval::text END AS missing_text,
+         CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END AS default_expr`;
 
 export const TYPE_AND_KEY_CTES = `type_oids(oid) AS (
   SELECT atttypid FROM cols
@@ -65,8 +74,10 @@ rel AS (
 ),
 cols AS (
   SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attndims, a.attnotnull,
-         a.attgenerated <> '' AS generated, pg_catalog.format_type(a.atttypid, a.atttypmod) AS source_type
+         a.attgenerated <> '' AS generated, pg_catalog.format_type(a.atttypid, a.atttypmod) AS source_type,
+         ${MISSING_AND_DEFAULT}
   FROM pg_catalog.pg_attribute a JOIN rel ON a.attrelid = rel.oid
+    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
   WHERE a.attnum > 0 AND NOT a.attisdropped
 ),
 ${TYPE_AND_KEY_CTES}
@@ -108,6 +119,8 @@ const tableRow = z.object({
       notNull: z.boolean(),
       generated: z.boolean(),
       sourceType: z.string(),
+      missing: z.string().nullish(),
+      default: z.string().nullish(),
     }),
   ),
   types: z.array(typeRow),
@@ -166,6 +179,8 @@ export function tableInfoFromCatalogJson(json: unknown): PgTableInfo {
     notNull: c.notNull,
     generated: c.generated,
     sourceType: c.sourceType,
+    ...(c.missing != null ? { missingText: c.missing } : {}),
+    ...(c.default != null ? { defaultExpression: c.default } : {}),
   }));
   const replicaIdentity = REPLICA_IDENTITY[row.replident];
   return {

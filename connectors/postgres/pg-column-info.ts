@@ -41,6 +41,10 @@ export interface PgColumnInfo {
   generated: boolean;
   /** format_type(atttypid, atttypmod), e.g. `numeric(12,2)`, `timestamp with time zone`, `integer[]`. */
   sourceType: string;
+  /** attmissingval as text (`{web}`: a one-element array of the column's type) when atthasmissing. */
+  missingText?: string;
+  /** pg_get_expr(adbin, adrelid): the default expression, e.g. `'web'::text`, `now()`. */
+  defaultExpression?: string;
 }
 
 /** pg_class.relreplident: default (primary key), nothing, full, index. */

@@ -3,6 +3,8 @@ import type { Column, TableId, TableSchema } from '../model/table-schema.js';
 import { tableIdText } from '../model/table-schema.js';
 import { avroNamespace, distinctAvroNames } from './avro-names.js';
 import { type AvroSchema, NamedTypes, columnAvroType, orNull } from './column-avro-type.js';
+import { avroType } from './avro-type.js';
+import { defaultOfField, fieldDefault } from './avro-default.js';
 
 /** The Avro field of each column, in column order. */
 export interface FieldPlan {
@@ -29,7 +31,7 @@ export function tableAvroSchemas(table: TableSchema, topic: string): TableAvroSc
   const fieldNames = distinctAvroNames(table.columns.map((c) => c.name));
   const plans = table.columns.map((column, i): FieldPlan => ({ column, field: fieldNames[i]! }));
 
-  const value = recordSchema('Value', namespace, table, plans, new NamedTypes());
+  const value = recordSchema('Value', namespace, table, plans, new NamedTypes(), true);
 
   let key: TableAvroSchemas['key'] = null;
   if (table.key.length > 0) {
@@ -39,12 +41,12 @@ export function tableAvroSchemas(table: TableSchema, topic: string): TableAvroSc
       // Key columns are never null (primary keys and replica-identity indexes require NOT NULL).
       return { column: { ...plan.column, nullable: false }, field: plan.field };
     });
-    key = { schema: recordSchema('Key', namespace, table, keyPlans, new NamedTypes()), fields: keyPlans };
+    key = { schema: recordSchema('Key', namespace, table, keyPlans, new NamedTypes(), false), fields: keyPlans };
   }
   return { key, value: { schema: value, fields: plans }, namespace };
 }
 
-interface FieldJson { name: string; type: unknown; 'logtap.column'?: string; 'logtap.sourceType'?: string; 'logtap.columnType'?: ColumnType }
+interface FieldJson { name: string; type: unknown; default?: unknown; 'logtap.column'?: string; 'logtap.sourceType'?: string; 'logtap.columnType'?: ColumnType; 'logtap.default'?: string }
 
 /**
  * The table a logtap record schema was made from, with each column's field: the inverse of
@@ -54,16 +56,30 @@ export function readTableRecord(schema: AvroSchema, part: 'key' | 'value'): { ta
   const record = schema as { fields?: FieldJson[]; 'logtap.tableId'?: TableId };
   const id = record['logtap.tableId'];
   if (!record.fields || !id) throw new Error('not a logtap table record (no logtap.tableId attribute)');
+  let type: ReturnType<typeof avroType> | undefined;
   const fields = record.fields.map((f): FieldPlan => {
     if (!f['logtap.columnType'] || f['logtap.column'] === undefined) throw new Error(`field ${f.name} of ${tableIdText(id)} carries no logtap column attributes`);
-    const nullable = Array.isArray(f.type) && f.type[0] === 'null';
-    return { field: f.name, column: { name: f['logtap.column'], type: f['logtap.columnType'], nullable, sourceType: f['logtap.sourceType'] ?? '' } };
+    // A nullable column's union has the null branch first, or last when its default is a value (Avro: a union's default is of its first branch).
+    const nullable = Array.isArray(f.type) && (f.type[0] === 'null' || f.type.at(-1) === 'null');
+    const column: Column = { name: f['logtap.column'], type: f['logtap.columnType'], nullable, sourceType: f['logtap.sourceType'] ?? '' };
+    if (f.default !== undefined && f.default !== null) {
+      type ??= avroType(schema);
+      const missingValue = defaultOfField(type, f.name, column);
+      if (missingValue !== undefined) column.missingValue = missingValue;
+    }
+    if (f['logtap.default'] !== undefined) column.defaultExpression = f['logtap.default'];
+    return { field: f.name, column };
   });
   const columns = fields.map((f) => f.column);
   return { table: { id: { namespace: id.namespace, name: id.name }, columns, key: part === 'key' ? columns.map((c) => c.name) : [] }, fields };
 }
 
-function recordSchema(name: string, namespace: string, table: TableSchema, plans: FieldPlan[], named: NamedTypes): AvroSchema {
+/**
+ * A value record's field carries the column's missing value as its default (`defaults`): a nullable column with a
+ * value default has the null branch last, since a union's default is of its first branch. A column without a
+ * missing value has the field it always had.
+ */
+function recordSchema(name: string, namespace: string, table: TableSchema, plans: FieldPlan[], named: NamedTypes, defaults: boolean): AvroSchema {
   return {
     type: 'record',
     name,
@@ -72,13 +88,17 @@ function recordSchema(name: string, namespace: string, table: TableSchema, plans
     'logtap.tableId': table.id,
     fields: plans.map(({ column, field }) => {
       const type = columnAvroType(column.type, named, namespace);
+      const carried = defaults ? fieldDefault(column, namespace) : undefined;
+      let fieldType: AvroSchema = type;
+      if (column.nullable) fieldType = carried ? [...(Array.isArray(type) ? type : [type]), 'null'] : orNull(type);
       return {
         name: field,
-        type: column.nullable ? orNull(type) : type,
-        ...(column.nullable ? { default: null } : {}),
+        type: fieldType,
+        ...(carried ? { default: carried.json } : column.nullable ? { default: null } : {}),
         'logtap.column': column.name,
         'logtap.sourceType': column.sourceType,
         'logtap.columnType': column.type,
+        ...(defaults && column.defaultExpression !== undefined ? { 'logtap.default': column.defaultExpression } : {}),
       };
     }),
   };
