@@ -10,6 +10,7 @@ import { TableNotFoundError } from './mysql-errors.js';
 import { type MysqlColumnPlan, planMysqlColumn } from './replay-columns.js';
 import { type MysqlParamEncoder, UnwritableValue, mysqlParamEncoder } from './replay-values.js';
 import { type ReplayConnection, openReplayConnection } from './replay-connection.js';
+import { type MysqlColumnDefaults, mysqlColumnDefaults } from './replay-defaults.js';
 
 /** Rows per INSERT statement: keeps a statement well under max_allowed_packet. */
 const ROWS_PER_STATEMENT = 1000;
@@ -58,17 +59,28 @@ class MysqlReplayTarget implements ReplayTarget {
     const name = this.tableName(table);
     await this.run(async () => {
       if (!existing) {
-        const defs = table.columns.map((c) => `${quoteId(c.name)} ${this.columnPlan(table, c, source).sql}${c.nullable ? ' NULL' : ' NOT NULL'}`);
+        const defs = table.columns.map((c) => {
+          const { table: byDefault } = this.defaults(c, source);
+          return `${quoteId(c.name)} ${this.columnPlan(table, c, source).sql}${c.nullable ? ' NULL' : ' NOT NULL'}${byDefault === undefined ? '' : ` DEFAULT ${byDefault}`}`;
+        });
         await this.db.connection.query(`CREATE TABLE ${name} (${defs.join(', ')}, PRIMARY KEY (${table.key.map(quoteId).join(', ')}))`);
         this.log.info({ table: tableIdText(table.id) }, 'created target table');
         return;
       }
       const changes: string[] = [];
+      const tableDefaults: string[] = [];
       for (const c of table.columns) {
-        if (!existing.columns.some((e) => e.name === c.name)) changes.push(`ADD COLUMN ${quoteId(c.name)} ${this.columnPlan(table, c, source).sql} NULL`);
+        if (existing.columns.some((e) => e.name === c.name)) continue;
+        // The rows written before the column read its missing value as at the source; without one they have no
+        // value, so the column is added nullable.
+        const defaults = this.defaults(c, source);
+        const added = defaults.added === undefined ? ' NULL' : `${c.nullable ? ' NULL' : ' NOT NULL'} DEFAULT ${defaults.added}`;
+        changes.push(`ADD COLUMN ${quoteId(c.name)} ${this.columnPlan(table, c, source).sql}${added}`);
+        if (defaults.table !== undefined && defaults.table !== defaults.added) tableDefaults.push(`ALTER COLUMN ${quoteId(c.name)} SET DEFAULT ${defaults.table}`);
       }
       for (const d of dropped) if (existing.columns.some((e) => e.name === d)) changes.push(`DROP COLUMN ${quoteId(d)}`);
       if (changes.length > 0) await this.db.connection.query(`ALTER TABLE ${name} ${changes.join(', ')}`);
+      if (tableDefaults.length > 0) await this.db.connection.query(`ALTER TABLE ${name} ${tableDefaults.join(', ')}`);
     }, `creating ${name}`);
     this.plans.set(tableIdText(table.id), { columns: table.columns.map((c) => ({ name: c.name, encode: mysqlParamEncoder(c.type) })), key: table.key });
   }
@@ -133,6 +145,10 @@ class MysqlReplayTarget implements ReplayTarget {
       if (err instanceof TableNotFoundError) return undefined;
       throw this.db.fail(err, 'reading the target table');
     }
+  }
+
+  private defaults(column: Column, source: SourceKind): MysqlColumnDefaults {
+    return mysqlColumnDefaults(column, source, mysqlParamEncoder(column.type), (value) => this.db.connection.escape(value as never));
   }
 
   private columnPlan(table: TableSchema, column: Column, source: SourceKind): MysqlColumnPlan {

@@ -13,6 +13,7 @@ import { TableNotFoundError, introspectTable } from './introspect-columns.js';
 import { mapTable } from './column-mapping.js';
 import { type PgColumnPlan, genericPgColumn, planPgColumn } from './replay-columns.js';
 import { type PgTextEncoder, pgTextEncoder } from './replay-values.js';
+import { pgColumnDefaults } from './replay-defaults.js';
 
 /** The rebuilt table's columns as this target writes them: SQL type for casts and the value encoder. */
 interface WritePlan {
@@ -74,15 +75,26 @@ class PgReplayTarget implements ReplayTarget {
         if (plan.enumType) await this.ensureEnum(plan.enumType.sql, plan.enumType.labels);
       }
       if (!existing) {
-        const defs = await Promise.all(table.columns.map(async (c) => `${quoteIdent(c.name)} ${(await this.columnPlan(table, c, source)).sql}${c.nullable ? '' : ' NOT NULL'}`));
+        const defs = await Promise.all(table.columns.map(async (c) => {
+          const { sql } = await this.columnPlan(table, c, source);
+          const { table: byDefault } = pgColumnDefaults(c, source, sql, pgTextEncoder(c.type));
+          return `${quoteIdent(c.name)} ${sql}${byDefault === undefined ? '' : ` DEFAULT ${byDefault}`}${c.nullable ? '' : ' NOT NULL'}`;
+        }));
         await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(table.id.namespace)}`);
         await this.client.query(`CREATE TABLE ${quoteTable(table.id)} (${defs.join(', ')}, PRIMARY KEY (${table.key.map(quoteIdent).join(', ')}))`);
         this.log.info({ table: tableIdText(table.id) }, 'created target table');
       } else {
         for (const c of table.columns) {
           if (existing.columns.some((e) => e.name === c.name)) continue;
-          // Added columns are nullable: the rows written before them have no value.
-          await this.client.query(`ALTER TABLE ${quoteTable(table.id)} ADD COLUMN ${quoteIdent(c.name)} ${(await this.columnPlan(table, c, source)).sql}`);
+          // The rows written before the column read its missing value as at the source; without one they have no
+          // value, so the column is added nullable.
+          const { sql } = await this.columnPlan(table, c, source);
+          const defaults = pgColumnDefaults(c, source, sql, pgTextEncoder(c.type));
+          const added = defaults.added === undefined ? '' : ` DEFAULT ${defaults.added}${c.nullable ? '' : ' NOT NULL'}`;
+          await this.client.query(`ALTER TABLE ${quoteTable(table.id)} ADD COLUMN ${quoteIdent(c.name)} ${sql}${added}`);
+          if (defaults.table !== undefined && defaults.table !== defaults.added) {
+            await this.client.query(`ALTER TABLE ${quoteTable(table.id)} ALTER COLUMN ${quoteIdent(c.name)} SET DEFAULT ${defaults.table}`);
+          }
         }
         for (const name of dropped) {
           if (existing.columns.some((e) => e.name === name)) await this.client.query(`ALTER TABLE ${quoteTable(table.id)} DROP COLUMN ${quoteIdent(name)}`);
