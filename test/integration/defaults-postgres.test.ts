@@ -12,6 +12,12 @@ import { waitFor } from '../helpers/wait.js';
 import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 import { readWithLatestValueSchema } from '../helpers/latest-schema-read.js';
+import type { Pgoutput } from 'pg-logical-replication';
+import { introspectTable } from '../../connectors/postgres/introspect-columns.js';
+import { describeRelation } from '../../connectors/postgres/describe-relation.js';
+import { mapTable } from '../../connectors/postgres/column-mapping.js';
+import { compileRowDecoder } from '../../connectors/postgres/text-decoder.js';
+import { REQUIRED_SESSION_SETTINGS } from '../../connectors/postgres/session-settings.js';
 
 /*
  * Columns added with a default while streaming (PostgreSQL): a real `logtap run` with the default config (no table
@@ -166,4 +172,45 @@ describe('a column added with a default while streaming from PostgreSQL', () => 
       await my.end();
     }
   }, 240_000);
+});
+
+describe('the catalog\'s value for older rows (attmissingval), as both descriptions of a table read it', () => {
+  it('introspection and the Relation-message description give each added column the value an old row reads', async () => {
+    const mood = uniqueName('mood');
+    await sql.query(`CREATE TYPE ${mood} AS ENUM ('sad', 'it''s ok')`);
+    await sql.query('CREATE TABLE shapes (id int PRIMARY KEY)');
+    await sql.query('INSERT INTO shapes VALUES (1)');
+    await sql.query(`ALTER TABLE shapes ADD COLUMN at timestamptz NOT NULL DEFAULT now(), ADD COLUMN n numeric(6,2) DEFAULT 1.5,
+      ADD COLUMN a int[] DEFAULT '{1,NULL}', ADD COLUMN b box DEFAULT '(1,1),(0,0)', ADD COLUMN m ${mood} DEFAULT 'it''s ok',
+      ADD COLUMN t text DEFAULT e'q"\\\\{x}', ADD COLUMN none int, ADD COLUMN nul int DEFAULT NULL`);
+    for (const [setting, value] of Object.entries(REQUIRED_SESSION_SETTINGS)) await sql.query(`SELECT set_config($1, $2, false)`, [setting, value]);
+
+    const fromCatalog = mapTable(await introspectTable(sql, { namespace: 'public', name: 'shapes' }));
+    // The Relation message's columns, as pgoutput would send them.
+    const { rows: attributes } = await sql.query<{ name: string; oid: number; typmod: number; rel: number }>(
+      `SELECT attname AS name, atttypid::int AS oid, atttypmod AS typmod, attrelid::int AS rel FROM pg_attribute WHERE attrelid = 'shapes'::regclass AND attnum > 0 ORDER BY attnum`);
+    const relation = {
+      tag: 'relation', relationOid: attributes[0]!.rel, schema: 'public', name: 'shapes', replicaIdentity: 'default', keyColumns: ['id'],
+      columns: attributes.map((a) => ({ name: a.name, flags: 0, typeOid: a.oid, typeMod: a.typmod, typeSchema: null, typeName: null, parser: (raw: unknown) => raw })),
+    } as Pgoutput.MessageRelation;
+    const fromRelation = mapTable(await describeRelation(sql, relation));
+
+    // What the old row reads, through the same text decoder.
+    const { rows: [old] } = await sql.query({ text: 'SELECT * FROM shapes WHERE id = 1', types: { getTypeParser: () => (text: string) => text } });
+    const oldRow = compileRowDecoder(fromCatalog.columns)(old as Record<string, string | null>);
+    for (const mapped of [fromCatalog, fromRelation]) {
+      const byName = Object.fromEntries(mapped.schema.columns.map((c) => [c.name, c]));
+      for (const name of ['at', 'n', 'a', 'b', 'm', 't']) expect(byName[name]!.missingValue, name).toEqual(oldRow[name]);
+      expect(byName.n).toMatchObject({ missingValue: '1.50', defaultExpression: '1.5' });
+      expect(byName.a!.missingValue).toEqual([1, null]);
+      expect(byName.m!.missingValue).toBe("it's ok");
+      expect(byName.t!.missingValue).toBe('q"\\{x}');
+      expect(byName.at!.defaultExpression).toBe('now()');
+      expect(byName.none).not.toHaveProperty('missingValue');
+      expect(byName.none).not.toHaveProperty('defaultExpression');
+      expect(byName.nul).not.toHaveProperty('missingValue');
+    }
+    await sql.query('DROP TABLE shapes');
+    await sql.query(`DROP TYPE ${mood}`);
+  }, 60_000);
 });
