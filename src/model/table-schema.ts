@@ -37,5 +37,5 @@ export const tableIdText = (id: TableId): string => `${id.namespace}.${id.name}`
  * A table version's shape as text, for telling versions apart: JSON with the values JSON lacks (a missing value
  * may be a BigInt or an infinity) spelled out.
  */
-export const tableShapeText = (value: TableSchema | Column[]): string =>
+export const tableShapeText = (value: TableSchema | Column[] | Column['missingValue']): string =>
   JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
