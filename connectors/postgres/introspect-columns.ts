@@ -24,9 +24,15 @@ export const TABLE_INFO_FIELDS = `  'columns', COALESCE((SELECT json_agg(json_bu
 /**
  * The columns `missing_text` and `default_expr` of a `cols` CTE over pg_attribute `a` LEFT JOIN pg_attrdef `d`:
  * the value rows written before the column was added read (attmissingval, a one-element array as text, set by
- * ADD COLUMN with a non-volatile default until the table is rewritten) and the default expression.
+ * ADD COLUMN with a non-volatile default until the table is rewritten) and the default expression. A partitioned
+ * table (published through its root) stores no rows: its partitions hold the value.
  */
-export const MISSING_AND_DEFAULT = `CASE WHEN a.atthasmissing THEN a.attmissingval::text END AS missing_text,
+export const MISSING_AND_DEFAULT = `CASE WHEN a.atthasmissing THEN a.attmissingval::text
+           WHEN (SELECT relkind FROM pg_catalog.pg_class WHERE oid = a.attrelid) = 'p' THEN (
+             SELECT pa.attmissingval::text FROM pg_catalog.pg_partition_tree(a.attrelid) t
+               JOIN pg_catalog.pg_attribute pa ON pa.attrelid = t.relid AND pa.attname = a.attname AND NOT pa.attisdropped
+             WHERE t.isleaf AND pa.atthasmissing ORDER BY t.relid LIMIT 1)
+         END AS missing_text,
          CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END AS default_expr`;
 
 export const TYPE_AND_KEY_CTES = `type_oids(oid) AS (

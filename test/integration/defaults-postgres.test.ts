@@ -213,4 +213,14 @@ describe('the catalog\'s value for older rows (attmissingval), as both descripti
     await sql.query('DROP TABLE shapes');
     await sql.query(`DROP TYPE ${mood}`);
   }, 60_000);
+
+  it('a partitioned table (published through its root) reads the value from its partitions', async () => {
+    await sql.query('CREATE TABLE parted (id int, k int, PRIMARY KEY (id, k)) PARTITION BY RANGE (k)');
+    await sql.query('CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10)');
+    await sql.query('INSERT INTO parted VALUES (1, 1)');
+    await sql.query(`ALTER TABLE parted ADD COLUMN channel text NOT NULL DEFAULT 'web'`);
+    const columns = mapTable(await introspectTable(sql, { namespace: 'public', name: 'parted' })).schema.columns;
+    expect(columns.find((c) => c.name === 'channel')).toMatchObject({ missingValue: 'web', defaultExpression: "'web'::text" });
+    await sql.query('DROP TABLE parted');
+  }, 60_000);
 });
