@@ -6,6 +6,8 @@ import { columnCodec } from './column-codec.js';
 
 class NotRepresentable extends Error {}
 
+const MAX_JSON_LONG = 9007199254740990n;
+
 /**
  * The value a column's Avro field defaults to, in Avro's JSON default form, when the column has a non-null
  * missing value (the value rows written before the column existed read): a reader of the new schema then reads
@@ -43,8 +45,9 @@ function defaultJson(type: avro.Type, value: unknown): unknown {
   }
   if (type instanceof avro.types.ArrayType) return (value as unknown[]).map((item) => defaultJson(type.itemsType, item));
   if (typeof value === 'bigint') {
-    // logtap's longs are BigInts (an avsc `abstract:long`); JSON parsers read numbers as doubles.
-    if (value < BigInt(Number.MIN_SAFE_INTEGER) || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new NotRepresentable('long beyond ±2^53');
+    // logtap's longs are BigInts (an avsc `abstract:long`); JSON parsers read numbers as doubles, and avsc's
+    // plain long (the fingerprint's parser) takes defaults within ±(2^53 − 2) only.
+    if (value < -MAX_JSON_LONG || value > MAX_JSON_LONG) throw new NotRepresentable('long beyond ±2^53');
     return Number(value);
   }
   switch (type.typeName) {
