@@ -21,8 +21,11 @@ export function fieldDefault(column: Column, namespace: string): { json: unknown
   if (value === undefined || value === null) return undefined;
   try {
     // The column's type on its own, every named type defined inline (no reference to another field's).
-    const type = avroType(columnAvroType(column.type, new NamedTypes(), namespace));
-    return { json: defaultJson(type, columnCodec(column.type).lower(value)) };
+    const schema = columnAvroType(column.type, new NamedTypes(), namespace);
+    const json = defaultJson(avroType(schema), columnCodec(column.type).lower(value));
+    // Checked as every schema is when its fingerprint is taken (plain avsc), so that a default never stops a publish.
+    avro.Type.forSchema({ type: 'record', name: 'DefaultCheck', namespace, fields: [{ name: 'f', type: schema, default: json }] } as avro.Schema);
+    return { json };
   } catch {
     return undefined;
   }
