@@ -9,8 +9,8 @@ import type { PgTableInfo } from './pg-column-info.js';
  * the WAL being decoded (a column added, dropped or retyped later): the Relation message is the truth for
  * that point of the log. What the message does not carry is taken from today's catalog where the column
  * still matches by name, type and modifier (NOT NULL, declared dimensions, the value older rows read, the
- * default), else assumed (nullable, no dimensions, no default). The answer has the shape of INTROSPECT_TABLE_SQL's (with its type and key CTEs), so
- * tableInfoFromCatalogJson reads it.
+ * default), else assumed (nullable, no dimensions, no default). The answer has the shape of
+ * INTROSPECT_TABLE_SQL's (with its type and key CTEs), so tableInfoFromCatalogJson reads it.
  */
 export const DESCRIBE_RELATION_SQL = `
 WITH RECURSIVE

@@ -20,7 +20,8 @@ const CAST = `(?:::(?:[a-z][a-z0-9 _]*(?:\\(\\d+(?:,\\s*-?\\d+)?\\))?|${IDENT}(?
  * UUID functions. A sequence (`nextval('…'::regclass)`) or any other expression is not carried.
  */
 const SAFE_EXPRESSIONS = [
-  new RegExp(`^'(?:[^']|'')*'${CAST}$`, 's'),
+  // No backslash: its meaning in a literal depends on the target's standard_conforming_strings.
+  new RegExp(`^'(?:[^'\\\\]|'')*'${CAST}$`, 's'),
   new RegExp(`^\\(?-?\\d+(?:\\.\\d+)?\\)?${CAST}$`),
   new RegExp(`^(?:true|false|NULL)${CAST}$`),
   /^(?:CURRENT_TIMESTAMP|CURRENT_DATE|CURRENT_TIME|LOCALTIMESTAMP|LOCALTIME)(?:\(\d\))?$/,

@@ -42,7 +42,7 @@ describe('PostgreSQL replay defaults', () => {
     for (const carried of ["'web'::text", '10', '1.5', "'-1'::integer", "'{1,2}'::integer[]", "'happy'::\"Mood\"", "'x'::app.mood", 'true', 'NULL::text', 'now()', 'CURRENT_TIMESTAMP', 'CURRENT_TIMESTAMP(3)', 'gen_random_uuid()', "'a''b'::character varying"]) {
       expect(isCarriedPgExpression(carried), carried).toBe(true);
     }
-    for (const refused of ["nextval('loan_id_seq'::regclass)", "(now() + '1 day'::interval)", "'x'; DROP TABLE t; --", "'x'::text); DROP TABLE t; --", 'my_function()', 'lower(name)']) {
+    for (const refused of ["nextval('loan_id_seq'::regclass)", "(now() + '1 day'::interval)", "'x'; DROP TABLE t; --", "'x'::text); DROP TABLE t; --", 'my_function()', 'lower(name)', "'a\\'::text"]) {
       expect(isCarriedPgExpression(refused), refused).toBe(false);
     }
   });
