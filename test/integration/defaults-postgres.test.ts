@@ -223,4 +223,15 @@ describe('the catalog\'s value for older rows (attmissingval), as both descripti
     expect(columns.find((c) => c.name === 'channel')).toMatchObject({ missingValue: 'web', defaultExpression: "'web'::text" });
     await sql.query('DROP TABLE parted');
   }, 60_000);
+
+  it('a volatile default (the table is rewritten, each row gets its own value) claims no value for older rows', async () => {
+    await sql.query('CREATE TABLE rewritten (id int PRIMARY KEY)');
+    await sql.query('INSERT INTO rewritten VALUES (1), (2)');
+    await sql.query(`ALTER TABLE rewritten ADD COLUMN u uuid NOT NULL DEFAULT gen_random_uuid(), ADD COLUMN channel text DEFAULT 'web'`);
+    const columns = mapTable(await introspectTable(sql, { namespace: 'public', name: 'rewritten' })).schema.columns;
+    expect(columns.find((c) => c.name === 'u')).toEqual({ name: 'u', type: { kind: 'uuid' }, nullable: false, sourceType: 'uuid', defaultExpression: 'gen_random_uuid()' });
+    // The rewrite stored 'web' in every row: no missing value either (the rows' own values say it).
+    expect(columns.find((c) => c.name === 'channel')).not.toHaveProperty('missingValue');
+    await sql.query('DROP TABLE rewritten');
+  }, 60_000);
 });
