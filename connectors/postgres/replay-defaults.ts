@@ -31,9 +31,10 @@ const SAFE_EXPRESSIONS = [
 export const isCarriedPgExpression = (expression: string): boolean => SAFE_EXPRESSIONS.some((re) => re.test(expression));
 
 /**
- * The defaults of a column rebuilt as `sqlType`. From PostgreSQL the source's own expression where it is one of the
- * carried shapes; otherwise (and from MySQL) the constant of the missing value, written as this target's text. The
- * missing value is also what the column is added with, so rows already in the table read it as at the source.
+ * The defaults of a column rebuilt as `sqlType`. From PostgreSQL, when the column keeps its source type (its
+ * expression may cast to it), the source's own expression where it is one of the carried shapes; otherwise (and
+ * from MySQL) the constant of the missing value, written as this target's text. The missing value is also what the
+ * column is added with, so rows already in the table read it as at the source.
  */
 export function pgColumnDefaults(column: Column, source: SourceKind, sqlType: string, encode: PgTextEncoder): PgColumnDefaults {
   let constant: string | undefined;
@@ -44,7 +45,8 @@ export function pgColumnDefaults(column: Column, source: SourceKind, sqlType: st
       constant = undefined;
     }
   }
-  const expression = source === 'postgres' && column.defaultExpression !== undefined && isCarriedPgExpression(column.defaultExpression) ? column.defaultExpression : undefined;
+  const ownType = source === 'postgres' && sqlType === column.sourceType;
+  const expression = ownType && column.defaultExpression !== undefined && isCarriedPgExpression(column.defaultExpression) ? column.defaultExpression : undefined;
   const defaults: PgColumnDefaults = {};
   const table = expression ?? constant;
   if (table !== undefined) defaults.table = table;

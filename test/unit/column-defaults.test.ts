@@ -56,6 +56,9 @@ describe('PostgreSQL replay defaults', () => {
       table: "'1970-01-01 00:00:00.000000+00'::timestamp with time zone", added: "'1970-01-01 00:00:00.000000+00'::timestamp with time zone",
     });
     expect(pgColumnDefaults({ ...column, missingValue: undefined, defaultExpression: "nextval('s'::regclass)" }, 'postgres', sqlType, pgTextEncoder(column.type))).toEqual({});
+    // A column rebuilt in another type (a domain the target lacks) takes no expression: it may cast to the source's type.
+    const domain: Column = { name: 'n', type: { kind: 'int', bits: 32 }, nullable: true, sourceType: 'posint', missingValue: 5, defaultExpression: "'5'::posint" };
+    expect(pgColumnDefaults(domain, 'postgres', 'integer', pgTextEncoder(domain.type))).toEqual({ table: "'5'::integer", added: "'5'::integer" });
     expect(pgColumnDefaults({ name: 'q', type: { kind: 'string' }, nullable: true, sourceType: 'text', missingValue: "it's" }, 'postgres', 'text', pgTextEncoder({ kind: 'string' }))).toEqual({ table: "'it''s'::text", added: "'it''s'::text" });
   });
 });
