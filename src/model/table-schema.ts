@@ -34,8 +34,8 @@ export interface TableSchema {
 export const tableIdText = (id: TableId): string => `${id.namespace}.${id.name}`;
 
 /**
- * A table version's shape as text, for telling versions apart: JSON with the values JSON lacks (a missing value
- * may be a BigInt or an infinity) spelled out.
+ * A table version's shape (or a part of it) as text, for telling versions apart: JSON with the values JSON lacks
+ * (a missing value may be a BigInt or an infinity) spelled out.
  */
-export const tableShapeText = (value: TableSchema | Column[] | Column['missingValue']): string =>
+export const tableShapeText = (value: unknown): string =>
   JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
