@@ -9,6 +9,7 @@ import {
   type MysqlTableInfo,
 } from './mysql-column-info.js';
 import { UnsupportedColumnTypeError } from './mysql-errors.js';
+import { constantDefaultValue } from './column-default.js';
 
 /** MySQL DECIMAL's limits; BIGINT UNSIGNED (up to 18446744073709551615) is carried as DECIMAL(20,0). */
 const MAX_DECIMAL_PRECISION = 65;
@@ -103,6 +104,13 @@ export function columnOf(table: Pick<MysqlTableInfo, 'database' | 'table'>, info
   if (info.onUpdate !== undefined) column.onUpdate = info.onUpdate;
   if (info.autoIncrement) column.autoIncrement = true;
   if (info.generated) column.generated = { ...info.generated };
+  const declared = info.default;
+  if (declared) {
+    column.defaultExpression = declared.expression;
+    // A constant default is what rows written before an ADD COLUMN read (the server fills them with it).
+    const missing = declared.kind === 'null' ? null : declared.kind === 'literal' ? constantDefaultValue(column.type, declared.text) : undefined;
+    if (missing !== undefined) column.missingValue = missing;
+  }
   return column;
 }
 

@@ -10,6 +10,7 @@ import {
   type MysqlTableInfo,
 } from './mysql-column-info.js';
 import { TableNotFoundError } from './mysql-errors.js';
+import { classifyColumnDefault } from './column-default.js';
 
 /** The one thing introspection needs from a connection: run a statement with `?` placeholders, get its rows. */
 export interface MysqlQueryRunner {
@@ -30,7 +31,7 @@ export function queryRunnerOf(connection: { query(sql: string, values: unknown[]
 const COLUMNS_SQL = `SELECT COLUMN_NAME AS name, ORDINAL_POSITION AS ordinal, DATA_TYPE AS data_type, COLUMN_TYPE AS column_type,
   IS_NULLABLE AS is_nullable, CHARACTER_MAXIMUM_LENGTH AS max_length, NUMERIC_PRECISION AS numeric_precision,
   NUMERIC_SCALE AS numeric_scale, DATETIME_PRECISION AS datetime_precision, CHARACTER_SET_NAME AS character_set,
-  COLLATION_NAME AS collation, EXTRA AS extra, GENERATION_EXPRESSION AS generation_expression
+  COLLATION_NAME AS collation, COLUMN_DEFAULT AS column_default, EXTRA AS extra, GENERATION_EXPRESSION AS generation_expression
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
 
 const PRIMARY_KEY_SQL = `SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS
@@ -60,7 +61,7 @@ export async function introspectTable(runner: MysqlQueryRunner, database: string
   const info: MysqlTableInfo = {
     database,
     table,
-    columns: columnRows.map((row) => columnInfoFromRow(row, checks)),
+    columns: columnRows.map((row) => columnInfoFromRow(row, checks, isMariaDb)),
     primaryKey: keyRows.map((row) => text(row.name)),
   };
   const options = optionRows[0];
@@ -69,7 +70,7 @@ export async function introspectTable(runner: MysqlQueryRunner, database: string
 }
 
 /** One INFORMATION_SCHEMA.COLUMNS row (lower-case aliases as in COLUMNS_SQL) → column info. */
-export function columnInfoFromRow(row: Record<string, unknown>, checkClauses: readonly string[]): MysqlColumnInfo {
+export function columnInfoFromRow(row: Record<string, unknown>, checkClauses: readonly string[], mariaDb = true): MysqlColumnInfo {
   const name = text(row.name);
   const dataType = text(row.data_type).toLowerCase();
   const columnType = text(row.column_type);
@@ -99,6 +100,9 @@ export function columnInfoFromRow(row: Record<string, unknown>, checkClauses: re
   if (generated && row.generation_expression != null) {
     info.generated = { kind: generated[1]!.toLowerCase() === 'virtual' ? 'virtual' : 'stored', expression: text(row.generation_expression) };
   }
+  // A generated column's value is its expression's: it has no default of its own.
+  const columnDefault = row.column_default === undefined || info.generated ? undefined : classifyColumnDefault(row.column_default === null ? null : text(row.column_default), row.extra == null ? '' : text(row.extra), mariaDb);
+  if (columnDefault) info.default = columnDefault;
   if (dataType === 'bit') info.bitLength = parseTypeLength(columnType) ?? 1;
   if (dataType === 'enum' || dataType === 'set') {
     info.labels = parseEnumLabels(columnType);

@@ -1,3 +1,5 @@
+import type { MysqlColumnDefault } from './column-default.js';
+
 /**
  * A MySQL/MariaDB column as INFORMATION_SCHEMA describes it, and the parsing of COLUMN_TYPE text
  * (modifiers, ENUM/SET label lists) that INFORMATION_SCHEMA does not split out.
@@ -40,6 +42,8 @@ export interface MysqlColumnInfo {
   onUpdate?: string;
   /** A generated column (EXTRA `STORED GENERATED` / `VIRTUAL GENERATED`) and its GENERATION_EXPRESSION. */
   generated?: { kind: 'stored' | 'virtual'; expression: string };
+  /** COLUMN_DEFAULT, classified; absent without a default. */
+  default?: MysqlColumnDefault;
   /** MySQL JSON, or a MariaDB text column guarded by CHECK (json_valid(`col`)) — which is what MariaDB's JSON is. */
   json: boolean;
 }

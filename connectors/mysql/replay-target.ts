@@ -12,6 +12,7 @@ import { type MysqlColumnPlan, planMysqlColumn } from './replay-columns.js';
 import { type MysqlParamEncoder, UnwritableValue, mysqlParamEncoder } from './replay-values.js';
 import { type ReplayConnection, openReplayConnection } from './replay-connection.js';
 import { autoIncrementClause, autoIncrementIndex, generatedClause, onUpdateClause, tableOptionsClause, withoutUnknownCollations } from './replay-definition.js';
+import { type MysqlColumnDefaults, mysqlColumnDefaults } from './replay-defaults.js';
 
 /** Rows per INSERT statement: keeps a statement well under max_allowed_packet. */
 const ROWS_PER_STATEMENT = 1000;
@@ -89,7 +90,10 @@ class MysqlReplayTarget implements ReplayTarget {
           const defs = table.columns.map((c) => {
             const generated = withGenerated ? generatedClause(c, source) : '';
             // A generated column takes no NULL / NOT NULL of its own.
-            return `${quoteId(c.name)} ${type(c)}${generated}${generated ? '' : c.nullable ? ' NULL' : ' NOT NULL'}${onUpdateClause(c, source)}${autoIncrementClause(c, source)}`;
+            // DEFAULT belongs right after NULL / NOT NULL; generated and AUTO_INCREMENT columns take none.
+            const autoIncrement = autoIncrementClause(c, source);
+            const byDefault = generated || autoIncrement ? undefined : this.defaults(c, source).table;
+            return `${quoteId(c.name)} ${type(c)}${generated}${generated ? '' : c.nullable ? ' NULL' : ' NOT NULL'}${byDefault === undefined ? '' : ` DEFAULT ${byDefault}`}${onUpdateClause(c, source)}${autoIncrement}`;
           });
           const autoIncrement = autoIncrementIndex(table, source);
           // A keyless table is rebuilt from its change log (no primary key to make).
@@ -110,15 +114,21 @@ class MysqlReplayTarget implements ReplayTarget {
         return;
       }
       const changes: string[] = [];
+      const tableDefaults: string[] = [];
       table.columns.forEach((c, i) => {
         if (existing.columns.some((e) => e.name === c.name)) return;
-        // Added columns are nullable (the rows written before them have no value), at the place the source put them.
+        // At the place the source put it. The rows written before the column read its missing value as at the
+        // source; without one they have no value, so the column is added nullable.
         const place = i === 0 ? ' FIRST' : ` AFTER ${quoteId(table.columns[i - 1]!.name)}`;
         const generated = generatedClause(c, source);
-        changes.push(`ADD COLUMN ${quoteId(c.name)} ${type(c)}${generated}${generated ? '' : ' NULL'}${onUpdateClause(c, source)}${place}`);
+        const defaults = generated ? {} as MysqlColumnDefaults : this.defaults(c, source);
+        const added = generated ? '' : defaults.added === undefined ? ' NULL' : `${c.nullable ? ' NULL' : ' NOT NULL'} DEFAULT ${defaults.added}`;
+        changes.push(`ADD COLUMN ${quoteId(c.name)} ${type(c)}${generated}${added}${onUpdateClause(c, source)}${place}`);
+        if (defaults.table !== undefined && defaults.table !== defaults.added) tableDefaults.push(`ALTER COLUMN ${quoteId(c.name)} SET DEFAULT ${defaults.table}`);
       });
       for (const d of dropped) if (existing.columns.some((e) => e.name === d)) changes.push(`DROP COLUMN ${quoteId(d)}`);
       if (changes.length > 0) await this.db.connection.query(`ALTER TABLE ${name} ${changes.join(', ')}`);
+      if (tableDefaults.length > 0) await this.db.connection.query(`ALTER TABLE ${name} ${tableDefaults.join(', ')}`);
     }, `creating ${name}`);
     // Generated columns of the target compute their values: never written.
     const info = await this.run(() => introspectTable(queryRunnerOf(this.db.connection as never), this.db.database, table.id.name), 'reading the target table');
@@ -241,6 +251,10 @@ class MysqlReplayTarget implements ReplayTarget {
       if (err instanceof TableNotFoundError) return undefined;
       throw this.db.fail(err, 'reading the target table');
     }
+  }
+
+  private defaults(column: Column, source: SourceKind): MysqlColumnDefaults {
+    return mysqlColumnDefaults(column, source, mysqlParamEncoder(column.type), (value) => this.db.connection.escape(value as never));
   }
 
   private columnPlan(table: TableSchema, column: Column, source: SourceKind): MysqlColumnPlan {

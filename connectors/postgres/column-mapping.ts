@@ -1,6 +1,7 @@
 import type { ColumnType, StringSemantic } from '../../src/model/column-type.js';
 import type { Column, TableSchema, UnpublishedColumn } from '../../src/model/table-schema.js';
 import type { PgColumnInfo, PgTableInfo, PgTypeInfo } from './pg-column-info.js';
+import { decodeMissingValue } from './missing-value.js';
 
 /** A column as the core sees it, plus what the text decoder needs beyond the ColumnType. */
 export interface PgMappedColumn extends Column {
@@ -132,11 +133,14 @@ function isMoney(type: PgTypeInfo): boolean {
 }
 
 export function mapColumn(column: PgColumnInfo): PgMappedColumn {
-  return {
+  const mapped: PgMappedColumn = {
     ...definitionOf(column),
     arrayDelimiter: arrayDelimiter(column.type),
     money: isMoney(column.type),
   };
+  if (column.missingText !== undefined) mapped.missingValue = decodeMissingValue(mapped, column.missingText);
+  if (column.defaultExpression !== undefined) mapped.defaultExpression = column.defaultExpression;
+  return mapped;
 }
 
 /** The column as the core sees it: type, nullability and what replay needs of its definition. */

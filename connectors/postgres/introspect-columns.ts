@@ -16,7 +16,8 @@ export interface PgQueryable {
 export const TABLE_INFO_FIELDS = `  'columns', COALESCE((SELECT json_agg(json_build_object(
       'attnum', attnum, 'name', attname, 'type', atttypid::int8, 'typmod', atttypmod, 'ndims', attndims,
       'notNull', attnotnull, 'generated', generated, 'sourceType', source_type, 'identity', identity_kind,
-      'serialSequence', serial_sequence, 'collation', collation_sql, 'generationExpression', generation_expression) ORDER BY attnum) FROM cols), '[]'::json),
+      'serialSequence', serial_sequence, 'collation', collation_sql, 'generationExpression', generation_expression,
+      'missing', missing_text, 'default', default_expr) ORDER BY attnum) FROM cols), '[]'::json),
   'types', COALESCE((SELECT json_agg(types) FROM types), '[]'::json),
   'primaryKey', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisprimary), '[]'::json),
   'replicaIdentityIndex', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisreplident), '[]'::json),
@@ -39,6 +40,20 @@ export const COLUMN_DEFINITION_SELECT = `COALESCE(a.attidentity::text, '') AS id
            WHERE co.oid = a.attcollation AND a.attcollation <> ct.typcollation) AS collation_sql,
          (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d
            WHERE a.attgenerated = 's' AND d.adrelid = a.attrelid AND d.adnum = a.attnum) AS generation_expression`;
+
+/**
+ * The columns `missing_text` and `default_expr` of a `cols` CTE over pg_attribute `a` LEFT JOIN pg_attrdef `d`:
+ * the value rows written before the column was added read (attmissingval, a one-element array as text, set by
+ * ADD COLUMN with a non-volatile default until the table is rewritten) and the default expression. A partitioned
+ * table (published through its root) stores no rows: its partitions hold the value.
+ */
+export const MISSING_AND_DEFAULT = `CASE WHEN a.atthasmissing THEN a.attmissingval::text
+           WHEN (SELECT relkind FROM pg_catalog.pg_class WHERE oid = a.attrelid) = 'p' THEN (
+             SELECT pa.attmissingval::text FROM pg_catalog.pg_partition_tree(a.attrelid) t
+               JOIN pg_catalog.pg_attribute pa ON pa.attrelid = t.relid AND pa.attname = a.attname AND NOT pa.attisdropped
+             WHERE t.isleaf AND pa.atthasmissing ORDER BY t.relid LIMIT 1)
+         END AS missing_text,
+         CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END AS default_expr`;
 
 export const TYPE_AND_KEY_CTES = `type_oids(oid) AS (
   SELECT atttypid FROM cols
@@ -93,8 +108,10 @@ rel AS (
 cols AS (
   SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attndims, a.attnotnull,
          a.attgenerated <> '' AS generated, pg_catalog.format_type(a.atttypid, a.atttypmod) AS source_type,
-         ${COLUMN_DEFINITION_SELECT}
+         ${COLUMN_DEFINITION_SELECT},
+         ${MISSING_AND_DEFAULT}
   FROM pg_catalog.pg_attribute a JOIN rel ON a.attrelid = rel.oid
+    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
   WHERE a.attnum > 0 AND NOT a.attisdropped
 ),
 ${TYPE_AND_KEY_CTES}
@@ -146,6 +163,8 @@ const tableRow = z.object({
       serialSequence: z.string().nullish(),
       collation: z.string().nullish(),
       generationExpression: z.string().nullish(),
+      missing: z.string().nullish(),
+      default: z.string().nullish(),
     }),
   ),
   types: z.array(typeRow),
@@ -212,6 +231,8 @@ export function tableInfoFromCatalogJson(json: unknown): PgTableInfo {
     if (c.serialSequence) column.serialSequence = c.serialSequence;
     if (c.collation) column.collation = c.collation;
     if (c.generationExpression) column.generationExpression = c.generationExpression;
+    if (c.missing != null) column.missingText = c.missing;
+    if (c.default != null) column.defaultExpression = c.default;
     return column;
   });
   const replicaIdentity = REPLICA_IDENTITY[row.replident];

@@ -51,6 +51,10 @@ export interface PgColumnInfo {
   collation?: string;
   /** A stored generated column's expression (pg_get_expr). */
   generationExpression?: string;
+  /** attmissingval as text (`{web}`: a one-element array of the column's type) when atthasmissing. */
+  missingText?: string;
+  /** pg_get_expr(adbin, adrelid): the default expression, e.g. `'web'::text`, `now()`. */
+  defaultExpression?: string;
 }
 
 /** pg_class.relreplident: default (primary key), nothing, full, index. */

@@ -2,7 +2,7 @@ import type { Pgoutput } from 'pg-logical-replication';
 import type { Logger } from '../../src/logger.js';
 import type { Row } from '../../src/model/change-event.js';
 import type { TableSchema } from '../../src/model/table-schema.js';
-import { tableIdText } from '../../src/model/table-schema.js';
+import { tableIdText, tableShapeText } from '../../src/model/table-schema.js';
 import { type PgMappedColumn, mapTable } from './column-mapping.js';
 import { describeRelation, unsignedOid } from './describe-relation.js';
 import { type PgQueryable, TableNotFoundError, introspectTable } from './introspect-columns.js';
@@ -94,7 +94,7 @@ export class RelationCache {
     }
     const mapped = mapTable(info);
     mapped.schema.key = keyAtThisPoint(mapped.schema.key, mapped.columns, relation);
-    const shape = JSON.stringify(mapped.schema);
+    const shape = tableShapeText(mapped.schema);
     const previous = this.byOid.get(oid);
     const tableKey = tableIdText(id);
     const sameAsBefore = previous?.shape === shape ? previous.version.schema : this.byTable.get(tableKey)?.shape === shape ? this.byTable.get(tableKey)!.schema : null;

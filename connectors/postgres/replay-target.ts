@@ -17,6 +17,7 @@ import { collationClause, generatedClause, identityClause, schemaOfName, serialS
 
 /** A column's definition in CREATE TABLE / ADD COLUMN: a published column, a generated one in no record, or one added along the way. */
 type ColumnDefinition = (column: Column, role: 'column' | 'unpublished' | 'added') => string;
+import { pgColumnDefaults } from './replay-defaults.js';
 
 /** The rebuilt table's columns as this target writes them: SQL type for casts and the value encoder. */
 interface WritePlan {
@@ -100,11 +101,15 @@ class PgReplayTarget implements ReplayTarget {
       const definition: ColumnDefinition = (c, role) => {
         const plan = plans.get(c.name)!;
         const typed = `${quoteIdent(c.name)} ${plan.sql}${missingCollations.has(c.name) ? '' : collationClause(c, source)}`;
-        // Added columns are nullable and plain: the rows written before them have no value.
-        if (role === 'added') return typed;
         // Only a column that is in no record is rebuilt as generated (a published one is written).
         if (role === 'unpublished') return `${typed}${generatedClause(c, source)}`;
-        return `${typed}${identityClause(c, source, plan.sql)}${c.nullable ? '' : ' NOT NULL'}`;
+        const defaults = pgColumnDefaults(c, source, plan.sql, pgTextEncoder(c.type));
+        // An added column: the rows written before it read its missing value (NOT NULL only with one), else nothing.
+        if (role === 'added') return defaults.added === undefined ? typed : `${typed} DEFAULT ${defaults.added}${c.nullable ? '' : ' NOT NULL'}`;
+        // An identity or serial column's values come from its sequence: it takes no DEFAULT of its own.
+        const identity = identityClause(c, source, plan.sql);
+        const byDefault = identity === '' && defaults.table !== undefined ? ` DEFAULT ${defaults.table}` : '';
+        return `${typed}${identity}${byDefault}${c.nullable ? '' : ' NOT NULL'}`;
       };
       if (!existing) {
         for (const c of table.columns) {
@@ -121,6 +126,11 @@ class PgReplayTarget implements ReplayTarget {
         for (const c of table.columns) {
           if (existing.columns.some((e) => e.name === c.name)) continue;
           await this.client.query(`ALTER TABLE ${quoteTable(table.id)} ADD COLUMN ${definition(c, 'added')}`);
+          // The rows written before the column read its missing value (added with it); the table's own default after.
+          const defaults = pgColumnDefaults(c, source, plans.get(c.name)!.sql, pgTextEncoder(c.type));
+          if (defaults.table !== undefined && defaults.table !== defaults.added) {
+            await this.client.query(`ALTER TABLE ${quoteTable(table.id)} ALTER COLUMN ${quoteIdent(c.name)} SET DEFAULT ${defaults.table}`);
+          }
         }
         for (const c of unpublished) {
           if (!existing.columns.some((e) => e.name === c.name) && !(await this.columnExists(table, c.name))) await this.addGenerated(table, definition(c, 'unpublished'));

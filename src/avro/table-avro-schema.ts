@@ -3,6 +3,8 @@ import type { Column, TableId, TableOptions, TableSchema, UnpublishedColumn } fr
 import { COLUMN_DEFINITION_KEYS, tableIdText } from '../model/table-schema.js';
 import { avroNamespace, distinctAvroNames } from './avro-names.js';
 import { type AvroSchema, NamedTypes, columnAvroType, orNull } from './column-avro-type.js';
+import { avroType } from './avro-type.js';
+import { defaultOfField, fieldDefault } from './avro-default.js';
 
 /** The Avro field of each column, in column order. */
 export interface FieldPlan {
@@ -47,7 +49,7 @@ export function tableAvroSchemas(table: TableSchema, topic: string): TableAvroSc
   return { key, value: { schema: value, fields: plans }, namespace };
 }
 
-interface FieldJson { name: string; type: unknown; 'logtap.column'?: string; 'logtap.sourceType'?: string; 'logtap.columnType'?: ColumnType; [attribute: string]: unknown }
+interface FieldJson { name: string; type: unknown; default?: unknown; 'logtap.default'?: string; 'logtap.column'?: string; 'logtap.sourceType'?: string; 'logtap.columnType'?: ColumnType; [attribute: string]: unknown }
 interface RecordJson {
   fields?: FieldJson[];
   'logtap.tableId'?: TableId;
@@ -76,10 +78,19 @@ export function readTableRecord(schema: AvroSchema, part: 'key' | 'value'): { ta
   const record = schema as RecordJson;
   const id = record['logtap.tableId'];
   if (!record.fields || !id) throw new Error('not a logtap table record (no logtap.tableId attribute)');
+  let type: ReturnType<typeof avroType> | undefined;
   const fields = record.fields.map((f): FieldPlan => {
     if (!f['logtap.columnType'] || f['logtap.column'] === undefined) throw new Error(`field ${f.name} of ${tableIdText(id)} carries no logtap column attributes`);
-    const nullable = Array.isArray(f.type) && f.type[0] === 'null';
-    return { field: f.name, column: { name: f['logtap.column'], type: f['logtap.columnType'], nullable, sourceType: f['logtap.sourceType'] ?? '', ...definitionOf(f) } };
+    // A nullable column's union has the null branch first, or last when its default is a value (Avro: a union's default is of its first branch).
+    const nullable = Array.isArray(f.type) && (f.type[0] === 'null' || f.type.at(-1) === 'null');
+    const column: Column = { name: f['logtap.column'], type: f['logtap.columnType'], nullable, sourceType: f['logtap.sourceType'] ?? '', ...definitionOf(f) };
+    if (f.default !== undefined && f.default !== null) {
+      type ??= avroType(schema);
+      const missingValue = defaultOfField(type, f.name, column);
+      if (missingValue !== undefined) column.missingValue = missingValue;
+    }
+    if (f['logtap.default'] !== undefined) column.defaultExpression = f['logtap.default'];
+    return { field: f.name, column };
   });
   const columns = fields.map((f) => f.column);
   const table: TableSchema = { id: { namespace: id.namespace, name: id.name }, columns, key: part === 'key' ? columns.map((c) => c.name) : [] };
@@ -88,25 +99,34 @@ export function readTableRecord(schema: AvroSchema, part: 'key' | 'value'): { ta
   return { table, fields };
 }
 
-function recordSchema(name: string, namespace: string, table: TableSchema, plans: FieldPlan[], named: NamedTypes, definition: boolean): AvroSchema {
+/**
+ * A value record's field carries the column's missing value as its default (`value`, a value record): a nullable column with a
+ * value default has the null branch last, since a union's default is of its first branch. A column without a
+ * missing value has the field it always had. The value record also carries the column definitions (replay).
+ */
+function recordSchema(name: string, namespace: string, table: TableSchema, plans: FieldPlan[], named: NamedTypes, value: boolean): AvroSchema {
   return {
     type: 'record',
     name,
     namespace,
     'logtap.table': tableIdText(table.id),
     'logtap.tableId': table.id,
-    ...(definition && table.options ? { 'logtap.tableOptions': table.options } : {}),
-    ...(definition && table.unpublished?.length ? { 'logtap.unpublishedColumns': table.unpublished } : {}),
+    ...(value && table.options ? { 'logtap.tableOptions': table.options } : {}),
+    ...(value && table.unpublished?.length ? { 'logtap.unpublishedColumns': table.unpublished } : {}),
     fields: plans.map(({ column, field }) => {
       const type = columnAvroType(column.type, named, namespace);
+      const carried = value ? fieldDefault(column, namespace) : undefined;
+      let fieldType: AvroSchema = type;
+      if (column.nullable) fieldType = carried ? [...(Array.isArray(type) ? type : [type]), 'null'] : orNull(type);
       return {
         name: field,
-        type: column.nullable ? orNull(type) : type,
-        ...(column.nullable ? { default: null } : {}),
+        type: fieldType,
+        ...(carried ? { default: carried.json } : column.nullable ? { default: null } : {}),
         'logtap.column': column.name,
         'logtap.sourceType': column.sourceType,
         'logtap.columnType': column.type,
-        ...(definition ? definitionAttributes(column) : {}),
+        ...(value ? definitionAttributes(column) : {}),
+        ...(value && column.defaultExpression !== undefined ? { 'logtap.default': column.defaultExpression } : {}),
       };
     }),
   };

@@ -9,6 +9,7 @@ import { tableAvroSchemas } from '../avro/table-avro-schema.js';
 import { fixedSchema, type FixedSchemaName } from '../schema/fixed-schemas.js';
 import type { SchemaCatalog, SchemaEntry } from '../schema/schema-catalog.js';
 import { type WireFormat, framed } from '../schema/wire-format.js';
+import { keepMissingValues } from '../schema/missing-values.js';
 import { AvroWriter } from '../avro/binary-writer.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { keySubject, tableTopic, valueSubject } from './topic-names.js';
@@ -88,7 +89,9 @@ export class EventEncoder {
     if (this.tables.has(table)) return;
     const { envelope } = this.options;
     const topic = tableTopic(this.options.topicPrefix, table.id);
-    const avro = tableAvroSchemas(table, topic);
+    // The value rows from before a column read is the one its first version carried (schema/missing-values.ts).
+    const described = envelope === 'entity' ? keepMissingValues(table, this.options.catalog.latestSchema(valueSubject(topic))) : table;
+    const avro = tableAvroSchemas(described, topic);
     const tableText = tableIdText(table.id);
     const register = async (subject: string, schema: AvroSchema, forTable: string | null) => {
       const { entry, isNew } = this.options.catalog.register(subject, schema, forTable);
@@ -99,11 +102,11 @@ export class EventEncoder {
     };
     if (this.debezium) return this.debezium.prepare(table, register);
 
-    const key = avro.key && { entry: await register(keySubject(topic), avro.key.schema, tableText), codec: compileRowCodec(table, avro.key) };
+    const key = avro.key && { entry: await register(keySubject(topic), avro.key.schema, tableText), codec: compileRowCodec(described, avro.key) };
     let value: TableState['value'] = null;
     let envelopeState: TableState['envelope'] = null;
     if (envelope === 'entity') {
-      value = { entry: await register(valueSubject(topic), avro.value.schema, tableText), codec: compileRowCodec(table, avro.value) };
+      value = { entry: await register(valueSubject(topic), avro.value.schema, tableText), codec: compileRowCodec(described, avro.value) };
     } else {
       const fixed = fixedSchema('key-only-change');
       envelopeState = { entry: await register(valueSubject(topic), fixed.schema, tableText), type: fixed.type };

@@ -48,6 +48,13 @@ export interface Column {
   identity?: IdentityDefinition;
   generated?: GeneratedColumn;
   domain?: DomainDefinition;
+  /**
+   * The value rows written before the column existed read (canonical form of `type`; null for NULL): PostgreSQL's
+   * pg_attribute.attmissingval, MySQL's constant default. Absent when the source names none (or it is not a constant).
+   */
+  missingValue?: unknown;
+  /** The source's default expression as the source prints it (PostgreSQL pg_get_expr, MySQL COLUMN_DEFAULT); absent without one. */
+  defaultExpression?: string;
 }
 
 /** A generated column the source's log does not carry (PostgreSQL before 18): in no record, kept for the definition. */
@@ -79,3 +86,9 @@ export const tableIdText = (id: TableId): string => `${id.namespace}.${id.name}`
 
 /** Keys of Column that describe the definition only (carried as `logtap.<key>` attributes of a value field). */
 export const COLUMN_DEFINITION_KEYS = ['charset', 'collation', 'onUpdate', 'autoIncrement', 'identity', 'generated', 'domain'] as const;
+/**
+ * A table version's shape (or a part of it) as text, for telling versions apart: JSON with the values JSON lacks
+ * (a missing value may be a BigInt or an infinity) spelled out.
+ */
+export const tableShapeText = (value: unknown): string =>
+  JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));

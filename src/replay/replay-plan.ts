@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { TableSchema } from '../model/table-schema.js';
+import { type TableSchema, tableShapeText } from '../model/table-schema.js';
 import type { SchemaEntry } from '../schema/schema-catalog.js';
 import { readTableRecord } from '../avro/table-avro-schema.js';
 import { keySubject, valueSubject } from '../events/topic-names.js';
@@ -31,4 +31,4 @@ export function planTopic(topic: string, entries: readonly SchemaEntry[]): Topic
 }
 
 /** Whether two table versions have the same columns (names, types, nullability) in the same order. */
-export const sameShape = (a: TableSchema, b: TableSchema): boolean => JSON.stringify(a.columns) === JSON.stringify(b.columns);
+export const sameShape = (a: TableSchema, b: TableSchema): boolean => tableShapeText(a.columns) === tableShapeText(b.columns);

@@ -64,6 +64,11 @@ export class SchemaCatalog {
     return { entry, isNew: true };
   }
 
+  /** The schema of the subject's latest version, if it has one. */
+  latestSchema(subject: string): AvroSchema | undefined {
+    return this.latest.get(subject)?.entry.schema;
+  }
+
   entries(): SchemaEntry[] {
     return [...this.byFingerprint.values()];
   }
