@@ -6,6 +6,7 @@ import type { MysqlSourceSettings } from './mysql-source-url.js';
 import { blockingSettings, masterStatus, type ServerSettings } from './server-settings.js';
 import { openSourceSession, type SourceSession } from './source-session.js';
 import type { TableSelection } from './table-selection.js';
+import { cascadeFindings } from './cascade-check.js';
 
 /** Binlogs kept for less than this are a warning: an outage over a weekend would lose the position. */
 const MIN_RETENTION_SECONDS = 3 * 86_400;
@@ -21,6 +22,7 @@ export async function checkMysqlSource(settings: MysqlSourceSettings, selection:
     const findings = serverFindings(server, settings.serverId);
     findings.push(...await privilegeFindings(session, settings));
     findings.push(...await tableFindings(session, settings, selection));
+    findings.push(...await cascadeFindings(session.runner, selection));
     return findings;
   } finally {
     await session.close();

@@ -3,7 +3,9 @@ import type { SourcePosition } from '../../src/model/change-event.js';
 import type { ConnectorOptions, SourceConnector } from '../../src/source/source-connector.js';
 import { BinlogCursor, type CursorStart } from './binlog-cursor.js';
 import { startBinlogReader, type BinlogReader } from './binlog-reader.js';
-import { emitChanges } from './change-emitter.js';
+import { emitChanges, type DerivedChanges } from './change-emitter.js';
+import { createForeignKeyCascades } from './foreign-key-cascades.js';
+import { observeSnapshotRows } from './snapshot-observer.js';
 import { parseGtidState } from './gtid-set.js';
 import { checkMysqlSource } from './mysql-check.js';
 import { decodeMysqlPosition, type FilePosition } from './mysql-position.js';
@@ -36,6 +38,8 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
   let current: SourceSession | undefined;
   /** Held from awaitExclusive until close: a second instance with this name waits for it (docs/operations.md). */
   let lock: InstanceLock | null = null;
+  /** Foreign-key cascades InnoDB keeps out of the binlog, derived for the child topics (docs/mysql-connector.md). */
+  const cascades = createForeignKeyCascades({ selection: configured, publishedRows: options.publishedRows, log });
 
   return {
     kind: 'mysql',
@@ -44,7 +48,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
 
     check: () => checkMysqlSource(settings, configured),
 
-    snapshots: createMysqlSnapshotSource(settings, selection, log),
+    snapshots: observeSnapshotRows(createMysqlSnapshotSource(settings, selection, log), settings, cascades),
 
     ...(signalTable ? { backfills: createMysqlBackfillSource(settings, configured, signalTable, log) } : {}),
 
@@ -61,6 +65,14 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
         }
         const start = await startPoint(session, from);
         const tracker = createSchemaTracker({ runner: session.runner, log });
+        await cascades.prepare(session.runner, signal);
+        const size = cascades.indexSize();
+        if (size) log.info({ indexedTables: size.tables, indexedRows: size.rows }, 'foreign-key cascade index ready');
+        const derived: DerivedChanges = {
+          derive: (event, foreignKeyChecks) => cascades.derive(event, foreignKeyChecks, (id) => tracker.currentSchema(id)),
+          truncated: (event) => cascades.observe({ table: event.table.id, op: 't' }),
+          schemaChanged: () => cascades.schemaChanged(session.runner),
+        };
         if (signal.aborted) return;
         reader = startBinlogReader({
           connection: mysqlEndpoint(settings),
@@ -76,7 +88,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
         running.add(reader);
         signal.addEventListener('abort', onAbort, { once: true });
         const current = reader;
-        await emitChanges(() => current.next(), new BinlogCursor(start.cursor), handler, log, signal);
+        await emitChanges(() => current.next(), new BinlogCursor(start.cursor), handler, log, signal, derived);
       } finally {
         signal.removeEventListener('abort', onAbort);
         if (reader) {
