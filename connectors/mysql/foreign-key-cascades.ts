@@ -96,9 +96,8 @@ export function createForeignKeyCascades(options: ForeignKeyCascadesOptions): Fo
       const started = Date.now();
       const built = new CascadeIndex(followed, (table) => keys.get(tableIdText(table)) ?? []);
       const children = new Map(followed.map((fk) => [tableIdText(fk.child), fk.child]));
-      for (const child of children.values()) {
-        await options.publishedRows!(child, (row) => built.apply({ table: child, op: 'r', after: row }), signal);
-      }
+      // Each topic read waits for a consumer group of its own: read them at once.
+      await Promise.all([...children.values()].map((child) => options.publishedRows!(child, (row) => built.apply({ table: child, op: 'r', after: row }), signal)));
       index = built;
       log.info({ foreignKeys: followed.map(describeForeignKey), indexedTables: built.size.tables, indexedRows: built.size.rows, millis: Date.now() - started },
         'foreign-key cascades followed: child rows read back from their topics');
