@@ -45,7 +45,7 @@ const SCHEMA = (d: string) => `
   CREATE TABLE ${d}.tag (id INT PRIMARY KEY, customer_id INT NULL, label VARCHAR(40) NOT NULL,
     CONSTRAINT fk_tag_customer FOREIGN KEY (customer_id) REFERENCES ${d}.customer (id) ON UPDATE SET NULL ON DELETE CASCADE)`;
 
-const TABLES = ['customer', 'orders', 'order_line', 'note', 'tag'];
+const TABLES = ['customer', 'orders', 'order_line', 'note', 'tag', 'extra'];
 
 /** Customers `from`..`to`, each with two orders of two lines, a note and a tag. */
 const populate = (d: string, from: number, to: number): string => {
@@ -118,7 +118,13 @@ beforeAll(async () => {
     daemon = startDaemon(configFile);
     await waitStreaming(daemon);
     await sql.query(`UPDATE ${db}.customer SET id = 107 WHERE id = 7; DELETE FROM ${db}.customer WHERE id = 8; DELETE FROM ${db}.customer WHERE id = 101`);
+    // A cascading foreign key created while streaming: the stream restarts to read its child rows back, then follows it.
+    await sql.query(`CREATE TABLE ${db}.extra (id INT PRIMARY KEY, customer_id INT NOT NULL,
+      CONSTRAINT fk_extra_customer FOREIGN KEY (customer_id) REFERENCES ${db}.customer (id) ON UPDATE CASCADE ON DELETE CASCADE)`);
+    await sql.query(`INSERT INTO ${db}.extra VALUES (1, 4), (2, 4), (3, 203), (4, 107)`);
+    await sql.query(`UPDATE ${db}.customer SET id = 304 WHERE id = 4; DELETE FROM ${db}.customer WHERE id = 203`);
     await caughtUp();
+    expect(daemon.log()).toMatch(/"code":"MYSQL_CASCADES_CHANGED"/);
     logs.push(daemon.log());
     await stop(daemon);
     const all = logs.join('\n');
@@ -138,10 +144,11 @@ afterAll(async () => {
 describe('foreign-key cascades on MariaDB', () => {
   it('replay --verify into an empty database gives every table as the source has it', async () => {
     // The workload did reach every rule: the source lost and moved child rows.
-    expect(await rows(db, 'orders')).toContainEqual({ id: '30', customer_id: '203', total: '3.50' });
+    expect(await rows(db, 'orders')).toContainEqual({ id: '41', customer_id: '304', total: '4.75' });
     expect(await rows(db, 'note')).toContainEqual({ id: '2', customer_id: null, body: 'note 2' });
     expect(await rows(db, 'tag')).toContainEqual({ id: '7', customer_id: null, label: 'tag 7' });
     expect((await rows(db, 'order_line')).some((r) => r.order_customer === '2' || r.order_customer === '101')).toBe(false);
+    expect(await rows(db, 'extra')).toEqual([{ id: '1', customer_id: '304' }, { id: '2', customer_id: '304' }, { id: '4', customer_id: '107' }]);
 
     const result = await cli(['replay', '--config', configFile, '--target', urlFor(target), '--verify']);
     expect(result.stderr).toBe('');
