@@ -1,5 +1,6 @@
 import { ConfigError } from '../../src/errors.js';
 import type { SourcePosition } from '../../src/model/change-event.js';
+import { tableIdText, type TableId, type TableSchema } from '../../src/model/table-schema.js';
 import type { ConnectorOptions, SourceConnector } from '../../src/source/source-connector.js';
 import { BinlogCursor, type CursorStart } from './binlog-cursor.js';
 import { startBinlogReader, type BinlogReader } from './binlog-reader.js';
@@ -68,10 +69,20 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
         await cascades.prepare(session.runner, signal);
         const size = cascades.indexSize();
         if (size) log.info({ indexedTables: size.tables, indexedRows: size.rows }, 'foreign-key cascade index ready');
+        // A child not seen in the binlog yet would be introspected for every derived change: its schema is kept until a DDL.
+        const childSchemas = new Map<string, TableSchema | undefined>();
+        const childSchema = async (id: TableId): Promise<TableSchema | undefined> => {
+          const key = tableIdText(id);
+          if (!childSchemas.has(key)) childSchemas.set(key, await tracker.currentSchema(id));
+          return childSchemas.get(key);
+        };
         const derived: DerivedChanges = {
-          derive: (event, foreignKeyChecks) => cascades.derive(event, foreignKeyChecks, (id) => tracker.currentSchema(id)),
+          derive: (event, foreignKeyChecks) => cascades.derive(event, foreignKeyChecks, childSchema),
           truncated: (event) => cascades.observe({ table: event.table.id, op: 't' }),
-          schemaChanged: () => cascades.schemaChanged(session.runner),
+          schemaChanged: () => {
+            childSchemas.clear();
+            return cascades.schemaChanged(session.runner);
+          },
         };
         if (signal.aborted) return;
         reader = startBinlogReader({

@@ -33,7 +33,10 @@ const keyless = uniqueName('casc_nopk');
 let sql: mysql.Connection;
 let configFile = '';
 
-/** The schema: customer ← orders ← order_line (two levels, on (order id, customer id)), customer ← note, customer ← tag. */
+/**
+ * The schema: customer ← orders ← order_line (two levels, on (order id, customer id)), customer ← note,
+ * customer ← tag, customer ← membership (the foreign key is part of the child's primary key, as in sakila's film_actor).
+ */
 const SCHEMA = (d: string) => `
   CREATE TABLE ${d}.customer (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL);
   CREATE TABLE ${d}.orders (id INT PRIMARY KEY, customer_id INT NOT NULL, total DECIMAL(10,2) NOT NULL, UNIQUE KEY order_customer (id, customer_id),
@@ -43,9 +46,13 @@ const SCHEMA = (d: string) => `
   CREATE TABLE ${d}.note (id INT PRIMARY KEY, customer_id INT NULL, body VARCHAR(40) NOT NULL,
     CONSTRAINT fk_note_customer FOREIGN KEY (customer_id) REFERENCES ${d}.customer (id) ON UPDATE CASCADE ON DELETE SET NULL);
   CREATE TABLE ${d}.tag (id INT PRIMARY KEY, customer_id INT NULL, label VARCHAR(40) NOT NULL,
-    CONSTRAINT fk_tag_customer FOREIGN KEY (customer_id) REFERENCES ${d}.customer (id) ON UPDATE SET NULL ON DELETE CASCADE)`;
+    CONSTRAINT fk_tag_customer FOREIGN KEY (customer_id) REFERENCES ${d}.customer (id) ON UPDATE SET NULL ON DELETE CASCADE);
+  CREATE TABLE ${d}.membership (customer_id INT NOT NULL, grp INT NOT NULL, PRIMARY KEY (customer_id, grp),
+    CONSTRAINT fk_membership_customer FOREIGN KEY (customer_id) REFERENCES ${d}.customer (id) ON UPDATE CASCADE ON DELETE CASCADE)`;
 
-const TABLES = ['customer', 'orders', 'order_line', 'note', 'tag', 'extra'];
+const TABLES = ['customer', 'orders', 'order_line', 'note', 'tag', 'extra', 'membership'];
+/** Primary key columns of each table (membership's holds its foreign key). */
+const keyColumns = (table: string): string[] => (table === 'membership' ? ['customer_id', 'grp'] : ['id']);
 
 /** Customers `from`..`to`, each with two orders of two lines, a note and a tag. */
 const populate = (d: string, from: number, to: number): string => {
@@ -56,13 +63,14 @@ const populate = (d: string, from: number, to: number): string => {
     `INSERT INTO ${d}.order_line VALUES ${ids.flatMap((c) => [c * 10, c * 10 + 1].flatMap((o) => [`(${o * 10}, ${o}, ${c}, 'a')`, `(${o * 10 + 1}, ${o}, ${c}, 'b')`])).join(', ')}`,
     `INSERT INTO ${d}.note VALUES ${ids.map((c) => `(${c}, ${c}, 'note ${c}')`).join(', ')}`,
     `INSERT INTO ${d}.tag VALUES ${ids.map((c) => `(${c}, ${c}, 'tag ${c}')`).join(', ')}`,
+    `INSERT INTO ${d}.membership VALUES ${ids.flatMap((c) => [`(${c}, 1)`, `(${c}, 2)`]).join(', ')}`,
   ].join(';');
 };
 
 /** Every row of a table as text, in key order. */
 async function rows(database: string, table: string): Promise<Array<Record<string, string | null>>> {
   const [columns] = await sql.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [database, table]) as unknown as [Array<{ c: string }>];
-  const [result] = await sql.query(`SELECT ${columns.map(({ c }) => `CAST(${c} AS CHAR) AS ${c}`).join(', ')} FROM ${database}.${table} ORDER BY id`);
+  const [result] = await sql.query(`SELECT ${columns.map(({ c }) => `CAST(${c} AS CHAR) AS ${c}`).join(', ')} FROM ${database}.${table} ORDER BY ${keyColumns(table).join(', ')}`);
   return result as Array<Record<string, string | null>>;
 }
 
@@ -117,6 +125,9 @@ beforeAll(async () => {
     // After a restart the cascade index is read back from the child topics.
     daemon = startDaemon(configFile);
     await waitStreaming(daemon);
+    // The index is read once the stream has started: the foreign key below must come after, to be a new one.
+    const restarted = daemon;
+    await waitFor('the cascade index', () => (/"msg":"foreign-key cascade index ready"/.test(restarted.log()) ? true : undefined), 60_000, 100);
     await sql.query(`UPDATE ${db}.customer SET id = 107 WHERE id = 7; DELETE FROM ${db}.customer WHERE id = 8; DELETE FROM ${db}.customer WHERE id = 101`);
     // A cascading foreign key created while streaming: the stream restarts to read its child rows back, then follows it.
     await sql.query(`CREATE TABLE ${db}.extra (id INT PRIMARY KEY, customer_id INT NOT NULL,
@@ -148,6 +159,7 @@ describe('foreign-key cascades on MariaDB', () => {
     expect(await rows(db, 'note')).toContainEqual({ id: '2', customer_id: null, body: 'note 2' });
     expect(await rows(db, 'tag')).toContainEqual({ id: '7', customer_id: null, label: 'tag 7' });
     expect((await rows(db, 'order_line')).some((r) => r.order_customer === '2' || r.order_customer === '101')).toBe(false);
+    expect((await rows(db, 'membership')).filter((r) => r.grp === '1').map((r) => r.customer_id)).toEqual(['107', '205', '304']);
     expect(await rows(db, 'extra')).toEqual([{ id: '1', customer_id: '304' }, { id: '2', customer_id: '304' }, { id: '4', customer_id: '107' }]);
 
     const result = await cli(['replay', '--config', configFile, '--target', urlFor(target), '--verify']);
@@ -161,12 +173,13 @@ describe('foreign-key cascades on MariaDB', () => {
 
   it('the child topics hold no deleted row and no old value', async () => {
     for (const table of TABLES) {
-      const read = await readTopicAsTable(kafka, prefix, `${prefix}.${db}.${table}`, (key) => String(key.id));
+      const keyText = (row: Record<string, unknown>) => keyColumns(table).map((c) => String(row[c])).join('/');
+      const read = await readTopicAsTable(kafka, prefix, `${prefix}.${db}.${table}`, keyText);
       const source = await rows(db, table);
-      expect([...read.table.keys()].sort(), table).toEqual(source.map((r) => r.id!).sort());
+      expect([...read.table.keys()].sort(), table).toEqual(source.map(keyText).sort());
       for (const row of source) {
-        const published = read.table.get(row.id!)!;
-        expect(Object.fromEntries(Object.entries(published).map(([k, v]) => [k, v === null ? null : String(v)])), `${table} ${row.id}`).toEqual(row);
+        const published = read.table.get(keyText(row))!;
+        expect(Object.fromEntries(Object.entries(published).map(([k, v]) => [k, v === null ? null : String(v)])), `${table} ${keyText(row)}`).toEqual(row);
       }
     }
   }, 120_000);

@@ -98,6 +98,17 @@ describe('foreign-key cascade planner', () => {
     expect(planCascades({ table: t('tag'), op: 'd', before: { code: null } }, [byBig, byBytes], index)).toEqual([]);
   });
 
+  it('moves a child whose primary key holds the foreign key (sakila film_actor) to its new key', () => {
+    const membership = fk('fk_member', 'member', ['customer_id'], 'customer', ['id'], 'CASCADE', 'CASCADE');
+    const index = new CascadeIndex([membership], () => ['customer_id', 'grp']);
+    for (const grp of [1, 2]) index.apply({ table: t('member'), op: 'r', after: { customer_id: 1, grp } });
+    const derived = planCascades({ table: t('customer'), op: 'u', before: { id: 1 }, after: { id: 2 } }, [membership], index);
+    expect(derived.map((c) => [c.before.customer_id, c.after?.customer_id, c.after?.grp])).toEqual([[1, 2, 1], [1, 2, 2]]);
+    expect(index.size.rows).toBe(2);
+    expect(planCascades({ table: t('customer'), op: 'd', before: { id: 2 } }, [membership], index).map((c) => c.op)).toEqual(['d', 'd']);
+    expect(index.size.rows).toBe(0);
+  });
+
   it('follows a self-referencing ON DELETE CASCADE down a tree', () => {
     const tree = fk('fk_parent', 'node', ['parent'], 'node', ['id'], 'RESTRICT', 'CASCADE');
     const index = new CascadeIndex([tree], () => ['id']);
