@@ -112,7 +112,9 @@ export function createForeignKeyCascades(options: ForeignKeyCascadesOptions): Fo
     derive(event, foreignKeyChecks, schemaOf) {
       if (!index) return NONE;
       const derived = planCascades({ table: event.table.id, op: event.op, before: event.before, after: event.after }, followed, index, foreignKeyChecks);
-      return derived.length === 0 ? NONE : toEvents(event, derived, schemaOf);
+      if (derived.length === 0) return NONE;
+      log.debug({ table: tableIdText(event.table.id), op: event.op, derived: derived.length, indexedRows: index.size.rows }, 'foreign-key cascade derived');
+      return toEvents(event, derived, schemaOf);
     },
 
     async schemaChanged(runner) {
