@@ -11,7 +11,7 @@ import type { TableSelection } from './table-selection.js';
  * One finding per cascading foreign key of a captured child table: InnoDB writes none of a cascade's row changes
  * to the binlog. A warning says how logtap derives them; an error names why it cannot for this one.
  */
-export async function cascadeFindings(runner: MysqlQueryRunner, selection: TableSelection): Promise<CheckFinding[]> {
+export async function cascadeFindings(runner: MysqlQueryRunner, selection: TableSelection, readsBackRows: boolean): Promise<CheckFinding[]> {
   const findings: CheckFinding[] = [];
   const tables = new Map<string, MysqlTableInfo | undefined>();
   for (const fk of await loadCascadingForeignKeys(runner, selection)) {
@@ -27,12 +27,15 @@ export async function cascadeFindings(runner: MysqlQueryRunner, selection: Table
     }
     const child = tables.get(childName);
     const described = describeForeignKey(fk);
-    const reason = unfollowableReason(fk, selection, child?.primaryKey ?? []);
+    const reason = unfollowableReason(fk, selection, child?.primaryKey ?? [])
+      ?? (readsBackRows ? undefined : 'the configured envelope (debezium or key-only) carries no rows for logtap to read the child rows back from');
     if (reason) {
       findings.push({
         level: 'error', id: `cascade_not_followed:${childName}:${fk.name}`,
         message: `foreign key ${described}: InnoDB does not write cascade changes to the binlog, and logtap cannot derive them exactly because ${reason}; the child topic would keep deleted rows and old values`,
-        fix: reason.includes('not captured') ? `capture ${tableIdText(fk.parent)} too (source.tables), or drop the cascade rule` : `ALTER TABLE ${childName} ADD PRIMARY KEY (…), or drop the cascade rule`,
+        fix: reason.includes('not captured') ? `capture ${tableIdText(fk.parent)} too (source.tables), or drop the cascade rule`
+          : reason.includes('envelope') ? 'use envelope: entity (the default), or drop the cascade rule'
+            : `ALTER TABLE ${childName} ADD PRIMARY KEY (…), or drop the cascade rule`,
       });
       continue;
     }
@@ -40,8 +43,8 @@ export async function cascadeFindings(runner: MysqlQueryRunner, selection: Table
     const textNote = inexactText.length === 0 ? '' : `; its text column(s) ${inexactText.map((c) => `${c.name} (${c.collation})`).join(', ')} are matched by exact value, so a child value that equals the parent's only under the collation (letter case, accents, trailing spaces) is not found`;
     findings.push({
       level: 'warning', id: `cascade:${childName}:${fk.name}`,
-      message: `foreign key ${described}: InnoDB does not write cascade changes to the binlog; logtap derives them from each parent change and the child rows it reads back from the child topic (entity envelope only), published in the parent's transaction${textNote}`,
-      fix: 'nothing to do with the entity envelope (the default); with the debezium or key-only envelope cascades are not derived: the child topics keep deleted rows and old values (docs/mysql-connector.md)',
+      message: `foreign key ${described}: InnoDB does not write cascade changes to the binlog; logtap derives them from each parent change and the child rows it reads back from the child topic, and publishes them in the parent's transaction${textNote}`,
+      fix: 'nothing to do (docs/mysql-connector.md, "Foreign-key cascades")',
     });
   }
   return findings;

@@ -47,7 +47,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
     debeziumConnector: 'mysql',
     database: settings.database,
 
-    check: () => checkMysqlSource(settings, configured),
+    check: () => checkMysqlSource(settings, configured, options.publishedRows !== undefined),
 
     snapshots: observeSnapshotRows(createMysqlSnapshotSource(settings, selection, log), settings, cascades),
 
