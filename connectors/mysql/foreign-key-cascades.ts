@@ -1,6 +1,6 @@
 import { LogtapError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import type { ChangeEvent } from '../../src/model/change-event.js';
+import type { ChangeEvent, Row } from '../../src/model/change-event.js';
 import { tableIdText, type TableId, type TableSchema } from '../../src/model/table-schema.js';
 import type { PublishedRows } from '../../src/source/source-connector.js';
 import { CascadeIndex, type RowChange } from './cascade-index.js';
@@ -9,6 +9,9 @@ import { describeForeignKey, foreignKeysSignature, loadCascadingForeignKeys, typ
 import { introspectTable, type MysqlQueryRunner } from './introspect-columns.js';
 import { TableNotFoundError } from './mysql-errors.js';
 import type { TableSelection } from './table-selection.js';
+import type { DerivedChanges } from './change-emitter.js';
+import type { ChildRowReader } from './child-row-reader.js';
+import type { SchemaTracker } from './schema-tracker.js';
 
 /**
  * InnoDB applies foreign-key cascades (ON UPDATE/DELETE CASCADE, SET NULL) inside the storage engine and writes
@@ -23,11 +26,18 @@ export interface ForeignKeyCascades {
   /** A snapshot row or a truncate was handed over. */
   observe(change: RowChange): void;
   /** A stream change is handed over: the changes its cascades made, as events at its position (empty: none). */
-  derive(event: ChangeEvent, foreignKeyChecks: boolean, schemaOf: (table: TableId) => Promise<TableSchema | undefined>): ChangeEvent[] | Promise<ChangeEvent[]>;
+  derive(event: ChangeEvent, foreignKeyChecks: boolean, context: DeriveContext): ChangeEvent[] | Promise<ChangeEvent[]>;
   /** Rows the index holds now (memory grows with the child tables), undefined when no cascade is followed. */
   indexSize(): { tables: number; rows: number } | undefined;
   /** A DDL statement of a captured table was read: the foreign keys are read again (a change restarts the stream). */
   schemaChanged(runner: MysqlQueryRunner): Promise<void>;
+}
+
+/** What deriving needs from the stream: the child tables' current shapes, and their rows by key from the database. */
+export interface DeriveContext {
+  schemaOf(table: TableId): Promise<TableSchema | undefined>;
+  /** The child row's current values (ChildRowReader), for columns the index does not know. */
+  readBack(table: TableSchema, key: Row): Promise<Row | undefined>;
 }
 
 export interface ForeignKeyCascadesOptions {
@@ -109,12 +119,12 @@ export function createForeignKeyCascades(options: ForeignKeyCascadesOptions): Fo
       index?.apply(change);
     },
 
-    derive(event, foreignKeyChecks, schemaOf) {
+    derive(event, foreignKeyChecks, context) {
       if (!index) return NONE;
       const derived = planCascades({ table: event.table.id, op: event.op, before: event.before, after: event.after }, followed, index, foreignKeyChecks);
       if (derived.length === 0) return NONE;
       log.debug({ table: tableIdText(event.table.id), op: event.op, derived: derived.length, indexedRows: index.size.rows }, 'foreign-key cascade derived');
-      return toEvents(event, derived, schemaOf);
+      return toEvents(event, derived, context, index, log);
     },
 
     async schemaChanged(runner) {
@@ -140,16 +150,64 @@ export function createForeignKeyCascades(options: ForeignKeyCascadesOptions): Fo
 
 const NONE: ChangeEvent[] = [];
 
+/**
+ * The cascades as one stream hands them to the change emitter: derived changes with the child tables' current shapes
+ * (kept until a DDL: a child not seen in the binlog yet would otherwise be introspected per derived change) and
+ * rows read back for columns the index lacks; truncates followed; foreign keys read again at DDL.
+ */
+export function cascadesOfStream(cascades: ForeignKeyCascades, stream: { tracker: SchemaTracker; rows: ChildRowReader; runner: MysqlQueryRunner; log: Logger }): DerivedChanges {
+  const size = cascades.indexSize();
+  if (size) stream.log.info({ indexedTables: size.tables, indexedRows: size.rows }, 'foreign-key cascade index ready');
+  const schemas = new Map<string, TableSchema | undefined>();
+  const schemaOf = async (id: TableId): Promise<TableSchema | undefined> => {
+    const key = tableIdText(id);
+    if (!schemas.has(key)) schemas.set(key, await stream.tracker.currentSchema(id));
+    return schemas.get(key);
+  };
+  const context: DeriveContext = { schemaOf, readBack: (table, key) => stream.rows.read(table, key) };
+  return {
+    derive: (event, foreignKeyChecks) => cascades.derive(event, foreignKeyChecks, context),
+    truncated: (event) => cascades.observe({ table: event.table.id, op: 't' }),
+    schemaChanged: () => {
+      schemas.clear();
+      return cascades.schemaChanged(stream.runner);
+    },
+  };
+}
+
 /** The derived changes as events at the position (transaction, commit time) of the change they came with. */
-async function toEvents(event: ChangeEvent, derived: readonly DerivedChange[], schemaOf: (table: TableId) => Promise<TableSchema | undefined>): Promise<ChangeEvent[]> {
+async function toEvents(event: ChangeEvent, derived: readonly DerivedChange[], context: DeriveContext, index: CascadeIndex, log: Logger): Promise<ChangeEvent[]> {
   const events: ChangeEvent[] = [];
   for (const change of derived) {
-    const table = await schemaOf(change.table);
+    const table = await context.schemaOf(change.table);
     if (!table) throw new LogtapError('MYSQL_CASCADE_TABLE', `foreign-key cascade ${change.via.name} reaches table ${tableIdText(change.table)}, whose shape is unknown`);
     const base = { table, position: event.position, snapshot: false, ...(event.txId !== undefined ? { txId: event.txId } : {}), ...(event.commitTimeMicros !== undefined ? { commitTimeMicros: event.commitTimeMicros } : {}) };
-    events.push(change.op === 'd' ? { ...base, op: 'd', before: change.before } : { ...base, op: 'u', before: change.before, after: change.after! });
+    if (change.op === 'd') {
+      events.push({ ...base, op: 'd', before: change.before });
+      continue;
+    }
+    let after = change.after!;
+    const missing = table.columns.filter((c) => after[c.name] === undefined);
+    if (missing.length > 0) {
+      after = await completed(table, after, missing.map((c) => c.name), context);
+      index.apply({ table: change.table, op: 'r', after });
+      log.warn({ table: tableIdText(change.table), columns: missing.map((c) => c.name) },
+        'a cascade reached a child row published before these columns existed: their values were read back from the database (its current row)');
+    }
+    events.push({ ...base, op: 'u', before: change.before, after });
   }
   return events;
+}
+
+/** `after` with the columns it lacks taken from the database's current row (NULL where the row is gone and the column allows it). */
+async function completed(table: TableSchema, after: Row, missing: readonly string[], context: DeriveContext): Promise<Row> {
+  const current = await context.readBack(table, after);
+  const filled: Row = { ...after };
+  for (const name of missing) {
+    if (current) filled[name] = current[name];
+    else if (table.columns.find((c) => c.name === name)!.nullable) filled[name] = null;
+  }
+  return filled;
 }
 
 /** The foreign keys with the primary keys of their child tables: what the index is built for. */

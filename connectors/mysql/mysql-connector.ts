@@ -1,11 +1,11 @@
 import { ConfigError } from '../../src/errors.js';
 import type { SourcePosition } from '../../src/model/change-event.js';
-import { tableIdText, type TableId, type TableSchema } from '../../src/model/table-schema.js';
 import type { ConnectorOptions, SourceConnector } from '../../src/source/source-connector.js';
 import { BinlogCursor, type CursorStart } from './binlog-cursor.js';
 import { startBinlogReader, type BinlogReader } from './binlog-reader.js';
-import { emitChanges, type DerivedChanges } from './change-emitter.js';
-import { createForeignKeyCascades } from './foreign-key-cascades.js';
+import { emitChanges } from './change-emitter.js';
+import { cascadesOfStream, createForeignKeyCascades } from './foreign-key-cascades.js';
+import { createChildRowReader, type ChildRowReader } from './child-row-reader.js';
 import { observeSnapshotRows } from './snapshot-observer.js';
 import { parseGtidState } from './gtid-set.js';
 import { checkMysqlSource } from './mysql-check.js';
@@ -58,6 +58,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
       const session = await openSourceSession(settings);
       current = session;
       let reader: BinlogReader | undefined;
+      let childRows: ChildRowReader | undefined;
       const onAbort = () => void reader?.stop();
       try {
         await preflight(session, settings, selection);
@@ -67,23 +68,8 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
         const start = await startPoint(session, from);
         const tracker = createSchemaTracker({ runner: session.runner, log });
         await cascades.prepare(session.runner, signal);
-        const size = cascades.indexSize();
-        if (size) log.info({ indexedTables: size.tables, indexedRows: size.rows }, 'foreign-key cascade index ready');
-        // A child not seen in the binlog yet would be introspected for every derived change: its schema is kept until a DDL.
-        const childSchemas = new Map<string, TableSchema | undefined>();
-        const childSchema = async (id: TableId): Promise<TableSchema | undefined> => {
-          const key = tableIdText(id);
-          if (!childSchemas.has(key)) childSchemas.set(key, await tracker.currentSchema(id));
-          return childSchemas.get(key);
-        };
-        const derived: DerivedChanges = {
-          derive: (event, foreignKeyChecks) => cascades.derive(event, foreignKeyChecks, childSchema),
-          truncated: (event) => cascades.observe({ table: event.table.id, op: 't' }),
-          schemaChanged: () => {
-            childSchemas.clear();
-            return cascades.schemaChanged(session.runner);
-          },
-        };
+        childRows = createChildRowReader(settings, session.runner, session.errors);
+        const derived = cascadesOfStream(cascades, { tracker, rows: childRows, runner: session.runner, log });
         if (signal.aborted) return;
         reader = startBinlogReader({
           connection: mysqlEndpoint(settings),
@@ -106,6 +92,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
           running.delete(reader);
           await reader.stop();
         }
+        childRows?.close();
         if (current === session) current = undefined;
         await session.close();
       }

@@ -134,6 +134,9 @@ beforeAll(async () => {
       CONSTRAINT fk_extra_customer FOREIGN KEY (customer_id) REFERENCES ${db}.customer (id) ON UPDATE CASCADE ON DELETE CASCADE)`);
     await sql.query(`INSERT INTO ${db}.extra VALUES (1, 4), (2, 4), (3, 203), (4, 107)`);
     await sql.query(`UPDATE ${db}.customer SET id = 304 WHERE id = 4; DELETE FROM ${db}.customer WHERE id = 203`);
+    // A column added to a child after its rows were published: the cascade's after-images read it back.
+    await sql.query(`ALTER TABLE ${db}.extra ADD COLUMN flag INT NULL DEFAULT 7`);
+    await sql.query(`UPDATE ${db}.customer SET id = 404 WHERE id = 304; UPDATE ${db}.customer SET id = 207 WHERE id = 107`);
     await caughtUp();
     expect(daemon.log()).toMatch(/"code":"MYSQL_CASCADES_CHANGED"/);
     logs.push(daemon.log());
@@ -155,12 +158,12 @@ afterAll(async () => {
 describe('foreign-key cascades on MariaDB', () => {
   it('replay --verify into an empty database gives every table as the source has it', async () => {
     // The workload did reach every rule: the source lost and moved child rows.
-    expect(await rows(db, 'orders')).toContainEqual({ id: '41', customer_id: '304', total: '4.75' });
+    expect(await rows(db, 'orders')).toContainEqual({ id: '41', customer_id: '404', total: '4.75' });
     expect(await rows(db, 'note')).toContainEqual({ id: '2', customer_id: null, body: 'note 2' });
     expect(await rows(db, 'tag')).toContainEqual({ id: '7', customer_id: null, label: 'tag 7' });
     expect((await rows(db, 'order_line')).some((r) => r.order_customer === '2' || r.order_customer === '101')).toBe(false);
-    expect((await rows(db, 'membership')).filter((r) => r.grp === '1').map((r) => r.customer_id)).toEqual(['107', '205', '304']);
-    expect(await rows(db, 'extra')).toEqual([{ id: '1', customer_id: '304' }, { id: '2', customer_id: '304' }, { id: '4', customer_id: '107' }]);
+    expect((await rows(db, 'membership')).filter((r) => r.grp === '1').map((r) => r.customer_id)).toEqual(['205', '207', '404']);
+    expect(await rows(db, 'extra')).toEqual([{ id: '1', customer_id: '404', flag: '7' }, { id: '2', customer_id: '404', flag: '7' }, { id: '4', customer_id: '207', flag: '7' }]);
 
     const result = await cli(['replay', '--config', configFile, '--target', urlFor(target), '--verify']);
     expect(result.stderr).toBe('');
