@@ -77,6 +77,17 @@ export class CascadeIndex {
     }
   }
 
+  /**
+   * `row`, still held as it is, is now known with more columns (read back from the database): keep `completed`
+   * instead. Its key and referencing values are the same; a row changed since is left alone.
+   */
+  complete(table: TableId, row: Row, completed: Row): void {
+    const child = this.tables.get(tableIdText(table));
+    if (!child) return;
+    const key = keyText(row, child.keyColumns);
+    if (child.rows.get(key) === row) child.rows.set(key, completed);
+  }
+
   /** The child rows of `fk` whose referencing columns hold `parentValues` (in parent column order), in key order. */
   children(fk: CascadingForeignKey, parentValues: readonly unknown[]): Row[] {
     const table = this.tables.get(tableIdText(fk.child));

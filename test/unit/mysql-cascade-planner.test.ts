@@ -109,6 +109,18 @@ describe('foreign-key cascade planner', () => {
     expect(index.size.rows).toBe(0);
   });
 
+  it('keeps a row completed with columns read back only while it is the row the index holds', () => {
+    const index = start();
+    const [derived] = planCascades({ table: t('customer'), op: 'u', before: { id: 9 }, after: { id: 19 } }, [orders], index);
+    const completed = { ...derived!.after!, added: 'x' };
+    index.complete(t('orders'), derived!.after!, completed);
+    expect(index.children(orders, [19])).toEqual([completed]);
+    // A row changed since (here: by the next cascade) is not taken back to the completed copy.
+    const [next] = planCascades({ table: t('customer'), op: 'u', before: { id: 19 }, after: { id: 29 } }, [orders], index);
+    index.complete(t('orders'), completed, { ...completed, added: 'stale' });
+    expect(index.children(orders, [29])).toEqual([next!.after]);
+  });
+
   it('follows a self-referencing ON DELETE CASCADE down a tree', () => {
     const tree = fk('fk_parent', 'node', ['parent'], 'node', ['id'], 'RESTRICT', 'CASCADE');
     const index = new CascadeIndex([tree], () => ['id']);
