@@ -20,10 +20,11 @@ export type BinlogItem =
   | { kind: 'begin'; gtid: string | undefined; standalone: boolean }
   /** A BEGIN statement. */
   | { kind: 'begin-statement' }
-  | { kind: 'rows'; op: 'c' | 'u' | 'd'; version: TableVersion; rows: unknown[]; timestampMs: number }
+  /** `foreignKeyChecks` false: the statement ran with FOREIGN_KEY_CHECKS=0 (then InnoDB cascaded nothing). */
+  | { kind: 'rows'; op: 'c' | 'u' | 'd'; version: TableVersion; rows: unknown[]; timestampMs: number; foreignKeyChecks?: boolean }
   | { kind: 'truncate'; schema: TableSchema; timestampMs: number }
-  /** Any other statement (DDL, …); it ends a standalone group. */
-  | { kind: 'statement'; endOffset: number; timestampMs: number }
+  /** Any other statement (DDL, …); it ends a standalone group. `ddl`: it changed a captured table. */
+  | { kind: 'statement'; endOffset: number; timestampMs: number; ddl?: true }
   /** Xid, COMMIT, ROLLBACK, XA PREPARE: the group ends. */
   | { kind: 'commit'; endOffset: number; timestampMs: number }
   | { kind: 'rotate'; file: string; offset: number; artificial: boolean }
@@ -52,6 +53,9 @@ export interface BinlogReader {
   readonly threadId: number | undefined;
   stop(): Promise<void>;
 }
+
+/** Rows event flag: the statement ran with FOREIGN_KEY_CHECKS=0 (MySQL and MariaDB rows event header). */
+const NO_FOREIGN_KEY_CHECKS_FLAG = 0x0002;
 
 const EVENTS = ['rotate', 'mariadbgtid', 'gtid', 'anonymousgtid', 'query', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'xaprepare', 'heartbeat'];
 
@@ -124,7 +128,8 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
   const onRows = (op: 'c' | 'u' | 'd', event: WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent): void => {
     const version = tracker.forTableId(event.tableId);
     if (!version) return; // a table outside the selection
-    push({ kind: 'rows', op, version, rows: event.rows, timestampMs: event.timestamp }, event.rows.length);
+    const flags = (event as { flags?: number }).flags ?? 0;
+    push({ kind: 'rows', op, version, rows: event.rows, timestampMs: event.timestamp, foreignKeyChecks: (flags & NO_FOREIGN_KEY_CHECKS_FLAG) === 0 }, event.rows.length);
   };
 
   const onQuery = (query: string, database: string, endOffset: number, timestampMs: number): void => {
@@ -151,7 +156,7 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
         log.info({ tables: captured.map((t) => `${t.namespace}.${t.name}`), statement: query.slice(0, 200) }, 'schema change in the binlog');
         return runHeld(async () => {
           for (const table of captured) await tracker.tableChanged(table);
-          push({ kind: 'statement', endOffset, timestampMs });
+          push({ kind: 'statement', endOffset, timestampMs, ddl: true });
         });
       }
       case 'database-ddl':

@@ -4,6 +4,9 @@ import type { ConnectorOptions, SourceConnector } from '../../src/source/source-
 import { BinlogCursor, type CursorStart } from './binlog-cursor.js';
 import { startBinlogReader, type BinlogReader } from './binlog-reader.js';
 import { emitChanges } from './change-emitter.js';
+import { cascadesOfStream, createForeignKeyCascades } from './foreign-key-cascades.js';
+import { createChildRowReader, type ChildRowReader } from './child-row-reader.js';
+import { observeSnapshotRows } from './snapshot-observer.js';
 import { parseGtidState } from './gtid-set.js';
 import { checkMysqlSource } from './mysql-check.js';
 import { decodeMysqlPosition, type FilePosition } from './mysql-position.js';
@@ -37,17 +40,19 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
   let current: SourceSession | undefined;
   /** Held from awaitExclusive until close: a second instance with this name waits for it (docs/operations.md). */
   let lock: InstanceLock | null = null;
+  /** Foreign-key cascades InnoDB keeps out of the binlog, derived for the child topics (docs/mysql-connector.md). */
+  const cascades = createForeignKeyCascades({ selection: configured, publishedRows: options.publishedRows, log });
 
   return {
     kind: 'mysql',
     debeziumConnector: 'mysql',
     database: settings.database,
 
-    check: () => checkMysqlSource(settings, configured),
+    check: () => checkMysqlSource(settings, configured, options.publishedRows !== undefined),
 
     setupPlan: (plan) => planMysqlSetup(settings, plan),
 
-    snapshots: createMysqlSnapshotSource(settings, selection, log),
+    snapshots: observeSnapshotRows(createMysqlSnapshotSource(settings, selection, log), settings, cascades),
 
     ...(signalTable ? { backfills: createMysqlBackfillSource(settings, configured, signalTable, log) } : {}),
 
@@ -56,6 +61,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
       const session = await openSourceSession(settings);
       current = session;
       let reader: BinlogReader | undefined;
+      let childRows: ChildRowReader | undefined;
       const onAbort = () => void reader?.stop();
       try {
         await preflight(session, settings, selection);
@@ -64,6 +70,9 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
         }
         const start = await startPoint(session, from);
         const tracker = createSchemaTracker({ runner: session.runner, log });
+        await cascades.prepare(session.runner, signal);
+        childRows = createChildRowReader(settings, session.runner, session.errors);
+        const derived = cascadesOfStream(cascades, { tracker, rows: childRows, runner: session.runner, log });
         if (signal.aborted) return;
         reader = startBinlogReader({
           connection: mysqlEndpoint(settings),
@@ -79,13 +88,14 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
         running.add(reader);
         signal.addEventListener('abort', onAbort, { once: true });
         const current = reader;
-        await emitChanges(() => current.next(), new BinlogCursor(start.cursor), handler, log, signal);
+        await emitChanges(() => current.next(), new BinlogCursor(start.cursor), handler, log, signal, derived);
       } finally {
         signal.removeEventListener('abort', onAbort);
         if (reader) {
           running.delete(reader);
           await reader.stop();
         }
+        childRows?.close();
         if (current === session) current = undefined;
         await session.close();
       }

@@ -1,6 +1,6 @@
 import type { Operation, Row } from '../model/change-event.js';
 import type { TableSchema } from '../model/table-schema.js';
-import { EncodingError } from '../errors.js';
+import { ConfigError, EncodingError } from '../errors.js';
 import { type RowCodec, compileRowCodec } from '../avro/row-codec.js';
 import { readSingleObjectHeader } from '../avro/single-object.js';
 import { readTableRecord } from '../avro/table-avro-schema.js';
@@ -44,6 +44,25 @@ export const schemaTopicResolver = (entries: readonly SchemaEntry[]): SchemaReso
   const byFingerprint = new Map(entries.map((e) => [e.fingerprintHex, e.schema]));
   return (ref) => ('fingerprintHex' in ref ? byFingerprint.get(ref.fingerprintHex) : undefined);
 };
+
+/** Writer schemas from the schema topic, and from the registry at `registryUrl` for Confluent-framed records. */
+export function schemaResolverFor(entries: readonly SchemaEntry[], registryUrl: string | undefined): SchemaResolver {
+  const fromTopic = schemaTopicResolver(entries);
+  const byId = new Map<number, Promise<AvroSchema | undefined>>();
+  return (ref) => {
+    if ('fingerprintHex' in ref) return fromTopic(ref);
+    if (!registryUrl) throw new ConfigError(`the topics are framed for a schema registry (id ${ref.registryId}): set encoding.registryUrl in the config`);
+    let schema = byId.get(ref.registryId);
+    if (!schema) {
+      schema = fetch(`${registryUrl.replace(/\/$/, '')}/schemas/ids/${ref.registryId}`).then(async (res) => {
+        if (!res.ok) return undefined;
+        return JSON.parse(((await res.json()) as { schema: string }).schema) as AvroSchema;
+      });
+      byId.set(ref.registryId, schema);
+    }
+    return schema;
+  };
+}
 
 /**
  * Reads entity-envelope messages in either framing: finds each writer schema, rebuilds the table from

@@ -80,6 +80,8 @@ export class Pipeline implements SourceHandler {
   private inFlight: Promise<void> | undefined;
   private readonly stop = new AbortController();
   private readonly metrics: PipelineMetrics;
+  /** Inside a group of changes that share one position (ChangeEvent.continuesGroup): no flush may cut it. */
+  private groupOpen = false;
 
   constructor(private readonly options: PipelineOptions) {
     this.position = options.from;
@@ -121,7 +123,8 @@ export class Pipeline implements SourceHandler {
       for (const record of encoder.encode(event)) this.add(record);
       this.changes++;
       this.position = event.position;
-      if (this.full()) await this.flush('size');
+      this.groupOpen = event.continuesGroup === true;
+      if (this.full() && !this.groupOpen) await this.flush('size');
       else this.armTimer();
     });
   }
@@ -192,6 +195,8 @@ export class Pipeline implements SourceHandler {
   private async flush(reason: 'size' | 'time' | 'heartbeat' | 'stop'): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    // A group's last event ends it and re-arms the timer; a stream stopped inside one resumes before it.
+    if (this.groupOpen) return;
     // The previous batch commits (and releases) before this one starts: order, and at most two batches in memory.
     if (this.inFlight) await this.inFlight;
     const position = this.position;

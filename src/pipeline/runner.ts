@@ -19,6 +19,7 @@ import { Pipeline } from './pipeline.js';
 import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
 import { snapshotStep } from '../snapshot/snapshot-step.js';
 import { OnlineBackfill } from '../backfill/online-backfill.js';
+import { topicRowsReader } from '../cascade/published-rows.js';
 
 export interface RunDependencies {
   kafka: Kafka;
@@ -91,6 +92,8 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log: log.child({ component: 'source' }),
         signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
         unchangedToast: config.toast.unchanged, metrics: deps.metrics,
+        // Only the entity envelope carries whole rows a connector can read back (foreign-key cascades).
+        publishedRows: config.envelope === 'entity' ? topicRowsReader(kafka, config.topicPrefix, config.encoding.registryUrl) : undefined,
       });
       deps.onSource?.(connector);
       if (!started) await preflight(connector);

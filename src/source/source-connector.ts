@@ -1,4 +1,5 @@
-import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
+import type { ChangeEvent, Row, SourcePosition } from '../model/change-event.js';
+import type { TableId } from '../model/table-schema.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotSource } from './snapshot-source.js';
 import type { BackfillSource } from '../backfill/backfill-source.js';
@@ -19,6 +20,12 @@ export interface ConnectorOptions {
   unchangedToast?: UnchangedToastPolicy | undefined;
   /** What the connector counts as it goes (the daemon's Prometheus metrics); absent: nothing counted. */
   metrics?: SourceMetrics | undefined;
+  /**
+   * What a table's topic holds now, for a connector that must know what it published before this start (MySQL's
+   * foreign-key cascades, src/cascade/). Read before this connector hands anything over, it is exactly the state
+   * of the checkpoint it resumes from (exactly-once delivery). Absent when the envelope carries no rows.
+   */
+  publishedRows?: PublishedRows | undefined;
   log: Logger;
 }
 
@@ -36,6 +43,9 @@ export interface SourceMetrics {
    */
   unchangedValuesRead?(table: string, rows: number, gone: number): void;
 }
+
+/** Calls `onRow` once per row a table's compacted topic holds (the last record of each key, deleted keys left out). */
+export type PublishedRows = (table: TableId, onRow: (row: Row) => void, signal?: AbortSignal) => Promise<void>;
 
 export type ConnectorFactory = (options: ConnectorOptions) => SourceConnector;
 

@@ -5,6 +5,7 @@ import { createKafka } from '../../kafka/kafka-client.js';
 import type { CheckFinding } from '../../source/source-connector.js';
 import type { LogtapConfig } from '../../config/config-schema.js';
 import { connectorFactoryFor } from '../connectors.js';
+import { topicRowsReader } from '../../cascade/published-rows.js';
 import { EXIT } from '../exit-codes.js';
 import { configOptions, configOverrides, type ConfigArgs } from './config-options.js';
 
@@ -32,6 +33,8 @@ export const checkCommand = {
     const config = loadConfig({ ...(args.config ? { file: args.config } : {}), overrides: configOverrides(args) });
     const connector = (await connectorFactoryFor(config.source.url))({
       name: config.name, url: config.source.url, tables: config.source.tables, unchangedToast: config.toast.unchanged, log: silentLogger,
+      // As run has it: whether the connector can read rows back from the topics (foreign-key cascades).
+      publishedRows: config.envelope === 'entity' ? topicRowsReader(createKafka(config.kafka, `${config.name}-check`), config.topicPrefix, config.encoding.registryUrl) : undefined,
     });
     let findings: CheckFinding[];
     try {

@@ -4,9 +4,8 @@ import { ConfigError, LogtapError } from '../../errors.js';
 import { createLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
 import { SchemaTopic } from '../../kafka/schema-topic.js';
-import { type SchemaResolver, schemaTopicResolver } from '../../events/event-decoder.js';
+import { schemaResolverFor } from '../../events/event-decoder.js';
 import { tableTopic } from '../../events/topic-names.js';
-import type { AvroSchema } from '../../avro/column-avro-type.js';
 import { planTopic } from '../../replay/replay-plan.js';
 import { parseUntil } from '../../replay/replay-until.js';
 import { replayTopics } from '../../replay/replay-engine.js';
@@ -72,7 +71,7 @@ export const replayCommand = {
       try {
         const options = {
           kafka, plans, target, source: source.kind, order: source.positionOrder, until,
-          schemas: resolverFor(entries, config.encoding.registryUrl), batchSize: args['batch-size'], progress, log, signal: stop.signal,
+          schemas: schemaResolverFor(entries, config.encoding.registryUrl), batchSize: args['batch-size'], progress, log, signal: stop.signal,
         };
         results = args.follow ? await followTopics(options) : await replayTopics(options);
       } finally {
@@ -126,25 +125,6 @@ async function topicsToReplay(kafka: ReturnType<typeof createKafka>, prefix: str
     if (!existing.includes(topic)) throw new ConfigError(`topic ${topic} does not exist: check the table name ${text} and topicPrefix ${prefix} (was the table captured by logtap run?)`);
     return topic;
   });
-}
-
-/** Writer schemas from the schema topic, and from the registry for Confluent-framed records. */
-function resolverFor(entries: Parameters<typeof schemaTopicResolver>[0], registryUrl: string | undefined): SchemaResolver {
-  const fromTopic = schemaTopicResolver(entries);
-  const byId = new Map<number, Promise<AvroSchema | undefined>>();
-  return (ref) => {
-    if ('fingerprintHex' in ref) return fromTopic(ref);
-    if (!registryUrl) throw new ConfigError(`the topics are framed for a schema registry (id ${ref.registryId}): set encoding.registryUrl in the config`);
-    let schema = byId.get(ref.registryId);
-    if (!schema) {
-      schema = fetch(`${registryUrl.replace(/\/$/, '')}/schemas/ids/${ref.registryId}`).then(async (res) => {
-        if (!res.ok) return undefined;
-        return JSON.parse(((await res.json()) as { schema: string }).schema) as AvroSchema;
-      });
-      byId.set(ref.registryId, schema);
-    }
-    return schema;
-  };
 }
 
 /**
