@@ -8,6 +8,7 @@ import { checkCommand } from './commands/check.js';
 import { replayCommand } from './commands/replay.js';
 import { demoCommand } from './commands/demo.js';
 import { snapshotCommand } from './commands/snapshot.js';
+import { offsetsCommand } from './commands/offsets.js';
 
 // The one wiring point: every command is registered here.
 const cli = yargs(hideBin(process.argv))
@@ -19,6 +20,7 @@ const cli = yargs(hideBin(process.argv))
   .command(replayCommand)
   .command(demoCommand)
   .command(snapshotCommand)
+  .command(offsetsCommand)
   .version(pkg.version)
   .demandCommand(1, 'name a command; --help lists them')
   .strict()

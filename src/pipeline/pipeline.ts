@@ -40,6 +40,13 @@ export interface PipelineOptions {
   onStreaming?: (from: SourcePosition | null) => void;
   /** Sees every source call before the pipeline and adds its state to each checkpoint (online backfills, src/backfill/). */
   interceptor?: HandlerInterceptor;
+  /**
+   * Records that go out with the first commit of this run, even one without changes (the tombstone that clears
+   * the last failure once streaming resumed: src/pipeline/last-failure.ts).
+   */
+  firstCommitRecords?: KafkaRecord[];
+  /** Told of every checkpoint once it is committed (logtap snapshot follows its backfill this way). */
+  onCheckpoint?: (checkpoint: Checkpoint) => void;
   limits: BatchLimits;
   /** An idle source still checkpoints (and releases its log) this often. */
   heartbeatIntervalMs: number;
@@ -80,8 +87,10 @@ export class Pipeline implements SourceHandler {
   private inFlight: Promise<void> | undefined;
   private readonly stop = new AbortController();
   private readonly metrics: PipelineMetrics;
+  private firstCommitRecords: KafkaRecord[];
 
   constructor(private readonly options: PipelineOptions) {
+    this.firstCommitRecords = options.firstCommitRecords ?? [];
     this.position = options.from;
     this.checkpointed = options.from;
     this.metrics = options.metrics ?? noMetrics;
@@ -195,9 +204,11 @@ export class Pipeline implements SourceHandler {
     // The previous batch commits (and releases) before this one starts: order, and at most two batches in memory.
     if (this.inFlight) await this.inFlight;
     const position = this.position;
-    if (!position || (this.records.length === 0 && position.token === this.checkpointed?.token && (this.options.interceptor?.checkpointState() ?? null) === this.checkpointedState)) return;
+    if (!position || (this.records.length === 0 && this.firstCommitRecords.length === 0 && position.token === this.checkpointed?.token
+      && (this.options.interceptor?.checkpointState() ?? null) === this.checkpointedState)) return;
     const state = this.options.interceptor?.checkpointState() ?? null;
-    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position, state };
+    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position, state, extra: this.firstCommitRecords };
+    this.firstCommitRecords = [];
     this.records = [];
     this.bytes = 0;
     this.changes = 0;
@@ -219,14 +230,14 @@ export class Pipeline implements SourceHandler {
     if (reason === 'stop' || reason === 'heartbeat') await commit;
   }
 
-  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null }, reason: string): Promise<void> {
+  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null; extra: KafkaRecord[] }, reason: string): Promise<void> {
     const { records, position } = batch;
     const started = Date.now();
     const checkpoint: Checkpoint = {
       connector: this.options.name, source: this.options.source.kind, position, snapshot: batch.state,
       committedAtMicros: BigInt(started) * 1000n, logtapVersion: this.options.version,
     };
-    await this.options.sink.commit(records, this.options.checkpointRecord(checkpoint));
+    await this.options.sink.commit(batch.extra.length > 0 ? [...records, ...batch.extra] : records, this.options.checkpointRecord(checkpoint));
     const ackedMicros = BigInt(Date.now()) * 1000n;
     this.metrics.flushed({ records: records.length, bytes: batch.bytes, changes: batch.changes, millis: Date.now() - started, position });
     this.metrics.published?.(records);
@@ -235,6 +246,7 @@ export class Pipeline implements SourceHandler {
     this.checkpointed = position;
     this.checkpointedState = batch.state;
     this.lastCheckpointAt = Date.now();
+    this.options.onCheckpoint?.(checkpoint);
     await this.options.source.release(position);
   }
 
