@@ -83,6 +83,14 @@ export class Pipeline implements SourceHandler {
   private serial: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
+  /** A Kafka commit failed (then nothing more is written). */
+  private commitFailed = false;
+  /**
+   * The waiting records up to the last source transaction boundary (commit or heartbeat) and the position there:
+   * when a change fails, what precedes its transaction is still committed, so the checkpoint stands right
+   * before the transaction that failed (logtap offsets skip-current-transaction skips exactly that one).
+   */
+  private boundary: { records: number; bytes: number; changes: number; commitTimes: number; position: SourcePosition } | null = null;
   /** The Kafka commit (and release) of the previous batch, while it runs. */
   private inFlight: Promise<void> | undefined;
   private readonly stop = new AbortController();
@@ -117,7 +125,10 @@ export class Pipeline implements SourceHandler {
     // Wait for a timer flush or a commit that may still be running, then report what went wrong first.
     await this.serial.catch(() => {});
     await this.inFlight?.catch(() => {});
-    if (this.failure) throw this.failure;
+    if (this.failure) {
+      if (!this.commitFailed) await this.commitUpToBoundary();
+      throw this.failure;
+    }
   }
 
   onChange(event: ChangeEvent): Promise<void> {
@@ -160,6 +171,7 @@ export class Pipeline implements SourceHandler {
       this.position = position;
       this.metrics.transaction();
       if (info.commitTimeMicros !== undefined) this.commitTimes.push(info.commitTimeMicros);
+      this.markBoundary(position);
       if (this.full()) await this.flush('size');
       else if (!this.inFlight) await this.flushIfDue();
     });
@@ -168,6 +180,7 @@ export class Pipeline implements SourceHandler {
   onHeartbeat(position: SourcePosition): Promise<void> {
     return this.serialize(async () => {
       this.position = position;
+      this.markBoundary(position);
       // With records waiting the timer flushes them (and this position) soon anyway.
       // The first position of a start without a checkpoint is checkpointed at once: a source that keeps no
       // state of its own (MySQL) would otherwise start elsewhere after a crash.
@@ -209,6 +222,7 @@ export class Pipeline implements SourceHandler {
     const state = this.options.interceptor?.checkpointState() ?? null;
     const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position, state, extra: this.firstCommitRecords };
     this.firstCommitRecords = [];
+    this.boundary = null;
     this.records = [];
     this.bytes = 0;
     this.changes = 0;
@@ -223,6 +237,7 @@ export class Pipeline implements SourceHandler {
         if (this.records.length > 0) this.serialize(() => this.flushIfDue()).catch(() => {});
       },
       (err) => {
+        this.commitFailed = true;
         this.failure ??= err;
         this.stop.abort();
       },
@@ -248,6 +263,33 @@ export class Pipeline implements SourceHandler {
     this.lastCheckpointAt = Date.now();
     this.options.onCheckpoint?.(checkpoint);
     await this.options.source.release(position);
+  }
+
+  private markBoundary(position: SourcePosition): void {
+    const b = this.boundary ??= { records: 0, bytes: 0, changes: 0, commitTimes: 0, position };
+    b.records = this.records.length;
+    b.bytes = this.bytes;
+    b.changes = this.changes;
+    b.commitTimes = this.commitTimes.length;
+    b.position = position;
+  }
+
+  /** After a failure that was not Kafka's: commits the waiting records of the transactions completed before it. */
+  private async commitUpToBoundary(): Promise<void> {
+    const b = this.boundary;
+    clearTimeout(this.timer);
+    if (!b || (b.records === 0 && b.position.token === this.checkpointed?.token)) return;
+    const batch = {
+      records: this.records.slice(0, b.records), bytes: b.bytes, changes: b.changes, commitTimes: this.commitTimes.slice(0, b.commitTimes),
+      position: b.position, state: this.options.interceptor?.checkpointState() ?? null, extra: [],
+    };
+    this.records = [];
+    this.boundary = null;
+    try {
+      await this.commit(batch, 'before the failure');
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'the transactions before the failure could not be committed');
+    }
   }
 
   private async flushIfDue(): Promise<void> {
