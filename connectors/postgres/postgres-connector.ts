@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, LogtapError } from '../../src/errors.js';
 import type { SourcePosition } from '../../src/model/change-event.js';
 import type { TableId } from '../../src/model/table-schema.js';
-import type { CheckFinding, ConnectorOptions, PositionControl, SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
+import type { CheckFinding, ConnectorOptions, NextTransaction, PositionControl, SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
 import { ChangeTranslator } from './change-translator.js';
 import { requireTables } from './configured-tables.js';
 import { type Lsn, formatLsn, maxLsn } from './lsn.js';
@@ -19,6 +19,7 @@ import { DEFAULT_TIMING, ReplicationSession, type SessionTiming } from './replic
 import { ResumeFilter } from './resume-filter.js';
 import { prepareSlot, readSlot } from './slot.js';
 import { parseUserPosition, slotRefusal } from './user-position.js';
+import { peekNextTransaction } from './next-transaction.js';
 
 /** How often a standby looks whether the slot became free. */
 const STANDBY_POLL_MS = 1_000;
@@ -167,6 +168,11 @@ class PostgresConnector implements SourceConnector {
     parse: parseUserPosition,
     refusal: async (position) => slotRefusal(await this.withCatalog('looking at the replication slot', (db) => readSlot(db, this.slotName)), this.slotName, position),
   };
+
+  nextTransaction(from: SourcePosition): Promise<NextTransaction | null> {
+    return this.withCatalog('peeking the replication slot', (db) =>
+      peekNextTransaction(db, this.slotName, this.publicationName, this.options.outboxPrefix, fromSourcePosition(from)));
+  }
 
   /** A short catalog query on a connection of its own. */
   private async withCatalog<T>(doing: string, work: (db: pg.Client) => Promise<T>): Promise<T> {

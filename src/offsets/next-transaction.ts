@@ -1,20 +1,6 @@
 import type { SourcePosition } from '../model/change-event.js';
 import { tableIdText } from '../model/table-schema.js';
-import type { SourceConnector, SourceHandler } from '../source/source-connector.js';
-
-/** The source transaction that follows a checkpoint, as the connector delivers it. */
-export interface NextTransaction {
-  txId: string | null;
-  /** Its changes the checkpoint had not published (all of them, unless the checkpoint lies inside it). */
-  changes: number;
-  /** Transactional outbox messages in it. */
-  messages: number;
-  /** The tables it changes, `namespace.table`, in the order first met. */
-  tables: string[];
-  commitTimeMicros: bigint | null;
-  /** Right after its commit: the position the daemon would checkpoint once it had published it. */
-  end: SourcePosition;
-}
+import type { NextTransaction, SourceConnector, SourceHandler } from '../source/source-connector.js';
 
 export interface NextTransactionOptions {
   /** With nothing met yet, the source is taken as idle this long after it said it was caught up (a heartbeat). */
@@ -22,6 +8,11 @@ export interface NextTransactionOptions {
   /** With nothing met at all, give up after this long (a PostgreSQL server may say nothing while idle). */
   maxWaitMs?: number;
   signal?: AbortSignal;
+}
+
+/** The connector's own reading of its log when it has one, else the stream up to the next commit. */
+export async function nextTransaction(connector: SourceConnector, from: SourcePosition, options: NextTransactionOptions = {}): Promise<NextTransaction | null> {
+  return connector.nextTransaction ? connector.nextTransaction(from) : findNextTransaction(connector, from, options);
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Checkpoint } from '../../pipeline/checkpoint.js';
 import { type LastFailure, failureFix } from '../../pipeline/last-failure.js';
 import { connectorOptions } from '../../pipeline/runner.js';
 import type { SourceConnector } from '../../source/source-connector.js';
-import { findNextTransaction } from '../../offsets/next-transaction.js';
+import { nextTransaction } from '../../offsets/next-transaction.js';
 import { commitOffsetsRecords } from '../../offsets/offsets-writer.js';
 import { connectorFactoryFor } from '../connectors.js';
 import { configOptions, configOverrides, type ConfigArgs } from './config-options.js';
@@ -117,7 +117,7 @@ const skip = {
     await requireStopped(o.connector, o.config);
     const { checkpoint } = await o.store.loadState();
     if (!checkpoint) throw new LogtapError('NO_CHECKPOINT', `connector ${o.config.name} has no checkpoint in ${o.store.topic}: there is no transaction to skip after it`);
-    const next = await findNextTransaction(o.connector, checkpoint.position);
+    const next = await nextTransaction(o.connector, checkpoint.position);
     if (!next) {
       out(`no transaction follows the checkpoint (${checkpoint.position.display}): nothing skipped`);
       process.exitCode = 1;
