@@ -42,6 +42,8 @@ export interface WayOutDb {
   instanceActive(name: string): Promise<boolean>;
   /** What `offsets` says about a running instance, and a position display after skipping. */
   expected: { running: RegExp; garbage: RegExp; position: RegExp };
+  /** A position `offsets set` must refuse (before a PostgreSQL slot's confirmed position), and the line it prints. */
+  refusedPosition?: { text: string; line: RegExp };
   /** The ALTER TABLE clause that makes column grade nullable (the user's fix). */
   gradeNullable: string;
   /** Drops what the connector left at the source (slot, publication). */
@@ -119,6 +121,22 @@ export async function wayOutScenario(db: WayOutDb, cleanup: Array<() => Promise<
   expect(after.position.display).toMatch(db.expected.position);
   expect(skipped.stdout).toContain(`after:  ${after.position.display} (${after.position.token})`);
   expect(skipped.stdout).toContain(`logtap snapshot --config … --table ${ns}.${items} --table ${ns}.${stock}`);
+
+  // offsets set: back to the old checkpoint (a token as offsets show prints it) and skipping again gives the same.
+  const back = await logtap('offsets', 'set', before.position.token, '--config', configFile);
+  expect(userLines(back.stderr)).toEqual([]);
+  expect(back.stdout).toContain(`before: ${after.position.display} (${after.position.token})`);
+  expect(back.stdout).toContain(`after:  ${before.position.display} (${before.position.token})`);
+  expect((await store.load())!.position.token).toBe(before.position.token);
+  if (db.refusedPosition) {
+    const refused = await logtap('offsets', 'set', db.refusedPosition.text, '--config', configFile);
+    expect(refused.code).toBe(1);
+    expect(userLines(refused.stderr)).toEqual([expect.stringMatching(db.refusedPosition.line)]);
+    expect((await store.load())!.position.token).toBe(before.position.token);
+  }
+  const again = await logtap('offsets', 'skip-current-transaction', '--config', configFile);
+  expect(again.code).toBe(0);
+  expect(again.stdout).toContain(`after:  ${after.position.display} (${after.position.token})`);
 
   // run resumes after the skipped transaction and streams later changes; the failure is cleared.
   await db.query(`UPDATE ${stock} SET qty = 33 WHERE id = 3`);

@@ -41,6 +41,7 @@ describe('a way out of a stopped MariaDB connector', () => {
         garbage: /position "not-a-position" is not a MySQL\/MariaDB position: give binlog-file:offset/,
         position: /^gtid \d+-\d+-\d+/,
       },
+      refusedPosition: { text: 'nosuch-bin.000001:4', line: /offsets set nosuch-bin\.000001:4: binlog file nosuch-bin\.000001 is not on the server \(SHOW BINARY LOGS lists \S+/ },
       gradeNullable: 'MODIFY grade integer NULL DEFAULT 0',
       dropConnector: async () => {},
     }, cleanup);

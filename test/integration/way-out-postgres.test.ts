@@ -33,6 +33,7 @@ describe('a way out of a stopped PostgreSQL connector', () => {
         garbage: /position "not-a-position" is not a PostgreSQL position: give an LSN such as 0\/16B3748/,
         position: /^lsn [0-9A-F]+\/[0-9A-F]+$/,
       },
+      refusedPosition: { text: '0/1', line: /offsets set lsn 0\/1: replication slot \S+ has confirmed the WAL up to [0-9A-F]+\/[0-9A-F]+ and cannot go back to 0\/1: give a position at or after/ },
       gradeNullable: 'ALTER COLUMN grade DROP NOT NULL',
       dropConnector: (name) => dropConnectorObjects(sql, name),
     }, cleanup);
