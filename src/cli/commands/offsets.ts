@@ -117,7 +117,11 @@ const skip = {
     await requireStopped(o.connector, o.config);
     const { checkpoint } = await o.store.loadState();
     if (!checkpoint) throw new LogtapError('NO_CHECKPOINT', `connector ${o.config.name} has no checkpoint in ${o.store.topic}: there is no transaction to skip after it`);
-    const next = await nextTransaction(o.connector, checkpoint.position);
+    const next = await nextTransaction(o.connector, checkpoint.position).catch((err: unknown) => {
+      // A connector that finds the transaction by streaming it fails where its stream fails.
+      if (!(err instanceof LogtapError) || err.retriable) throw err;
+      throw new LogtapError(err.code, `cannot read the transaction after the checkpoint (${checkpoint.position.display}): ${err.message} — move past it with logtap offsets set <position> (docs/operations.md#runbook)`, { cause: err });
+    });
     if (!next) {
       out(`no transaction follows the checkpoint (${checkpoint.position.display}): nothing skipped`);
       process.exitCode = 1;
