@@ -9,7 +9,7 @@ const PG_EPOCH_MICROS = 946_684_800_000_000n;
 /** Peeked rows per first attempt; doubled until the transaction is complete. */
 const FIRST_PEEK = 1_000;
 
-interface PeekRow {
+export interface PeekRow {
   tag: string;
   /** The whole message for B, C, R and M; the first bytes otherwise (tag and relation id). */
   data: Buffer;
@@ -30,14 +30,15 @@ export async function peekNextTransaction(db: pg.Client, slot: string, publicati
          FROM pg_catalog.pg_logical_slot_peek_binary_changes($1, NULL, $2, 'proto_version', '1', 'publication_names', $3, 'messages', 'true')`,
       [slot, limit, publication],
     );
-    const found = scan(rows as PeekRow[], resume, outboxPrefix);
+    const found = scanPeekedChanges(rows as PeekRow[], resume, outboxPrefix);
     if (found) return found;
     // Fewer rows than asked for: the peek reached the end of the WAL without the transaction's commit.
     if (rows.length < limit) return null;
   }
 }
 
-function scan(rows: readonly PeekRow[], resume: ResumeFilter, outboxPrefix: string | undefined): NextTransaction | null {
+/** The first transaction in peeked rows that `resume` does not cover in full (exported for tests). */
+export function scanPeekedChanges(rows: readonly PeekRow[], resume: ResumeFilter, outboxPrefix: string | undefined): NextTransaction | null {
   const relations = new Map<number, string>();
   let tx: { commitLsn: Lsn; xid: string; commitTimeMicros: bigint; skip: number; seen: number; messages: number; tables: string[] } | null = null;
   for (const { tag, data } of rows) {
