@@ -105,7 +105,9 @@ const set = {
     if (refusal) throw new LogtapError('POSITION_REFUSED', `offsets set ${position.display}: ${refusal}`);
     await requireStopped(o.connector, o.config);
     const { checkpoint } = await o.store.loadState();
-    await move(o, checkpoint, position, checkpoint?.position.token === position.token ? 'the checkpoint was already there' : undefined);
+    const inSnapshot = checkpoint !== null && o.connector.snapshots?.isSnapshotPosition(checkpoint.position) === true;
+    await move(o, checkpoint, position, checkpoint?.position.token === position.token ? 'the checkpoint was already there'
+      : inSnapshot ? 'the initial snapshot it was in is abandoned: tables it had not finished are published only by later changes (logtap snapshot --table re-publishes them)' : undefined);
   }),
 };
 
@@ -117,6 +119,9 @@ const skip = {
     await requireStopped(o.connector, o.config);
     const { checkpoint } = await o.store.loadState();
     if (!checkpoint) throw new LogtapError('NO_CHECKPOINT', `connector ${o.config.name} has no checkpoint in ${o.store.topic}: there is no transaction to skip after it`);
+    if (o.connector.snapshots?.isSnapshotPosition(checkpoint.position)) {
+      throw new LogtapError('IN_SNAPSHOT', `the checkpoint of connector ${o.config.name} lies inside its initial snapshot (${checkpoint.position.display}): there is no source transaction to skip — fix the row at the source or leave its table out of source.tables, or start the snapshot over with logtap offsets reset`);
+    }
     const next = await nextTransaction(o.connector, checkpoint.position).catch((err: unknown) => {
       // A connector that finds the transaction by streaming it fails where its stream fails.
       if (!(err instanceof LogtapError) || err.retriable) throw err;
