@@ -32,7 +32,12 @@ async function checkKafka(kafka: LogtapConfig['kafka'], name: string): Promise<C
  */
 async function checkLastFailure(config: LogtapConfig): Promise<CheckFinding[]> {
   const store = new CheckpointStore(createKafka(config.kafka, `${config.name}-check`), config.topicPrefix, config.name);
-  const { failure } = await store.loadState();
+  let failure;
+  try {
+    ({ failure } = await store.loadState());
+  } catch (err) {
+    return [{ level: 'warning', id: 'checkpoint_unreadable', message: `cannot read ${store.topic} to see whether the connector stopped on a failure: ${(err as Error).message}`, fix: 'grant this user read access to the topic (logtap run needs it too)' }];
+  }
   if (!failure) return [];
   const at = new Date(Number(failure.failedAtMicros / 1000n)).toISOString();
   return [{
