@@ -3,6 +3,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { LogtapConfig } from '../config/config-schema.js';
 import type { Logger } from '../logger.js';
 import { LogtapError } from '../errors.js';
+import { redactUrl } from '../config/load-config.js';
 import type { ConnectorFactory, ConnectorOptions, SourceConnector } from '../source/source-connector.js';
 import { EventEncoder } from '../events/event-encoder.js';
 import { tableTopic } from '../events/topic-names.js';
@@ -64,7 +65,8 @@ async function preflight(connector: SourceConnector): Promise<void> {
 function lastFailure(err: unknown, position: Checkpoint['position'] | null, version: string): LastFailure {
   return {
     code: err instanceof LogtapError ? err.code : 'INTERNAL',
-    message: err instanceof Error ? err.message.split('\n')[0]! : String(err),
+    // As a user sees it on stderr (src/cli/exit-codes.ts): never a password in a URL.
+    message: redactUrl(err instanceof Error ? err.message.split('\n')[0]! : String(err)),
     position, failedAtMicros: BigInt(Date.now()) * 1000n, logtapVersion: version,
   };
 }
