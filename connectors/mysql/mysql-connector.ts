@@ -16,7 +16,8 @@ import { blockingSettings, masterStatus } from './server-settings.js';
 import { openSourceSession, type SourceSession } from './source-session.js';
 import { selectTables, type TableSelection } from './table-selection.js';
 import { createMysqlSnapshotSource } from './snapshot-source.js';
-import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { acquireInstanceLock, instanceLockHolder, type InstanceLock } from './instance-lock.js';
+import { binlogRefusal, parseUserPosition } from './user-position.js';
 import { createMysqlBackfillSource, mysqlSignalTable, withSignalTable } from './backfill-source.js';
 import { planMysqlSetup } from './setup-plan.js';
 
@@ -117,6 +118,24 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
 
     async awaitExclusive(signal) {
       lock ??= await acquireInstanceLock(settings, options.name, log, signal);
+    },
+
+    async activeInstance() {
+      if (lock) return null; // this instance holds it
+      const holder = await instanceLockHolder(settings, options.name);
+      return holder === null ? null : `the instance lock ${holder.lock} is held by connection ${holder.connection}: an instance streams this connector`;
+    },
+
+    positions: {
+      parse: parseUserPosition,
+      async refusal(position) {
+        const session = await openSourceSession(settings);
+        try {
+          return await binlogRefusal(session.runner, position);
+        } finally {
+          await session.close();
+        }
+      },
     },
 
     async close() {

@@ -364,7 +364,7 @@ async function slotFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): P
         level: 'error',
         id: 'slot_lost',
         message: `replication slot ${quoteIdent(o.slotName)} lost the WAL it needed (wal_status=${slot.walStatus ?? 'invalidated'}): streaming cannot resume from it`,
-        fix: `${drop} then delete the connector's checkpoint and re-snapshot the tables`,
+        fix: `${drop} then delete the connector's checkpoint (logtap offsets reset) and re-snapshot the tables`,
       });
     } else if (slot.walStatus === 'unreserved') {
       findings.push({

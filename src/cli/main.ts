@@ -9,6 +9,7 @@ import { replayCommand } from './commands/replay.js';
 import { demoCommand } from './commands/demo.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { initCommand } from './commands/init.js';
+import { offsetsCommand } from './commands/offsets.js';
 
 // The one wiring point: every command is registered here.
 const cli = yargs(hideBin(process.argv))
@@ -21,6 +22,7 @@ const cli = yargs(hideBin(process.argv))
   .command(replayCommand)
   .command(demoCommand)
   .command(snapshotCommand)
+  .command(offsetsCommand)
   .version(pkg.version)
   .demandCommand(1, 'name a command; --help lists them')
   .strict()

@@ -3,7 +3,8 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { LogtapConfig } from '../config/config-schema.js';
 import type { Logger } from '../logger.js';
 import { LogtapError } from '../errors.js';
-import type { ConnectorFactory, SourceConnector, SourceMetrics } from '../source/source-connector.js';
+import { redactUrl } from '../config/load-config.js';
+import type { ConnectorFactory, ConnectorOptions, SourceConnector, SourceMetrics } from '../source/source-connector.js';
 import { EventEncoder } from '../events/event-encoder.js';
 import { tableTopic } from '../events/topic-names.js';
 import { type TableSchema, tableIdText } from '../model/table-schema.js';
@@ -20,6 +21,9 @@ import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
 import { snapshotStep } from '../snapshot/snapshot-step.js';
 import { OnlineBackfill } from '../backfill/online-backfill.js';
 import { topicRowsReader } from '../cascade/published-rows.js';
+import type { Checkpoint } from './checkpoint.js';
+import type { KafkaRecord } from '../events/kafka-record.js';
+import type { LastFailure } from './last-failure.js';
 
 export interface RunDependencies {
   kafka: Kafka;
@@ -35,6 +39,8 @@ export interface RunDependencies {
   onError?: (err: unknown) => void;
   /** Told when the pipeline starts its initial snapshot and when it starts streaming from the log (the console). */
   onPhase?: (phase: 'snapshot' | 'stream') => void;
+  /** Told of every committed checkpoint. */
+  onCheckpoint?: (checkpoint: Checkpoint) => void;
 }
 
 /**
@@ -46,6 +52,18 @@ export function tableTopicSettings(config: Pick<LogtapConfig, 'envelope' | 'topi
   const base = { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, table: tableIdText(table.id) };
   if (config.envelope === 'key-only') return { ...base, compacted: false };
   return table.key.length > 0 ? { ...base, compacted: true } : { ...base, partitions: 1, compacted: false, keepAll: true };
+}
+
+/** The connector as the daemon builds it: tools that stream or move its checkpoint must see the same tables (and publication). */
+export function connectorOptions(config: LogtapConfig, log: Logger, kafka?: Kafka, metrics?: PipelineMetrics & SourceMetrics): ConnectorOptions {
+  return {
+    name: config.name, url: config.source.url, tables: config.source.tables,
+    outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log,
+    signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
+    unchangedToast: config.toast.unchanged, metrics,
+    // Only the entity envelope carries whole rows a connector can read back (foreign-key cascades).
+    publishedRows: kafka && config.envelope === 'entity' ? topicRowsReader(kafka, config.topicPrefix, config.encoding.registryUrl) : undefined,
+  };
 }
 
 const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err.retriable;
@@ -60,6 +78,27 @@ async function preflight(connector: SourceConnector): Promise<void> {
   const [first] = errors;
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem(s): run logtap check)` : '';
   throw new LogtapError('PREFLIGHT', `${first!.message}; fix: ${first!.fix}${more}`);
+}
+
+function lastFailure(err: unknown, position: Checkpoint['position'] | null, version: string): LastFailure {
+  return {
+    code: err instanceof LogtapError ? err.code : 'INTERNAL',
+    // As a user sees it on stderr (src/cli/exit-codes.ts): never a password in a URL.
+    message: redactUrl(err instanceof Error ? err.message.split('\n')[0]! : String(err)),
+    position, failedAtMicros: BigInt(Date.now()) * 1000n, logtapVersion: version,
+  };
+}
+
+/**
+ * Keeps why the connector stopped beside its checkpoint, through the sink that holds the connector's
+ * transactional id: fenced by a newer instance, the write fails and nothing is recorded (that one runs).
+ */
+async function recordFailure(sink: ChangeSink, record: KafkaRecord, log: Logger): Promise<void> {
+  try {
+    await sink.commit([], record);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'the failure could not be recorded beside the checkpoint');
+  }
 }
 
 /**
@@ -84,17 +123,12 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
     let sink: ChangeSink | undefined;
     let schemaProducer: Producer | undefined;
     let backfill: OnlineBackfill | undefined;
+    /** The last checkpoint of this connector, once read: a failure is recorded as following it. */
+    let reached: Checkpoint['position'] | null = null;
     /** When this attempt began streaming: a long healthy stream resets the backoff, a long failing start does not. */
     let streamingSince: number | undefined;
     try {
-      connector = deps.createConnector({
-        name: config.name, url: config.source.url, tables: config.source.tables,
-        outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log: log.child({ component: 'source' }),
-        signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
-        unchangedToast: config.toast.unchanged, metrics: deps.metrics,
-        // Only the entity envelope carries whole rows a connector can read back (foreign-key cascades).
-        publishedRows: config.envelope === 'entity' ? topicRowsReader(kafka, config.topicPrefix, config.encoding.registryUrl) : undefined,
-      });
+      connector = deps.createConnector(connectorOptions(config, log.child({ component: 'source' }), kafka, deps.metrics));
       deps.onSource?.(connector);
       if (!started) await preflight(connector);
       if (connector.awaitExclusive) {
@@ -109,8 +143,10 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name, tableOf) : await openIdempotentSink(kafka, config.name, tableOf);
       await topics.ensure(checkpoints.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
       await topics.ensure(schemaTopic.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
-      const checkpoint = await checkpoints.load(signal);
+      const { checkpoint, failure } = await checkpoints.loadState(signal);
       const from = checkpoint?.position ?? null;
+      reached = from;
+      if (failure) log.info({ code: failure.code, failedAt: new Date(Number(failure.failedAtMicros / 1000n)).toISOString() }, 'the last run stopped on a failure: cleared with the first checkpoint of this run');
       // Before the stream and the snapshot look the signal table up (PostgreSQL publishes it by name).
       if (connector.backfills) {
         await connector.backfills.prepare();
@@ -148,6 +184,11 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         ensureOutboxTopic: (topic) => topics.ensure(topic, { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: false }),
         checkpointRecord: (c) => checkpoints.record(c),
         from,
+        ...(failure ? { firstCommitRecords: [checkpoints.failureRecord(null)] } : {}),
+        onCheckpoint: (c) => {
+          reached = c.position;
+          deps.onCheckpoint?.(c);
+        },
         ...(snapshot ? { beforeStream: (handler, stop) => { deps.onPhase?.('snapshot'); return snapshot(handler, stop); } } : {}),
         // "streaming" only once the source streams: an initial snapshot comes first, and a reader of the log
         // (or a test waiting for this line before it writes) must not take the snapshot's start for it.
@@ -173,7 +214,10 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       // Stopping (SIGTERM) while an attempt was starting or streaming: whatever that interrupted is not a failure.
       if (signal.aborted) break;
       deps.onError?.(err);
-      if (!isRetriable(err) || !started) throw err;
+      if (!isRetriable(err) || !started) {
+        if (sink) await recordFailure(sink, checkpoints.failureRecord(lastFailure(err, reached, deps.version)), log);
+        throw err;
+      }
       if (streamingSince !== undefined && Date.now() - streamingSince > 60_000) failures = 0;
       const backoff = Math.min(config.restart.maxBackoffMs, config.restart.initialBackoffMs * 2 ** failures);
       failures++;

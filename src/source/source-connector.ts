@@ -115,7 +115,49 @@ export interface SourceConnector {
    */
   awaitExclusive?(signal: AbortSignal): Promise<void>;
 
+  /**
+   * Optional: whether an instance streams this connector now, without waiting or taking anything: a line
+   * naming it (PostgreSQL: the slot is active, with its pid; MySQL: the named lock is held, by which
+   * connection), or null when none does. Tools that act on a stopped connector (logtap offsets, snapshot) ask.
+   */
+  activeInstance?(): Promise<string | null>;
+
+  /** Optional: positions as people write them, for moving a stopped connector's checkpoint (logtap offsets set). */
+  readonly positions?: PositionControl;
+
+  /**
+   * Optional: the source transaction after `from` read straight from the log without decoding its values (a
+   * change the connector cannot decode is what usually stops it), or null when none follows yet. Absent: the
+   * core streams the connector up to the next commit instead (src/offsets/next-transaction.ts).
+   */
+  nextTransaction?(from: SourcePosition): Promise<NextTransaction | null>;
+
   close(): Promise<void>;
+}
+
+/** The source transaction that follows a checkpoint (logtap offsets skip-current-transaction). */
+export interface NextTransaction {
+  txId: string | null;
+  /** Its changes the checkpoint had not published (all of them, unless the checkpoint lies inside it). */
+  changes: number;
+  /** Transactional outbox messages in it. */
+  messages: number;
+  /** The tables it changes, `namespace.table`, in the order first met. */
+  tables: string[];
+  commitTimeMicros: bigint | null;
+  /** Right after its commit: the position the daemon would checkpoint once it had published it. */
+  end: SourcePosition;
+}
+
+/** Reading and vetting a position a user gives (src/cli/commands/offsets.ts). */
+export interface PositionControl {
+  /**
+   * A position as the user wrote it (PostgreSQL: an LSN such as `0/16B3748`; MySQL: `file:offset` or a GTID
+   * set; either: a checkpoint token) as a complete position; a ConfigError names the expected forms.
+   */
+  parse(text: string): SourcePosition;
+  /** Why the source could not resume exactly at `position` (a PostgreSQL slot confirmed past it), or null. */
+  refusal(position: SourcePosition): Promise<string | null>;
 }
 
 export interface SourceHandler {

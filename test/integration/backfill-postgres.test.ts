@@ -116,7 +116,7 @@ describe('online backfill of PostgreSQL', () => {
     const base = { name: uniqueName('bfcli'), source: { url: bed.pgUrl, tables: [`public.${keyless}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bc') };
     const off = await requestBackfillFailing(writeConfig(base), `public.${keyless}`);
     expect(off.code).toBe(2);
-    expect(userLines(off.stderr)).toEqual(['logtap: online backfills are off: set `signal: { enabled: true }` in the config, restart `logtap run` with it, then request the backfill']);
+    expect(userLines(off.stderr)).toEqual(['logtap: online backfills are off: set `signal: { enabled: true }` in the config (and restart `logtap run` with it, if it runs), then request the backfill']);
 
     const on = writeConfig({ ...base, signal: { enabled: true, table: `public.${signalTable}` } });
     const notCaptured = await requestBackfillFailing(on, 'public.elsewhere');
