@@ -22,12 +22,13 @@ export type BinlogItem =
   | { kind: 'begin'; gtid: string | undefined; standalone: boolean }
   /** A BEGIN statement. */
   | { kind: 'begin-statement' }
-  | { kind: 'rows'; op: 'c' | 'u' | 'd'; version: TableVersion; rows: unknown[]; timestampMs: number }
+  /** `foreignKeyChecks` false: the statement ran with FOREIGN_KEY_CHECKS=0 (then InnoDB cascaded nothing). */
+  | { kind: 'rows'; op: 'c' | 'u' | 'd'; version: TableVersion; rows: unknown[]; timestampMs: number; foreignKeyChecks?: boolean }
   | { kind: 'truncate'; schema: TableSchema; timestampMs: number }
   /** An ALTER TABLE of a captured table changed its columns (before the statement's end). */
   | { kind: 'schema-change'; change: SchemaChange }
-  /** Any other statement (DDL, …); it ends a standalone group. */
-  | { kind: 'statement'; endOffset: number; timestampMs: number }
+  /** Any other statement (DDL, …); it ends a standalone group. `ddl`: it changed a captured table. */
+  | { kind: 'statement'; endOffset: number; timestampMs: number; ddl?: true }
   /** Xid, COMMIT, ROLLBACK, XA PREPARE: the group ends. */
   | { kind: 'commit'; endOffset: number; timestampMs: number }
   | { kind: 'rotate'; file: string; offset: number; artificial: boolean }
@@ -58,6 +59,9 @@ export interface BinlogReader {
   readonly threadId: number | undefined;
   stop(): Promise<void>;
 }
+
+/** Rows event flag: the statement ran with FOREIGN_KEY_CHECKS=0 (MySQL and MariaDB rows event header). */
+const NO_FOREIGN_KEY_CHECKS_FLAG = 0x0002;
 
 const EVENTS = ['rotate', 'mariadbgtid', 'gtid', 'anonymousgtid', 'query', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'xaprepare', 'heartbeat'];
 
@@ -130,7 +134,8 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
   const onRows = (op: 'c' | 'u' | 'd', event: WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent): void => {
     const version = tracker.forTableId(event.tableId);
     if (!version) return; // a table outside the selection
-    push({ kind: 'rows', op, version, rows: event.rows, timestampMs: event.timestamp }, event.rows.length);
+    const flags = (event as { flags?: number }).flags ?? 0;
+    push({ kind: 'rows', op, version, rows: event.rows, timestampMs: event.timestamp, foreignKeyChecks: (flags & NO_FOREIGN_KEY_CHECKS_FLAG) === 0 }, event.rows.length);
   };
 
   const onQuery = (query: string, database: string, endOffset: number, timestampMs: number): void => {
@@ -162,7 +167,7 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
             const change = await options.detectSchemaChange?.(table, query, before, tracker.known(table));
             if (change) push({ kind: 'schema-change', change });
           }
-          push({ kind: 'statement', endOffset, timestampMs });
+          push({ kind: 'statement', endOffset, timestampMs, ddl: true });
         });
       }
       case 'database-ddl':

@@ -225,7 +225,10 @@ export function reconcileTable(map: BinlogTableMap, introspected: MysqlTableInfo
   const primaryKey = map.primaryKey
     ? map.primaryKey.map((index) => map.columns![index]?.name).filter((name): name is string => name !== undefined)
     : (introspected?.primaryKey ?? []).filter((name) => columns.some((c) => c.name === name));
-  return { info: { database: map.database, table: map.table, columns, primaryKey }, fromBinlog };
+  const info: MysqlTableInfo = { database: map.database, table: map.table, columns, primaryKey };
+  // Table options are not in the binlog: INFORMATION_SCHEMA's (a later ALTER of them is seen early, as the replay definition's only cost).
+  if (introspected?.options) info.options = introspected.options;
+  return { info, fromBinlog };
 }
 
 /** Whether INFORMATION_SCHEMA's column still is the binlog's column (as far as the binlog metadata tells). */

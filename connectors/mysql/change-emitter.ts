@@ -4,6 +4,22 @@ import type { SourceHandler } from '../../src/source/source-connector.js';
 import type { BinlogCursor } from './binlog-cursor.js';
 import type { BinlogItem } from './binlog-reader.js';
 
+/**
+ * Row changes the source made without logging them, derived from a logged one (foreign-key cascades:
+ * foreign-key-cascades.ts). A null object when there is nothing to derive.
+ */
+export interface DerivedChanges {
+  /** What the source changed along with `event` (at its position), in order; follows `event` itself. */
+  derive(event: ChangeEvent, foreignKeyChecks: boolean): ChangeEvent[] | Promise<ChangeEvent[]>;
+  /** A truncate was handed over. */
+  truncated(event: ChangeEvent): void;
+  /** A DDL statement of a captured table was read (may reject to restart the stream). */
+  schemaChanged(): Promise<void>;
+}
+
+const NONE: ChangeEvent[] = [];
+export const noDerivedChanges: DerivedChanges = { derive: () => NONE, truncated: () => {}, schemaChanged: async () => {} };
+
 /** Transactions that touch no captured table move the position too; reporting every one would flood the core. */
 const UNCAPTURED_REPORT_INTERVAL_MS = 1_000;
 
@@ -14,7 +30,7 @@ const UNCAPTURED_REPORT_INTERVAL_MS = 1_000;
  * inside a transaction, nor before a partial start position has been passed. Returns when `next` runs dry or
  * `signal` aborts (then without another handler call).
  */
-export async function emitChanges(next: () => BinlogItem | undefined | Promise<BinlogItem | undefined>, cursor: BinlogCursor, handler: SourceHandler, log: Logger, signal: AbortSignal): Promise<void> {
+export async function emitChanges(next: () => BinlogItem | undefined | Promise<BinlogItem | undefined>, cursor: BinlogCursor, handler: SourceHandler, log: Logger, signal: AbortSignal, derived: DerivedChanges = noDerivedChanges): Promise<void> {
   let lastUncapturedReport = 0;
 
   const endGroup = async (endOffset: number, timestampMs: number): Promise<void> => {
@@ -72,7 +88,20 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
             event = { table, op: 'd', before: decode(row as Row), commitTimeMicros, position, snapshot: false };
           }
           if (txId !== undefined) event.txId = txId;
+          const deriving = derived.derive(event, item.foreignKeyChecks !== false);
+          const extra = deriving instanceof Promise ? await deriving : deriving;
+          if (extra.length === 0) {
+            await handler.onChange(event);
+            continue;
+          }
+          // The cascade happened with its row, atomically: one group at the row's position, no checkpoint inside,
+          // handed over whole even when the stream is stopping.
+          event.continuesGroup = true;
           await handler.onChange(event);
+          for (let i = 0; i < extra.length; i++) {
+            if (i < extra.length - 1) extra[i]!.continuesGroup = true;
+            await handler.onChange(extra[i]!);
+          }
         }
         break;
       }
@@ -84,6 +113,7 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
         const txId = cursor.transactionId;
         const event: ChangeEvent = { table: item.schema, op: 't', commitTimeMicros: BigInt(item.timestampMs) * 1000n, position, snapshot: false };
         if (txId !== undefined) event.txId = txId;
+        derived.truncated(event);
         await handler.onChange(event);
         break;
       }
@@ -92,6 +122,7 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
         break;
       case 'statement':
         if (!cursor.inTransaction) cursor.begin(undefined, true);
+        if (item.ddl) await derived.schemaChanged();
         if (cursor.transactionStandalone) await endGroup(item.endOffset, item.timestampMs);
         break;
       case 'commit':

@@ -9,6 +9,7 @@ import {
   type MysqlTableInfo,
 } from './mysql-column-info.js';
 import { UnsupportedColumnTypeError } from './mysql-errors.js';
+import { constantDefaultValue } from './column-default.js';
 
 /** MySQL DECIMAL's limits; BIGINT UNSIGNED (up to 18446744073709551615) is carried as DECIMAL(20,0). */
 const MAX_DECIMAL_PRECISION = 65;
@@ -93,14 +94,32 @@ function enumSymbols(labels: readonly string[]): string[] {
   return labels.includes('') ? [...labels] : [...labels, ''];
 }
 
+/** The column with what replay needs of its definition: character set and collation of text, ON UPDATE, AUTO_INCREMENT, generation. */
 export function columnOf(table: Pick<MysqlTableInfo, 'database' | 'table'>, info: MysqlColumnInfo): Column {
-  return { name: info.name, type: columnTypeOf(table, info), nullable: info.nullable, sourceType: info.columnType };
+  const column: Column = { name: info.name, type: columnTypeOf(table, info), nullable: info.nullable, sourceType: info.columnType };
+  if (info.characterSet !== undefined && info.collation !== undefined) {
+    column.charset = info.characterSet;
+    column.collation = info.collation;
+  }
+  if (info.onUpdate !== undefined) column.onUpdate = info.onUpdate;
+  if (info.autoIncrement) column.autoIncrement = true;
+  if (info.generated) column.generated = { ...info.generated };
+  const declared = info.default;
+  if (declared) {
+    column.defaultExpression = declared.expression;
+    // A constant default is what rows written before an ADD COLUMN read (the server fills them with it).
+    const missing = declared.kind === 'null' ? null : declared.kind === 'literal' ? constantDefaultValue(column.type, declared.text) : undefined;
+    if (missing !== undefined) column.missingValue = missing;
+  }
+  return column;
 }
 
 export function tableSchemaOf(table: MysqlTableInfo): TableSchema {
-  return {
+  const schema: TableSchema = {
     id: { namespace: table.database, name: table.table },
     columns: table.columns.map((info) => columnOf(table, info)),
     key: [...table.primaryKey],
   };
+  if (table.options) schema.options = { ...table.options };
+  return schema;
 }

@@ -81,7 +81,7 @@ export function mapDriverError(err: unknown, context: ErrorContext, doing: strin
 function binlogFatal(serverMessage: string, at: string, cause: unknown): LogtapError {
   const lost = /purged|could not find first log file|could not find gtid state|not in the master's binlog|not in the source's binlog|binary log index|has purged|missing transactions/i;
   if (lost.test(serverMessage)) {
-    return new PositionLostError(`${at} no longer holds the binlog from the checkpoint on (${serverMessage}). To recover: delete the connector's checkpoint and start again — it streams from the current end of the binlog, so re-snapshot the tables to fill the gap — and keep binlogs longer (binlog_expire_logs_seconds)`, { cause });
+    return new PositionLostError(`${at} no longer holds the binlog from the checkpoint on (${serverMessage}). To recover: delete the connector's checkpoint (logtap offsets reset) and start again — it streams from the current end of the binlog, so re-snapshot the tables to fill the gap — and keep binlogs longer (binlog_expire_logs_seconds)`, { cause });
   }
   return new LogtapError('MYSQL_BINLOG', `${at} refused to stream the binlog: ${serverMessage}`, { cause, retriable: false });
 }

@@ -49,6 +49,23 @@ export async function acquireInstanceLock(settings: MysqlSourceSettings, connect
   return null;
 }
 
+/** Who holds this connector's instance lock now (IS_USED_LOCK: the holder's connection id), or null when it is free. */
+export async function instanceLockHolder(settings: MysqlSourceSettings, connectorName: string): Promise<{ lock: string; connection: string } | null> {
+  const errors: ErrorContext = { where: settings.where, user: settings.user };
+  const name = lockName(connectorName);
+  let connection: mysql.Connection | undefined;
+  try {
+    connection = await mysql.createConnection({ ...mysqlEndpoint(settings), connectTimeout: 10_000 });
+    const [rows] = await connection.query('SELECT IS_USED_LOCK(?) AS holder', [name]) as unknown as [Array<{ holder: number | string | null }>];
+    const holder = rows[0]?.holder ?? null;
+    return holder === null ? null : { lock: name, connection: String(holder) };
+  } catch (err) {
+    throw mapDriverError(err, errors, 'looking at the instance lock');
+  } finally {
+    await connection?.end().catch(() => connection?.destroy());
+  }
+}
+
 /** `logtap:<name>`, within the 64 characters a lock name may have. */
 export function lockName(connectorName: string): string {
   const full = `logtap:${connectorName}`;

@@ -10,6 +10,7 @@ import {
   type MysqlTableInfo,
 } from './mysql-column-info.js';
 import { TableNotFoundError } from './mysql-errors.js';
+import { classifyColumnDefault } from './column-default.js';
 
 /** The one thing introspection needs from a connection: run a statement with `?` placeholders, get its rows. */
 export interface MysqlQueryRunner {
@@ -30,11 +31,15 @@ export function queryRunnerOf(connection: { query(sql: string, values: unknown[]
 const COLUMNS_SQL = `SELECT COLUMN_NAME AS name, ORDINAL_POSITION AS ordinal, DATA_TYPE AS data_type, COLUMN_TYPE AS column_type,
   IS_NULLABLE AS is_nullable, CHARACTER_MAXIMUM_LENGTH AS max_length, NUMERIC_PRECISION AS numeric_precision,
   NUMERIC_SCALE AS numeric_scale, DATETIME_PRECISION AS datetime_precision, CHARACTER_SET_NAME AS character_set,
-  COLLATION_NAME AS collation
+  COLLATION_NAME AS collation, COLUMN_DEFAULT AS column_default, EXTRA AS extra, GENERATION_EXPRESSION AS generation_expression
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
 
 const PRIMARY_KEY_SQL = `SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS
 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`;
+
+const TABLE_OPTIONS_SQL = `SELECT t.TABLE_COLLATION AS collation, c.CHARACTER_SET_NAME AS charset
+FROM information_schema.TABLES t LEFT JOIN information_schema.COLLATIONS c ON c.COLLATION_NAME = t.TABLE_COLLATION
+WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ?`;
 
 // MariaDB only (its CHECK_CONSTRAINTS has TABLE_NAME; MySQL has a native JSON type instead).
 const CHECKS_SQL = `SELECT CHECK_CLAUSE AS check_clause FROM information_schema.CHECK_CONSTRAINTS
@@ -42,26 +47,30 @@ WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`;
 
 /** Reads the columns and primary key of one table from INFORMATION_SCHEMA. */
 export async function introspectTable(runner: MysqlQueryRunner, database: string, table: string): Promise<MysqlTableInfo> {
-  const [versionRows, columnRows, keyRows] = await Promise.all([
+  const [versionRows, columnRows, keyRows, optionRows] = await Promise.all([
     runner.query('SELECT VERSION() AS version', []),
     runner.query(COLUMNS_SQL, [database, table]),
     runner.query(PRIMARY_KEY_SQL, [database, table]),
+    runner.query(TABLE_OPTIONS_SQL, [database, table]),
   ]);
   if (columnRows.length === 0) throw new TableNotFoundError(`${database}.${table}`);
   const isMariaDb = String(versionRows[0]?.version ?? '').toLowerCase().includes('mariadb');
   const checks = isMariaDb && columnRows.some((row) => TEXT_DATA_TYPES.has(text(row.data_type).toLowerCase()))
     ? (await runner.query(CHECKS_SQL, [database, table])).map((row) => text(row.check_clause))
     : [];
-  return {
+  const info: MysqlTableInfo = {
     database,
     table,
-    columns: columnRows.map((row) => columnInfoFromRow(row, checks)),
+    columns: columnRows.map((row) => columnInfoFromRow(row, checks, isMariaDb)),
     primaryKey: keyRows.map((row) => text(row.name)),
   };
+  const options = optionRows[0];
+  if (options?.collation != null) info.options = { collation: text(options.collation), ...(options.charset != null ? { charset: text(options.charset) } : {}) };
+  return info;
 }
 
 /** One INFORMATION_SCHEMA.COLUMNS row (lower-case aliases as in COLUMNS_SQL) → column info. */
-export function columnInfoFromRow(row: Record<string, unknown>, checkClauses: readonly string[]): MysqlColumnInfo {
+export function columnInfoFromRow(row: Record<string, unknown>, checkClauses: readonly string[], mariaDb = true): MysqlColumnInfo {
   const name = text(row.name);
   const dataType = text(row.data_type).toLowerCase();
   const columnType = text(row.column_type);
@@ -83,6 +92,17 @@ export function columnInfoFromRow(row: Record<string, unknown>, checkClauses: re
   setNumber(info, 'datetimePrecision', row.datetime_precision);
   if (row.character_set != null) info.characterSet = text(row.character_set);
   if (row.collation != null) info.collation = text(row.collation);
+  const extra = row.extra == null ? '' : text(row.extra);
+  if (/\bauto_increment\b/i.test(extra)) info.autoIncrement = true;
+  const onUpdate = /\bon update (\S+)/i.exec(extra);
+  if (onUpdate) info.onUpdate = onUpdate[1]!.toLowerCase();
+  const generated = /\b(stored|persistent|virtual) generated\b/i.exec(extra);
+  if (generated && row.generation_expression != null) {
+    info.generated = { kind: generated[1]!.toLowerCase() === 'virtual' ? 'virtual' : 'stored', expression: text(row.generation_expression) };
+  }
+  // A generated column's value is its expression's: it has no default of its own.
+  const columnDefault = row.column_default === undefined || info.generated ? undefined : classifyColumnDefault(row.column_default === null ? null : text(row.column_default), row.extra == null ? '' : text(row.extra), mariaDb);
+  if (columnDefault) info.default = columnDefault;
   if (dataType === 'bit') info.bitLength = parseTypeLength(columnType) ?? 1;
   if (dataType === 'enum' || dataType === 'set') {
     info.labels = parseEnumLabels(columnType);

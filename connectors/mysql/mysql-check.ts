@@ -6,6 +6,7 @@ import type { MysqlSourceSettings } from './mysql-source-url.js';
 import { blockingSettings, masterStatus, type ServerSettings } from './server-settings.js';
 import { openSourceSession, type SourceSession } from './source-session.js';
 import type { TableSelection } from './table-selection.js';
+import { cascadeFindings } from './cascade-check.js';
 
 /** Binlogs kept for less than this are a warning: an outage over a weekend would lose the position. */
 const MIN_RETENTION_SECONDS = 3 * 86_400;
@@ -13,14 +14,17 @@ const MIN_RETENTION_SECONDS = 3 * 86_400;
 /**
  * Preflight of a MySQL/MariaDB source: everything that would stop or degrade streaming, each with its fix.
  * Reads only. A source that cannot be reached at all rejects with the connection's error (one line).
+ * `readsBackRows`: the connector can read rows back from the topics (entity envelope), which deriving foreign-key
+ * cascades needs.
  */
-export async function checkMysqlSource(settings: MysqlSourceSettings, selection: TableSelection): Promise<CheckFinding[]> {
+export async function checkMysqlSource(settings: MysqlSourceSettings, selection: TableSelection, readsBackRows: boolean): Promise<CheckFinding[]> {
   const session = await openSourceSession(settings);
   try {
     const { server } = session;
     const findings = serverFindings(server, settings.serverId);
     findings.push(...await privilegeFindings(session, settings));
     findings.push(...await tableFindings(session, settings, selection));
+    findings.push(...await cascadeFindings(session.runner, selection, readsBackRows));
     return findings;
   } finally {
     await session.close();
@@ -152,8 +156,8 @@ async function tableFindings(session: SourceSession, settings: MysqlSourceSettin
     if (key.length === 0) {
       findings.push({
         level: 'warning', id: `no_primary_key:${label}`,
-        message: `table ${label} has no primary key: its Kafka records have no key, so they cannot be compacted and an update cannot be told from a delete + insert`,
-        fix: `ALTER TABLE ${quoteName(table.namespace)}.${quoteName(table.name)} ADD PRIMARY KEY (…)`,
+        message: `table ${label} has no primary key: its topic is a change log of whole rows without Kafka keys (not compacted, every record kept, one partition), which grows with every change; replay rebuilds the table from it, each delete scanning the target table`,
+        fix: `ALTER TABLE ${quoteName(table.namespace)}.${quoteName(table.name)} ADD PRIMARY KEY (…) for a compacted topic`,
       });
     }
   }

@@ -1,3 +1,5 @@
+import type { MysqlColumnDefault } from './column-default.js';
+
 /**
  * A MySQL/MariaDB column as INFORMATION_SCHEMA describes it, and the parsing of COLUMN_TYPE text
  * (modifiers, ENUM/SET label lists) that INFORMATION_SCHEMA does not split out.
@@ -34,6 +36,14 @@ export interface MysqlColumnInfo {
    */
   labelsMayBeLossy?: boolean;
   nullable: boolean;
+  /** EXTRA says auto_increment. */
+  autoIncrement?: true;
+  /** EXTRA's `on update <expression>`, lower-case (`current_timestamp()`, `current_timestamp(6)`). */
+  onUpdate?: string;
+  /** A generated column (EXTRA `STORED GENERATED` / `VIRTUAL GENERATED`) and its GENERATION_EXPRESSION. */
+  generated?: { kind: 'stored' | 'virtual'; expression: string };
+  /** COLUMN_DEFAULT, classified; absent without a default. */
+  default?: MysqlColumnDefault;
   /** MySQL JSON, or a MariaDB text column guarded by CHECK (json_valid(`col`)) — which is what MariaDB's JSON is. */
   json: boolean;
 }
@@ -45,6 +55,8 @@ export interface MysqlTableInfo {
   columns: MysqlColumnInfo[];
   /** Primary key column names in key order; empty for a table without a primary key. */
   primaryKey: string[];
+  /** The table's default character set and collation (INFORMATION_SCHEMA.TABLES). */
+  options?: { charset?: string; collation?: string };
 }
 
 /** DATA_TYPE families (INFORMATION_SCHEMA spellings of MySQL 5.7/8 and MariaDB). */

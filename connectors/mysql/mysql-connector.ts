@@ -4,6 +4,9 @@ import type { ConnectorOptions, SourceConnector } from '../../src/source/source-
 import { BinlogCursor, type CursorStart } from './binlog-cursor.js';
 import { startBinlogReader, type BinlogReader } from './binlog-reader.js';
 import { emitChanges } from './change-emitter.js';
+import { cascadesOfStream, createForeignKeyCascades } from './foreign-key-cascades.js';
+import { createChildRowReader, type ChildRowReader } from './child-row-reader.js';
+import { observeSnapshotRows } from './snapshot-observer.js';
 import { parseGtidState } from './gtid-set.js';
 import { checkMysqlSource } from './mysql-check.js';
 import { decodeMysqlPosition, type FilePosition } from './mysql-position.js';
@@ -13,9 +16,11 @@ import { blockingSettings, masterStatus } from './server-settings.js';
 import { openSourceSession, type SourceSession } from './source-session.js';
 import { selectTables, type TableSelection } from './table-selection.js';
 import { createMysqlSnapshotSource } from './snapshot-source.js';
-import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { acquireInstanceLock, instanceLockHolder, type InstanceLock } from './instance-lock.js';
+import { binlogRefusal, parseUserPosition } from './user-position.js';
 import { createMysqlBackfillSource, mysqlSignalTable, withSignalTable } from './backfill-source.js';
 import { createSchemaChangeDetector } from './row-rewrite.js';
+import { planMysqlSetup } from './setup-plan.js';
 
 /** Rows parsed ahead of the handler before the binlog connection pauses. */
 const QUEUE_LIMIT_ROWS = 1_000;
@@ -39,15 +44,19 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
   let current: SourceSession | undefined;
   /** Held from awaitExclusive until close: a second instance with this name waits for it (docs/operations.md). */
   let lock: InstanceLock | null = null;
+  /** Foreign-key cascades InnoDB keeps out of the binlog, derived for the child topics (docs/mysql-connector.md). */
+  const cascades = createForeignKeyCascades({ selection: configured, publishedRows: options.publishedRows, log });
 
   return {
     kind: 'mysql',
     debeziumConnector: 'mysql',
     database: settings.database,
 
-    check: () => checkMysqlSource(settings, configured),
+    check: () => checkMysqlSource(settings, configured, options.publishedRows !== undefined),
 
-    snapshots: createMysqlSnapshotSource(settings, selection, log),
+    setupPlan: (plan) => planMysqlSetup(settings, plan),
+
+    snapshots: observeSnapshotRows(createMysqlSnapshotSource(settings, selection, log), settings, cascades),
 
     ...(signalTable ? { backfills: createMysqlBackfillSource(settings, configured, signalTable, log, onDemand) } : {}),
 
@@ -56,6 +65,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
       const session = await openSourceSession(settings);
       current = session;
       let reader: BinlogReader | undefined;
+      let childRows: ChildRowReader | undefined;
       const onAbort = () => void reader?.stop();
       try {
         await preflight(session, settings, selection);
@@ -64,6 +74,9 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
         }
         const start = await startPoint(session, from);
         const tracker = createSchemaTracker({ runner: session.runner, log });
+        await cascades.prepare(session.runner, signal);
+        childRows = createChildRowReader(settings, session.runner, session.errors);
+        const derived = cascadesOfStream(cascades, { tracker, rows: childRows, runner: session.runner, log });
         if (signal.aborted) return;
         reader = startBinlogReader({
           connection: mysqlEndpoint(settings),
@@ -80,13 +93,14 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
         running.add(reader);
         signal.addEventListener('abort', onAbort, { once: true });
         const current = reader;
-        await emitChanges(() => current.next(), new BinlogCursor(start.cursor), handler, log, signal);
+        await emitChanges(() => current.next(), new BinlogCursor(start.cursor), handler, log, signal, derived);
       } finally {
         signal.removeEventListener('abort', onAbort);
         if (reader) {
           running.delete(reader);
           await reader.stop();
         }
+        childRows?.close();
         if (current === session) current = undefined;
         await session.close();
       }
@@ -108,6 +122,24 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
 
     async awaitExclusive(signal) {
       lock ??= await acquireInstanceLock(settings, options.name, log, signal);
+    },
+
+    async activeInstance() {
+      if (lock) return null; // this instance holds it
+      const holder = await instanceLockHolder(settings, options.name);
+      return holder === null ? null : `the instance lock ${holder.lock} is held by connection ${holder.connection}: an instance streams this connector`;
+    },
+
+    positions: {
+      parse: parseUserPosition,
+      async refusal(position) {
+        const session = await openSourceSession(settings);
+        try {
+          return await binlogRefusal(session.runner, position);
+        } finally {
+          await session.close();
+        }
+      },
     },
 
     async close() {

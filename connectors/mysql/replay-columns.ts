@@ -1,6 +1,7 @@
 import type { ColumnType } from '../../src/model/column-type.js';
 import type { Column } from '../../src/model/table-schema.js';
 import type { SourceKind } from '../../src/replay/replay-target.js';
+import { collationClause } from './replay-definition.js';
 
 /** How a column is rebuilt in MySQL/MariaDB: its type as SQL and the kind the connector reads it back as. */
 export interface MysqlColumnPlan {
@@ -21,14 +22,15 @@ const KEY_CHARS = 768;
 const quoteLabel = (label: string): string => `'${label.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
 /**
- * The MySQL type of a column from the topics: from MySQL the source's own COLUMN_TYPE, otherwise the type
- * the column type maps to (the inverse of docs/types.md). Returns a reason when MySQL has no equivalent.
+ * The MySQL type of a column from the topics: from MySQL the source's own COLUMN_TYPE (text with the source
+ * column's character set and collation, utf8mb4_bin when the topic does not say), otherwise the type the column
+ * type maps to (the inverse of docs/types.md). Returns a reason when MySQL has no equivalent.
  */
 export function planMysqlColumn(column: Column, source: SourceKind, isKey: boolean): MysqlColumnPlan | { unsupported: string } {
   const { type } = column;
   if (source === 'mysql') {
     const sql = column.sourceType.trim().toLowerCase().startsWith('enum(') || column.sourceType.trim().toLowerCase().startsWith('set(') ? column.sourceType.trim() : column.sourceType.trim().toLowerCase();
-    if (PLAIN_TYPE.test(sql) || LABELLED_TYPE.test(sql)) return { sql: TEXT_TYPE.test(sql.toLowerCase()) ? `${sql}${BINARY_COLLATION}` : sql, kind: type.kind };
+    if (PLAIN_TYPE.test(sql) || LABELLED_TYPE.test(sql)) return { sql: TEXT_TYPE.test(sql.toLowerCase()) ? `${sql}${collationClause(column, source) ?? BINARY_COLLATION}` : sql, kind: type.kind };
   }
   const plan = generic(type, column, isKey);
   return plan;

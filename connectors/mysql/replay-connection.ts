@@ -24,7 +24,8 @@ export async function openReplayConnection(url: string, role: 'source' | 'target
   try {
     connection = await mysql.createConnection({
       ...mysqlEndpoint(settings),
-      ...(settings.database ? { database: settings.database } : {}),
+      // A target's database is created when missing (the namespace the tables go into), so it is chosen after connecting.
+      ...(settings.database && role === 'source' ? { database: settings.database } : {}),
       connectTimeout: 10_000,
       charset: 'utf8mb4',
       supportBigNumbers: true,
@@ -33,9 +34,18 @@ export async function openReplayConnection(url: string, role: 'source' | 'target
       timezone: 'Z',
     });
     connection.on('error', () => {});
-    await connection.query("SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'");
+    // NO_AUTO_VALUE_ON_ZERO: a 0 written into an AUTO_INCREMENT column stays 0, as at the source.
+    await connection.query("SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'");
+    if (role === 'target') await useTargetDatabase(connection, settings.database);
   } catch (err) {
     throw fail(err, role === 'target' ? 'connecting to the replay target' : 'connecting to read rows for --verify');
   }
   return { connection, database: settings.database, fail };
+}
+
+async function useTargetDatabase(connection: mysql.Connection, database: string): Promise<void> {
+  const [rows] = await connection.query('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+  const quoted = `\`${database.replace(/`/g, '``')}\``;
+  if ((rows as unknown[]).length === 0) await connection.query(`CREATE DATABASE IF NOT EXISTS ${quoted}`);
+  await connection.query(`USE ${quoted}`);
 }

@@ -2,6 +2,7 @@ import { ConfigError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { Row } from '../../src/model/change-event.js';
 import type { Column, TableSchema } from '../../src/model/table-schema.js';
+import type { ColumnType } from '../../src/model/column-type.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import type { ReplayStep, ReplayTarget, SourceKind } from '../../src/replay/replay-target.js';
 import { introspectTable, queryRunnerOf } from './introspect-columns.js';
@@ -10,6 +11,8 @@ import { TableNotFoundError } from './mysql-errors.js';
 import { type MysqlColumnPlan, planMysqlColumn } from './replay-columns.js';
 import { type MysqlParamEncoder, UnwritableValue, mysqlParamEncoder } from './replay-values.js';
 import { type ReplayConnection, openReplayConnection } from './replay-connection.js';
+import { autoIncrementClause, autoIncrementIndex, generatedClause, onUpdateClause, tableOptionsClause, withoutUnknownCollations } from './replay-definition.js';
+import { type MysqlColumnDefaults, mysqlColumnDefaults } from './replay-defaults.js';
 
 /** Rows per INSERT statement: keeps a statement well under max_allowed_packet. */
 const ROWS_PER_STATEMENT = 1000;
@@ -21,18 +24,40 @@ const family = (kind: string): string => (['string', 'json', 'uuid', 'enum', 'se
 
 /** Replay into MySQL/MariaDB: every table goes into the target URL's database, under its own name. */
 export async function openMysqlReplayTarget(url: string, log: Logger): Promise<ReplayTarget> {
-  return new MysqlReplayTarget(await openReplayConnection(url, 'target'), log);
+  const db = await openReplayConnection(url, 'target');
+  let version: string;
+  try {
+    const [rows] = await db.connection.query('SELECT VERSION() AS version');
+    version = String((rows as Array<{ version: unknown }>)[0]?.version ?? '');
+  } catch (err) {
+    await db.connection.end().catch(() => {});
+    throw db.fail(err, 'reading the server version');
+  }
+  return new MysqlReplayTarget(db, /mariadb/i.test(version), log);
 }
 
 interface WritePlan {
-  columns: Array<{ name: string; encode: MysqlParamEncoder }>;
+  columns: Array<{ name: string; encode: MysqlParamEncoder; kind: ColumnType['kind'] }>;
   key: string[];
+}
+
+/**
+ * `column <=> ?` made exact for a keyless table's delete (table-applier.ts): text compares as its UTF-8 bytes
+ * (a collation would take 'a' for 'A', a PAD SPACE one 'a ' for 'a'); MySQL's JSON against a JSON value
+ * (MariaDB's JSON is text).
+ */
+function equalsParam(column: string, kind: ColumnType['kind'], mariaDb: boolean): string {
+  if (kind === 'json' && !mariaDb) return `${column} <=> CAST(? AS JSON)`;
+  if (['string', 'json', 'uuid', 'enum', 'set'].includes(kind)) return `CAST(CONVERT(${column} USING utf8mb4) AS BINARY) <=> CAST(? AS BINARY)`;
+  return `${column} <=> ?`;
 }
 
 class MysqlReplayTarget implements ReplayTarget {
   private readonly plans = new Map<string, WritePlan>();
+  /** The server's collation names, lower case (read once). */
+  private collations: Set<string> | undefined;
 
-  constructor(private readonly db: ReplayConnection, private readonly log: Logger) {}
+  constructor(private readonly db: ReplayConnection, private readonly mariaDb: boolean, private readonly log: Logger) {}
 
   async check(versions: readonly TableSchema[], source: SourceKind): Promise<void> {
     for (const version of versions) for (const column of version.columns) this.columnPlan(version, column, source);
@@ -53,24 +78,94 @@ class MysqlReplayTarget implements ReplayTarget {
     }
   }
 
-  async ensureTable(table: TableSchema, dropped: readonly string[], source: SourceKind): Promise<void> {
-    const existing = await this.existing(table);
-    const name = this.tableName(table);
+  async ensureTable(given: TableSchema, dropped: readonly string[], source: SourceKind): Promise<void> {
+    const existing = await this.existing(given);
+    const name = this.tableName(given);
+    // Collations are carried between MySQL/MariaDB servers only (a PostgreSQL collation means nothing here).
+    const table = source === 'mysql' ? await this.withKnownCollations(given) : given;
+    const type = (c: Column): string => this.columnPlan(table, c, source).sql;
     await this.run(async () => {
       if (!existing) {
-        const defs = table.columns.map((c) => `${quoteId(c.name)} ${this.columnPlan(table, c, source).sql}${c.nullable ? ' NULL' : ' NOT NULL'}`);
-        await this.db.connection.query(`CREATE TABLE ${name} (${defs.join(', ')}, PRIMARY KEY (${table.key.map(quoteId).join(', ')}))`);
+        const create = (withGenerated: boolean): string => {
+          const defs = table.columns.map((c) => {
+            const generated = withGenerated ? generatedClause(c, source) : '';
+            // A generated column takes no NULL / NOT NULL of its own.
+            // DEFAULT belongs right after NULL / NOT NULL; generated and AUTO_INCREMENT columns take none.
+            const autoIncrement = autoIncrementClause(c, source);
+            const byDefault = generated || autoIncrement ? undefined : this.defaults(c, source).table;
+            return `${quoteId(c.name)} ${type(c)}${generated}${generated ? '' : c.nullable ? ' NULL' : ' NOT NULL'}${byDefault === undefined ? '' : ` DEFAULT ${byDefault}`}${onUpdateClause(c, source)}${autoIncrement}`;
+          });
+          const autoIncrement = autoIncrementIndex(table, source);
+          // A keyless table is rebuilt from its change log (no primary key to make).
+          const keys = [...(table.key.length > 0 ? [`PRIMARY KEY (${table.key.map(quoteId).join(', ')})`] : []), ...(autoIncrement ? [`KEY (${quoteId(autoIncrement)})`] : [])];
+          return `CREATE TABLE ${name} (${[...defs, ...keys].join(', ')})${tableOptionsClause(table, source)}`;
+        };
+        const generated = table.columns.filter((c) => generatedClause(c, source) !== '');
+        try {
+          await this.db.connection.query(create(true));
+        } catch (err) {
+          if (generated.length === 0) throw err;
+          // The target refused an expression: the columns become plain ones, written with the topic's values.
+          this.log.warn({ table: tableIdText(table.id), columns: generated.map((c) => c.name), error: (err as Error).message },
+            'the target refused the generated columns\' expressions: they are created as plain columns');
+          await this.db.connection.query(create(false));
+        }
         this.log.info({ table: tableIdText(table.id) }, 'created target table');
         return;
       }
       const changes: string[] = [];
-      for (const c of table.columns) {
-        if (!existing.columns.some((e) => e.name === c.name)) changes.push(`ADD COLUMN ${quoteId(c.name)} ${this.columnPlan(table, c, source).sql} NULL`);
-      }
+      const tableDefaults: string[] = [];
+      table.columns.forEach((c, i) => {
+        if (existing.columns.some((e) => e.name === c.name)) return;
+        // At the place the source put it. The rows written before the column read its missing value as at the
+        // source; without one they have no value, so the column is added nullable.
+        const place = i === 0 ? ' FIRST' : ` AFTER ${quoteId(table.columns[i - 1]!.name)}`;
+        const generated = generatedClause(c, source);
+        const defaults = generated ? {} as MysqlColumnDefaults : this.defaults(c, source);
+        const added = generated ? '' : defaults.added === undefined ? ' NULL' : `${c.nullable ? ' NULL' : ' NOT NULL'} DEFAULT ${defaults.added}`;
+        changes.push(`ADD COLUMN ${quoteId(c.name)} ${type(c)}${generated}${added}${onUpdateClause(c, source)}${place}`);
+        if (defaults.table !== undefined && defaults.table !== defaults.added) tableDefaults.push(`ALTER COLUMN ${quoteId(c.name)} SET DEFAULT ${defaults.table}`);
+      });
       for (const d of dropped) if (existing.columns.some((e) => e.name === d)) changes.push(`DROP COLUMN ${quoteId(d)}`);
       if (changes.length > 0) await this.db.connection.query(`ALTER TABLE ${name} ${changes.join(', ')}`);
+      if (tableDefaults.length > 0) await this.db.connection.query(`ALTER TABLE ${name} ${tableDefaults.join(', ')}`);
     }, `creating ${name}`);
-    this.plans.set(tableIdText(table.id), { columns: table.columns.map((c) => ({ name: c.name, encode: mysqlParamEncoder(c.type) })), key: table.key });
+    // Generated columns of the target compute their values: never written.
+    const info = await this.run(() => introspectTable(queryRunnerOf(this.db.connection as never), this.db.database, table.id.name), 'reading the target table');
+    const computed = new Set(info.columns.filter((c) => c.generated).map((c) => c.name));
+    this.plans.set(tableIdText(table.id), {
+      columns: table.columns.filter((c) => !computed.has(c.name)).map((c) => ({ name: c.name, encode: mysqlParamEncoder(c.type), kind: c.type.kind })),
+      key: table.key,
+    });
+  }
+
+  /** After the rows: the AUTO_INCREMENT counter continues after the largest value (InnoDB keeps it so; said once more for any engine). */
+  async finishTable(table: TableSchema): Promise<void> {
+    const name = this.tableName(table);
+    await this.run(async () => {
+      const info = await introspectTable(queryRunnerOf(this.db.connection as never), this.db.database, table.id.name);
+      const column = info.columns.find((c) => c.autoIncrement);
+      if (!column) return;
+      const [rows] = await this.db.connection.query(`SELECT CAST(MAX(${quoteId(column.name)}) AS CHAR) AS max FROM ${name}`);
+      const max = (rows as Array<{ max: string | null }>)[0]?.max;
+      if (max !== null && max !== undefined && /^\d+$/.test(max)) await this.db.connection.query(`ALTER TABLE ${name} AUTO_INCREMENT = ${BigInt(max) + 1n}`);
+    }, `setting the AUTO_INCREMENT counter of ${name}`);
+  }
+
+  /**
+   * The table without the collations this server does not have (a newer server's, say): those columns get the
+   * cross-database rule (utf8mb4_bin), the table the server's default, with a warning.
+   */
+  private async withKnownCollations(table: TableSchema): Promise<TableSchema> {
+    if (!this.collations) {
+      const [rows] = await this.run(() => this.db.connection.query('SELECT LOWER(COLLATION_NAME) AS name FROM information_schema.COLLATIONS'), 'reading the collations');
+      // MariaDB ≥ 10.10 also names collations with their character set (utf8mb4_uca1400_ai_ci); MySQL has no such column.
+      const [full] = await this.db.connection.query('SELECT LOWER(FULL_COLLATION_NAME) AS name FROM information_schema.COLLATION_CHARACTER_SET_APPLICABILITY').catch(() => [[]]);
+      this.collations = new Set([...(rows as Array<{ name: string }>), ...(full as Array<{ name: string }>)].map((r) => r.name));
+    }
+    const { table: usable, missing } = withoutUnknownCollations(table, this.collations);
+    if (missing.length > 0) this.log.warn({ table: tableIdText(table.id), collations: missing }, 'the target lacks these collations: text columns using them are utf8mb4_bin');
+    return usable;
   }
 
   async apply(table: TableSchema, steps: readonly ReplayStep[]): Promise<void> {
@@ -91,6 +186,9 @@ class MysqlReplayTarget implements ReplayTarget {
         throw err;
       }
     });
+    // A keyless table's delete: one row equal in every column (any of its duplicates).
+    const deleteOne = `DELETE FROM ${name} WHERE ${plan.columns.map((c) => equalsParam(quoteId(c.name), c.kind, this.mariaDb)).join(' AND ') || 'TRUE'} LIMIT 1`;
+    let unmatched = 0;
     await this.run(async () => {
       await conn.beginTransaction();
       try {
@@ -98,6 +196,25 @@ class MysqlReplayTarget implements ReplayTarget {
           if (step.kind === 'truncate') {
             // DELETE, not TRUNCATE: TRUNCATE commits the transaction implicitly.
             await conn.query(`DELETE FROM ${name}`);
+            continue;
+          }
+          if (step.kind === 'row-log') {
+            // Runs of inserts as multi-row INSERTs, each delete on its own, in order.
+            let inserts: unknown[][] = [];
+            const insert = async () => {
+              for (let i = 0; i < inserts.length; i += ROWS_PER_STATEMENT) await conn.query(`INSERT INTO ${name} (${names.join(', ')}) VALUES ?`, [inserts.slice(i, i + ROWS_PER_STATEMENT)]);
+              inserts = [];
+            };
+            for (const change of step.changes) {
+              if (change.op === 'insert') {
+                inserts.push(values(plan.columns, change.row));
+                continue;
+              }
+              await insert();
+              const [result] = await conn.query(deleteOne, values(plan.columns, change.row));
+              if ((result as { affectedRows: number }).affectedRows === 0) unmatched++;
+            }
+            await insert();
             continue;
           }
           for (let i = 0; i < step.deletes.length; i += ROWS_PER_STATEMENT) {
@@ -116,6 +233,7 @@ class MysqlReplayTarget implements ReplayTarget {
         throw err;
       }
     }, `writing ${name}`);
+    if (unmatched > 0) this.log.warn({ table: tableIdText(table.id), rows: unmatched }, 'replay: deleted rows of a table without a key were not in the target (it differs from the source)');
   }
 
   async close(): Promise<void> {
@@ -133,6 +251,10 @@ class MysqlReplayTarget implements ReplayTarget {
       if (err instanceof TableNotFoundError) return undefined;
       throw this.db.fail(err, 'reading the target table');
     }
+  }
+
+  private defaults(column: Column, source: SourceKind): MysqlColumnDefaults {
+    return mysqlColumnDefaults(column, source, mysqlParamEncoder(column.type), (value) => this.db.connection.escape(value as never));
   }
 
   private columnPlan(table: TableSchema, column: Column, source: SourceKind): MysqlColumnPlan {

@@ -1,6 +1,6 @@
 import { LogtapError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import { tableIdText, type TableId, type TableSchema } from '../../src/model/table-schema.js';
+import { tableIdText, tableShapeText, type TableId, type TableSchema } from '../../src/model/table-schema.js';
 import { reconcileTable, type BinlogTableMap } from './binlog-table-info.js';
 import { tableSchemaOf } from './column-mapping.js';
 import { introspectTable, type MysqlQueryRunner } from './introspect-columns.js';
@@ -163,6 +163,6 @@ export function createSchemaTracker(options: { runner: MysqlQueryRunner; log: Lo
 }
 
 /** `previous` when it describes exactly `next` (so the core sees no new schema version), else undefined. */
-function sameJson<T>(previous: T | undefined, next: T): T | undefined {
-  return previous !== undefined && JSON.stringify(previous) === JSON.stringify(next) ? previous : undefined;
+function sameJson(previous: TableSchema | undefined, next: TableSchema): TableSchema | undefined {
+  return previous !== undefined && tableShapeText(previous) === tableShapeText(next) ? previous : undefined;
 }

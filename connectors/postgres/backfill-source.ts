@@ -4,7 +4,7 @@ import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import type { BackfillSession, BackfillSource, BackfillTable, SignalRow } from '../../src/backfill/backfill-source.js';
 import { mapTable } from './column-mapping.js';
-import { TableNotFoundError, introspectTable } from './introspect-columns.js';
+import { type PgQueryable, TableNotFoundError, introspectTable } from './introspect-columns.js';
 import { closeQuietly, openCatalogClient } from './pg-client.js';
 import type { PgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
@@ -136,7 +136,11 @@ class PgBackfillSession implements BackfillSession {
       'SELECT 1 FROM pg_catalog.pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3',
       [this.context.publicationName, id.namespace, id.name],
     ));
-    if (published.length === 0) return { problem: `${tableIdText(id)} is not in publication ${this.context.publicationName} (not captured by this connector: add it to source.tables)` };
+    if (published.length === 0) {
+      const root = await this.step('looking up the partition root', () => partitionRoot(this.db, id));
+      if (root) return { problem: `${tableIdText(id)} is a partition of ${tableIdText(root)}, whose changes are published as the root's: backfill ${tableIdText(root)}` };
+      return { problem: `${tableIdText(id)} is not in publication ${this.context.publicationName} (not captured by this connector: add it to source.tables)` };
+    }
     let mapped;
     try {
       mapped = mapTable(await introspectTable(this.db, id));
@@ -147,7 +151,9 @@ class PgBackfillSession implements BackfillSession {
     if (mapped.schema.key.length === 0) return { problem: `${tableIdText(id)} has no primary key (or replica identity index): chunks are key ranges` };
     const queries = new PgChunkQueries(mapped);
     const { rows: estimate } = await this.step('estimating the table size', () => this.db.query<{ n: string }>(
-      'SELECT GREATEST(c.reltuples, 0)::int8::text AS n FROM pg_catalog.pg_class c WHERE c.oid = $1::regclass',
+      // A partitioned table has no rows of its own (reltuples -1): its leaf partitions (a table: itself) hold them.
+      `SELECT sum(GREATEST(c.reltuples, 0))::int8::text AS n
+       FROM pg_catalog.pg_partition_tree($1::regclass) t JOIN pg_catalog.pg_class c ON c.oid = t.relid WHERE t.isleaf`,
       [quoteTable(id)],
     ));
     const estimated = estimate[0] ? Number(estimate[0].n) : null;
@@ -175,4 +181,17 @@ class PgBackfillSession implements BackfillSession {
   close(): Promise<void> {
     return closeQuietly(this.db);
   }
+}
+
+/** The topmost partitioned table above a partition; null for anything else (or nothing of that name). */
+async function partitionRoot(db: PgQueryable, id: TableId): Promise<TableId | null> {
+  const { rows } = await db.query(
+    `SELECT n.nspname AS namespace, c.relname AS name
+     FROM pg_catalog.pg_class p JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+       JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.pg_partition_root(p.oid)
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE pn.nspname = $1 AND p.relname = $2 AND p.relispartition`,
+    [id.namespace, id.name],
+  );
+  return (rows[0] as TableId | undefined) ?? null;
 }

@@ -12,7 +12,11 @@ import { completePosition, partialPositions, toSourcePosition } from './pg-posit
 import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
 import type { RelationCache, TableVersion } from './relation-cache.js';
 import type { ResumeFilter } from './resume-filter.js';
-import { afterImage, beforeImage } from './row-images.js';
+import { type AfterTuple, afterTuple, beforeImage, unchangedToastError } from './row-images.js';
+import type { RawTuple } from './text-decoder.js';
+import type { UnchangedToastReader } from './unchanged-toast.js';
+import type { UnchangedToastPolicy } from '../../src/source/source-connector.js';
+import { asMove, isPartitionMove } from './partition-move.js';
 
 interface OpenTransaction {
   /** Start of the commit record (pgoutput's Begin final_lsn): names the transaction in positions. */
@@ -39,6 +43,9 @@ export interface TranslatorOptions {
    * at most every `everyMs`; absent: schema changes are told only with Relation messages.
    */
   shapes?: { poll(): Promise<SchemaChange[]>; everyMs: number };
+  /** An update without an unchanged TOASTed value: read it back (through `reader`) or stop. */
+  unchangedToast: UnchangedToastPolicy;
+  reader: UnchangedToastReader;
   log: Logger;
 }
 
@@ -53,6 +60,14 @@ export class ChangeTranslator {
   private lastComplete: Lsn;
   private warnedNoOutbox = false;
   private polledAt = Date.now();
+  /**
+   * A delete of a partitioned table, held until the next change is handed over: PostgreSQL decodes an UPDATE
+   * that moves a row to another partition as a delete from the old partition and an insert into the new one,
+   * both under the root (publish_via_partition_root). The insert that is the very next change (index + 1), of
+   * the same root, with the same key columns outside the partition keys (moveIdentity), makes one update with
+   * it (partition-move.ts).
+   */
+  private held: { event: ChangeEvent; index: number; version: TableVersion } | null = null;
 
   constructor(private readonly options: TranslatorOptions) {
     this.lastComplete = maxLsn(options.resume.floor ?? 0n, options.startLsn);
@@ -63,22 +78,24 @@ export class ChangeTranslator {
       case 'begin':
         return this.begin(lsnOf(msg.commitLsn, 'Begin'), msg.xid, msg.commitTime as unknown as bigint);
       case 'relation': {
+        // Also between the two halves of a partition move: pgoutput describes the root again for the first
+        // change of each partition in a session.
         const { change } = await this.options.relations.onRelation(msg);
         // Before the table's first change in its new shape: a resync starts at this point of the stream.
-        if (change) await this.options.handler.onSchemaChange?.(change);
+        if (change) await this.options.reader.inOrder(async () => this.options.handler.onSchemaChange?.(change));
         return;
       }
       case 'insert': {
         const tx = this.change();
         if (!tx) return;
         const version = this.options.relations.get(msg.relation.relationOid);
-        return this.emit(tx, version, 'c', (v, where) => ({ after: afterImage(v, msg.new, null, where) }));
+        return this.emitRow(tx, version, 'c', afterTuple(version, msg.new, null), () => undefined);
       }
       case 'update': {
         const tx = this.change();
         if (!tx) return;
         const version = this.options.relations.get(msg.relation.relationOid);
-        return this.emit(tx, version, 'u', (v, where) => withBefore(beforeImage(v, msg.old, msg.key), afterImage(v, msg.new, msg.old, where)));
+        return this.emitRow(tx, version, 'u', afterTuple(version, msg.new, msg.old), (v) => beforeImage(v, msg.old, msg.key));
       }
       case 'delete': {
         const tx = this.change();
@@ -139,17 +156,44 @@ export class ChangeTranslator {
     return tx.changes > tx.skip ? tx : null;
   }
 
-  private async emit(
+  /**
+   * An insert or update. A row lacking unchanged TOASTed values is completed by reading them back from the
+   * table (held in order with the rest of its transaction), or stops the stream under `toast.unchanged: fail`.
+   */
+  private async emitRow(tx: OpenTransaction, version: TableVersion, op: 'c' | 'u', after: AfterTuple, before: (version: TableVersion) => Row | undefined): Promise<void> {
+    const images = (tuple: RawTuple) => (v: TableVersion) => withBefore(before(v), v.decode(tuple));
+    if (after.missing.length === 0) return this.emit(tx, version, op, images(after.tuple));
+    const index = tx.changes;
+    const position = tx.positionOf(index);
+    if (this.options.unchangedToast === 'fail') throw unchangedToastError(version, after.missing, position.display);
+    await this.options.reader.readBack({ version, tuple: after.tuple, columns: after.missing, where: position.display }, async (values) => {
+      if (values !== null) return this.deliver(tx, index, position, version, op, images({ ...after.tuple, ...values }));
+      // The row is gone (deleted or re-keyed later, which the stream delivers after this): no exact row to publish.
+      // Of an update that changed the key, the old key's end still is exact: published as its delete.
+      const old = before(version);
+      if (op === 'u' && old) await this.deliver(tx, index, position, version, 'd', (v) => withBefore(before(v), undefined));
+    });
+  }
+
+  /** A change, handed over in log order (after any read-back held before it). */
+  private emit(tx: OpenTransaction, version: TableVersion, op: Operation, images: (version: TableVersion) => { before?: Row; after?: Row }): Promise<void> {
+    const index = tx.changes;
+    const position = tx.positionOf(index);
+    return this.options.reader.inOrder(() => this.deliver(tx, index, position, version, op, images));
+  }
+
+  private async deliver(
     tx: OpenTransaction,
+    index: number,
+    position: SourcePosition,
     version: TableVersion,
     op: Operation,
-    images: (version: TableVersion, where: string) => { before?: Row; after?: Row },
+    images: (version: TableVersion) => { before?: Row; after?: Row },
   ): Promise<void> {
-    const position = tx.positionOf(tx.changes);
     const where = position.display;
     let rows: { before?: Row; after?: Row };
     try {
-      rows = images(version, where);
+      rows = images(version);
     } catch (err) {
       if (!(err instanceof PgValueDecodeError)) throw err;
       // A type may have changed without a new Relation message (a label added to an enum): read the catalog again, once.
@@ -157,7 +201,7 @@ export class ChangeTranslator {
       if (refreshed === version) throw decodeFailure(version, where, err);
       version = refreshed;
       try {
-        rows = images(version, where);
+        rows = images(version);
       } catch (again) {
         throw again instanceof PgValueDecodeError ? decodeFailure(version, where, again) : again;
       }
@@ -171,7 +215,27 @@ export class ChangeTranslator {
       commitTimeMicros: tx.commitTimeMicros,
       snapshot: false,
     };
+    await this.handOver(event, index, version);
+  }
+
+  /** Hands a change over in log order, joining a partition move's delete and insert into one update. */
+  private async handOver(event: ChangeEvent, index: number, version: TableVersion): Promise<void> {
+    const held = this.held;
+    this.held = null;
+    if (held && held.index + 1 === index && isPartitionMove(held.event, event, version)) return this.options.handler.onChange(asMove(held.event, event));
+    if (held) await this.options.handler.onChange(held.event);
+    if (event.op === 'd' && version.moveIdentity !== null) {
+      this.held = { event, index, version };
+      return;
+    }
     await this.options.handler.onChange(event);
+  }
+
+  /** A held delete that no insert followed goes out alone, before whatever comes next. */
+  private async releaseHeld(): Promise<void> {
+    const held = this.held;
+    this.held = null;
+    if (held) await this.options.handler.onChange(held.event);
   }
 
   private async logicalMessage(prefix: string, transactional: boolean, lsnText: string | null, content: Uint8Array): Promise<void> {
@@ -205,11 +269,14 @@ export class ChangeTranslator {
       this.warnedNoOutbox = true;
       return;
     }
-    await onMessage.call(this.options.handler, {
-      ...body,
-      position,
-      transactional,
-      ...(tx ? { txId: tx.txId, commitTimeMicros: tx.commitTimeMicros } : {}),
+    await this.options.reader.inOrder(async () => {
+      await this.releaseHeld();
+      await onMessage.call(this.options.handler, {
+        ...body,
+        position,
+        transactional,
+        ...(tx ? { txId: tx.txId, commitTimeMicros: tx.commitTimeMicros } : {}),
+      });
     });
   }
 
@@ -219,7 +286,13 @@ export class ChangeTranslator {
     if (!tx) return;
     const mark = parseWatermarkContent(content);
     if (!mark || !this.options.handler.onWatermark) return;
-    await this.options.handler.onWatermark({ ...mark, position: tx.positionOf(tx.changes), txId: tx.txId, commitTimeMicros: tx.commitTimeMicros });
+    const position = tx.positionOf(tx.changes);
+    const onWatermark = this.options.handler.onWatermark;
+    // In log order: after the changes before it (read-backs and a held partition-move delete included).
+    await this.options.reader.inOrder(async () => {
+      await this.releaseHeld();
+      await onWatermark.call(this.options.handler, { ...mark, position, txId: tx.txId, commitTimeMicros: tx.commitTimeMicros });
+    });
   }
 
   private async commit(commitLsn: Lsn, endLsn: Lsn): Promise<void> {
@@ -228,6 +301,8 @@ export class ChangeTranslator {
     if (tx.commitLsn !== commitLsn) throw new Error(`pgoutput sent Commit ${formatLsn(commitLsn)} for the transaction of commit ${formatLsn(tx.commitLsn)}`);
     this.tx = null;
     if (tx.skip === Infinity) return;
+    await this.options.reader.flush();
+    await this.releaseHeld();
     this.lastComplete = maxLsn(this.lastComplete, endLsn);
     await this.options.handler.onCommit(toSourcePosition(completePosition(endLsn)), { commitTimeMicros: tx.commitTimeMicros, txId: tx.txId });
   }

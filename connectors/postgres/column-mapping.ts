@@ -1,6 +1,7 @@
 import type { ColumnType, StringSemantic } from '../../src/model/column-type.js';
-import type { Column, TableSchema } from '../../src/model/table-schema.js';
+import type { Column, TableSchema, UnpublishedColumn } from '../../src/model/table-schema.js';
 import type { PgColumnInfo, PgTableInfo, PgTypeInfo } from './pg-column-info.js';
+import { decodeMissingValue } from './missing-value.js';
 
 /** A column as the core sees it, plus what the text decoder needs beyond the ColumnType. */
 export interface PgMappedColumn extends Column {
@@ -132,30 +133,50 @@ function isMoney(type: PgTypeInfo): boolean {
 }
 
 export function mapColumn(column: PgColumnInfo): PgMappedColumn {
-  return {
+  const mapped: PgMappedColumn = {
+    ...definitionOf(column),
+    arrayDelimiter: arrayDelimiter(column.type),
+    money: isMoney(column.type),
+  };
+  if (column.missingText !== undefined) mapped.missingValue = decodeMissingValue(mapped, column.missingText);
+  if (column.defaultExpression !== undefined) mapped.defaultExpression = column.defaultExpression;
+  return mapped;
+}
+
+/** The column as the core sees it: type, nullability and what replay needs of its definition. */
+function definitionOf(column: PgColumnInfo): Column {
+  const mapped: Column = {
     name: column.name,
     type: mapPgType(column.type, column.typmod, column.ndims),
     nullable: !column.notNull,
     sourceType: column.sourceType,
-    arrayDelimiter: arrayDelimiter(column.type),
-    money: isMoney(column.type),
   };
+  if (column.collation) mapped.collation = column.collation;
+  if (column.identity) mapped.identity = { generation: column.identity };
+  else if (column.serialSequence) mapped.identity = { generation: 'serial', sequence: column.serialSequence };
+  const domain = column.type.domain;
+  if (domain) mapped.domain = { name: domain.sql, base: domain.base, notNull: domain.notNull, checks: domain.checks.map((c) => ({ ...c })) };
+  return mapped;
 }
+
+const coreColumn = ({ arrayDelimiter: _delimiter, money: _money, ...column }: PgMappedColumn): Column => column;
 
 /**
  * The table's schema as the core sees it, and the mapped columns for the decoder. Generated columns are
- * left out: pgoutput does not publish them (PostgreSQL < 18). The key is the REPLICA IDENTITY index when
- * one is set, else the primary key.
+ * left out of the columns: pgoutput does not publish them (PostgreSQL < 18); the stored ones are kept as
+ * `unpublished`, with their expression, for replay. The key is the REPLICA IDENTITY index when one is set,
+ * else the primary key.
  */
-export function mapTable(table: PgTableInfo): { schema: TableSchema; columns: PgMappedColumn[] } {
+export function mapTable(table: PgTableInfo): { schema: TableSchema; columns: PgMappedColumn[]; partitioned: boolean } {
   const columns = table.columns.filter((c) => !c.generated).map(mapColumn);
   const key = table.replicaIdentity === 'index' ? table.replicaIdentityIndex : table.primaryKey;
-  return {
-    schema: {
-      id: { namespace: table.schema, name: table.name },
-      columns: columns.map(({ name, type, nullable, sourceType }): Column => ({ name, type, nullable, sourceType })),
-      key: [...key],
-    },
-    columns,
-  };
+  const unpublished: UnpublishedColumn[] = [];
+  table.columns.forEach((c, position) => {
+    if (c.generated && c.generationExpression !== undefined) {
+      unpublished.push({ ...definitionOf(c), generated: { kind: 'stored', expression: c.generationExpression }, position });
+    }
+  });
+  const schema: TableSchema = { id: { namespace: table.schema, name: table.name }, columns: columns.map(coreColumn), key: [...key] };
+  if (unpublished.length > 0) schema.unpublished = unpublished;
+  return { schema, columns, partitioned: table.partitionColumns !== undefined };
 }

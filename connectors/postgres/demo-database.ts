@@ -69,29 +69,29 @@ export async function openDemoDatabase(url: string, schema: string): Promise<Dem
       const order = i;
       const customer = (i % CUSTOMERS.length) + 1;
       // Every step adds an order; some also move an older one along, or cancel one, in the same transaction.
-      const statements = [`INSERT INTO ${s}.orders (id, customer_id, total, status) VALUES (${order}, ${customer}, ${(order * 7.25).toFixed(2)}, 'new')`];
-      let did = `order ${order} for ${CUSTOMERS[customer - 1]}`;
-      if (i % 3 === 0 && i > 1) {
-        statements.push(`UPDATE ${s}.orders SET status = 'shipped' WHERE id = ${order - 2}`);
-        did += `, order ${order - 2} shipped`;
-      }
-      if (i % 5 === 0) {
-        statements.push(`DELETE FROM ${s}.orders WHERE id = ${order - 1}`);
-        did += `, order ${order - 1} cancelled`;
-      }
-      if (i === 4) {
-        statements.push(`UPDATE ${s}.customers SET email = 'ada@example.org' WHERE id = 1`);
-        did += ', ada\'s email set';
-      }
+      // A statement may change no row (an order cancelled earlier cannot ship): the count and the text say
+      // what each statement changed, so the demo waits for exactly the events the source wrote.
+      const statements: { sql: string; did: string }[] = [
+        { sql: `INSERT INTO ${s}.orders (id, customer_id, total, status) VALUES (${order}, ${customer}, ${(order * 7.25).toFixed(2)}, 'new')`, did: `order ${order} for ${CUSTOMERS[customer - 1]}` },
+      ];
+      if (i % 3 === 0 && i > 1) statements.push({ sql: `UPDATE ${s}.orders SET status = 'shipped' WHERE id = ${order - 2}`, did: `order ${order - 2} shipped` });
+      if (i % 5 === 0) statements.push({ sql: `DELETE FROM ${s}.orders WHERE id = ${order - 1}`, did: `order ${order - 1} cancelled` });
+      if (i === 4) statements.push({ sql: `UPDATE ${s}.customers SET email = 'ada@example.org' WHERE id = 1`, did: 'ada\'s email set' });
+      let changes = 0;
+      const done: string[] = [];
       await run('BEGIN');
       try {
-        for (const statement of statements) await run(statement);
+        for (const statement of statements) {
+          const { rowCount } = await run(statement.sql);
+          changes += rowCount ?? 0;
+          if ((rowCount ?? 0) > 0) done.push(statement.did);
+        }
         await run('COMMIT');
       } catch (err) {
         await sql.query('ROLLBACK').catch(() => {});
         throw err;
       }
-      return { changes: statements.length, did };
+      return { changes, did: done.join(', ') };
     },
 
     async createReplica() {

@@ -1,6 +1,6 @@
 import type { Pgoutput } from 'pg-logical-replication';
 import type { PgQueryable } from './introspect-columns.js';
-import { TABLE_INFO_FIELDS, TYPE_AND_KEY_CTES, tableInfoFromCatalogJson } from './introspect-columns.js';
+import { COLUMN_DEFINITION_SELECT, MISSING_AND_DEFAULT, TABLE_INFO_FIELDS, TYPE_AND_KEY_CTES, tableInfoFromCatalogJson } from './introspect-columns.js';
 import type { PgTableInfo } from './pg-column-info.js';
 
 /**
@@ -8,9 +8,9 @@ import type { PgTableInfo } from './pg-column-info.js';
  * oid, recursively: array elements, domain bases, enum labels). Used when the catalog has moved on since
  * the WAL being decoded (a column added, dropped or retyped later): the Relation message is the truth for
  * that point of the log. What the message does not carry is taken from today's catalog where the column
- * still matches by name, type and modifier (NOT NULL, declared dimensions), else assumed (nullable, no
- * dimensions). The answer has the shape of INTROSPECT_TABLE_SQL's (with its type and key CTEs), so
- * tableInfoFromCatalogJson reads it.
+ * still matches by name, type and modifier (NOT NULL, declared dimensions, the value older rows read, the
+ * default), else assumed (nullable, no dimensions, no default). The answer has the shape of
+ * INTROSPECT_TABLE_SQL's (with its type and key CTEs), so tableInfoFromCatalogJson reads it.
  */
 export const DESCRIBE_RELATION_SQL = `
 WITH RECURSIVE
@@ -24,10 +24,13 @@ rel AS (
 cols AS (
   SELECT w.ord AS attnum, w.name AS attname, w.type AS atttypid, w.typmod AS atttypmod,
          COALESCE(a.attndims, 0) AS attndims, COALESCE(a.attnotnull, false) AS attnotnull,
-         false AS generated, pg_catalog.format_type(w.type, w.typmod) AS source_type
+         false AS generated, pg_catalog.format_type(w.type, w.typmod) AS source_type,
+         ${COLUMN_DEFINITION_SELECT},
+         ${MISSING_AND_DEFAULT}
   FROM wanted w
   LEFT JOIN pg_catalog.pg_attribute a
     ON a.attrelid = $1::int8::oid AND a.attname = w.name AND NOT a.attisdropped AND a.atttypid = w.type AND a.atttypmod = w.typmod
+  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 ),
 ${TYPE_AND_KEY_CTES}
 SELECT json_build_object(

@@ -15,10 +15,45 @@ export interface PgQueryable {
 /** The json_build_object fields both catalog queries return after oid, schema, name and replident. */
 export const TABLE_INFO_FIELDS = `  'columns', COALESCE((SELECT json_agg(json_build_object(
       'attnum', attnum, 'name', attname, 'type', atttypid::int8, 'typmod', atttypmod, 'ndims', attndims,
-      'notNull', attnotnull, 'generated', generated, 'sourceType', source_type) ORDER BY attnum) FROM cols), '[]'::json),
+      'notNull', attnotnull, 'generated', generated, 'sourceType', source_type, 'identity', identity_kind,
+      'serialSequence', serial_sequence, 'collation', collation_sql, 'generationExpression', generation_expression,
+      'missing', missing_text, 'default', default_expr) ORDER BY attnum) FROM cols), '[]'::json),
   'types', COALESCE((SELECT json_agg(types) FROM types), '[]'::json),
   'primaryKey', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisprimary), '[]'::json),
-  'replicaIdentityIndex', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisreplident), '[]'::json)`;
+  'replicaIdentityIndex', COALESCE((SELECT json_agg(attname ORDER BY ord) FROM index_cols WHERE indisreplident), '[]'::json),
+  'partitionColumns', (SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_partitioned_table p WHERE p.partrelid = rel.oid) THEN COALESCE((
+      SELECT json_agg(DISTINCT a.attname::text)
+      FROM pg_catalog.pg_partition_tree(rel.oid) t
+        JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = t.relid
+        CROSS JOIN LATERAL unnest(p.partattrs::int2[]) AS k(attnum)
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attnum = k.attnum
+      WHERE k.attnum > 0), '[]'::json) END FROM rel)`;
+
+/**
+ * The definition of a column beyond its type, over pg_attribute `a` (all NULL where `a` is): identity kind,
+ * a serial column's owned sequence, a collation other than the type's, a stored generated column's expression.
+ */
+export const COLUMN_DEFINITION_SELECT = `COALESCE(a.attidentity::text, '') AS identity_kind,
+         CASE WHEN a.attidentity = '' AND a.atthasdef THEN pg_catalog.pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) END AS serial_sequence,
+         (SELECT pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
+            FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace JOIN pg_catalog.pg_type ct ON ct.oid = a.atttypid
+           WHERE co.oid = a.attcollation AND a.attcollation <> ct.typcollation) AS collation_sql,
+         (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d
+           WHERE a.attgenerated = 's' AND d.adrelid = a.attrelid AND d.adnum = a.attnum) AS generation_expression`;
+
+/**
+ * The columns `missing_text` and `default_expr` of a `cols` CTE over pg_attribute `a` LEFT JOIN pg_attrdef `d`:
+ * the value rows written before the column was added read (attmissingval, a one-element array as text, set by
+ * ADD COLUMN with a non-volatile default until the table is rewritten) and the default expression. A partitioned
+ * table (published through its root) stores no rows: its partitions hold the value.
+ */
+export const MISSING_AND_DEFAULT = `CASE WHEN a.atthasmissing THEN a.attmissingval::text
+           WHEN (SELECT relkind FROM pg_catalog.pg_class WHERE oid = a.attrelid) = 'p' THEN (
+             SELECT pa.attmissingval::text FROM pg_catalog.pg_partition_tree(a.attrelid) t
+               JOIN pg_catalog.pg_attribute pa ON pa.attrelid = t.relid AND pa.attname = a.attname AND NOT pa.attisdropped
+             WHERE t.isleaf AND pa.atthasmissing ORDER BY t.relid LIMIT 1)
+         END AS missing_text,
+         CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END AS default_expr`;
 
 export const TYPE_AND_KEY_CTES = `type_oids(oid) AS (
   SELECT atttypid FROM cols
@@ -35,7 +70,14 @@ types AS (
          NULLIF(ty.typbasetype, 0)::int8 AS base, ty.typtypmod AS base_typmod, ty.typndims AS base_ndims,
          CASE WHEN ty.typtype = 'e' THEN ARRAY(
            SELECT e.enumlabel FROM pg_catalog.pg_enum e WHERE e.enumtypid = ty.oid ORDER BY e.enumsortorder
-         ) END AS labels
+         ) END AS labels,
+         CASE WHEN ty.typtype = 'd' THEN json_build_object(
+           'sql', pg_catalog.format_type(ty.oid, NULL),
+           'base', pg_catalog.format_type(ty.typbasetype, NULLIF(ty.typtypmod, -1)),
+           'notNull', ty.typnotnull,
+           'checks', COALESCE((SELECT json_agg(json_build_object('name', c.conname, 'definition', pg_catalog.pg_get_constraintdef(c.oid)) ORDER BY c.conname)
+                                 FROM pg_catalog.pg_constraint c WHERE c.contypid = ty.oid AND c.contype = 'c'), '[]'::json)
+         ) END AS domain
   FROM type_oids t
     JOIN pg_catalog.pg_type ty ON ty.oid = t.oid
     JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace
@@ -65,8 +107,11 @@ rel AS (
 ),
 cols AS (
   SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attndims, a.attnotnull,
-         a.attgenerated <> '' AS generated, pg_catalog.format_type(a.atttypid, a.atttypmod) AS source_type
+         a.attgenerated <> '' AS generated, pg_catalog.format_type(a.atttypid, a.atttypmod) AS source_type,
+         ${COLUMN_DEFINITION_SELECT},
+         ${MISSING_AND_DEFAULT}
   FROM pg_catalog.pg_attribute a JOIN rel ON a.attrelid = rel.oid
+    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
   WHERE a.attnum > 0 AND NOT a.attisdropped
 ),
 ${TYPE_AND_KEY_CTES}
@@ -92,6 +137,12 @@ const typeRow = z.object({
   base_typmod: z.number().int(),
   base_ndims: z.number().int(),
   labels: z.array(z.string()).nullable(),
+  domain: z.object({
+    sql: z.string(),
+    base: z.string(),
+    notNull: z.boolean(),
+    checks: z.array(z.object({ name: z.string(), definition: z.string() })),
+  }).nullish(),
 });
 const tableRow = z.object({
   oid,
@@ -108,11 +159,18 @@ const tableRow = z.object({
       notNull: z.boolean(),
       generated: z.boolean(),
       sourceType: z.string(),
+      identity: z.enum(['', 'a', 'd']).default(''),
+      serialSequence: z.string().nullish(),
+      collation: z.string().nullish(),
+      generationExpression: z.string().nullish(),
+      missing: z.string().nullish(),
+      default: z.string().nullish(),
     }),
   ),
   types: z.array(typeRow),
   primaryKey: z.array(z.string()),
   replicaIdentityIndex: z.array(z.string()),
+  partitionColumns: z.array(z.string()).nullable().optional(),
 });
 
 const REPLICA_IDENTITY: Record<'d' | 'n' | 'f' | 'i', PgReplicaIdentity> = { d: 'default', n: 'nothing', f: 'full', i: 'index' };
@@ -153,20 +211,30 @@ export function tableInfoFromCatalogJson(json: unknown): PgTableInfo {
       info.domainBase = { type: resolve(t.base, [...path, typeOid]), typmod: t.base_typmod, ndims: t.base_ndims };
     }
     if (t.labels !== null) info.enumLabels = t.labels;
+    if (t.domain) info.domain = t.domain;
     resolved.set(typeOid, info);
     return info;
   };
 
-  const columns: PgColumnInfo[] = row.columns.map((c) => ({
-    name: c.name,
-    attnum: c.attnum,
-    type: resolve(c.type),
-    typmod: c.typmod,
-    ndims: c.ndims,
-    notNull: c.notNull,
-    generated: c.generated,
-    sourceType: c.sourceType,
-  }));
+  const columns: PgColumnInfo[] = row.columns.map((c) => {
+    const column: PgColumnInfo = {
+      name: c.name,
+      attnum: c.attnum,
+      type: resolve(c.type),
+      typmod: c.typmod,
+      ndims: c.ndims,
+      notNull: c.notNull,
+      generated: c.generated,
+      sourceType: c.sourceType,
+    };
+    if (c.identity !== '') column.identity = c.identity === 'a' ? 'always' : 'by default';
+    if (c.serialSequence) column.serialSequence = c.serialSequence;
+    if (c.collation) column.collation = c.collation;
+    if (c.generationExpression) column.generationExpression = c.generationExpression;
+    if (c.missing != null) column.missingText = c.missing;
+    if (c.default != null) column.defaultExpression = c.default;
+    return column;
+  });
   const replicaIdentity = REPLICA_IDENTITY[row.replident];
   return {
     oid: row.oid,
@@ -176,5 +244,6 @@ export function tableInfoFromCatalogJson(json: unknown): PgTableInfo {
     primaryKey: row.primaryKey,
     replicaIdentity,
     replicaIdentityIndex: replicaIdentity === 'index' ? row.replicaIdentityIndex : [],
+    ...(row.partitionColumns ? { partitionColumns: row.partitionColumns } : {}),
   };
 }

@@ -24,6 +24,8 @@ export interface PgTypeInfo {
   domainBase?: { type: PgTypeInfo; typmod: number; ndims: number };
   /** For an enum: the labels in pg_enum.enumsortorder. */
   enumLabels?: string[];
+  /** For a domain: its name and base type as format_type prints them, NOT NULL, CHECK constraints by name. */
+  domain?: { sql: string; base: string; notNull: boolean; checks: Array<{ name: string; definition: string }> };
 }
 
 export interface PgColumnInfo {
@@ -41,6 +43,18 @@ export interface PgColumnInfo {
   generated: boolean;
   /** format_type(atttypid, atttypmod), e.g. `numeric(12,2)`, `timestamp with time zone`, `integer[]`. */
   sourceType: string;
+  /** pg_attribute.attidentity: GENERATED ALWAYS / BY DEFAULT AS IDENTITY. */
+  identity?: 'always' | 'by default';
+  /** A non-identity column's owned sequence (a serial column), schema-qualified as pg_get_serial_sequence prints it. */
+  serialSequence?: string;
+  /** The column's collation as `schema.name` SQL, when not its type's default. */
+  collation?: string;
+  /** A stored generated column's expression (pg_get_expr). */
+  generationExpression?: string;
+  /** attmissingval as text (`{web}`: a one-element array of the column's type) when atthasmissing. */
+  missingText?: string;
+  /** pg_get_expr(adbin, adrelid): the default expression, e.g. `'web'::text`, `now()`. */
+  defaultExpression?: string;
 }
 
 /** pg_class.relreplident: default (primary key), nothing, full, index. */
@@ -57,4 +71,9 @@ export interface PgTableInfo {
   replicaIdentity: PgReplicaIdentity;
   /** Columns of the REPLICA IDENTITY USING INDEX index, in index order; empty unless `replicaIdentity` is `index`. */
   replicaIdentityIndex: string[];
+  /**
+   * A partitioned table (relkind p): the columns of its partition key and of every sub-partitioned
+   * partition's key (expressions left out); undefined for any other table.
+   */
+  partitionColumns?: string[];
 }

@@ -78,11 +78,11 @@ export function mapPgError(err: unknown, endpoint: PgEndpoint, doing: string): L
     case '53400':
       return new SourceSetupError(clean(`PostgreSQL at ${where}: ${text} — raise max_replication_slots (restart needed) or drop unused slots`), cause);
     case '58P01':
-      return new PositionLostError(clean(`PostgreSQL at ${where} no longer holds the WAL to resume from: ${text} — delete this connector's checkpoint, drop its slot and re-snapshot`), cause);
+      return new PositionLostError(clean(`PostgreSQL at ${where} no longer holds the WAL to resume from: ${text} — delete this connector's checkpoint (logtap offsets reset), drop its slot and re-snapshot`), cause);
     case '42704':
       if (/replication slot/.test(text)) return new ConnectionError(clean(`PostgreSQL at ${where}: ${text} (dropped while ${doing}?)`), cause);
       if (/publication/.test(text)) {
-        return new SourceSetupError(clean(`PostgreSQL at ${where}: ${text} — the publication was dropped, or created after the slot's start position; drop the slot and the checkpoint and re-snapshot`), cause);
+        return new SourceSetupError(clean(`PostgreSQL at ${where}: ${text} — the publication was dropped, or created after the slot's start position; drop the slot and the checkpoint (logtap offsets reset) and re-snapshot`), cause);
       }
       break;
     default:

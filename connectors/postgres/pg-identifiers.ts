@@ -32,3 +32,10 @@ export function parseTableName(text: string): TableId {
   if (dot <= 0 || dot === text.length - 1) throw new Error(`expected namespace.table, got ${JSON.stringify(text)}`);
   return { namespace: text.slice(0, dot), name: text.slice(dot + 1) };
 }
+
+/**
+ * What a read of a table's rows selects FROM: a partitioned table with its partitions (they hold its rows,
+ * published as its own); any other table ONLY itself, for a child of table inheritance is published as a
+ * table of its own and its rows must not show up a second time in the parent's.
+ */
+export const rowsOf = (id: TableId, partitioned: boolean): string => (partitioned ? quoteTable(id) : `ONLY ${quoteTable(id)}`);

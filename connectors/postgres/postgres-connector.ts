@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, LogtapError } from '../../src/errors.js';
 import type { SourcePosition } from '../../src/model/change-event.js';
 import type { TableId } from '../../src/model/table-schema.js';
-import type { CheckFinding, ConnectorOptions, SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
+import type { CheckFinding, ConnectorOptions, NextTransaction, PositionControl, SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
 import { ChangeTranslator } from './change-translator.js';
 import { requireTables } from './configured-tables.js';
 import { type Lsn, formatLsn, maxLsn } from './lsn.js';
@@ -19,7 +19,10 @@ import { readPublishedShapes } from './row-rewrite.js';
 import { TableShapes } from './table-shapes.js';
 import { DEFAULT_TIMING, ReplicationSession, type SessionTiming } from './replication-session.js';
 import { ResumeFilter } from './resume-filter.js';
+import { UnchangedToastReader } from './unchanged-toast.js';
 import { prepareSlot, readSlot } from './slot.js';
+import { parseUserPosition, slotRefusal } from './user-position.js';
+import { peekNextTransaction } from './next-transaction.js';
 
 /** How often a standby looks whether the slot became free. */
 const STANDBY_POLL_MS = 1_000;
@@ -30,6 +33,8 @@ import { isPgSnapshotToken } from './snapshot-position.js';
 import type { SnapshotSource } from '../../src/source/snapshot-source.js';
 import type { BackfillSource } from '../../src/backfill/backfill-source.js';
 import { DEFAULT_PG_SIGNAL_TABLE, createPgBackfillSource } from './backfill-source.js';
+import type { SetupPlan, SetupPlanOptions } from '../../src/setup/setup-plan.js';
+import { planPostgresSetup } from './setup-plan.js';
 
 /** Knobs for tests and operations; the defaults suit production. */
 export type PostgresConnectorTuning = Partial<SessionTiming>;
@@ -110,7 +115,12 @@ class PostgresConnector implements SourceConnector {
       slotName: this.slotName,
       publicationName: this.publicationName,
       tables: this.tables,
+      unchangedToast: this.options.unchangedToast ?? 'read-back',
     });
+  }
+
+  setupPlan(options: SetupPlanOptions): Promise<SetupPlan> {
+    return planPostgresSetup(this.options.url, this.endpoint, options);
   }
 
   async stream(from: SourcePosition | null, handler: SourceHandler, signal: AbortSignal): Promise<void> {
@@ -157,6 +167,33 @@ class PostgresConnector implements SourceConnector {
         waiting = true;
         await sleep(STANDBY_POLL_MS, undefined, { signal }).catch(() => {});
       }
+    } finally {
+      await closeQuietly(catalog);
+    }
+  }
+
+  async activeInstance(): Promise<string | null> {
+    const slot = await this.withCatalog('looking at the replication slot', (db) => readSlot(db, this.slotName));
+    return slot?.active ? `replication slot ${this.slotName} is active (walsender pid ${slot.activePid ?? '?'}): an instance streams this connector` : null;
+  }
+
+  readonly positions: PositionControl = {
+    parse: parseUserPosition,
+    refusal: async (position) => slotRefusal(await this.withCatalog('looking at the replication slot', (db) => readSlot(db, this.slotName)), this.slotName, position),
+  };
+
+  nextTransaction(from: SourcePosition): Promise<NextTransaction | null> {
+    return this.withCatalog('peeking the replication slot', (db) =>
+      peekNextTransaction(db, this.slotName, this.publicationName, this.options.outboxPrefix, fromSourcePosition(from)));
+  }
+
+  /** A short catalog query on a connection of its own. */
+  private async withCatalog<T>(doing: string, work: (db: pg.Client) => Promise<T>): Promise<T> {
+    const catalog = await openCatalogClient(this.options.url, this.applicationName('offsets'), this.endpoint);
+    try {
+      return await work(catalog);
+    } catch (err) {
+      throw mapPgError(err, this.endpoint, doing);
     } finally {
       await closeQuietly(catalog);
     }
@@ -247,6 +284,8 @@ class PostgresConnector implements SourceConnector {
       resume: new ResumeFilter(from),
       startLsn,
       outboxPrefix: this.options.outboxPrefix,
+      unchangedToast: this.options.unchangedToast ?? 'read-back',
+      reader: new UnchangedToastReader(db, log, this.options.metrics, (err) => mapPgError(err, this.endpoint, 'reading back unchanged TOASTed values')),
       log,
     });
     log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName }, 'streaming from PostgreSQL');

@@ -2,13 +2,15 @@ import pg from 'pg';
 import { LogtapError } from '../../src/errors.js';
 import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
-import type { CheckFinding } from '../../src/source/source-connector.js';
+import type { CheckFinding, UnchangedToastPolicy } from '../../src/source/source-connector.js';
 import { lookUpTables, tableProblem } from './configured-tables.js';
 import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
 import type { PgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteIdent, quoteLiteral, quoteTable } from './pg-identifiers.js';
-import { diffPublication, readPublication } from './publication.js';
+import { type CatalogColumn, outOfLineColumns } from './out-of-line-columns.js';
+import { diffPublication, publicationMember, readPublication } from './publication.js';
+import { REPLICA_IDENTITY_NAME, type TableIdentity, identifiesRows, replicaIdentityFinding } from './replica-identity.js';
 import { readSlot, slotLost, unusableSlotReason } from './slot.js';
 
 /** A slot holding back more WAL than this is worth a warning (disk fills while the stream lags). */
@@ -22,6 +24,8 @@ export interface PreflightOptions {
   publicationName: string;
   /** Configured tables; undefined: every table. */
   tables: TableId[] | undefined;
+  /** What the stream does with an unchanged TOASTed value (config `toast.unchanged`). */
+  unchangedToast: UnchangedToastPolicy;
 }
 
 interface ServerRow {
@@ -34,15 +38,27 @@ interface ServerRow {
   superuser: boolean;
   replication: boolean;
   may_create: boolean;
+  encoding_max: number;
 }
 
-interface TableRow {
+/** Where a table's rows live and what PostgreSQL checks before UPDATE and DELETE: its replica identity. */
+interface Identity {
   namespace: string;
   name: string;
   replident: 'd' | 'n' | 'f' | 'i';
   has_pk: boolean;
   has_identity_index: boolean;
-  toastable: string[];
+}
+
+interface TableRow extends Identity {
+  /** `r` table, `p` partitioned table. */
+  relkind: 'r' | 'p';
+  /** A partitioned table's leaf partitions (at any depth): they hold the rows, each with its own replica identity. */
+  leaves: Identity[] | null;
+  candidate_index: string | null;
+  /** Every stored column (generated ones take room in the row too). */
+  columns: Array<CatalogColumn & { generated: boolean }>;
+  toast_tuple_target: number | null;
   generated: string[];
   owned: boolean;
 }
@@ -55,16 +71,39 @@ SELECT current_setting('wal_level') AS wal_level,
        (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'walsender')::int AS senders_used,
        current_user::text AS role,
        COALESCE(r.rolsuper, false) AS superuser, COALESCE(r.rolreplication, false) AS replication,
-       has_database_privilege(current_database(), 'CREATE') AS may_create
+       has_database_privilege(current_database(), 'CREATE') AS may_create,
+       (SELECT pg_catalog.pg_encoding_max_length(d.encoding) FROM pg_catalog.pg_database d WHERE d.datname = current_database()) AS encoding_max
 FROM (SELECT 1) AS one LEFT JOIN pg_catalog.pg_roles r ON r.rolname = current_user`;
 
 const TABLE_COLUMNS = `
-SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::text AS replident,
+SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::text AS replident, c.relkind::text AS relkind,
        EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
        EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS has_identity_index,
-       ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage <> 'p' AND a.attgenerated = ''
-             ORDER BY a.attnum) AS toastable,
+       (SELECT ic.relname::text FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisunique AND NOT i.indisprimary AND i.indimmediate AND i.indisvalid
+          AND i.indpred IS NULL AND i.indexprs IS NULL
+          AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey::int2[]) AS k(attnum)
+                          JOIN pg_catalog.pg_attribute ka ON ka.attrelid = c.oid AND ka.attnum = k.attnum WHERE NOT ka.attnotnull)
+        ORDER BY ic.relname LIMIT 1) AS candidate_index,
+       COALESCE((SELECT json_agg(json_build_object(
+                  'name', a.attname, 'storage', a.attstorage, 'typlen', bt.typlen, 'typeOid', bt.oid::int8,
+                  'typmod', CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END,
+                  'rangeSubtypeLen', (SELECT st.typlen FROM pg_catalog.pg_range r JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype WHERE r.rngtypid = bt.oid),
+                  'generated', a.attgenerated <> '') ORDER BY a.attnum)
+                 FROM pg_catalog.pg_attribute a
+                 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                 JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json) AS columns,
+       (SELECT o.option_value::int FROM pg_catalog.pg_options_to_table(c.reloptions) o WHERE o.option_name = 'toast_tuple_target') AS toast_tuple_target,
+       CASE WHEN c.relkind = 'p' THEN COALESCE((
+         SELECT json_agg(json_build_object('namespace', ln.nspname, 'name', l.relname, 'replident', l.relreplident,
+                  'has_pk', EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = l.oid AND i.indisprimary),
+                  'has_identity_index', EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = l.oid AND i.indisreplident))
+                ORDER BY ln.nspname, l.relname)
+         FROM pg_catalog.pg_partition_tree(c.oid) pt
+           JOIN pg_catalog.pg_class l ON l.oid = pt.relid
+           JOIN pg_catalog.pg_namespace ln ON ln.oid = l.relnamespace
+         WHERE pt.isleaf AND l.relkind = 'r'), '[]'::json) END AS leaves,
        ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> ''
              ORDER BY a.attnum) AS generated,
@@ -144,6 +183,7 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
       if (problem) findings.push({ level: 'error', id: `table_missing:${tableIdText(table.id)}`, message: problem, fix: 'create the table, or remove it from source.tables' });
     }
     rows = (await db.query<TableRow>(NAMED_TABLES_SQL, [o.tables.map((t) => t.namespace), o.tables.map((t) => t.name)])).rows;
+    findings.push(...partitionFindings((await db.query<PartitionRow>(NAMED_PARTITIONS_SQL, [o.tables.map((t) => t.namespace), o.tables.map((t) => t.name)])).rows, o.tables));
   } else {
     rows = (await db.query<TableRow>(ALL_TABLES_SQL)).rows;
   }
@@ -151,29 +191,46 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
   for (const t of rows) {
     const name = tableIdText(t);
     const qualified = quoteTable(t);
-    const keyless = (t.replident === 'd' && !t.has_pk) || t.replident === 'n' || (t.replident === 'i' && !t.has_identity_index);
-    if (keyless) {
-      findings.push({
-        level: 'error',
-        id: `no_primary_key:${name}`,
-        message: `table ${name} has no primary key and REPLICA IDENTITY ${replidentName(t.replident)}: once published, UPDATE and DELETE on it fail in PostgreSQL`,
-        fix: `add a primary key, or ALTER TABLE ${qualified} REPLICA IDENTITY FULL; (its records then have no Kafka key)`,
-      });
-    } else if (t.replident === 'f' && !t.has_pk) {
-      findings.push({
-        level: 'warning',
-        id: `no_primary_key:${name}`,
-        message: `table ${name} has no primary key: its records have no Kafka key (no compaction, no per-row ordering)`,
-        fix: `add a primary key to ${qualified}`,
-      });
+    const identity: TableIdentity = { replident: t.replident, hasPrimaryKey: t.has_pk, hasIdentityIndex: t.has_identity_index, candidateIndex: t.candidate_index };
+    if (t.leaves) {
+      // Published through the root (publish_via_partition_root), but PostgreSQL checks each partition's own
+      // replica identity before UPDATE and DELETE, and logs the old row as that partition's identity says.
+      for (const leaf of t.leaves.filter(lacksIdentity)) {
+        findings.push({
+          level: 'error',
+          id: `no_primary_key:${tableIdText(leaf)}`,
+          message: `partition ${tableIdText(leaf)} of ${name} has no primary key and REPLICA IDENTITY ${REPLICA_IDENTITY_NAME[leaf.replident]}: once published, UPDATE and DELETE on it fail in PostgreSQL`,
+          fix: `add a primary key to ${qualified}, or ALTER TABLE ${quoteTable(leaf)} REPLICA IDENTITY FULL; (each partition: REPLICA IDENTITY is not inherited)`,
+        });
+      }
+      if (!t.has_pk && t.replident !== 'f') {
+        // pgoutput sends an old row as the ROOT's replica identity says ('K': key columns only), whatever the
+        // partition logged: without a key, a delete would reach logtap without its row.
+        findings.push({
+          level: 'error',
+          id: `no_primary_key:${name}`,
+          message: `partitioned table ${name} has no primary key and REPLICA IDENTITY ${REPLICA_IDENTITY_NAME[t.replident]}: its changes are published as the root's, whose replica identity decides which old values are sent, so its deletes would carry no row`,
+          fix: `add a primary key to ${qualified} (it must include the partition key columns), or ALTER TABLE ${qualified} REPLICA IDENTITY FULL; and the same on each partition`,
+        });
+      } else if (!t.has_pk) {
+        findings.push({
+          level: 'warning',
+          id: `no_primary_key:${name}`,
+          message: `partitioned table ${name} has no primary key: its topic is a change log of whole rows without Kafka keys (not compacted, every record kept, one partition); replay rebuilds the table from it`,
+          fix: `add a primary key to ${qualified} (it must include the partition key columns)`,
+        });
+      }
+    } else {
+      const identityProblem = replicaIdentityFinding(t, identity);
+      if (identityProblem) findings.push(identityProblem);
     }
-    if (t.toastable.length > 0 && t.replident !== 'f') {
-      findings.push({
-        level: 'warning',
-        id: `toast_unchanged:${name}`,
-        message: `table ${name} has TOASTable columns (${t.toastable.map(quoteIdent).join(', ')}) and REPLICA IDENTITY ${replidentName(t.replident)}: an UPDATE that leaves a large (TOASTed) value unchanged does not carry it, and logtap stops rather than publish a row without it`,
-        fix: `ALTER TABLE ${qualified} REPLICA IDENTITY FULL;`,
-      });
+    // Without a logged key UPDATE fails in PostgreSQL (reported above); under FULL the old row carries every value.
+    // A partitioned table: the partitions log the old row, the root's identity decides whether it is sent.
+    const notFull = [t, ...(t.leaves ?? [])].filter((r) => r.replident !== 'f');
+    if ((t.leaves ? t.has_pk || t.replident === 'f' : identifiesRows(identity)) && notFull.length > 0) {
+      const outOfLine = outOfLineColumns(t.columns, s.encoding_max, t.toast_tuple_target)
+        .filter((column) => !t.columns.find((c) => c.name === column)!.generated);
+      if (outOfLine.length > 0) findings.push(unchangedToastFinding(t, identity, outOfLine, o.unchangedToast));
     }
     if (t.generated.length > 0) {
       findings.push({
@@ -186,6 +243,48 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
     if (!t.owned && !s.superuser) notOwned.push(name);
   }
   return { findings, notOwned };
+}
+
+interface PartitionRow { namespace: string; name: string; root_namespace: string; root_name: string }
+
+/** The configured tables that are partitions of another table, with their topmost root. */
+const NAMED_PARTITIONS_SQL = `
+SELECT n.nspname::text AS namespace, c.relname::text AS name, rn.nspname::text AS root_namespace, r.relname::text AS root_name
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_class r ON r.oid = pg_catalog.pg_partition_root(c.oid)
+  JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+WHERE c.relispartition AND (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ORDER BY 1, 2`;
+
+/**
+ * A partition named in source.tables: with its root (or an ancestor) also named, the publication sends its
+ * changes as the root's (publish_via_partition_root: the topmost published ancestor), so it adds nothing; alone,
+ * it is captured as a table of its own, and a row moved to another partition leaves it as a delete.
+ */
+function partitionFindings(partitions: PartitionRow[], configured: readonly TableId[]): CheckFinding[] {
+  const named = new Set(configured.map(tableIdText));
+  return partitions.map((p) => {
+    const name = tableIdText(p);
+    const root = tableIdText({ namespace: p.root_namespace, name: p.root_name });
+    return named.has(root)
+      ? {
+        level: 'warning' as const,
+        id: `partition_listed:${name}`,
+        message: `source.tables names ${name}, a partition of ${root}, which it also names: its changes are published as ${root}'s (one topic, ${root}), not as its own`,
+        fix: `remove ${name} from source.tables`,
+      }
+      : {
+        level: 'warning' as const,
+        id: `partition_listed:${name}`,
+        message: `source.tables names ${name}, a partition of ${root}: it is captured as a table of its own (its own topic); a row an UPDATE moves to another partition leaves it as a delete, and one moved into it arrives as an insert`,
+        fix: `to capture the whole table with rows moving between partitions as updates, name ${root} instead`,
+      };
+  });
+}
+
+/** PostgreSQL refuses UPDATE and DELETE on a published table without a usable replica identity. */
+function lacksIdentity(t: Identity): boolean {
+  return (t.replident === 'd' && !t.has_pk) || t.replident === 'n' || (t.replident === 'i' && !t.has_identity_index);
 }
 
 async function publicationFindings(db: pg.Client, o: PreflightOptions, s: ServerRow, notOwned: string[]): Promise<CheckFinding[]> {
@@ -209,7 +308,7 @@ async function publicationFindings(db: pg.Client, o: PreflightOptions, s: Server
         id: 'publication_mismatch',
         message: `publication ${pub} ${parts.join('; ')}: logtap changes it when it starts, and changes are published with the new table set from that point of the WAL on`,
         fix: o.tables
-          ? `nothing, if role ${role} owns the publication and the tables; else as their owner: ALTER PUBLICATION ${pub} SET TABLE ${o.tables.map(quoteTable).join(', ')};`
+          ? `nothing, if role ${role} owns the publication and the tables; else as their owner: ALTER PUBLICATION ${pub} SET TABLE ${o.tables.map(publicationMember).join(', ')};`
           : `nothing, if role ${role} is a superuser; else as a superuser: DROP PUBLICATION ${pub}; CREATE PUBLICATION ${pub} FOR ALL TABLES;`,
       });
     }
@@ -236,7 +335,7 @@ async function publicationFindings(db: pg.Client, o: PreflightOptions, s: Server
           level: 'error',
           id: `publication_privilege:${table}`,
           message: `role ${role} does not own table ${table}, so it cannot add it to publication ${pub}`,
-          fix: `as the owner: ${state ? `ALTER PUBLICATION ${pub} SET TABLE ${o.tables.map(quoteTable).join(', ')};` : `CREATE PUBLICATION ${pub} FOR TABLE ${o.tables.map(quoteTable).join(', ')} WITH (publish_via_partition_root = true);`}`,
+          fix: `as the owner: ${state ? `ALTER PUBLICATION ${pub} SET TABLE ${o.tables.map(publicationMember).join(', ')};` : `CREATE PUBLICATION ${pub} FOR TABLE ${o.tables.map(publicationMember).join(', ')} WITH (publish_via_partition_root = true);`}`,
         });
       }
     }
@@ -265,7 +364,7 @@ async function slotFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): P
         level: 'error',
         id: 'slot_lost',
         message: `replication slot ${quoteIdent(o.slotName)} lost the WAL it needed (wal_status=${slot.walStatus ?? 'invalidated'}): streaming cannot resume from it`,
-        fix: `${drop} then delete the connector's checkpoint and re-snapshot the tables`,
+        fix: `${drop} then delete the connector's checkpoint (logtap offsets reset) and re-snapshot the tables`,
       });
     } else if (slot.walStatus === 'unreserved') {
       findings.push({
@@ -331,8 +430,28 @@ function fixOf(err: LogtapError): string {
   return err.retriable ? 'check that PostgreSQL runs and that the host and port of source.url are right' : 'see the message';
 }
 
-function replidentName(r: TableRow['replident']): string {
-  return { d: 'DEFAULT', n: 'NOTHING', f: 'FULL', i: 'USING INDEX' }[r];
+/**
+ * Columns that can be TOASTed in a table whose UPDATEs log only the key: informational under read-back (each
+ * such update costs a read of the row); under fail an error, as the stream would stop at the first such update.
+ */
+function unchangedToastFinding(id: TableId, identity: TableIdentity, columns: string[], policy: UnchangedToastPolicy): CheckFinding {
+  const name = tableIdText(id);
+  const full = `ALTER TABLE ${quoteTable(id)} REPLICA IDENTITY FULL;`;
+  const what = `table ${name}: ${columns.length === 1 ? 'column' : 'columns'} ${columns.map(quoteIdent).join(', ')} can be stored out of line (TOASTed), and under REPLICA IDENTITY ${REPLICA_IDENTITY_NAME[identity.replident]} an UPDATE that leaves such a value unchanged does not carry it`;
+  if (policy === 'fail') {
+    return {
+      level: 'error',
+      id: `toast_unchanged:${name}`,
+      message: `${what}; with toast.unchanged: fail the daemon stops at the first such update`,
+      fix: `set toast.unchanged: read-back (the default: the value is read back from the table), or ${full} (every UPDATE and DELETE then logs the whole old row)`,
+    };
+  }
+  return {
+    level: 'warning',
+    id: `toast_unchanged:${name}`,
+    message: `${what}: logtap reads it back from the table by key (toast.unchanged: read-back), a query per batch of such updates; the record may then show a newer value of that column than the update's own`,
+    fix: `nothing is needed; to log the values instead of reading them back: ${full} (every UPDATE and DELETE then logs the whole old row)`,
+  };
 }
 
 function formatBytes(bytes: bigint): string {

@@ -80,8 +80,15 @@ export function diffPublication(state: PublicationState, wanted: readonly TableI
   return { ...base, same: added.length === 0 && removed.length === 0 && state.optionsOk && !state.hasExtras, recreate: false, added, removed };
 }
 
+/**
+ * A configured table as a publication member: ONLY the table named, not its inheritance children (each a
+ * table of its own, captured when listed). A partitioned table still brings all its partitions, present and
+ * future: PostgreSQL publishes their changes as the root's (publish_via_partition_root).
+ */
+export const publicationMember = (id: TableId): string => `ONLY ${quoteTable(id)}`;
+
 const target = (tables: readonly TableId[] | undefined): string =>
-  tables === undefined ? 'FOR ALL TABLES' : `FOR TABLE ${tables.map(quoteTable).join(', ')}`;
+  tables === undefined ? 'FOR ALL TABLES' : `FOR TABLE ${tables.map(publicationMember).join(', ')}`;
 
 /**
  * The connector's publication, created or brought in line with the configured tables (`undefined`: all).
@@ -114,7 +121,7 @@ export async function ensurePublication(db: PgQueryable, name: string, wanted: r
     return;
   }
   if (diff.added.length > 0 || diff.removed.length > 0 || diff.hasExtras) {
-    await db.query(`ALTER PUBLICATION ${pub} SET TABLE ${wanted!.map(quoteTable).join(', ')}`);
+    await db.query(`ALTER PUBLICATION ${pub} SET TABLE ${wanted!.map(publicationMember).join(', ')}`);
   }
   if (!diff.optionsOk) await db.query(`ALTER PUBLICATION ${pub} SET (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`);
   log.warn({ ...changes, optionsFixed: !diff.optionsOk, extrasRemoved: diff.hasExtras }, 'altered the publication to the configured tables: changes are published with the new table set from here on');

@@ -3,7 +3,7 @@ import type { Logger } from '../../src/logger.js';
 import type { Row } from '../../src/model/change-event.js';
 import type { TableSchema } from '../../src/model/table-schema.js';
 import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
-import { tableIdText } from '../../src/model/table-schema.js';
+import { tableIdText, tableShapeText } from '../../src/model/table-schema.js';
 import { type PgMappedColumn, mapTable } from './column-mapping.js';
 import { describeRelation, unsignedOid } from './describe-relation.js';
 import { type PgQueryable, TableNotFoundError, introspectTable } from './introspect-columns.js';
@@ -22,6 +22,11 @@ export interface TableVersion {
   replicaIdentity: Pgoutput.MessageRelation['replicaIdentity'];
   /** Where the description came from: the catalog as it is now, or the Relation message (catalog moved on). */
   describedFrom: 'catalog' | 'relation-message';
+  /**
+   * A partitioned table: the key columns outside every partition key, which a row keeps when an UPDATE moves
+   * it to another partition (empty: keyless, or a key of partition columns only); null: not partitioned.
+   */
+  moveIdentity: string[] | null;
 }
 
 /**
@@ -106,15 +111,18 @@ export class RelationCache {
     }
     const mapped = mapTable(info);
     mapped.schema.key = keyAtThisPoint(mapped.schema.key, mapped.columns, relation);
-    const shape = JSON.stringify(mapped.schema);
+    const shape = tableShapeText(mapped.schema);
     const previous = this.byOid.get(oid);
     const tableKey = tableIdText(id);
     const sameAsBefore = previous?.shape === shape ? previous.version.schema : this.byTable.get(tableKey)?.shape === shape ? this.byTable.get(tableKey)!.schema : null;
     const schema = sameAsBefore ?? mapped.schema;
+    const partitionColumns = info.partitionColumns;
+    const moveIdentity = partitionColumns ? schema.key.filter((k) => !partitionColumns.includes(k)) : null;
     const version: TableVersion =
       previous && previous.version.schema === schema && previous.version.replicaIdentity === relation.replicaIdentity
+        && JSON.stringify(previous.version.moveIdentity) === JSON.stringify(moveIdentity)
         ? previous.version
-        : { oid, schema, columns: mapped.columns, decode: compileRowDecoder(mapped.columns), replicaIdentity: relation.replicaIdentity, describedFrom };
+        : { oid, schema, columns: mapped.columns, decode: compileRowDecoder(mapped.columns), replicaIdentity: relation.replicaIdentity, describedFrom, moveIdentity };
     this.byOid.set(oid, { version, relation, shape });
     this.byTable.set(tableKey, { schema, shape });
     if (!sameAsBefore) this.log.debug({ table: tableKey, columns: schema.columns.map((c) => c.name), key: schema.key, describedFrom }, 'table version');

@@ -1,6 +1,7 @@
 import type { ColumnType } from '../../src/model/column-type.js';
-import type { Column } from '../../src/model/table-schema.js';
+import type { Column, DomainDefinition } from '../../src/model/table-schema.js';
 import type { SourceKind } from '../../src/replay/replay-target.js';
+import { createDomainSql } from './replay-definition.js';
 
 /** How a column is rebuilt in PostgreSQL: its type as SQL, the kind the connector will read back, enum types to create. */
 export interface PgColumnPlan {
@@ -9,6 +10,8 @@ export interface PgColumnPlan {
   kind: ColumnType['kind'];
   /** An enum type the column needs: its SQL name and labels. */
   enumType?: { sql: string; labels: string[] };
+  /** A domain the column's type is (created with its base type, NOT NULL and CHECK constraints). */
+  domain?: { definition: DomainDefinition; create: string };
 }
 
 /** Type names that come from the topic's schema and go into DDL unquoted: only plain, known shapes pass. */
@@ -20,12 +23,15 @@ const TYPE_NAME = new RegExp(`^${IDENT}(?:\\.${IDENT})?(?:\\[\\])*$`);
 
 /**
  * The PostgreSQL type of a column from the topics. From PostgreSQL the source's own type (`logtap.sourceType`)
- * is kept where it is a built-in type (or an enum, created with its labels); otherwise the column type picks
+ * is kept where it is a built-in type (or an enum, created with its labels, or a domain, created with its
+ * base type and constraints); otherwise the column type picks
  * the rebuilt type (the inverse of docs/types.md). Returns a reason when PostgreSQL has no equivalent.
  */
 export function planPgColumn(column: Column, source: SourceKind): PgColumnPlan | { unsupported: string } {
   const { type } = column;
   if (source === 'postgres') {
+    const create = column.domain && createDomainSql(column.domain);
+    if (column.domain && create) return { sql: column.domain.name, kind: type.kind, domain: { definition: column.domain, create } };
     if ((type.kind === 'enum' || (type.kind === 'array' && type.element.kind === 'enum')) && TYPE_NAME.test(column.sourceType)) {
       const element = type.kind === 'enum' ? type : (type.element as Extract<ColumnType, { kind: 'enum' }>);
       const base = column.sourceType.replace(/(\[\])+$/, '');

@@ -7,7 +7,7 @@ import type { TableRowReader } from '../../src/replay/replay-target.js';
 import { closeQuietly, pgClientConfig } from './pg-client.js';
 import { pgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
-import { quoteIdent, quoteTable } from './pg-identifiers.js';
+import { quoteIdent, rowsOf } from './pg-identifiers.js';
 import { TableNotFoundError, introspectTable } from './introspect-columns.js';
 import { mapTable } from './column-mapping.js';
 import { compileRowDecoder, type RawTuple } from './text-decoder.js';
@@ -40,13 +40,14 @@ export async function openPgRowReader(url: string): Promise<TableRowReader> {
         if (err instanceof TableNotFoundError) throw new ConfigError(`--verify: the ${side} has no table ${tableIdText(table.id)}`);
         throw mapPgError(err, endpoint, 'reading the catalog');
       }
-      const mapped = mapTable(info).columns.filter((c) => table.columns.some((t) => t.name === c.name));
+      const described = mapTable(info);
+      const mapped = described.columns.filter((c) => table.columns.some((t) => t.name === c.name));
       const decode = compileRowDecoder(mapped);
       const cursor = `logtap_verify_${++cursors}`;
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
         const list = mapped.length > 0 ? mapped.map((c) => quoteIdent(c.name)).join(', ') : 'NULL';
-        await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${list} FROM ${quoteTable(table.id)}`);
+        await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${list} FROM ${rowsOf(table.id, described.partitioned)}`);
         for (;;) {
           const result = await client.query({ text: `FETCH ${FETCH_ROWS} FROM ${cursor}`, types: RAW_TEXT });
           for (const raw of result.rows as RawTuple[]) yield decode(raw);

@@ -103,11 +103,11 @@ export interface SlotContext {
  */
 export async function prepareSlot(context: SlotContext, from: PgPosition | null): Promise<SlotState> {
   const { db, slotName, connectorName, log } = context;
-  const recover = `delete the checkpoint of connector ${JSON.stringify(connectorName)} and re-snapshot the tables (and drop the slot: SELECT pg_drop_replication_slot('${slotName}');)`;
+  const recover = `delete the checkpoint of connector ${JSON.stringify(connectorName)} (logtap offsets reset) and re-snapshot the tables (and drop the slot: SELECT pg_drop_replication_slot('${slotName}');)`;
   let slot = await readSlot(db, slotName);
   if (!slot) {
     if (from) {
-      throw new PositionLostError(`replication slot ${quoteIdent(slotName)} does not exist but the checkpoint (${positionDisplay(from)}) needs it: the changes since the checkpoint are lost — delete the checkpoint of connector ${JSON.stringify(connectorName)} and re-snapshot the tables`);
+      throw new PositionLostError(`replication slot ${quoteIdent(slotName)} does not exist but the checkpoint (${positionDisplay(from)}) needs it: the changes since the checkpoint are lost — delete the checkpoint of connector ${JSON.stringify(connectorName)} (logtap offsets reset) and re-snapshot the tables`);
     }
     slot = await createSlot(db, slotName);
     log.info({ slot: slotName, lsn: slot.confirmedFlushLsn === null ? null : formatLsn(slot.confirmedFlushLsn) }, 'created replication slot');

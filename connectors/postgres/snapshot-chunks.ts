@@ -3,7 +3,7 @@ import type { Row } from '../../src/model/change-event.js';
 import type { TableSchema } from '../../src/model/table-schema.js';
 import type { SnapshotPage } from '../../src/source/snapshot-source.js';
 import type { PgMappedColumn } from './column-mapping.js';
-import { quoteIdent, quoteLiteral, quoteTable } from './pg-identifiers.js';
+import { quoteIdent, quoteLiteral, rowsOf } from './pg-identifiers.js';
 import { type RawTuple, compileRowDecoder } from './text-decoder.js';
 
 /**
@@ -19,6 +19,8 @@ export interface PgChunkTable {
   schema: TableSchema;
   /** The published columns (generated ones left out, as pgoutput does), in order. */
   columns: PgMappedColumn[];
+  /** A declarative partitioned table (its partitions hold the rows). */
+  partitioned?: boolean;
 }
 
 export interface PgKeyRange {
@@ -46,7 +48,7 @@ export class PgChunkQueries {
   private readonly keyColumns: string[];
 
   constructor(readonly table: PgChunkTable) {
-    this.from = quoteTable(table.schema.id);
+    this.from = rowsOf(table.schema.id, table.partitioned ?? false);
     this.selectList = table.columns.map((c) => quoteIdent(c.name)).join(', ');
     this.keyColumns = table.schema.key;
     this.keyList = this.keyColumns.map(quoteIdent).join(', ');

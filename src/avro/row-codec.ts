@@ -27,6 +27,8 @@ interface CompiledField {
   column: string;
   field: string;
   nullable: boolean;
+  /** Branch index of null in the field's union: 0, or after the value's branches when the field defaults to a value. */
+  nullIndex: number;
   codec: ColumnCodec;
   writer: ColumnWriter;
 }
@@ -36,7 +38,12 @@ const scratch = new AvroWriter();
 
 export function compileRowCodec(table: TableSchema, part: { schema: AvroSchema; fields: FieldPlan[] }): RowCodec {
   const type = avroType(part.schema);
-  const fields: CompiledField[] = part.fields.map(({ column, field }) => ({ column: column.name, field, nullable: column.nullable, codec: columnCodec(column.type), writer: columnWriter(column.type) }));
+  const fieldTypes = new Map(((part.schema as { fields?: Array<{ name: string; type: unknown }> }).fields ?? []).map((f) => [f.name, f.type]));
+  const fields: CompiledField[] = part.fields.map(({ column, field }) => {
+    const fieldType = fieldTypes.get(field);
+    const nullIndex = Array.isArray(fieldType) ? fieldType.indexOf('null') : -1;
+    return { column: column.name, field, nullable: column.nullable, nullIndex: Math.max(nullIndex, 0), codec: columnCodec(column.type), writer: columnWriter(column.type) };
+  });
   const tableText = tableIdText(table.id);
   const fail = (column: string, position: string | undefined, reason: string): never => {
     throw new EncodingError(`cannot encode ${tableText}.${column}${position ? ` at ${position}` : ''}: ${reason}`);
@@ -67,11 +74,15 @@ export function compileRowCodec(table: TableSchema, part: { schema: AvroSchema; 
     for (const f of fields) {
       const value = loweredValue(f, row, position);
       if (!f.nullable) f.writer.write(w, value, 0);
-      else if (value === null) w.long(0);
-      else if (f.writer.isUnion) f.writer.write(w, value, 1);
+      else if (value === null) w.long(f.nullIndex);
       else {
-        w.long(1);
-        f.writer.write(w, value, 0);
+        // The value's branches start after a leading null, at 0 before a trailing one.
+        const offset = f.nullIndex === 0 ? 1 : 0;
+        if (f.writer.isUnion) f.writer.write(w, value, offset);
+        else {
+          w.long(offset);
+          f.writer.write(w, value, 0);
+        }
       }
     }
   };

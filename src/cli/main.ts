@@ -8,17 +8,21 @@ import { checkCommand } from './commands/check.js';
 import { replayCommand } from './commands/replay.js';
 import { demoCommand } from './commands/demo.js';
 import { snapshotCommand } from './commands/snapshot.js';
+import { initCommand } from './commands/init.js';
+import { offsetsCommand } from './commands/offsets.js';
 
 // The one wiring point: every command is registered here.
 const cli = yargs(hideBin(process.argv))
   .scriptName('logtap')
   .usage('$0 <command> [options]\n\nChange-data-capture from PostgreSQL and MySQL/MariaDB into Kafka.')
+  .command(initCommand)
   .command(runCommand)
   .command(checkCommand)
   .command(schemasCommand)
   .command(replayCommand)
   .command(demoCommand)
   .command(snapshotCommand)
+  .command(offsetsCommand)
   .version(pkg.version)
   .demandCommand(1, 'name a command; --help lists them')
   .strict()

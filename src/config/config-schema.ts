@@ -82,6 +82,14 @@ export const configSchema = z.object({
     enabled: z.boolean().default(false),
     prefix: z.string().min(1).default('logtap.outbox'),
   }).strict().default({ enabled: false, prefix: 'logtap.outbox' }),
+  /**
+   * PostgreSQL: an UPDATE that leaves a TOASTed (large, out-of-line) value unchanged does not carry it unless
+   * the table has REPLICA IDENTITY FULL. read-back: read it from the table by key (the final state is exact; a
+   * record may carry a newer value of that column); fail: stop the stream there (docs/postgres-connector.md).
+   */
+  toast: z.object({
+    unchanged: z.enum(['read-back', 'fail']).default('read-back'),
+  }).strict().default({ unchanged: 'read-back' }),
   /** SIGTERM/SIGINT: how long the in-flight Kafka transaction and checkpoint may take before exit. */
   shutdownGraceMs: z.number().int().min(0).default(30_000),
   /** Initial snapshot (docs/snapshots.md): initial (first start), always (every start) or never; chunks read at once; rows per chunk. */
@@ -109,15 +117,18 @@ export const configSchema = z.object({
     resync: z.enum(['auto', 'warn', 'off']).default('auto'),
   }).strict().default({ resync: 'auto' }),
   /**
-   * The daemon's /healthz, /readyz and /metrics (docs/operations.md). Served only when `http.port` is set
-   * (config, LOGTAP_HTTP_PORT or --http-port; deploy/kubernetes uses 8080); 0 binds a free port.
+   * The daemon's /healthz, /readyz, /metrics and web console at / (docs/operations.md). Served only when `http.port`
+   * is set (config, LOGTAP_HTTP_PORT or --http-port; deploy/kubernetes uses 8080); 0 binds a free port. Bound to
+   * 127.0.0.1 unless `host` says otherwise (containers: 0.0.0.0). The console is read-only unless `token` is set:
+   * its actions (a backfill request) then need `Authorization: Bearer <token>`.
    */
   http: z.object({
     // LOGTAP_HTTP_PORT arrives as text.
     port: z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
       z.number('expected a port number 0–65535').int('expected a port number 0–65535').min(0, 'expected a port number 0–65535').max(65535, 'expected a port number 0–65535').optional()),
-    host: z.string().min(1).default('0.0.0.0'),
-  }).strict().default({ host: '0.0.0.0' }),
+    host: z.string().min(1).default('127.0.0.1'),
+    token: z.string().min(16, 'expected at least 16 characters (put it in the environment: token: ${LOGTAP_HTTP_TOKEN})').optional(),
+  }).strict().default({ host: '127.0.0.1' }),
 }).strict().superRefine((c, ctx) => {
   if (c.encoding.format === 'confluent' && !c.encoding.registryUrl) {
     ctx.addIssue({ code: 'custom', path: ['encoding', 'registryUrl'], message: 'required when encoding.format is confluent' });

@@ -65,6 +65,8 @@ const ENV_KEYS: Record<string, { path: string; list?: boolean }> = {
   LOGTAP_ENCODING_FORMAT: { path: 'encoding.format' },
   LOGTAP_REGISTRY_URL: { path: 'encoding.registryUrl' },
   LOGTAP_HTTP_PORT: { path: 'http.port' },
+  LOGTAP_HTTP_HOST: { path: 'http.host' },
+  LOGTAP_HTTP_TOKEN: { path: 'http.token' },
 };
 
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import type { Operation, Row } from '../model/change-event.js';
 import type { TableSchema } from '../model/table-schema.js';
-import { EncodingError } from '../errors.js';
+import { ConfigError, EncodingError } from '../errors.js';
 import { type RowCodec, compileRowCodec } from '../avro/row-codec.js';
 import { readSingleObjectHeader } from '../avro/single-object.js';
 import { readTableRecord } from '../avro/table-avro-schema.js';
@@ -14,7 +14,8 @@ import { HEADER } from './event-encoder.js';
 export type DecodedEntityEvent =
   | { kind: 'row'; op: Operation; table: TableSchema; key: Row | null; row: Row; position: string; commitTimeMicros?: bigint }
   | { kind: 'tombstone'; op: 'd'; key: Row | null; table: TableSchema | null; position: string; commitTimeMicros?: bigint }
-  | { kind: 'truncate'; op: 't'; table: string; position: string; commitTimeMicros?: bigint };
+  /** `partitions`: how many partitions the marker was written to, one record each (absent: written by an older logtap, to one). */
+  | { kind: 'truncate'; op: 't'; table: string; position: string; commitTimeMicros?: bigint; partitions?: number };
 
 export interface KafkaMessageLike {
   key: Buffer | null;
@@ -44,6 +45,25 @@ export const schemaTopicResolver = (entries: readonly SchemaEntry[]): SchemaReso
   return (ref) => ('fingerprintHex' in ref ? byFingerprint.get(ref.fingerprintHex) : undefined);
 };
 
+/** Writer schemas from the schema topic, and from the registry at `registryUrl` for Confluent-framed records. */
+export function schemaResolverFor(entries: readonly SchemaEntry[], registryUrl: string | undefined): SchemaResolver {
+  const fromTopic = schemaTopicResolver(entries);
+  const byId = new Map<number, Promise<AvroSchema | undefined>>();
+  return (ref) => {
+    if ('fingerprintHex' in ref) return fromTopic(ref);
+    if (!registryUrl) throw new ConfigError(`the topics are framed for a schema registry (id ${ref.registryId}): set encoding.registryUrl in the config`);
+    let schema = byId.get(ref.registryId);
+    if (!schema) {
+      schema = fetch(`${registryUrl.replace(/\/$/, '')}/schemas/ids/${ref.registryId}`).then(async (res) => {
+        if (!res.ok) return undefined;
+        return JSON.parse(((await res.json()) as { schema: string }).schema) as AvroSchema;
+      });
+      byId.set(ref.registryId, schema);
+    }
+    return schema;
+  };
+}
+
 /**
  * Reads entity-envelope messages in either framing: finds each writer schema, rebuilds the table from
  * it and decodes exactly what the encoder wrote.
@@ -67,7 +87,8 @@ export class EntityEventDecoder {
 
     if (op === 't') {
       const truncate = fixedSchema('truncate').type.fromBuffer(readFraming(message.value!).body) as { table: string };
-      return { kind: 'truncate', op: 't', table: truncate.table, ...base };
+      const partitions = header(HEADER.partitions);
+      return { kind: 'truncate', op: 't', table: truncate.table, ...base, ...(partitions === undefined ? {} : { partitions: Number(partitions) }) };
     }
     const keyPart = message.key ? await this.decodePart(message.key, 'key') : null;
     if (message.value === null) return { kind: 'tombstone', op: 'd', key: keyPart?.row ?? null, table: keyPart?.table ?? null, ...base };

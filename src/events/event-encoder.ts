@@ -9,6 +9,7 @@ import { tableAvroSchemas } from '../avro/table-avro-schema.js';
 import { fixedSchema, type FixedSchemaName } from '../schema/fixed-schemas.js';
 import type { SchemaCatalog, SchemaEntry } from '../schema/schema-catalog.js';
 import { type WireFormat, framed } from '../schema/wire-format.js';
+import { keepMissingValues } from '../schema/missing-values.js';
 import { AvroWriter } from '../avro/binary-writer.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { keySubject, tableTopic, valueSubject } from './topic-names.js';
@@ -16,7 +17,7 @@ import { DebeziumEncoder, type DebeziumSettings } from './debezium-encoder.js';
 
 /**
  * - `entity` (default): key = key columns, value = the whole row after the change, delete = tombstone,
- *   metadata in headers; a compacted topic is the table.
+ *   metadata in headers; a compacted topic is the table. A table without a key: a change log (changeLogRecords).
  * - `debezium`: Debezium's envelope and semantic types (debezium-encoder.ts).
  * - `key-only`: key = key columns, value = op and position, no row.
  */
@@ -45,6 +46,8 @@ interface TableState {
   envelope: { entry: SchemaEntry; type: avro.Type } | null;
   truncateKey: { entry: SchemaEntry; body: Buffer };
   truncate: { entry: SchemaEntry; type: avro.Type };
+  /** Partitions of the topic: a truncate marker goes to each. */
+  partitions: number;
 }
 
 // encode() is synchronous: one writer serves every encoder.
@@ -57,6 +60,8 @@ export const HEADER = {
   commitTimeMicros: 'logtap.commit_us',
   snapshot: 'logtap.snapshot',
   table: 'logtap.table',
+  /** On a truncate marker: how many partitions the marker was written to (0 … n−1), one record each. */
+  partitions: 'logtap.partitions',
 } as const;
 
 /**
@@ -79,11 +84,14 @@ export class EventEncoder {
     return this.debezium ? this.debezium.isPrepared(table) : this.tables.has(table);
   }
 
-  async prepare(table: TableSchema, publish: PublishSchema): Promise<void> {
+  /** `partitions`: how many partitions the table's topic has (a truncate marker is written to each). */
+  async prepare(table: TableSchema, publish: PublishSchema, partitions = 1): Promise<void> {
     if (this.tables.has(table)) return;
     const { envelope } = this.options;
     const topic = tableTopic(this.options.topicPrefix, table.id);
-    const avro = tableAvroSchemas(table, topic);
+    // The value rows from before a column read is the one its first version carried (schema/missing-values.ts).
+    const described = envelope === 'entity' ? keepMissingValues(table, this.options.catalog.latestSchema(valueSubject(topic))) : table;
+    const avro = tableAvroSchemas(described, topic);
     const tableText = tableIdText(table.id);
     const register = async (subject: string, schema: AvroSchema, forTable: string | null) => {
       const { entry, isNew } = this.options.catalog.register(subject, schema, forTable);
@@ -94,11 +102,11 @@ export class EventEncoder {
     };
     if (this.debezium) return this.debezium.prepare(table, register);
 
-    const key = avro.key && { entry: await register(keySubject(topic), avro.key.schema, tableText), codec: compileRowCodec(table, avro.key) };
+    const key = avro.key && { entry: await register(keySubject(topic), avro.key.schema, tableText), codec: compileRowCodec(described, avro.key) };
     let value: TableState['value'] = null;
     let envelopeState: TableState['envelope'] = null;
     if (envelope === 'entity') {
-      value = { entry: await register(valueSubject(topic), avro.value.schema, tableText), codec: compileRowCodec(table, avro.value) };
+      value = { entry: await register(valueSubject(topic), avro.value.schema, tableText), codec: compileRowCodec(described, avro.value) };
     } else {
       const fixed = fixedSchema('key-only-change');
       envelopeState = { entry: await register(valueSubject(topic), fixed.schema, tableText), type: fixed.type };
@@ -107,7 +115,7 @@ export class EventEncoder {
     const truncateFixed = fixedSchema('truncate');
     const truncateKey = { entry: await register(`logtap.${fixedName('truncate-key')}`, truncateKeyFixed.schema, null), body: truncateKeyFixed.type.toBuffer({ table: tableText }) };
     const truncate = { entry: await register(`logtap.${fixedName('truncate')}`, truncateFixed.schema, null), type: truncateFixed.type };
-    this.tables.set(table, { topic, key, value, envelope: envelopeState, truncateKey, truncate });
+    this.tables.set(table, { topic, key, value, envelope: envelopeState, truncateKey, truncate, partitions });
   }
 
   /** The records of one change, in the order they must be written. */
@@ -115,7 +123,7 @@ export class EventEncoder {
     if (this.debezium) return this.debezium.encode(event);
     const state = this.tables.get(event.table);
     if (!state) throw new Error(`table version of ${tableIdText(event.table.id)} used before prepare()`);
-    if (event.op === 't') return [this.truncateRecord(state, event)];
+    if (event.op === 't') return this.truncateRecords(state, event);
     switch (this.options.envelope) {
       case 'entity':
         return this.entityRecords(state, event);
@@ -126,6 +134,7 @@ export class EventEncoder {
   }
 
   private entityRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
+    if (!state.key) return this.changeLogRecords(state, event);
     const value = state.value!;
     const { topic } = state;
     if (event.op === 'd') {
@@ -134,9 +143,7 @@ export class EventEncoder {
       if (this.options.deleteEvents && event.before && hasAllColumns(event.table, event.before)) {
         records.push({ topic, key, value: this.rowMessage(value, event.before, event), headers: headersOf(event, 'd') });
       }
-      if (key) records.push({ topic, key, value: null, headers: headersOf(event, 'd') });
-      // A keyless table has nothing to tombstone: its delete carries the before-image.
-      else if (event.before) records.push({ topic, key: null, value: this.rowMessage(value, event.before, event), headers: headersOf(event, 'd') });
+      records.push({ topic, key, value: null, headers: headersOf(event, 'd') });
       return records;
     }
     const key = this.keyOf(state, event, event.after);
@@ -144,6 +151,25 @@ export class EventEncoder {
     // A changed key is a delete of the old key (tombstone), then the row under the new one.
     const oldKey = this.changedKey(state, event, key);
     return oldKey ? [{ topic, key: oldKey, value: null, headers: headersOf(event, 'd') }, row] : [row];
+  }
+
+  /**
+   * A table without a key: its topic is a change log of whole rows, null keys. A row that leaves the table
+   * (delete, and the old row of an update) is a `d` record carrying it; a row that enters it (insert, read,
+   * the new row of an update) a record carrying it. Rows are their own identity, so an update is the two.
+   */
+  private changeLogRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
+    const value = state.value!;
+    const { topic } = state;
+    const old = (): KafkaRecord => {
+      if (!event.before || !hasAllColumns(event.table, event.before)) {
+        throw new EncodingError(`cannot publish the ${event.op === 'd' ? 'delete' : 'update'} of ${tableIdText(event.table.id)} at ${event.position.token}: the table has no primary key and the change does not carry the whole old row (PostgreSQL: ALTER TABLE … REPLICA IDENTITY FULL)`);
+      }
+      return { topic, key: null, value: this.rowMessage(value, event.before, event), headers: headersOf(event, 'd') };
+    };
+    if (event.op === 'd') return [old()];
+    const row = { topic, key: null, value: this.rowMessage(value, event.after!, event), headers: headersOf(event, event.op) };
+    return event.op === 'u' ? [old(), row] : [row];
   }
 
   private keyOnlyRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
@@ -157,12 +183,19 @@ export class EventEncoder {
     return oldKey ? [{ topic, key: oldKey, value: change('d'), headers: headersOf(event, 'd') }, record] : [record];
   }
 
-  private truncateRecord(state: TableState, event: ChangeEvent): KafkaRecord {
+  /**
+   * One marker per partition of the topic, each written to its partition explicitly: rows of every partition
+   * sit before the marker of their own partition, so a reader of any partition (and compaction, which keeps
+   * the latest marker of each partition) sees the truncate in order with them.
+   */
+  private truncateRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
     const wire = this.options.wire;
     const value = this.options.envelope === 'key-only'
       ? framed(wire, state.envelope!.entry, state.envelope!.type.toBuffer(this.keyOnlyValue(event)))
       : framed(wire, state.truncate.entry, state.truncate.type.toBuffer({ table: tableIdText(event.table.id), position: event.position.token, commitTimeMicros: event.commitTimeMicros ?? null }));
-    return { topic: state.topic, key: framed(wire, state.truncateKey.entry, state.truncateKey.body), value, headers: headersOf(event, 't') };
+    const key = framed(wire, state.truncateKey.entry, state.truncateKey.body);
+    const headers = { ...headersOf(event, 't'), [HEADER.partitions]: String(state.partitions) };
+    return Array.from({ length: state.partitions }, (_, partition) => ({ topic: state.topic, key, value, headers, partition }));
   }
 
   /** Rows, the bulk of the traffic, are written with their header straight into the shared writer. */

@@ -4,4 +4,6 @@ export interface KafkaRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** Written to this partition; absent: the key's partition (Kafka's default partitioner). */
+  partition?: number;
 }

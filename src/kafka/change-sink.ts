@@ -1,6 +1,6 @@
 import type { Kafka, Producer, TopicMessages } from 'kafkajs';
 import type { KafkaRecord } from '../events/kafka-record.js';
-import { kafkaError } from './kafka-errors.js';
+import { type RefusedTopic, kafkaError } from './kafka-errors.js';
 import { JavaCompatiblePartitioner } from './java-partitioner.js';
 
 /**
@@ -52,7 +52,21 @@ function topicMessages(records: KafkaRecord[]): TopicMessages[] {
   for (const r of records) {
     let t = byTopic.get(r.topic);
     if (!t) byTopic.set(r.topic, (t = { topic: r.topic, messages: [] }));
-    t.messages.push({ key: r.key, value: r.value, headers: r.headers });
+    t.messages.push({ key: r.key, value: r.value, headers: r.headers, ...(r.partition === undefined ? {} : { partition: r.partition }) });
+  }
+  return [...byTopic.values()];
+}
+
+/** Names the table of a topic (undefined: not a table's), for the message when the broker refuses records. */
+export type TableOfTopic = (topic: string) => string | undefined;
+
+/** The topics of a request, for naming them when the broker refused it. */
+export function refusedTopics(records: readonly KafkaRecord[], tableOf: TableOfTopic): RefusedTopic[] {
+  const byTopic = new Map<string, RefusedTopic>();
+  for (const r of records) {
+    let t = byTopic.get(r.topic);
+    if (!t) byTopic.set(r.topic, (t = { topic: r.topic, table: tableOf(r.topic), keyless: false }));
+    if (r.key === null) t.keyless = true;
   }
   return [...byTopic.values()];
 }
@@ -78,7 +92,7 @@ export function transactionalIds(connector: string): string[] {
  * transaction before its own marker is written. Opening both ids fences (and aborts the open transaction of)
  * any older instance before anything is read; a fenced producer's next commit fails, non-retriably.
  */
-export async function openTransactionalSink(kafka: Kafka, connector: string): Promise<ChangeSink> {
+export async function openTransactionalSink(kafka: Kafka, connector: string, tableOf: TableOfTopic = () => undefined): Promise<ChangeSink> {
   const producers: Producer[] = transactionalIds(connector).map((transactionalId) =>
     kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: JavaCompatiblePartitioner, retry: TRANSACTION_RETRY }));
   try {
@@ -100,13 +114,18 @@ export async function openTransactionalSink(kafka: Kafka, connector: string): Pr
       const producer = producers[next]!;
       next = (next + 1) % producers.length;
       let tx;
+      let sending: KafkaRecord[] = [];
       try {
         tx = await producer.transaction();
-        for (const chunk of requestChunks([...records, checkpoint])) await tx.sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
+        for (const chunk of requestChunks([...records, checkpoint])) {
+          sending = chunk;
+          await tx.sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
+        }
+        sending = [];
         await tx.commit();
       } catch (err) {
         await tx?.abort().catch(() => {});
-        throw kafkaError(err, `committing ${records.length} change record(s)`, connector);
+        throw kafkaError(err, `committing ${records.length} change record(s)`, connector, refusedTopics(sending, tableOf));
       }
     },
     close: async () => { await Promise.all(producers.map((p) => p.disconnect())); },
@@ -114,7 +133,7 @@ export async function openTransactionalSink(kafka: Kafka, connector: string): Pr
 }
 
 /** At-least-once: an idempotent producer; the checkpoint is written only after the records are acknowledged. */
-export async function openIdempotentSink(kafka: Kafka, connector: string): Promise<ChangeSink> {
+export async function openIdempotentSink(kafka: Kafka, connector: string, tableOf: TableOfTopic = () => undefined): Promise<ChangeSink> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: JavaCompatiblePartitioner });
   try {
     await producer.connect();
@@ -124,11 +143,16 @@ export async function openIdempotentSink(kafka: Kafka, connector: string): Promi
   return {
     mode: 'at-least-once',
     async commit(records, checkpoint) {
+      let sending: KafkaRecord[] = [];
       try {
-        for (const chunk of requestChunks(records)) await producer.sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
+        for (const chunk of requestChunks(records)) {
+          sending = chunk;
+          await producer.sendBatch({ topicMessages: topicMessages(chunk), acks: -1 });
+        }
+        sending = [checkpoint];
         await producer.sendBatch({ topicMessages: topicMessages([checkpoint]), acks: -1 });
       } catch (err) {
-        throw kafkaError(err, `writing ${records.length} change record(s)`, connector);
+        throw kafkaError(err, `writing ${records.length} change record(s)`, connector, refusedTopics(sending, tableOf));
       }
     },
     close: () => producer.disconnect(),

@@ -3,6 +3,7 @@ import { type Checkpoint, decodeCheckpoint, encodeCheckpoint } from '../pipeline
 import { offsetsTopic } from '../events/topic-names.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import { readTopicToEnd } from './read-to-end.js';
+import { type LastFailure, decodeLastFailure, encodeLastFailure, lastFailureKey } from '../pipeline/last-failure.js';
 import { kafkaReadError } from './kafka-errors.js';
 
 /**
@@ -18,17 +19,35 @@ export class CheckpointStore {
 
   /** The last committed checkpoint of this connector (read_committed), or null on a first start. */
   async load(signal?: AbortSignal): Promise<Checkpoint | null> {
-    let latest: Checkpoint | null = null;
+    return (await this.loadState(signal)).checkpoint;
+  }
+
+  /** The last committed checkpoint and the failure that stopped the connector since (src/pipeline/last-failure.ts), if any. */
+  async loadState(signal?: AbortSignal): Promise<{ checkpoint: Checkpoint | null; failure: LastFailure | null }> {
+    const failureKey = lastFailureKey(this.connector);
+    let checkpoint: Checkpoint | null = null;
+    let failure: LastFailure | null = null;
     await readTopicToEnd(this.kafka, this.topic, ({ message }) => {
-      if (message.key?.toString() !== this.connector) return;
-      latest = message.value ? decodeCheckpoint(message.value) : null;
+      const key = message.key?.toString();
+      if (key === this.connector) checkpoint = message.value ? decodeCheckpoint(message.value) : null;
+      else if (key === failureKey) failure = message.value ? decodeLastFailure(message.value) : null;
     }, { ...(signal ? { signal } : {}), groupPrefix: 'logtap-offsets' }).catch((err: unknown) => {
       throw kafkaReadError(err, `reading the checkpoint from ${this.topic}`);
     });
-    return latest;
+    return { checkpoint, failure };
   }
 
   record(checkpoint: Checkpoint): KafkaRecord {
     return { topic: this.topic, key: Buffer.from(this.connector), value: encodeCheckpoint(checkpoint), headers: {} };
+  }
+
+  /** A tombstone of the checkpoint: the next start is a first start (logtap offsets reset). */
+  forgetRecord(): KafkaRecord {
+    return { topic: this.topic, key: Buffer.from(this.connector), value: null, headers: {} };
+  }
+
+  /** Records why the connector stopped; null: a tombstone that clears it. */
+  failureRecord(failure: LastFailure | null): KafkaRecord {
+    return { topic: this.topic, key: Buffer.from(lastFailureKey(this.connector)), value: failure ? encodeLastFailure(failure) : null, headers: {} };
   }
 }

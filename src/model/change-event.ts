@@ -28,4 +28,10 @@ export interface ChangeEvent {
   /** Commit time of the source transaction, microseconds since the epoch. */
   commitTimeMicros?: bigint;
   snapshot: boolean;
+  /**
+   * The source's next change belongs to the same indivisible group (a parent row and the foreign-key cascade
+   * effects a connector derived from it, which share its position): no checkpoint may fall before the group's
+   * last event, which carries no flag.
+   */
+  continuesGroup?: true;
 }

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { SourcePosition } from '../model/change-event.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import type { PipelineMetrics } from '../pipeline/pipeline-metrics.js';
-import type { SourceConnector } from '../source/source-connector.js';
+import type { SourceConnector, SourceMetrics } from '../source/source-connector.js';
 import { LogtapError } from '../errors.js';
 
 /** How long the source's lag query may take before a scrape goes on without it. */
@@ -12,7 +12,7 @@ const LAG_QUERY_TIMEOUT_MS = 2_000;
  * The daemon's Prometheus metrics (docs/operations.md lists them). Implements what the pipeline reports,
  * plus what the runner tells (restarts, errors, the current connector for its lag query).
  */
-export class DaemonMetrics implements PipelineMetrics {
+export class DaemonMetrics implements PipelineMetrics, SourceMetrics {
   readonly registry = new Registry();
   private readonly events: Counter<'topic'>;
   private readonly bytes: Counter<'topic'>;
@@ -25,6 +25,8 @@ export class DaemonMetrics implements PipelineMetrics {
   private readonly errors: Counter<'code'>;
   private readonly snapshot: Counter<'table'>;
   private readonly resyncs: Counter<'table' | 'reason' | 'action'>;
+  private readonly toastReads: Counter<'table'>;
+  private readonly toastGone: Counter<'table'>;
   private lastCheckpointAt: number | null = null;
   private source: SourceConnector | null = null;
 
@@ -49,6 +51,12 @@ export class DaemonMetrics implements PipelineMetrics {
       name: 'logtap_schema_change_resyncs_total',
       help: 'DDL statements that changed existing rows without row events, per table, reason and action (resync: re-published; warn: only reported; unavailable: no backfill possible)',
       labelNames: ['table', 'reason', 'action'], registers,
+    });
+    this.toastReads = new Counter({
+      name: 'logtap_toast_read_back_rows_total', help: 'Updates whose unchanged TOASTed values were read back from the source table (toast.unchanged: read-back), per table', labelNames: ['table'], registers,
+    });
+    this.toastGone = new Counter({
+      name: 'logtap_toast_read_back_gone_total', help: 'Of those, rows gone before the read (deleted or re-keyed later): their updates were not published, per table', labelNames: ['table'], registers,
     });
     const self = this;
     const since = (at: number | null) => (at === null ? Number.NaN : (Date.now() - at) / 1000);
@@ -108,6 +116,11 @@ export class DaemonMetrics implements PipelineMetrics {
 
   snapshotRows(table: string, rows: number): void {
     this.snapshot.inc({ table }, rows);
+  }
+
+  unchangedValuesRead(table: string, rows: number, gone: number): void {
+    this.toastReads.inc({ table }, rows);
+    if (gone > 0) this.toastGone.inc({ table }, gone);
   }
 
   /** The runner's onError: counts by the error's stable code (UNKNOWN for anything not a LogtapError). */

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readiness } from './readiness.js';
 import type { DaemonMetrics } from './daemon-metrics.js';
+import type { ConsoleService } from '../console/console-service.js';
 import { ConfigError } from '../errors.js';
 
 export interface OpsServer {
@@ -13,9 +14,9 @@ export interface OpsServer {
 /**
  * The daemon's HTTP endpoints: `/healthz` (the process serves requests), `/readyz` (200 when streaming and
  * Kafka answers, else 503; `?standby=ready` also counts a waiting standby) and `/metrics` (Prometheus
- * text). Nothing else; GET and HEAD only.
+ * text), and the web console (src/console/) at every other path it knows. Only the console's actions take POST.
  */
-export async function startOpsServer(options: { host: string; port: number; readiness: Readiness; metrics: DaemonMetrics }): Promise<OpsServer> {
+export async function startOpsServer(options: { host: string; port: number; readiness: Readiness; metrics: DaemonMetrics; console?: ConsoleService }): Promise<OpsServer> {
   const { readiness, metrics } = options;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -24,8 +25,9 @@ export async function startOpsServer(options: { host: string; port: number; read
       res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     const respond = async () => {
+      if (options.console && (await options.console.handle(req, res, url))) return;
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
       switch (path) {
         case '/healthz':
           return send(200, 'text/plain', 'ok\n');
@@ -38,7 +40,7 @@ export async function startOpsServer(options: { host: string; port: number; read
           return send(200, contentType, body);
         }
         default:
-          return send(404, 'text/plain', 'not found: try /healthz, /readyz or /metrics\n');
+          return send(404, 'text/plain', `not found: try ${options.console ? '/ (the console), ' : ''}/healthz, /readyz or /metrics\n`);
       }
     };
     respond().catch((err: unknown) => {

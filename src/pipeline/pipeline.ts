@@ -23,10 +23,10 @@ export interface PipelineOptions {
   encoder: EventEncoder;
   sink: ChangeSink;
   publishSchema: PublishSchema;
-  /** Makes sure a table's topic exists before its first record. */
-  ensureTableTopic: (table: TableSchema) => Promise<void>;
+  /** Makes sure a table's topic exists before its first record; returns its partition count. */
+  ensureTableTopic: (table: TableSchema) => Promise<number>;
   /** Makes sure an outbox message's topic exists before its first record. */
-  ensureOutboxTopic: (topic: string) => Promise<void>;
+  ensureOutboxTopic: (topic: string) => Promise<unknown>;
   /** The record that stores a checkpoint (CheckpointStore.record). */
   checkpointRecord: (checkpoint: Checkpoint) => KafkaRecord;
   /** Where the last run stopped, or null on a first start. */
@@ -40,6 +40,13 @@ export interface PipelineOptions {
   onStreaming?: (from: SourcePosition | null) => void;
   /** Sees every source call before the pipeline and adds its state to each checkpoint (online backfills, src/backfill/). */
   interceptor?: HandlerInterceptor;
+  /**
+   * Records that go out with the first commit of this run, even one without changes (the tombstone that clears
+   * the last failure once streaming resumed: src/pipeline/last-failure.ts).
+   */
+  firstCommitRecords?: KafkaRecord[];
+  /** Told of every checkpoint once it is committed (logtap snapshot follows its backfill this way). */
+  onCheckpoint?: (checkpoint: Checkpoint) => void;
   limits: BatchLimits;
   /** An idle source still checkpoints (and releases its log) this often. */
   heartbeatIntervalMs: number;
@@ -76,12 +83,24 @@ export class Pipeline implements SourceHandler {
   private serial: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
+  /** A Kafka commit failed (then nothing more is written). */
+  private commitFailed = false;
+  /**
+   * The waiting records up to the last source transaction boundary (commit or heartbeat) and the position there:
+   * when a change fails, what precedes its transaction is still committed, so the checkpoint stands right
+   * before the transaction that failed (logtap offsets skip-current-transaction skips exactly that one).
+   */
+  private boundary: { records: number; bytes: number; changes: number; commitTimes: number; position: SourcePosition } | null = null;
   /** The Kafka commit (and release) of the previous batch, while it runs. */
   private inFlight: Promise<void> | undefined;
   private readonly stop = new AbortController();
   private readonly metrics: PipelineMetrics;
+  /** Inside a group of changes that share one position (ChangeEvent.continuesGroup): no flush may cut it. */
+  private groupOpen = false;
+  private firstCommitRecords: KafkaRecord[];
 
   constructor(private readonly options: PipelineOptions) {
+    this.firstCommitRecords = options.firstCommitRecords ?? [];
     this.position = options.from;
     this.checkpointed = options.from;
     this.metrics = options.metrics ?? noMetrics;
@@ -108,20 +127,24 @@ export class Pipeline implements SourceHandler {
     // Wait for a timer flush or a commit that may still be running, then report what went wrong first.
     await this.serial.catch(() => {});
     await this.inFlight?.catch(() => {});
-    if (this.failure) throw this.failure;
+    if (this.failure) {
+      if (!this.commitFailed) await this.commitUpToBoundary();
+      throw this.failure;
+    }
   }
 
   onChange(event: ChangeEvent): Promise<void> {
     return this.serialize(async () => {
       const { encoder } = this.options;
       if (!encoder.isPrepared(event.table)) {
-        await this.options.ensureTableTopic(event.table);
-        await encoder.prepare(event.table, this.options.publishSchema);
+        const partitions = await this.options.ensureTableTopic(event.table);
+        await encoder.prepare(event.table, this.options.publishSchema, partitions);
       }
       for (const record of encoder.encode(event)) this.add(record);
       this.changes++;
       this.position = event.position;
-      if (this.full()) await this.flush('size');
+      this.groupOpen = event.continuesGroup === true;
+      if (this.full() && !this.groupOpen) await this.flush('size');
       else this.armTimer();
     });
   }
@@ -159,6 +182,7 @@ export class Pipeline implements SourceHandler {
       this.position = position;
       this.metrics.transaction();
       if (info.commitTimeMicros !== undefined) this.commitTimes.push(info.commitTimeMicros);
+      this.markBoundary(position);
       if (this.full()) await this.flush('size');
       else if (!this.inFlight) await this.flushIfDue();
     });
@@ -167,6 +191,7 @@ export class Pipeline implements SourceHandler {
   onHeartbeat(position: SourcePosition): Promise<void> {
     return this.serialize(async () => {
       this.position = position;
+      this.markBoundary(position);
       // With records waiting the timer flushes them (and this position) soon anyway.
       // The first position of a start without a checkpoint is checkpointed at once: a source that keeps no
       // state of its own (MySQL) would otherwise start elsewhere after a crash.
@@ -200,12 +225,17 @@ export class Pipeline implements SourceHandler {
   private async flush(reason: 'size' | 'time' | 'heartbeat' | 'stop' | 'schema-change'): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    // A group's last event ends it and re-arms the timer; a stream stopped inside one resumes before it.
+    if (this.groupOpen) return;
     // The previous batch commits (and releases) before this one starts: order, and at most two batches in memory.
     if (this.inFlight) await this.inFlight;
     const position = this.position;
-    if (!position || (this.records.length === 0 && position.token === this.checkpointed?.token && (this.options.interceptor?.checkpointState() ?? null) === this.checkpointedState)) return;
+    if (!position || (this.records.length === 0 && this.firstCommitRecords.length === 0 && position.token === this.checkpointed?.token
+      && (this.options.interceptor?.checkpointState() ?? null) === this.checkpointedState)) return;
     const state = this.options.interceptor?.checkpointState() ?? null;
-    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position, state };
+    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position, state, extra: this.firstCommitRecords };
+    this.firstCommitRecords = [];
+    this.boundary = null;
     this.records = [];
     this.bytes = 0;
     this.changes = 0;
@@ -220,6 +250,7 @@ export class Pipeline implements SourceHandler {
         if (this.records.length > 0) this.serialize(() => this.flushIfDue()).catch(() => {});
       },
       (err) => {
+        this.commitFailed = true;
         this.failure ??= err;
         this.stop.abort();
       },
@@ -227,14 +258,14 @@ export class Pipeline implements SourceHandler {
     if (reason === 'stop' || reason === 'heartbeat' || reason === 'schema-change') await commit;
   }
 
-  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null }, reason: string): Promise<void> {
+  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null; extra: KafkaRecord[] }, reason: string): Promise<void> {
     const { records, position } = batch;
     const started = Date.now();
     const checkpoint: Checkpoint = {
       connector: this.options.name, source: this.options.source.kind, position, snapshot: batch.state,
       committedAtMicros: BigInt(started) * 1000n, logtapVersion: this.options.version,
     };
-    await this.options.sink.commit(records, this.options.checkpointRecord(checkpoint));
+    await this.options.sink.commit(batch.extra.length > 0 ? [...records, ...batch.extra] : records, this.options.checkpointRecord(checkpoint));
     const ackedMicros = BigInt(Date.now()) * 1000n;
     this.metrics.flushed({ records: records.length, bytes: batch.bytes, changes: batch.changes, millis: Date.now() - started, position });
     this.metrics.published?.(records);
@@ -243,7 +274,35 @@ export class Pipeline implements SourceHandler {
     this.checkpointed = position;
     this.checkpointedState = batch.state;
     this.lastCheckpointAt = Date.now();
+    this.options.onCheckpoint?.(checkpoint);
     await this.options.source.release(position);
+  }
+
+  private markBoundary(position: SourcePosition): void {
+    const b = this.boundary ??= { records: 0, bytes: 0, changes: 0, commitTimes: 0, position };
+    b.records = this.records.length;
+    b.bytes = this.bytes;
+    b.changes = this.changes;
+    b.commitTimes = this.commitTimes.length;
+    b.position = position;
+  }
+
+  /** After a failure that was not Kafka's: commits the waiting records of the transactions completed before it. */
+  private async commitUpToBoundary(): Promise<void> {
+    const b = this.boundary;
+    clearTimeout(this.timer);
+    if (!b || (b.records === 0 && b.position.token === this.checkpointed?.token)) return;
+    const batch = {
+      records: this.records.slice(0, b.records), bytes: b.bytes, changes: b.changes, commitTimes: this.commitTimes.slice(0, b.commitTimes),
+      position: b.position, state: this.options.interceptor?.checkpointState() ?? null, extra: [],
+    };
+    this.records = [];
+    this.boundary = null;
+    try {
+      await this.commit(batch, 'before the failure');
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'the transactions before the failure could not be committed');
+    }
   }
 
   private async flushIfDue(): Promise<void> {

@@ -3,36 +3,69 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { LogtapConfig } from '../config/config-schema.js';
 import type { Logger } from '../logger.js';
 import { LogtapError } from '../errors.js';
-import type { ConnectorFactory, SourceConnector } from '../source/source-connector.js';
+import { redactUrl } from '../config/load-config.js';
+import type { ConnectorFactory, ConnectorOptions, SourceConnector, SourceMetrics } from '../source/source-connector.js';
 import { EventEncoder } from '../events/event-encoder.js';
 import { tableTopic } from '../events/topic-names.js';
+import { type TableSchema, tableIdText } from '../model/table-schema.js';
 import { SchemaCatalog } from '../schema/schema-catalog.js';
 import { singleObjectWire } from '../schema/wire-format.js';
 import { confluentWire } from '../schema/confluent-wire.js';
 import { type ChangeSink, openIdempotentSink, openTransactionalSink } from '../kafka/change-sink.js';
 import { CheckpointStore } from '../kafka/checkpoint-store.js';
 import { SchemaTopic } from '../kafka/schema-topic.js';
-import { TopicManager } from '../kafka/topic-manager.js';
+import { type TopicSettings, TopicManager } from '../kafka/topic-manager.js';
 import { kafkaError } from '../kafka/kafka-errors.js';
 import { Pipeline } from './pipeline.js';
 import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
 import { snapshotStep } from '../snapshot/snapshot-step.js';
 import { OnlineBackfill } from '../backfill/online-backfill.js';
 import { SchemaChangeResync } from '../schema-changes/schema-change-resync.js';
-import { tableIdText } from '../model/table-schema.js';
+import { topicRowsReader } from '../cascade/published-rows.js';
+import type { Checkpoint } from './checkpoint.js';
+import type { KafkaRecord } from '../events/kafka-record.js';
+import type { LastFailure } from './last-failure.js';
 
 export interface RunDependencies {
   kafka: Kafka;
   createConnector: ConnectorFactory;
   log: Logger;
   version: string;
-  metrics?: PipelineMetrics;
+  metrics?: PipelineMetrics & SourceMetrics;
   /** Told each time streaming (re)starts and stops, for readiness. */
   onState?: (state: 'starting' | 'standby' | 'streaming' | 'backoff' | 'stopped') => void;
   /** Told of the current connector (null between attempts), for its optional lag query (src/ops/). */
   onSource?: (connector: SourceConnector | null) => void;
   /** Told of every failure that stops streaming, retried or not (errors by kind in src/ops/). */
   onError?: (err: unknown) => void;
+  /** Told when the pipeline starts its initial snapshot and when it starts streaming from the log (the console). */
+  onPhase?: (phase: 'snapshot' | 'stream') => void;
+  /** Told of every committed checkpoint. */
+  onCheckpoint?: (checkpoint: Checkpoint) => void;
+}
+
+/**
+ * A table with a key: a compacted topic (the table). Without a key its records have none, which a compacted
+ * topic refuses: a change log in one partition (its order) that keeps every record (to rebuild the table).
+ * The key-only envelope is a change feed either way.
+ */
+export function tableTopicSettings(config: Pick<LogtapConfig, 'envelope' | 'topics'>, table: TableSchema): TopicSettings {
+  const base = { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, table: tableIdText(table.id) };
+  if (config.envelope === 'key-only') return { ...base, compacted: false };
+  return table.key.length > 0 ? { ...base, compacted: true } : { ...base, partitions: 1, compacted: false, keepAll: true };
+}
+
+/** The connector as the daemon builds it: tools that stream or move its checkpoint must see the same tables (and publication). */
+export function connectorOptions(config: LogtapConfig, log: Logger, kafka?: Kafka, metrics?: PipelineMetrics & SourceMetrics): ConnectorOptions {
+  return {
+    name: config.name, url: config.source.url, tables: config.source.tables,
+    outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log,
+    signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
+    unchangedToast: config.toast.unchanged, metrics,
+    internalBackfills: config.schemaChanges.resync === 'auto',
+    // Only the entity envelope carries whole rows a connector can read back (foreign-key cascades).
+    publishedRows: kafka && config.envelope === 'entity' ? topicRowsReader(kafka, config.topicPrefix, config.encoding.registryUrl) : undefined,
+  };
 }
 
 const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err.retriable;
@@ -49,6 +82,27 @@ async function preflight(connector: SourceConnector): Promise<void> {
   throw new LogtapError('PREFLIGHT', `${first!.message}; fix: ${first!.fix}${more}`);
 }
 
+function lastFailure(err: unknown, position: Checkpoint['position'] | null, version: string): LastFailure {
+  return {
+    code: err instanceof LogtapError ? err.code : 'INTERNAL',
+    // As a user sees it on stderr (src/cli/exit-codes.ts): never a password in a URL.
+    message: redactUrl(err instanceof Error ? err.message.split('\n')[0]! : String(err)),
+    position, failedAtMicros: BigInt(Date.now()) * 1000n, logtapVersion: version,
+  };
+}
+
+/**
+ * Keeps why the connector stopped beside its checkpoint, through the sink that holds the connector's
+ * transactional id: fenced by a newer instance, the write fails and nothing is recorded (that one runs).
+ */
+async function recordFailure(sink: ChangeSink, record: KafkaRecord, log: Logger): Promise<void> {
+  try {
+    await sink.commit([], record);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'the failure could not be recorded beside the checkpoint');
+  }
+}
+
 /**
  * Runs one connector until `signal` aborts. A retriable failure (database or Kafka restarting) closes
  * everything and starts again from the last committed checkpoint, after a growing backoff; any other
@@ -59,6 +113,8 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
   const topics = new TopicManager(kafka, config.name);
   const checkpoints = new CheckpointStore(kafka, config.topicPrefix, config.name);
   const schemaTopic = new SchemaTopic(kafka, config.topicPrefix);
+  /** The table of each table topic met, to name it when Kafka refuses its records. */
+  const tableOfTopic = new Map<string, string>();
   let failures = 0;
   /** Whether streaming ever began: until then every failure is reported, not retried (a misconfiguration, not an outage). */
   let started = false;
@@ -69,15 +125,12 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
     let sink: ChangeSink | undefined;
     let schemaProducer: Producer | undefined;
     let backfill: OnlineBackfill | undefined;
+    /** The last checkpoint of this connector, once read: a failure is recorded as following it. */
+    let reached: Checkpoint['position'] | null = null;
     /** When this attempt began streaming: a long healthy stream resets the backoff, a long failing start does not. */
     let streamingSince: number | undefined;
     try {
-      connector = deps.createConnector({
-        name: config.name, url: config.source.url, tables: config.source.tables,
-        outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log: log.child({ component: 'source' }),
-        signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
-        internalBackfills: config.schemaChanges.resync === 'auto',
-      });
+      connector = deps.createConnector(connectorOptions(config, log.child({ component: 'source' }), kafka, deps.metrics));
       deps.onSource?.(connector);
       if (!started) await preflight(connector);
       if (connector.awaitExclusive) {
@@ -88,11 +141,14 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         deps.onState?.('starting');
       }
       // Fence any older instance first, so no checkpoint can move after we read it.
-      sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name) : await openIdempotentSink(kafka, config.name);
+      const tableOf = (topic: string) => tableOfTopic.get(topic);
+      sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name, tableOf) : await openIdempotentSink(kafka, config.name, tableOf);
       await topics.ensure(checkpoints.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
       await topics.ensure(schemaTopic.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
-      const checkpoint = await checkpoints.load(signal);
+      const { checkpoint, failure } = await checkpoints.loadState(signal);
       const from = checkpoint?.position ?? null;
+      reached = from;
+      if (failure) log.info({ code: failure.code, failedAt: new Date(Number(failure.failedAtMicros / 1000n)).toISOString() }, 'the last run stopped on a failure: cleared with the first checkpoint of this run');
       // Before the stream and the snapshot look the signal table up (PostgreSQL publishes it by name).
       if (connector.backfills) {
         await connector.backfills.prepare();
@@ -120,22 +176,33 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         wire: config.encoding.format === 'confluent' ? confluentWire(config.encoding.registryUrl!) : singleObjectWire,
         debezium: config.debezium,
       });
+      const snapshot = snapshotStep(config.snapshot, connector, from, log, deps.metrics);
       const pipeline = new Pipeline({
         name: config.name,
         source: connector,
         encoder,
         sink,
         publishSchema: (entry) => schemaTopic.publish(producer, entry),
-        ensureTableTopic: (table) => topics.ensure(tableTopic(config.topicPrefix, table.id), {
-          partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: config.envelope !== 'key-only',
-        }),
+        ensureTableTopic: (table) => {
+          const topic = tableTopic(config.topicPrefix, table.id);
+          tableOfTopic.set(topic, tableIdText(table.id));
+          return topics.ensure(topic, tableTopicSettings(config, table));
+        },
         ensureOutboxTopic: (topic) => topics.ensure(topic, { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: false }),
         checkpointRecord: (c) => checkpoints.record(c),
         from,
-        beforeStream: snapshotStep(config.snapshot, connector, from, log, deps.metrics),
+        ...(failure ? { firstCommitRecords: [checkpoints.failureRecord(null)] } : {}),
+        onCheckpoint: (c) => {
+          reached = c.position;
+          deps.onCheckpoint?.(c);
+        },
+        ...(snapshot ? { beforeStream: (handler, stop) => { deps.onPhase?.('snapshot'); return snapshot(handler, stop); } } : {}),
         // "streaming" only once the source streams: an initial snapshot comes first, and a reader of the log
         // (or a test waiting for this line before it writes) must not take the snapshot's start for it.
-        onStreaming: (streamFrom) => log.info({ from: streamFrom?.display ?? 'the source\'s start point', delivery: config.delivery }, 'streaming'),
+        onStreaming: (streamFrom) => {
+          deps.onPhase?.('stream');
+          log.info({ from: streamFrom?.display ?? 'the source\'s start point', delivery: config.delivery }, 'streaming');
+        },
         interceptor,
         limits: config.batch,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -154,7 +221,10 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       // Stopping (SIGTERM) while an attempt was starting or streaming: whatever that interrupted is not a failure.
       if (signal.aborted) break;
       deps.onError?.(err);
-      if (!isRetriable(err) || !started) throw err;
+      if (!isRetriable(err) || !started) {
+        if (sink) await recordFailure(sink, checkpoints.failureRecord(lastFailure(err, reached, deps.version)), log);
+        throw err;
+      }
       if (streamingSince !== undefined && Date.now() - streamingSince > 60_000) failures = 0;
       const backoff = Math.min(config.restart.maxBackoffMs, config.restart.initialBackoffMs * 2 ** failures);
       failures++;

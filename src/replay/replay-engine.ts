@@ -53,20 +53,25 @@ async function replayTopic(plan: TopicPlan, options: ReplayOptions): Promise<Tab
   const { order, until, log } = options;
   const decoder = new EntityEventDecoder(options.schemas);
   const name = tableIdText(plan.versions[0]!.id);
-  const applier = new TableApplier(plan, options.target, options.source, options.batchSize, (n) => options.progress.advance(name, n));
+  const applier = new TableApplier(plan, options.target, options.source, options.batchSize, (n) => options.progress.advance(name, n), order);
 
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  options.progress.start(name, await topicSize(options.kafka, plan.topic));
+  const size = await topicSize(options.kafka, plan.topic);
+  options.progress.start(name, size.records);
+  /** Partitions read past --until: with several, the others may still hold earlier changes. */
+  const pastUntil = new Set<number>();
   try {
-    await readTopicToEnd(options.kafka, plan.topic, async ({ message }) => {
+    await readTopicToEnd(options.kafka, plan.topic, async ({ partition, message }) => {
+      if (pastUntil.has(partition)) return;
       const event = await decoder.decode({ key: message.key, value: message.value, headers: message.headers as Record<string, Buffer> });
       if (!withinUntil(until, order, event.position, event.commitTimeMicros)) {
-        stop.abort(new ReachedUntil());
+        pastUntil.add(partition);
+        if (pastUntil.size === size.partitions) stop.abort(new ReachedUntil());
         return;
       }
-      await applier.add(event, message.key);
+      await applier.add(event, message.key, partition);
     }, { signal: stop.signal, groupPrefix: 'logtap-replay' });
   } catch (err) {
     if (!(stop.signal.reason instanceof ReachedUntil) || options.signal?.aborted) throw err;
@@ -79,12 +84,13 @@ async function replayTopic(plan: TopicPlan, options: ReplayOptions): Promise<Tab
   return { topic: plan.topic, table: applier.table, events: applier.events };
 }
 
-/** Records in the topic now (for the progress bar's total; compaction makes it an upper bound). */
-export async function topicSize(kafka: Kafka, topic: string): Promise<number> {
+/** Records in the topic now (for the progress bar's total; compaction makes it an upper bound), and its partitions. */
+export async function topicSize(kafka: Kafka, topic: string): Promise<{ records: number; partitions: number }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0);
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return { records: offsets.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0), partitions: offsets.length };
   } finally {
     await admin.disconnect();
   }

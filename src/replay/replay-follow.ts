@@ -16,9 +16,9 @@ export async function followTopics(options: ReplayOptions & { signal: AbortSigna
   const decoder = new EntityEventDecoder(options.schemas);
   const appliers = new Map(plans.map((plan) => {
     const name = tableIdText(plan.versions[0]!.id);
-    return [plan.topic, { plan, name, applier: new TableApplier(plan, options.target, options.source, options.batchSize, (n) => options.progress.advance(name, n)) }];
+    return [plan.topic, { plan, name, applier: new TableApplier(plan, options.target, options.source, options.batchSize, (n) => options.progress.advance(name, n), options.order) }];
   }));
-  for (const { plan, name } of appliers.values()) options.progress.start(name, await topicSize(kafka, plan.topic));
+  for (const { plan, name } of appliers.values()) options.progress.start(name, (await topicSize(kafka, plan.topic)).records);
 
   const consumer = kafka.consumer({ groupId: `logtap-replay-follow-${randomBytes(6).toString('hex')}`, readUncommitted: false, maxWaitTimeInMs: 250 });
   let failed: unknown;
@@ -48,7 +48,7 @@ export async function followTopics(options: ReplayOptions & { signal: AbortSigna
             const offset = BigInt(message.offset);
             if (offset < (next.get(at) ?? 0n)) continue;
             const event = await decoder.decode({ key: message.key, value: message.value, headers: message.headers as Record<string, Buffer> });
-            await entry.applier.add(event, message.key);
+            await entry.applier.add(event, message.key, batch.partition);
             next.set(at, offset + 1n);
           }
           await entry.applier.flush();

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { TableSchema } from '../model/table-schema.js';
+import { type TableSchema, tableShapeText } from '../model/table-schema.js';
 import type { SchemaEntry } from '../schema/schema-catalog.js';
 import { readTableRecord } from '../avro/table-avro-schema.js';
 import { keySubject, valueSubject } from '../events/topic-names.js';
@@ -11,8 +11,8 @@ export interface TopicPlan {
 }
 
 /**
- * The table versions of a topic from the schemas logtap published for it. Only the entity envelope can be
- * replayed: a Debezium or key-only topic is a usage error, said before anything is written.
+ * The table versions of a topic from the schemas logtap published for it (key [] for a table without a key).
+ * Only the entity envelope can be replayed: a Debezium or key-only topic is a usage error, said before anything is written.
  */
 export function planTopic(topic: string, entries: readonly SchemaEntry[]): TopicPlan {
   const values = entries.filter((e) => e.subject === valueSubject(topic)).sort((a, b) => a.version - b.version);
@@ -24,11 +24,11 @@ export function planTopic(topic: string, entries: readonly SchemaEntry[]): Topic
     if (name === 'KeyOnlyChange') throw new ConfigError(`topic ${topic} uses the key-only envelope, which carries no rows: replay needs the entity envelope (envelope: entity)`);
     return readTableRecord(entry.schema, 'value').table;
   });
+  // A table without a key has no key schema: its topic is a change log, rebuilt row by row (table-applier.ts).
   const latestKey = keys.at(-1);
-  if (!latestKey) throw new ConfigError(`topic ${topic} has no key schema: a table without a key is published as a change log and cannot be rebuilt`);
-  const key = readTableRecord(latestKey.schema, 'key').table.key;
+  const key = latestKey ? readTableRecord(latestKey.schema, 'key').table.key : [];
   return { topic, versions: versions.map((v) => ({ ...v, key })) };
 }
 
 /** Whether two table versions have the same columns (names, types, nullability) in the same order. */
-export const sameShape = (a: TableSchema, b: TableSchema): boolean => JSON.stringify(a.columns) === JSON.stringify(b.columns);
+export const sameShape = (a: TableSchema, b: TableSchema): boolean => tableShapeText(a.columns) === tableShapeText(b.columns);

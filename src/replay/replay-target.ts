@@ -8,10 +8,22 @@ export type SourceKind = 'postgres' | 'mysql';
 /**
  * One step of a batch, applied in order inside the batch's transaction. Within a `changes` step every key
  * occurs once (the engine keeps the last change of each key), so deletes and upserts do not interfere.
+ * A table without a key gets `row-log` steps instead: its changes in topic order.
  */
 export type ReplayStep =
   | { kind: 'truncate' }
-  | { kind: 'changes'; deletes: Row[]; upserts: Row[] };
+  | { kind: 'changes'; deletes: Row[]; upserts: Row[] }
+  | { kind: 'row-log'; changes: RowLogChange[] };
+
+/**
+ * A change of a table without a key, where a row is its own identity: `insert` adds the row; `delete` removes
+ * one row equal to it in every column (NULL equal to NULL), any one of its duplicates, as PostgreSQL's logical
+ * replication does for REPLICA IDENTITY FULL.
+ */
+export interface RowLogChange {
+  op: 'insert' | 'delete';
+  row: Row;
+}
 
 /**
  * A database that replay writes into (connectors/<db>/replay-target.ts). Tables are named by the source's
@@ -30,8 +42,16 @@ export interface ReplayTarget {
    * that `dropped` names (columns of earlier versions met in this run that `table` no longer has).
    */
   ensureTable(table: TableSchema, dropped: readonly string[], source: SourceKind): Promise<void>;
-  /** Applies the steps in one transaction; `table` is the version the rows were written with. */
+  /**
+   * Applies the steps in one transaction; `table` is the version the rows were written with. A `row-log`
+   * delete that finds no equal row is logged as a warning (the target then differs from the source).
+   */
   apply(table: TableSchema, steps: readonly ReplayStep[]): Promise<void>;
+  /**
+   * After the table's rows are written: brings what numbers new rows past them (PostgreSQL identity and serial
+   * sequences, MySQL AUTO_INCREMENT counters), so the replica's next insert does not collide.
+   */
+  finishTable(table: TableSchema): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -76,6 +76,25 @@ export function firstDifferingKey(source: Map<string, { hash: bigint; key: Row }
   return undefined;
 }
 
+/** Every row's hash with its count: a table without a key compared as a multiset (duplicates count). */
+export async function rowCounts(rows: AsyncIterable<Row>, hasher: RowHasher): Promise<Map<bigint, number>> {
+  const counts = new Map<bigint, number>();
+  for await (const row of rows) {
+    const { hash } = hasher.hash(row);
+    counts.set(hash, (counts.get(hash) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** How many rows one multiset has beyond the other, each way. */
+export function multisetDifference(source: Map<bigint, number>, target: Map<bigint, number>): { onlyInSource: number; onlyInTarget: number } {
+  let onlyInSource = 0;
+  let onlyInTarget = 0;
+  for (const [hash, n] of source) onlyInSource += Math.max(0, n - (target.get(hash) ?? 0));
+  for (const [hash, n] of target) onlyInTarget += Math.max(0, n - (source.get(hash) ?? 0));
+  return { onlyInSource, onlyInTarget };
+}
+
 /** A key as people read it: `id=5, region="eu"`. */
 export const keyText = (key: Row): string =>
   Object.entries(key).map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : typeof v === 'bigint' ? v.toString() : JSON.stringify(v)}`).join(', ');

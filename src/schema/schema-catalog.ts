@@ -79,6 +79,11 @@ export class SchemaCatalog {
     this.republished.set(table, new Set());
   }
 
+  /** The schema of the subject's latest version, if it has one. */
+  latestSchema(subject: string): AvroSchema | undefined {
+    return this.latest.get(subject)?.entry.schema;
+  }
+
   entries(): SchemaEntry[] {
     return [...this.byFingerprint.values()];
   }

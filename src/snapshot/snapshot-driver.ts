@@ -19,7 +19,8 @@ export interface SnapshotDriverOptions {
  * Publishes a snapshot through the pipeline's handler: every chunk's rows as `op = r` events (snapshot flag
  * set) in chunk order, each chunk closed by a commit at its `done` position, so the pipeline checkpoints
  * per chunk; up to `snapshot.parallelism` chunks are read ahead meanwhile. A row's position is the position
- * before its chunk: a checkpoint taken inside a chunk resumes at that chunk's start.
+ * before its chunk: a checkpoint taken inside a chunk resumes at that chunk's start. A table without a key
+ * starts with a truncate marker (op `t`, snapshot flag set).
  *
  * Returns where streaming continues, or null when `signal` aborted first.
  */
@@ -52,6 +53,9 @@ export async function publishSnapshot(snapshot: SourceSnapshot, handler: SourceH
       const { chunk } = current;
       progress.table(chunk);
       log.debug({ chunk: chunk.display }, 'snapshot chunk');
+      // A table without a key is one chunk, and its topic a change log that nothing folds: a truncate marker
+      // first makes this read replace what an interrupted (or earlier) snapshot published of it.
+      if (chunk.table.key.length === 0) await handler.onChange({ table: chunk.table, op: 't', position: before, snapshot: true });
       for await (const page of current.pages()) {
         for (const row of page.rows) {
           await handler.onChange({ table: chunk.table, op: 'r', after: row, position: before, snapshot: true });

@@ -45,7 +45,7 @@ export interface SourceSnapshot {
   close(): Promise<void>;
 }
 
-/** The rows of one key range of one table. */
+/** The rows of one key range of one table; a table without a key is read as one chunk. */
 export interface SnapshotChunk {
   table: TableSchema;
   /** For logs, e.g. `public.orders (42, 1042]`. */

@@ -1,8 +1,10 @@
-import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
+import type { ChangeEvent, Row, SourcePosition } from '../model/change-event.js';
+import type { TableId } from '../model/table-schema.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotSource } from './snapshot-source.js';
 import type { BackfillSource, Watermark } from '../backfill/backfill-source.js';
 import type { SchemaChange } from '../schema-changes/schema-change.js';
+import type { SetupPlan, SetupPlanOptions } from '../setup/setup-plan.js';
 
 /** What every connector is built from (the config's source section, validated, plus the connector name). */
 export interface ConnectorOptions {
@@ -21,8 +23,36 @@ export interface ConnectorOptions {
    * MySQL/MariaDB: `<database>.logtap_signal`, created when first needed).
    */
   internalBackfills?: boolean | undefined;
+  /** PostgreSQL: what to do when an UPDATE does not carry an unchanged TOASTed value (config `toast.unchanged`); default read-back. */
+  unchangedToast?: UnchangedToastPolicy | undefined;
+  /** What the connector counts as it goes (the daemon's Prometheus metrics); absent: nothing counted. */
+  metrics?: SourceMetrics | undefined;
+  /**
+   * What a table's topic holds now, for a connector that must know what it published before this start (MySQL's
+   * foreign-key cascades, src/cascade/). Read before this connector hands anything over, it is exactly the state
+   * of the checkpoint it resumes from (exactly-once delivery). Absent when the envelope carries no rows.
+   */
+  publishedRows?: PublishedRows | undefined;
   log: Logger;
 }
+
+/**
+ * An UPDATE whose row image lacks an unchanged TOASTed value (PostgreSQL, replica identity not FULL):
+ * `read-back` reads the value from the table by key; `fail` stops the stream (docs/postgres-connector.md).
+ */
+export type UnchangedToastPolicy = 'read-back' | 'fail';
+
+/** What a connector reports as it goes; src/ops/daemon-metrics.ts implements it. */
+export interface SourceMetrics {
+  /**
+   * Updates of `table` (namespace.table) whose unchanged TOASTed values were read back from the source:
+   * `rows` read, of which `gone` were no longer there (their update is not published; see the connector's docs).
+   */
+  unchangedValuesRead?(table: string, rows: number, gone: number): void;
+}
+
+/** Calls `onRow` once per row a table's compacted topic holds (the last record of each key, deleted keys left out). */
+export type PublishedRows = (table: TableId, onRow: (row: Row) => void, signal?: AbortSignal) => Promise<void>;
 
 export type ConnectorFactory = (options: ConnectorOptions) => SourceConnector;
 
@@ -52,6 +82,12 @@ export interface SourceConnector {
 
   /** Preflight: every problem that would stop or degrade streaming, each with its fix. Changes nothing. */
   check(): Promise<CheckFinding[]>;
+
+  /**
+   * Optional, for `logtap init`: what an administrator must run so that a least-privilege role can run this
+   * connector, from a read-only look at the source (src/setup/setup-plan.ts).
+   */
+  setupPlan?(options: SetupPlanOptions): Promise<SetupPlan>;
 
   /** The initial snapshot (src/source/snapshot-source.ts); absent: the connector can only stream. */
   readonly snapshots?: SnapshotSource;
@@ -86,7 +122,49 @@ export interface SourceConnector {
    */
   awaitExclusive?(signal: AbortSignal): Promise<void>;
 
+  /**
+   * Optional: whether an instance streams this connector now, without waiting or taking anything: a line
+   * naming it (PostgreSQL: the slot is active, with its pid; MySQL: the named lock is held, by which
+   * connection), or null when none does. Tools that act on a stopped connector (logtap offsets, snapshot) ask.
+   */
+  activeInstance?(): Promise<string | null>;
+
+  /** Optional: positions as people write them, for moving a stopped connector's checkpoint (logtap offsets set). */
+  readonly positions?: PositionControl;
+
+  /**
+   * Optional: the source transaction after `from` read straight from the log without decoding its values (a
+   * change the connector cannot decode is what usually stops it), or null when none follows yet. Absent: the
+   * core streams the connector up to the next commit instead (src/offsets/next-transaction.ts).
+   */
+  nextTransaction?(from: SourcePosition): Promise<NextTransaction | null>;
+
   close(): Promise<void>;
+}
+
+/** The source transaction that follows a checkpoint (logtap offsets skip-current-transaction). */
+export interface NextTransaction {
+  txId: string | null;
+  /** Its changes the checkpoint had not published (all of them, unless the checkpoint lies inside it). */
+  changes: number;
+  /** Transactional outbox messages in it. */
+  messages: number;
+  /** The tables it changes, `namespace.table`, in the order first met. */
+  tables: string[];
+  commitTimeMicros: bigint | null;
+  /** Right after its commit: the position the daemon would checkpoint once it had published it. */
+  end: SourcePosition;
+}
+
+/** Reading and vetting a position a user gives (src/cli/commands/offsets.ts). */
+export interface PositionControl {
+  /**
+   * A position as the user wrote it (PostgreSQL: an LSN such as `0/16B3748`; MySQL: `file:offset` or a GTID
+   * set; either: a checkpoint token) as a complete position; a ConfigError names the expected forms.
+   */
+  parse(text: string): SourcePosition;
+  /** Why the source could not resume exactly at `position` (a PostgreSQL slot confirmed past it), or null. */
+  refusal(position: SourcePosition): Promise<string | null>;
 }
 
 export interface SourceHandler {

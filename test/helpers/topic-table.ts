@@ -3,6 +3,7 @@ import { EntityEventDecoder, schemaTopicResolver } from '../../src/events/event-
 import { SchemaTopic } from '../../src/kafka/schema-topic.js';
 import { highWatermarkAdmin, readTopicToEnd } from '../../src/kafka/read-to-end.js';
 import type { Row } from '../../src/model/change-event.js';
+import { TruncateFence } from '../../src/replay/truncate-fence.js';
 
 export interface TopicRead {
   /** The table the topic describes: last value per key, tombstones and truncate markers applied. */
@@ -19,10 +20,14 @@ export async function readTopicAsTable(kafka: Kafka, topicPrefix: string, topic:
   const table = new Map<string, Row>();
   const positions: string[] = [];
   let records = 0;
-  await readTopicToEnd(kafka, topic, async ({ message }) => {
+  // Truncate markers per partition, as replay applies them (one partition: in offset order).
+  const fence = new TruncateFence(undefined);
+  await readTopicToEnd(kafka, topic, async ({ partition, message }) => {
     records++;
     const event = await decoder.decode({ key: message.key, value: message.value, headers: message.headers as Record<string, Buffer> });
     positions.push(event.position);
+    const verdict = event.kind === 'truncate' ? fence.marker(partition, event.position, event.partitions) : fence.row(partition);
+    if (verdict === 'skip') return;
     if (event.kind === 'truncate') table.clear();
     else if (event.kind === 'tombstone') table.delete(keyOf(event.key!));
     else table.set(keyOf(event.key ?? event.row), event.row);

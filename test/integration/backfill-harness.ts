@@ -35,7 +35,8 @@ export interface BackfillDb {
   drop(): Promise<void>;
 }
 
-export async function postgresDb(rows: number): Promise<BackfillDb> {
+/** `partitioned`: the table is range-partitioned by id (three partitions, the last the default one). */
+export async function postgresDb(rows: number, options: { partitioned?: boolean } = {}): Promise<BackfillDb> {
   const connect = async (): Promise<Sql> => {
     const client = new pg.Client({ connectionString: bed.pgUrl });
     await client.connect();
@@ -49,7 +50,15 @@ export async function postgresDb(rows: number): Promise<BackfillDb> {
   };
   const name = uniqueName('bf_items');
   const sql = await connect();
-  await sql.query(`CREATE TABLE ${name} (id bigint PRIMARY KEY, version integer NOT NULL, note text NOT NULL)`);
+  if (options.partitioned) {
+    const third = Math.floor(rows / 3);
+    await sql.query(`CREATE TABLE ${name} (id bigint PRIMARY KEY, version integer NOT NULL, note text NOT NULL) PARTITION BY RANGE (id)`);
+    await sql.query(`CREATE TABLE ${name}_p0 PARTITION OF ${name} FOR VALUES FROM (MINVALUE) TO (${third})`);
+    await sql.query(`CREATE TABLE ${name}_p1 PARTITION OF ${name} FOR VALUES FROM (${third}) TO (${2 * third})`);
+    await sql.query(`CREATE TABLE ${name}_p2 PARTITION OF ${name} DEFAULT`);
+  } else {
+    await sql.query(`CREATE TABLE ${name} (id bigint PRIMARY KEY, version integer NOT NULL, note text NOT NULL)`);
+  }
   await sql.query(`INSERT INTO ${name} SELECT g, 0, 'row ' || g FROM generate_series(1, ${rows}) g`);
   await sql.query(`ANALYZE ${name}`);
   await sql.end();

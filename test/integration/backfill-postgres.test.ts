@@ -27,8 +27,8 @@ describe('online backfill of PostgreSQL', () => {
     for (const c of cleanup.splice(0).reverse()) await c().catch(() => {});
   });
 
-  async function setUp(chunkRows = 1000): Promise<{ db: BackfillDb; name: string; prefix: string; configFile: string; topic: string }> {
-    const db = await postgresDb(ROWS);
+  async function setUp(chunkRows = 1000, options: { rows?: number; partitioned?: boolean } = {}): Promise<{ db: BackfillDb; name: string; prefix: string; configFile: string; topic: string }> {
+    const db = await postgresDb(options.rows ?? ROWS, options);
     cleanup.push(() => db.drop());
     const name = uniqueName('bfpg');
     const prefix = uniqueName('bp');
@@ -78,6 +78,33 @@ describe('online backfill of PostgreSQL', () => {
     expect(finished!.rows).toBe(found.backfillEvents);
   }, 300_000);
 
+  it('backfills a partitioned table through its root under concurrent writes: one topic, equal to the table', async () => {
+    const rows = 12_000;
+    const { db, name, prefix, configFile, topic } = await setUp(1000, { rows, partitioned: true });
+    const daemon = startDaemon(configFile);
+    cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; });
+    await waitStreaming(daemon);
+    await waitFirstCheckpoint(kafka, prefix, name);
+    const workload = startWorkload(db, rows);
+    cleanup.push(() => workload.stop());
+    const recorder = await recordTopic(kafka, topic);
+    cleanup.push(() => recorder.finish());
+
+    const cli = await requestBackfill(configFile, db.table);
+    expect(cli.stdout).toMatch(/finished/);
+    await workload.stop();
+    await waitForMarker(db, recorder, kafka, prefix);
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+
+    expectExact(await history(kafka, prefix, recorder.records), await tableVersions(db));
+    const admin = kafka.admin();
+    await admin.connect();
+    const partitionTopics = (await admin.listTopics()).filter((t) => t.startsWith(`${topic}_p`));
+    await admin.disconnect();
+    expect(partitionTopics).toEqual([]);
+  }, 300_000);
+
   it('logtap snapshot refuses bad requests with one line and exit code 2, writing no signal', async () => {
     const sql = new pg.Client({ connectionString: bed.pgUrl });
     await sql.connect();
@@ -89,7 +116,7 @@ describe('online backfill of PostgreSQL', () => {
     const base = { name: uniqueName('bfcli'), source: { url: bed.pgUrl, tables: [`public.${keyless}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bc') };
     const off = await requestBackfillFailing(writeConfig(base), `public.${keyless}`);
     expect(off.code).toBe(2);
-    expect(userLines(off.stderr)).toEqual(['logtap: online backfills are off: set `signal: { enabled: true }` in the config, restart `logtap run` with it, then request the backfill']);
+    expect(userLines(off.stderr)).toEqual(['logtap: online backfills are off: set `signal: { enabled: true }` in the config (and restart `logtap run` with it, if it runs), then request the backfill']);
 
     const on = writeConfig({ ...base, signal: { enabled: true, table: `public.${signalTable}` } });
     const notCaptured = await requestBackfillFailing(on, 'public.elsewhere');

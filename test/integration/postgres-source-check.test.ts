@@ -12,12 +12,15 @@ import { admin, dropConnectorObjects, slotRow, startStream, waitStreaming } from
 let sql: pg.Client;
 const names: string[] = [];
 const made: string[] = [];
-const t: Record<'good' | 'nokey' | 'fullnokey' | 'toasty' | 'gen', string> = {
+const t: Record<'good' | 'nokey' | 'fullnokey' | 'toasty' | 'gen' | 'pknothing' | 'droppedidx' | 'staff', string> = {
   good: uniqueName('chk_good'),
   nokey: uniqueName('chk_nokey'),
   fullnokey: uniqueName('chk_fullnokey'),
   toasty: uniqueName('chk_toasty'),
   gen: uniqueName('chk_gen'),
+  pknothing: uniqueName('chk_pknothing'),
+  droppedidx: uniqueName('chk_droppedidx'),
+  staff: uniqueName('chk_staff'),
 };
 const view = uniqueName('chk_view');
 const missing = uniqueName('chk_missing');
@@ -30,6 +33,15 @@ beforeAll(async () => {
   await sql.query(`ALTER TABLE ${t.fullnokey} REPLICA IDENTITY FULL`);
   await sql.query(`CREATE TABLE ${t.toasty} (id int PRIMARY KEY, body text, doc jsonb)`);
   await sql.query(`CREATE TABLE ${t.gen} (id int PRIMARY KEY, twice int GENERATED ALWAYS AS (id * 2) STORED)`);
+  await sql.query(`CREATE TABLE ${t.pknothing} (country_id int PRIMARY KEY, country varchar(50) NOT NULL)`);
+  await sql.query(`ALTER TABLE ${t.pknothing} REPLICA IDENTITY NOTHING`);
+  await sql.query(`CREATE TABLE ${t.droppedidx} (code char(2) NOT NULL, name varchar(45), CONSTRAINT ${t.droppedidx}_code UNIQUE (code))`);
+  await sql.query(`CREATE UNIQUE INDEX ${t.droppedidx}_ri ON ${t.droppedidx} (code)`);
+  await sql.query(`ALTER TABLE ${t.droppedidx} REPLICA IDENTITY USING INDEX ${t.droppedidx}_ri`);
+  await sql.query(`DROP INDEX ${t.droppedidx}_ri`);
+  await sql.query(`CREATE TABLE ${t.staff} (staff_id smallint PRIMARY KEY, first_name varchar(45) NOT NULL, last_name varchar(45) NOT NULL,
+    email varchar(50), active boolean NOT NULL, username varchar(16) NOT NULL, password varchar(40), rate numeric(5,2), code char(3),
+    bits bit(8), last_update timestamp NOT NULL DEFAULT now(), notes text, picture bytea)`);
   await sql.query(`CREATE VIEW ${view} AS SELECT 1 AS one`);
   made.push(...Object.values(t));
 });
@@ -61,14 +73,36 @@ describe('PostgreSQL source: check()', () => {
       `generated_columns:public.${t.gen}`,
       `no_primary_key:public.${t.fullnokey}`,
       `no_primary_key:public.${t.nokey}`,
+      `replica_identity:public.${t.pknothing}`,
+      `replica_identity:public.${t.droppedidx}`,
       `table_missing:public.${missing}`,
       `table_missing:public.${view}`,
-      `toast_unchanged:public.${t.nokey}`,
+      // A keyless table's updates fail in PostgreSQL (the error above): no TOAST finding for it.
       `toast_unchanged:public.${t.toasty}`,
+      `toast_unchanged:public.${t.staff}`,
     ].sort());
     expect(found[`no_primary_key:public.${t.nokey}`]).toMatchObject({ level: 'error', message: expect.stringMatching(/UPDATE and DELETE on it fail/), fix: expect.stringContaining('REPLICA IDENTITY FULL') });
     expect(found[`no_primary_key:public.${t.fullnokey}`]!.level).toBe('warning');
-    expect(found[`toast_unchanged:public.${t.toasty}`]).toMatchObject({ level: 'warning', message: expect.stringContaining('("body", "doc")'), fix: `ALTER TABLE "public"."${t.toasty}" REPLICA IDENTITY FULL;` });
+    // A primary key under REPLICA IDENTITY NOTHING: the fix that keeps the key is DEFAULT.
+    expect(found[`replica_identity:public.${t.pknothing}`]).toEqual({
+      level: 'error',
+      id: `replica_identity:public.${t.pknothing}`,
+      message: `table public.${t.pknothing} has REPLICA IDENTITY NOTHING, so its primary key is not logged for UPDATE and DELETE: once published, UPDATE and DELETE on it fail in PostgreSQL`,
+      fix: `ALTER TABLE "public"."${t.pknothing}" REPLICA IDENTITY DEFAULT; (the primary key identifies rows and stays the Kafka key)`,
+    });
+    // Its USING INDEX index dropped: the other unique index keeps a key.
+    expect(found[`replica_identity:public.${t.droppedidx}`]).toMatchObject({
+      level: 'error',
+      message: expect.stringContaining('REPLICA IDENTITY USING INDEX, but that index was dropped'),
+      fix: `ALTER TABLE "public"."${t.droppedidx}" REPLICA IDENTITY USING INDEX "${t.droppedidx}_code"; (that unique index identifies rows and becomes the Kafka key)`,
+    });
+    // Only the columns that can be stored out of line, and read back by default (informational).
+    expect(found[`toast_unchanged:public.${t.toasty}`]).toMatchObject({ level: 'warning', message: expect.stringContaining('columns "body", "doc" can be stored out of line') });
+    expect(found[`toast_unchanged:public.${t.staff}`]).toMatchObject({
+      level: 'warning',
+      message: expect.stringMatching(new RegExp(`^table public\\.${t.staff}: columns "notes", "picture" can be stored out of line \\(TOASTed\\).*reads it back from the table by key`)),
+      fix: expect.stringMatching(/^nothing is needed; .*REPLICA IDENTITY FULL;/),
+    });
     expect(found[`table_missing:public.${missing}`]).toMatchObject({ level: 'error', message: expect.stringContaining('does not exist') });
     expect(found[`table_missing:public.${view}`]!.message).toContain('is a view, not a table');
     expect(found[`generated_columns:public.${t.gen}`]).toMatchObject({ level: 'warning', message: expect.stringContaining('"twice"') });
@@ -79,6 +113,18 @@ describe('PostgreSQL source: check()', () => {
     // Nothing created.
     expect(await slotRow(sql, name)).toBeUndefined();
     expect((await sql.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [`logtap_${name}`])).rows).toEqual([]);
+  });
+
+  it('under toast.unchanged: fail reports as an error that the daemon would stop at an update leaving a TOASTed value unchanged', async () => {
+    const connector = createPostgresConnector({ name: connectorName(), url: testBed().pgUrl, tables: [`public.${t.staff}`], unchangedToast: 'fail', log: silentLogger });
+    const findings = await connector.check();
+    await connector.close();
+    expect(findings).toEqual([{
+      level: 'error',
+      id: `toast_unchanged:public.${t.staff}`,
+      message: `table public.${t.staff}: columns "notes", "picture" can be stored out of line (TOASTed), and under REPLICA IDENTITY DEFAULT an UPDATE that leaves such a value unchanged does not carry it; with toast.unchanged: fail the daemon stops at the first such update`,
+      fix: `set toast.unchanged: read-back (the default: the value is read back from the table), or ALTER TABLE "public"."${t.staff}" REPLICA IDENTITY FULL; (every UPDATE and DELETE then logs the whole old row)`,
+    }]);
   });
 
   it('reports a publication that differs from the configuration and a slot in use', async () => {

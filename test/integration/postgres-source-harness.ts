@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'vitest';
 import pg from 'pg';
 import type { ChangeEvent, SourcePosition } from '../../src/model/change-event.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
-import type { SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
+import type { ConnectorOptions, SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
 import { createPostgresConnector, postgresObjectNames, type PostgresConnectorTuning } from '../../connectors/postgres/postgres-connector.js';
 import type { OutboxMessage } from '../../src/source/source-connector.js';
 import { testBed } from '../helpers/test-bed.js';
@@ -82,13 +82,18 @@ export interface StreamOptions {
   tuning?: PostgresConnectorTuning;
   /** Default: logtap.outbox (on); undefined turns the outbox off. */
   outboxPrefix?: string | undefined;
+  unchangedToast?: ConnectorOptions['unchangedToast'];
+  metrics?: ConnectorOptions['metrics'];
 }
 
 export const FAST: PostgresConnectorTuning = { statusIntervalMs: 300 };
 
 export function startStream(options: StreamOptions): RunningStream {
   const connector = createPostgresConnector(
-    { name: options.name, url: options.url ?? testBed().pgUrl, tables: options.tables, outboxPrefix: 'outboxPrefix' in options ? options.outboxPrefix : 'logtap.outbox', log: options.log ?? silentLogger },
+    {
+      name: options.name, url: options.url ?? testBed().pgUrl, tables: options.tables, outboxPrefix: 'outboxPrefix' in options ? options.outboxPrefix : 'logtap.outbox',
+      unchangedToast: options.unchangedToast, metrics: options.metrics, log: options.log ?? silentLogger,
+    },
     options.tuning ?? FAST,
   );
   const handler = options.handler ?? new RecordingHandler();

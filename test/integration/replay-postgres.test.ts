@@ -225,7 +225,7 @@ describe('logtap replay into PostgreSQL', () => {
     expect(await tableRows(target)).toBe(phaseOne.rows);
   }, 240_000);
 
-  it('--verify names the table and the first differing key when the rebuilt table differs', async () => {
+  it('--verify names the table and the first differing key when the rebuilt table differs (exit 3)', async () => {
     const database = await createDatabase();
     const target = dbUrl(database);
     expect((await replay(['--target', target])).code).toBe(0);
@@ -234,7 +234,7 @@ describe('logtap replay into PostgreSQL', () => {
     await client.query(`UPDATE public.${table} SET c_text = 'tampered' WHERE id = 5`);
     await client.end();
     const result = await replay(['--target', target, '--verify', '--until', '2000-01-01T00:00:00Z']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(3);
     expect(userLines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`verify: .*public\\.${table} .*first differing key id=`))]);
   }, 240_000);
 

@@ -38,7 +38,7 @@ describe('config', () => {
     expect(c).toMatchObject({
       name: 'shop-pg', source: { url: 'postgres://app:s3cret@127.0.0.1:5432/shop', tables: ['public.orders'] },
       kafka: { brokers: ['127.0.0.1:9092'] }, topicPrefix: 'shop', envelope: 'entity', delivery: 'exactly-once',
-      encoding: { format: 'single-object' }, schemaEvolution: { onIncompatible: 'fail' },
+      encoding: { format: 'single-object' }, schemaEvolution: { onIncompatible: 'fail' }, toast: { unchanged: 'read-back' },
     });
     expect(c.batch.maxRecords).toBeGreaterThan(0);
   });
@@ -61,6 +61,7 @@ describe('config', () => {
     ['a table without its namespace', minimal.replace('[public.orders]', '[orders]'), /^source\.tables\.0 in .*: expected namespace\.table \(got "orders"\)$/],
     ['confluent encoding without a registry', `${minimal}\nencoding:\n  format: confluent\n`, /^encoding\.registryUrl in .*: required when encoding\.format is confluent/],
     ['an unknown envelope', `${minimal}\nenvelope: fat\n`, /^envelope in .*: .*"fat"/],
+    ['an unknown TOAST policy', `${minimal}\ntoast:\n  unchanged: guess\n`, /^toast\.unchanged in .*: .*"guess"/],
     ['a batch size of zero', `${minimal}\nbatch:\n  maxRecords: 0\n`, /^batch\.maxRecords in .*: .*\(got 0\)$/],
     ['broken YAML', 'name: [unclosed', /is not valid YAML/],
     ['a list at the top level', '- a\n- b\n', /must hold a mapping of settings/],

@@ -99,7 +99,21 @@ describe('entity envelope', () => {
     const [a] = encoder.encode(event({ op: 't', position: at('0/20') }));
     const [b] = encoder.encode(event({ op: 't', position: at('0/30') }));
     expect(a!.key!.equals(b!.key!)).toBe(true);
-    expect(await decoder.decode(b!)).toEqual({ kind: 'truncate', op: 't', table: 'public.orders', position: '0/30', commitTimeMicros: 1700000000123456n });
+    expect(await decoder.decode(b!)).toEqual({ kind: 'truncate', op: 't', table: 'public.orders', position: '0/30', commitTimeMicros: 1700000000123456n, partitions: 1 });
+    expect(a!.partition).toBe(0);
+  });
+
+  it('writes a truncate marker to every partition of the topic, each naming how many there are', async () => {
+    const { encoder, publish, decoder } = setup();
+    await encoder.prepare(orders, publish, 6);
+    const markers = encoder.encode(event({ op: 't', position: at('0/20') }));
+    expect(markers.map((m) => m.partition)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const m of markers) {
+      expect(m.key!.equals(markers[0]!.key!)).toBe(true);
+      expect(await decoder.decode(m)).toEqual({ kind: 'truncate', op: 't', table: 'public.orders', position: '0/20', commitTimeMicros: 1700000000123456n, partitions: 6 });
+    }
+    // Rows keep the key's partition (Kafka's partitioner).
+    expect(encoder.encode(event({ op: 'c', after: { id: 7n, total: '1.00', note: null } }))[0]!.partition).toBeUndefined();
   });
 
   it('gives rows of a keyless table a null key', async () => {
@@ -108,6 +122,30 @@ describe('entity envelope', () => {
     await encoder.prepare(keyless, publish);
     const [record] = encoder.encode(event({ op: 'c', after: { id: 1n, total: '1.00', note: null } }, keyless));
     expect(record!.key).toBeNull();
+  });
+
+  it('publishes a keyless table as a change log of whole rows: an update is the old row (d) then the new one, a delete the old row once', async () => {
+    const keyless: TableSchema = { ...orders, key: [] };
+    const { encoder, publish, decoder } = setup('entity', { deleteEvents: true });
+    await encoder.prepare(keyless, publish);
+    const old = { id: 1n, total: '1.00', note: null };
+    const updated = { id: 1n, total: '2.00', note: 'x' };
+    const update = encoder.encode(event({ op: 'u', before: old, after: updated }, keyless));
+    expect(update.map((r) => [r.key, r.headers['logtap.op']])).toEqual([[null, 'd'], [null, 'u']]);
+    expect(await decoder.decode(update[0]!)).toMatchObject({ kind: 'row', op: 'd', row: old, position: '0/10' });
+    expect(await decoder.decode(update[1]!)).toMatchObject({ kind: 'row', op: 'u', row: updated, position: '0/10' });
+    // deleteEvents adds nothing: the delete already carries the old row, and twice would remove two rows.
+    const del = encoder.encode(event({ op: 'd', before: updated }, keyless));
+    expect(del).toHaveLength(1);
+    expect(await decoder.decode(del[0]!)).toMatchObject({ kind: 'row', op: 'd', row: updated });
+  });
+
+  it('refuses a keyless update or delete without the whole old row, naming the table and the fix', async () => {
+    const keyless: TableSchema = { ...orders, key: [] };
+    const { encoder, publish } = setup();
+    await encoder.prepare(keyless, publish);
+    expect(() => encoder.encode(event({ op: 'u', after: { id: 1n, total: '1.00', note: null } }, keyless))).toThrow(/update of public\.orders at 0\/10: the table has no primary key .*REPLICA IDENTITY FULL/);
+    expect(() => encoder.encode(event({ op: 'd', before: { id: 1n } }, keyless))).toThrow(/delete of public\.orders/);
   });
 });
 

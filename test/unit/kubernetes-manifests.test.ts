@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import { DAEMON_NODE_OPTIONS } from '../../src/ops/node-options.js';
+import { EventEncoder } from '../../src/events/event-encoder.js';
+import { SchemaCatalog } from '../../src/schema/schema-catalog.js';
+import { singleObjectWire } from '../../src/schema/wire-format.js';
+import type { TableSchema } from '../../src/model/table-schema.js';
 
 // No cluster exists here: these checks hold the fields of deploy/kubernetes/ that logtap's operation depends
 // on (one publisher, probes on the daemon's endpoints, a config logtap accepts, secrets by reference).
@@ -57,6 +61,8 @@ for (const variant of variants) {
       expect(configPath).toBe(`${mount!.mountPath}/logtap.yaml`);
       const config = connectorConfig(all, envNames);
       expect(config.http.port).toBe(8080);
+      // The kubelet probes and Prometheus scrapes come from outside the pod: the default 127.0.0.1 would refuse them.
+      expect(config.http.host).toBe('0.0.0.0');
       expect(config.delivery).toBe('exactly-once');
     });
 
@@ -81,6 +87,20 @@ for (const variant of variants) {
       expect(deployment.spec.template.metadata.annotations).toEqual({
         'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port!.containerPort), 'prometheus.io/path': '/metrics',
       });
+    });
+
+    it('is exact with its topics.partitions: a truncate marker reaches every partition of the table topic', async () => {
+      const config = connectorConfig(all, envNames);
+      expect(config.topics.partitions).toBeGreaterThan(1);
+      const encoder = new EventEncoder({
+        topicPrefix: config.topicPrefix, envelope: config.envelope, source: { connector: 'postgresql', database: 'shop', version: '0' },
+        catalog: new SchemaCatalog('fail'), wire: singleObjectWire,
+      });
+      const table: TableSchema = { id: { namespace: 'public', name: 'orders' }, columns: [{ name: 'id', type: { kind: 'long' }, nullable: false, sourceType: 'bigint' }], key: ['id'] };
+      // TopicManager creates the topic with topics.partitions and hands its count to the encoder.
+      await encoder.prepare(table, async () => {}, config.topics.partitions);
+      const markers = encoder.encode({ table, op: 't', position: { token: 'pg1:0/10#1', display: '' }, snapshot: false });
+      expect(markers.map((m) => m.partition)).toEqual(Array.from({ length: config.topics.partitions }, (_, p) => p));
     });
 
     it('lets SIGTERM finish the in-flight transaction before Kubernetes kills the pod', () => {

@@ -60,6 +60,15 @@ describe('DaemonMetrics', () => {
     expect(line(body, 'logtap_snapshot_rows_total{')).toEqual(['logtap_snapshot_rows_total{table="public.orders",connector="shop"} 1500']);
   });
 
+  it('counts TOAST read-backs per table, and the rows gone by the read', async () => {
+    const m = new DaemonMetrics('shop');
+    m.unchangedValuesRead('public.staff', 3, 0);
+    m.unchangedValuesRead('public.staff', 2, 1);
+    const { body } = await m.text();
+    expect(line(body, 'logtap_toast_read_back_rows_total{')).toEqual(['logtap_toast_read_back_rows_total{table="public.staff",connector="shop"} 5']);
+    expect(line(body, 'logtap_toast_read_back_gone_total{')).toEqual(['logtap_toast_read_back_gone_total{table="public.staff",connector="shop"} 1']);
+  });
+
   it('asks the current connector for its lag at scrape time, and leaves the series out without one or on failure', async () => {
     const m = new DaemonMetrics('shop');
     const lag = (text: string) => line(text, 'logtap_source_lag_bytes{');

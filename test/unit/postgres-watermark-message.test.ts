@@ -7,6 +7,7 @@ import { WATERMARK_PREFIX, parseWatermarkContent, watermarkContent } from '../..
 import type { Watermark } from '../../src/backfill/backfill-source.js';
 import type { SourcePosition } from '../../src/model/change-event.js';
 import { silentLogger } from '../../src/logger.js';
+import { UnchangedToastReader } from '../../connectors/postgres/unchanged-toast.js';
 
 // Backfill watermarks without a signal table (PostgreSQL): pg_logical_emit_message(true, 'logtap.watermark', …).
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -25,6 +26,9 @@ function translate(handlerHasWatermarks: boolean) {
     startLsn: 0n,
     outboxPrefix: undefined,
     log: silentLogger,
+    // No change here lacks a TOASTed value: the reader only keeps the order.
+    unchangedToast: 'read-back',
+    reader: new UnchangedToastReader({ query: async () => { throw new Error('no read-back expected'); } } as never, silentLogger, undefined, (e) => e),
   });
   return { translator, marks, commits };
 }

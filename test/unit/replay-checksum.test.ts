@@ -3,6 +3,10 @@ import fc from 'fast-check';
 import type { Row } from '../../src/model/change-event.js';
 import type { TableSchema } from '../../src/model/table-schema.js';
 import { RowHasher, checksumRows, firstDifferingKey, hashesByKey } from '../../src/replay/table-checksum.js';
+import { verifyLine, verifySummary, verifyTable } from '../../src/replay/replay-verify.js';
+import type { TableRowReader } from '../../src/replay/replay-target.js';
+import { EXIT, VERIFY_DIFFERS, reportFailure } from '../../src/cli/exit-codes.js';
+import { LogtapError } from '../../src/errors.js';
 import { conformValue } from '../../src/replay/conform-value.js';
 import { dateText, timestampText } from '../../src/replay/civil-time.js';
 import { civilFromDays } from '../../src/model/civil-date.js';
@@ -53,6 +57,61 @@ describe('replay --verify: checksums', () => {
     expect(conformValue({ months: 0, days: -1, micros: 5n }, { kind: 'duration-micros' })).toBe(-86_399_999_995n);
     expect(conformValue({ months: 1, days: 0, micros: 0n }, { kind: 'duration-micros' })).toEqual({ months: 1, days: 0, micros: 0n });
     expect(conformValue('', { kind: 'set', name: 's', symbols: [] })).toEqual([]);
+  });
+});
+
+/** A reader over rows in memory; a table named `broken` fails as a missing table would. */
+const reader = (rows: Record<string, Row[]>): TableRowReader => ({
+  async *readRows(t, side) {
+    if (!(t.id.name in rows)) throw new Error(`--verify: the ${side} has no table ${t.id.namespace}.${t.id.name}`);
+    yield* rows[t.id.name]!;
+  },
+  close: async () => {},
+});
+
+describe('replay --verify: every table, keyless tables as multisets', () => {
+  const keyless: TableSchema = { ...table, id: { namespace: 'public', name: 'log' }, key: [] };
+  const row = (id: bigint) => ({ id, flag: null, at: null, tags: [] });
+
+  it('compares a keyless table as a multiset: duplicates count, order does not', async () => {
+    const equal = await verifyTable(keyless, reader({ log: [row(1n), row(1n), row(2n)] }), reader({ log: [row(2n), row(1n), row(1n)] }));
+    expect(equal.status).toBe('equal');
+    const differs = await verifyTable(keyless, reader({ log: [row(1n), row(1n), row(2n)] }), reader({ log: [row(1n), row(2n), row(3n), row(3n)] }));
+    expect(differs).toMatchObject({ status: 'differs', onlyInSource: 1, onlyInTarget: 2 });
+    expect(verifyLine(differs)).toMatch(/^DIFFERENT public\.log: source 3 rows [0-9a-f]{32}, target 4 rows [0-9a-f]{32}; 1 row\(s\) only in the source, 2 only in the target$/);
+  });
+
+  it('reports every table, a failing one with its reason, and says which outcome wins', async () => {
+    const keyed = (name: string): TableSchema => ({ ...table, id: { namespace: 'public', name } });
+    const source = reader({ a: [row(1n)], b: [row(1n)], broken: [] });
+    const target = reader({ a: [row(1n)], b: [{ ...row(1n), flag: true }] });
+    const results = [];
+    for (const name of ['a', 'b', 'broken']) results.push(await verifyTable(keyed(name), source, target));
+    expect(results.map(verifyLine)).toEqual([
+      expect.stringMatching(/^equal public\.a: source 1 rows /),
+      expect.stringMatching(/^DIFFERENT public\.b: .*; first differing key id=1$/),
+      'FAILED public.broken: --verify: the target has no table public.broken',
+    ]);
+    expect(verifySummary(results)).toEqual({
+      failed: true,
+      message: 'verify: 1 of 3 table(s) differ from the source: public.b (source 1 rows, target 1; first differing key id=1); 1 of 3 table(s) could not be compared: public.broken (--verify: the target has no table public.broken)',
+    });
+    expect(verifySummary(results.slice(0, 2))).toMatchObject({ failed: false, message: expect.stringMatching(/^verify: 1 of 2 table\(s\) differ/) });
+    expect(verifySummary(results.slice(0, 1))).toBeNull();
+  });
+
+  it('exits 3 when tables differ, 1 when a table could not be compared', () => {
+    const write = process.stderr.write.bind(process.stderr);
+    const lines: string[] = [];
+    process.stderr.write = ((chunk: string) => { lines.push(chunk); return true; }) as typeof process.stderr.write;
+    try {
+      expect(reportFailure(new LogtapError(VERIFY_DIFFERS, 'verify: 1 of 2 table(s) differ'))).toBe(EXIT.differs);
+      expect(EXIT.differs).toBe(3);
+      expect(reportFailure(new LogtapError('VERIFY_FAILED', 'verify: 1 of 2 table(s) could not be compared'))).toBe(EXIT.failure);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(lines).toEqual(['logtap: verify: 1 of 2 table(s) differ\n', 'logtap: verify: 1 of 2 table(s) could not be compared\n']);
   });
 });
 

@@ -35,11 +35,15 @@ describe('replay: the plan of a topic', () => {
     expect(plan.versions.map((v) => v.key)).toEqual([['id'], ['id']]);
   });
 
-  it('refuses the debezium and key-only envelopes, and a table without a key, in one line each', async () => {
+  it('plans a table without a key with an empty key (its topic is a change log)', async () => {
+    const plan = planTopic(topic, await schemasOf('entity', { ...v1, key: [] }));
+    expect(plan.versions.map((v) => v.key)).toEqual([[]]);
+  });
+
+  it('refuses the debezium and key-only envelopes in one line each', async () => {
     expect(() => planTopic(topic, [])).toThrow(`no schema of topic ${topic} is in the schema topic`);
     await expect(schemasOf('debezium', v1).then((e) => planTopic(topic, e))).rejects.toThrow(`topic ${topic} uses the debezium envelope: replay reads the entity envelope only (envelope: entity)`);
     await expect(schemasOf('key-only', v1).then((e) => planTopic(topic, e))).rejects.toThrow(`topic ${topic} uses the key-only envelope`);
-    await expect(schemasOf('entity', { ...v1, key: [] }).then((e) => planTopic(topic, e))).rejects.toThrow('has no key schema');
   });
 });
 
@@ -49,7 +53,8 @@ function recordingTarget() {
   const target: ReplayTarget = {
     check: async () => {},
     ensureTable: async (t, dropped) => { calls.push({ ensure: t.columns.map((c) => c.name), dropped }); },
-    apply: async (t, steps) => { calls.push({ apply: t.columns.map((c) => c.name), steps: steps.map((s) => (s.kind === 'truncate' ? s : { ...s, deletes: [...s.deletes], upserts: [...s.upserts] })) }); },
+    apply: async (t, steps) => { calls.push({ apply: t.columns.map((c) => c.name), steps: steps.map((s) => (s.kind === 'changes' ? { ...s, deletes: [...s.deletes], upserts: [...s.upserts] } : s.kind === 'row-log' ? { ...s, changes: [...s.changes] } : s)) }); },
+    finishTable: async () => {},
     close: async () => {},
   };
   return { target, calls };
@@ -87,6 +92,12 @@ describe('replay: applying a table\'s events in batches', () => {
     ]);
   });
 
+  it('refuses a record without a key in a keyed table\'s topic (the table got its primary key later)', async () => {
+    const { target } = recordingTarget();
+    const applier = new TableApplier({ topic, versions: [v1] }, target, 'postgres', 100, () => {});
+    await expect(applier.add({ ...row({ ...v1, key: [] }, { id: 1n, note: 'a' }), position: 'p1' }, null)).rejects.toThrow(`topic ${topic}: the record at p1 has no key, later ones have one`);
+  });
+
   it('writes a batch every batchSize events, in order', async () => {
     const { target, calls } = recordingTarget();
     const applier = new TableApplier({ topic, versions: [v1] }, target, 'postgres', 2, () => {});
@@ -97,5 +108,46 @@ describe('replay: applying a table\'s events in batches', () => {
       [{ kind: 'changes', deletes: [], upserts: [{ id: 1n, note: null }, { id: 2n, note: null }] }],
       [{ kind: 'changes', deletes: [], upserts: [{ id: 3n, note: null }] }],
     ]);
+  });
+
+  describe('a table without a key', () => {
+    const keyless = { ...v1, key: [] };
+    const change = (op: 'c' | 'u' | 'd' | 'r', r: Row, position: string): DecodedEntityEvent => ({ kind: 'row', op, table: keyless, key: null, row: r, position });
+
+    it('empties the target first, then applies every change in order: an update as its old row removed and its new row added', async () => {
+      const { target, calls } = recordingTarget();
+      const applier = new TableApplier({ topic, versions: [keyless] }, target, 'postgres', 100, () => {});
+      const dup = { id: 1n, note: 'dup' };
+      await applier.add(change('r', dup, 's'), null);
+      await applier.add(change('c', dup, 'p1'), null);
+      await applier.add(change('d', dup, 'p2'), null);
+      await applier.add(change('u', { id: 1n, note: 'changed' }, 'p2'), null);
+      await applier.add(truncate, null);
+      await applier.add(change('c', dup, 'p3'), null);
+      await applier.add(change('d', dup, 'p4'), null);
+      await applier.finish();
+      expect(calls).toEqual([
+        { ensure: ['id', 'note'], dropped: [] },
+        { apply: ['id', 'note'], steps: [
+          { kind: 'truncate' },
+          { kind: 'row-log', changes: [{ op: 'insert', row: dup }, { op: 'insert', row: dup }, { op: 'delete', row: dup }, { op: 'insert', row: { id: 1n, note: 'changed' } }] },
+          { kind: 'truncate' },
+          { kind: 'row-log', changes: [{ op: 'insert', row: dup }, { op: 'delete', row: dup }] },
+        ] },
+      ]);
+    });
+
+    it('empties the target of an empty topic too', async () => {
+      const { target, calls } = recordingTarget();
+      await new TableApplier({ topic, versions: [keyless] }, target, 'postgres', 100, () => {}).finish();
+      expect(calls).toEqual([{ ensure: ['id', 'note'], dropped: [] }, { apply: ['id', 'note'], steps: [{ kind: 'truncate' }] }]);
+    });
+
+    it('refuses an update without its old row just before it (a topic written before old rows were published)', async () => {
+      const { target } = recordingTarget();
+      const applier = new TableApplier({ topic, versions: [keyless] }, target, 'postgres', 100, () => {});
+      await applier.add(change('c', { id: 1n, note: 'a' }, 'p1'), null);
+      await expect(applier.add(change('u', { id: 1n, note: 'b' }, 'p2'), null)).rejects.toThrow(`topic ${topic}: the update at p2 of a table without a key carries no old row`);
+    });
   });
 });

@@ -12,21 +12,27 @@ describe('PostgreSQL chunk queries', () => {
   const queries = new PgChunkQueries({ schema: { id: { namespace: 'public', name: 'Order"s' }, columns, key: ['tenant', 'Id'] }, columns });
 
   it('reads a key range in key order, bounds as typed literals compared as row values', () => {
-    expect(queries.selectRange({ after: null, upTo: null })).toBe('SELECT "tenant", "Id", "note" FROM "public"."Order""s" ORDER BY "tenant", "Id"');
+    expect(queries.selectRange({ after: null, upTo: null })).toBe('SELECT "tenant", "Id", "note" FROM ONLY "public"."Order""s" ORDER BY "tenant", "Id"');
     expect(queries.selectRange({ after: ["o'brien", '7'], upTo: ['z', '1'] })).toBe(
-      `SELECT "tenant", "Id", "note" FROM "public"."Order""s" WHERE ("tenant", "Id") > ('o''brien'::text, '7'::bigint) AND ("tenant", "Id") <= ('z'::text, '1'::bigint) ORDER BY "tenant", "Id"`,
+      `SELECT "tenant", "Id", "note" FROM ONLY "public"."Order""s" WHERE ("tenant", "Id") > ('o''brien'::text, '7'::bigint) AND ("tenant", "Id") <= ('z'::text, '1'::bigint) ORDER BY "tenant", "Id"`,
     );
   });
 
   it('finds the upper bound of the next chunk of n rows', () => {
-    expect(queries.boundary(['a', '1'], 500)).toBe(`SELECT "tenant", "Id" FROM "public"."Order""s" WHERE ("tenant", "Id") > ('a'::text, '1'::bigint) ORDER BY "tenant", "Id" OFFSET 499 LIMIT 1`);
+    expect(queries.boundary(['a', '1'], 500)).toBe(`SELECT "tenant", "Id" FROM ONLY "public"."Order""s" WHERE ("tenant", "Id") > ('a'::text, '1'::bigint) ORDER BY "tenant", "Id" OFFSET 499 LIMIT 1`);
     expect(queries.keyOf({ tenant: 'a', Id: '9', note: 'x' })).toEqual(['a', '9']);
+  });
+
+  it('reads a partitioned table with its partitions, any other table without its inheritance children (published as tables of their own)', () => {
+    const partitioned = new PgChunkQueries({ schema: { id: { namespace: 's', name: 'm' }, columns, key: ['Id'] }, columns, partitioned: true });
+    expect(partitioned.selectRange({ after: null, upTo: null })).toBe('SELECT "tenant", "Id", "note" FROM "s"."m" ORDER BY "Id"');
+    expect(queries.selectRange({ after: null, upTo: null })).toMatch(/ FROM ONLY "public"/);
   });
 
   it('reads a keyless table whole, in no order', () => {
     const keyless = new PgChunkQueries({ schema: { id: { namespace: 's', name: 't' }, columns, key: [] }, columns });
     expect(keyless.keyed).toBe(false);
-    expect(keyless.selectRange({ after: null, upTo: null })).toBe('SELECT "tenant", "Id", "note" FROM "s"."t"');
+    expect(keyless.selectRange({ after: null, upTo: null })).toBe('SELECT "tenant", "Id", "note" FROM ONLY "s"."t"');
   });
 });
 

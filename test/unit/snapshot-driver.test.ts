@@ -10,7 +10,7 @@ const table: TableSchema = { id: { namespace: 's', name: 't' }, columns: [{ name
 const pos = (token: string): SourcePosition => ({ token, display: token });
 
 /** A fake source: chunks of `rowsPerChunk` rows in pages of `pageRows`, recording how reads overlap. */
-function fakeSnapshot(chunks: number, rowsPerChunk: number, pageRows: number, parallelism: number) {
+function fakeSnapshot(chunks: number, rowsPerChunk: number, pageRows: number, parallelism: number, ofTable: TableSchema = table) {
   const trace: string[] = [];
   let reading = 0;
   let maxReading = 0;
@@ -26,7 +26,7 @@ function fakeSnapshot(chunks: number, rowsPerChunk: number, pageRows: number, pa
       if (planned === chunks) return null;
       const index = planned++;
       const chunk: SnapshotChunk = {
-        table,
+        table: ofTable,
         display: `chunk ${index}`,
         done: pos(`done-${index}`),
         async *pages(): AsyncGenerator<SnapshotPage> {
@@ -91,6 +91,19 @@ describe('publishSnapshot', () => {
     expect(stats().maxReading).toBeGreaterThan(1);
     expect(stats().maxReading).toBeLessThanOrEqual(3);
     expect(stats().closedReads).toBe(5);
+  });
+
+  it('starts a keyless table (one chunk) with a truncate marker, so that its rows replace those of an interrupted snapshot', async () => {
+    const keyless = { ...table, key: [] };
+    const { snapshot } = fakeSnapshot(1, 3, 2, 1, keyless);
+    const calls: string[] = [];
+    const handler: SourceHandler = {
+      onChange(event) { calls.push(`${event.op}${event.snapshot ? ' snapshot' : ''}@${event.position.token}${event.after ? ` ${event.after.id as number}` : ''}`); },
+      onCommit(position) { calls.push(`commit ${position.token}`); },
+      onHeartbeat(position) { calls.push(`heartbeat ${position.token}`); },
+    };
+    await publishSnapshot(snapshot, handler, { log: silentLogger }, new AbortController().signal);
+    expect(calls).toEqual(['heartbeat start', 't snapshot@start', 'r snapshot@start 0', 'r snapshot@start 1', 'r snapshot@start 2', 'commit done-0', 'commit stream']);
   });
 
   it('reads ahead no further than the byte limit allows (one page beyond it at most)', async () => {

@@ -6,7 +6,10 @@ import type { CheckFinding } from '../../source/source-connector.js';
 import type { LogtapConfig } from '../../config/config-schema.js';
 import { connectorFactoryFor } from '../connectors.js';
 import { EXIT } from '../exit-codes.js';
+import { CheckpointStore } from '../../kafka/checkpoint-store.js';
+import { failureFix } from '../../pipeline/last-failure.js';
 import { configOptions, configOverrides, type ConfigArgs } from './config-options.js';
+import { connectorOptions } from '../../pipeline/runner.js';
 
 /** Kafka's side of the preflight: reachable, and transactions usable for exactly-once delivery. */
 async function checkKafka(kafka: LogtapConfig['kafka'], name: string): Promise<CheckFinding[]> {
@@ -24,16 +27,39 @@ async function checkKafka(kafka: LogtapConfig['kafka'], name: string): Promise<C
   }
 }
 
+/**
+ * A daemon that stopped on a failure it does not retry left it beside its checkpoint: reported as an error, so
+ * "ok" never stands beside a stopped connector. Cleared by the daemon's first checkpoint once it streams again.
+ */
+async function checkLastFailure(config: LogtapConfig): Promise<CheckFinding[]> {
+  const store = new CheckpointStore(createKafka(config.kafka, `${config.name}-check`), config.topicPrefix, config.name);
+  let failure;
+  try {
+    ({ failure } = await store.loadState());
+  } catch (err) {
+    return [{ level: 'warning', id: 'checkpoint_unreadable', message: `cannot read ${store.topic} to see whether the connector stopped on a failure: ${(err as Error).message}`, fix: 'grant this user read access to the topic (logtap run needs it too)' }];
+  }
+  if (!failure) return [];
+  const at = new Date(Number(failure.failedAtMicros / 1000n)).toISOString();
+  return [{
+    level: 'error', id: 'last_failure',
+    message: `connector ${config.name} stopped at ${at} on ${failure.code}: ${failure.message} (after checkpoint ${failure.position?.display ?? 'none'})`,
+    fix: failureFix(failure.code),
+  }];
+}
+
 export const checkCommand = {
   command: 'check',
   describe: 'preflight: list every problem of the source and Kafka that would stop or degrade streaming, each with its fix',
   builder: (y: Argv) => configOptions(y).example('$0 check --config shop.yaml', 'exit code 0 when nothing blocks streaming'),
   handler: async (args: ConfigArgs) => {
     const config = loadConfig({ ...(args.config ? { file: args.config } : {}), overrides: configOverrides(args) });
-    const connector = (await connectorFactoryFor(config.source.url))({ name: config.name, url: config.source.url, tables: config.source.tables, log: silentLogger });
+    // Built as run builds it: the same tables, TOAST policy and cascade reader, so check sees what run will.
+    const connector = (await connectorFactoryFor(config.source.url))(connectorOptions(config, silentLogger, createKafka(config.kafka, `${config.name}-check`)));
     let findings: CheckFinding[];
     try {
-      findings = [...(await connector.check()), ...(await checkKafka(config.kafka, config.name))];
+      const kafka = await checkKafka(config.kafka, config.name);
+      findings = [...(await connector.check()), ...kafka, ...(kafka.length === 0 ? await checkLastFailure(config) : [])];
     } finally {
       await connector.close();
     }

@@ -19,6 +19,8 @@ import type { AvroSchema } from '../../avro/column-avro-type.js';
 import { runConnector } from '../../pipeline/runner.js';
 import { packageRoot } from '../../package-root.js';
 import { connectorFactoryFor } from '../connectors.js';
+import { replayConnectorFor } from '../replay-targets.js';
+import { type DaemonOps, startDaemonOps } from '../../ops/daemon-ops.js';
 
 interface DemoArgs {
   'source-url'?: string;
@@ -85,13 +87,14 @@ async function demo(args: DemoArgs, signal: AbortSignal): Promise<void> {
   const kafka = createKafka({ brokers }, 'demo');
   let consumer: Consumer | undefined;
   let daemon: Promise<void> | undefined;
+  let ops: DaemonOps | undefined;
   const daemonStop = new AbortController();
   try {
     await db.prepare();
     heading(`sample schema ${bold(args.schema)}: tables ${db.tables.map((t) => t.split('.')[1]).join(', ')}`);
     const config = loadConfig({
       env: {},
-      overrides: { name, 'source.url': pgUrl, 'source.tables': db.tables, 'kafka.brokers': brokers, topicPrefix, heartbeatIntervalMs: 1000, 'batch.maxDelayMs': 20 },
+      overrides: { name, 'source.url': pgUrl, 'source.tables': db.tables, 'kafka.brokers': brokers, topicPrefix, heartbeatIntervalMs: 1000, 'batch.maxDelayMs': 20, 'http.port': 0 },
     });
     const topics = db.tables.map((t) => `${topicPrefix}.${t}`);
     const manager = new TopicManager(kafka, 'demo');
@@ -113,7 +116,13 @@ async function demo(args: DemoArgs, signal: AbortSignal): Promise<void> {
 
     heading(`logtap run, in this process: connector ${bold(name)}, topics ${bold(`${topicPrefix}.${args.schema}.*`)}`);
     const linked = AbortSignal.any([signal, daemonStop.signal]);
-    daemon = runConnector(config, { kafka, createConnector: await connectorFactoryFor(pgUrl), log: terminalLogger, version: pkg.version }, linked);
+    const createConnector = await connectorFactoryFor(pgUrl);
+    ops = await startDaemonOps(config, terminalLogger, {
+      version: pkg.version, createConnector,
+      openSourceReader: async () => (await replayConnectorFor(pgUrl, 'source')).openReader(pgUrl, 'source'),
+    });
+    heading(`the daemon's console: ${bold(`http://${ops.address!.host}:${ops.address!.port}/`)} (open while the demo runs)`);
+    daemon = runConnector(config, { kafka, createConnector, log: terminalLogger, version: pkg.version, ...ops.hooks }, linked);
     const failed = daemon.then(() => undefined, (err: unknown) => err);
     await Promise.race([db.awaitSlot(name, signal), failed.then((err) => { if (err) throw err; })]);
     if (signal.aborted) return;
@@ -144,6 +153,7 @@ async function demo(args: DemoArgs, signal: AbortSignal): Promise<void> {
     daemonStop.abort();
     const stopped = await daemon?.then(() => undefined, (err: unknown) => err);
     await consumer?.disconnect().catch(() => {});
+    await ops?.close().catch(() => {});
     await db.dropConnectorObjects(name).catch(() => {});
     await db.close();
     if (signal.aborted) heading('stopped.');

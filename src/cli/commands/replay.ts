@@ -4,15 +4,15 @@ import { ConfigError, LogtapError } from '../../errors.js';
 import { createLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
 import { SchemaTopic } from '../../kafka/schema-topic.js';
-import { type SchemaResolver, schemaTopicResolver } from '../../events/event-decoder.js';
+import { schemaResolverFor } from '../../events/event-decoder.js';
 import { tableTopic } from '../../events/topic-names.js';
-import type { AvroSchema } from '../../avro/column-avro-type.js';
 import { planTopic } from '../../replay/replay-plan.js';
 import { parseUntil } from '../../replay/replay-until.js';
 import { replayTopics } from '../../replay/replay-engine.js';
 import { followTopics } from '../../replay/replay-follow.js';
 import { barProgress, logProgress } from '../../replay/replay-progress.js';
-import { verifyTable } from '../../replay/replay-verify.js';
+import { verifyLine, verifySummary, verifyTable } from '../../replay/replay-verify.js';
+import { VERIFY_DIFFERS } from '../exit-codes.js';
 import { replayConnectorFor } from '../replay-targets.js';
 import { type ConfigArgs, configOverrides, topicOptions } from './config-options.js';
 import { applyDaemonHeapPolicy } from '../../ops/node-options.js';
@@ -35,7 +35,7 @@ export const replayCommand = {
     .option('table', { type: 'string', array: true, describe: 'a table to replay, namespace.table (repeatable; default: the config\'s tables, or every table topic of the prefix)' })
     .option('until', { type: 'string', describe: 'stop after the changes committed at or before an ISO-8601 time, or at or before a source position (logtap.position)' })
     .option('follow', { type: 'boolean', default: false, describe: 'after catching up keep applying new changes until SIGINT/SIGTERM (then exit 0)' })
-    .option('verify', { type: 'boolean', default: false, describe: 'afterwards compare row count and checksum of each table with the source; exit 1 on a difference' })
+    .option('verify', { type: 'boolean', default: false, describe: 'afterwards compare row count and checksum of each table with the source; exit 3 when a table differs, 1 when one cannot be compared' })
     .option('batch-size', { type: 'number', default: BATCH_SIZE, describe: 'changes per target transaction' })
     .example('$0 replay --config shop.yaml --target postgres://u:p@host/restore --verify', 'rebuild every table, then compare with the source')
     .example('$0 replay --config shop.yaml --target postgres://u:p@host/replica --follow', 'rebuild, then keep the tables up to date until stopped')
@@ -71,7 +71,7 @@ export const replayCommand = {
       try {
         const options = {
           kafka, plans, target, source: source.kind, order: source.positionOrder, until,
-          schemas: resolverFor(entries, config.encoding.registryUrl), batchSize: args['batch-size'], progress, log, signal: stop.signal,
+          schemas: schemaResolverFor(entries, config.encoding.registryUrl), batchSize: args['batch-size'], progress, log, signal: stop.signal,
         };
         results = args.follow ? await followTopics(options) : await replayTopics(options);
       } finally {
@@ -127,25 +127,10 @@ async function topicsToReplay(kafka: ReturnType<typeof createKafka>, prefix: str
   });
 }
 
-/** Writer schemas from the schema topic, and from the registry for Confluent-framed records. */
-function resolverFor(entries: Parameters<typeof schemaTopicResolver>[0], registryUrl: string | undefined): SchemaResolver {
-  const fromTopic = schemaTopicResolver(entries);
-  const byId = new Map<number, Promise<AvroSchema | undefined>>();
-  return (ref) => {
-    if ('fingerprintHex' in ref) return fromTopic(ref);
-    if (!registryUrl) throw new ConfigError(`the topics are framed for a schema registry (id ${ref.registryId}): set encoding.registryUrl in the config`);
-    let schema = byId.get(ref.registryId);
-    if (!schema) {
-      schema = fetch(`${registryUrl.replace(/\/$/, '')}/schemas/ids/${ref.registryId}`).then(async (res) => {
-        if (!res.ok) return undefined;
-        return JSON.parse(((await res.json()) as { schema: string }).schema) as AvroSchema;
-      });
-      byId.set(ref.registryId, schema);
-    }
-    return schema;
-  };
-}
-
+/**
+ * Compares every table, whatever happens to one: each gets a line on stdout (equal, DIFFERENT, FAILED); then
+ * one line on stderr and the exit code: 3 when tables differ, 1 when a table could not be compared.
+ */
 async function verify(
   tables: Parameters<typeof verifyTable>[0][],
   source: Awaited<ReturnType<typeof replayConnectorFor>>, sourceUrl: string,
@@ -153,13 +138,14 @@ async function verify(
 ): Promise<void> {
   const [sourceReader, targetReader] = await Promise.all([source.openReader(sourceUrl, 'source'), target.openReader(targetUrl, 'target')]);
   try {
-    const differing: string[] = [];
+    const results = [];
     for (const table of tables) {
       const r = await verifyTable(table, sourceReader, targetReader);
-      process.stdout.write(`${r.equal ? 'equal' : 'DIFFERENT'} ${r.table}: source ${r.source.rows} rows ${r.source.sum}, target ${r.target.rows} rows ${r.target.sum}\n`);
-      if (!r.equal) differing.push(`${r.table} (source ${r.source.rows} rows, target ${r.target.rows}; first differing key ${r.firstDifferingKey ?? 'unknown'})`);
+      process.stdout.write(`${verifyLine(r)}\n`);
+      results.push(r);
     }
-    if (differing.length > 0) throw new LogtapError('VERIFY', `verify: the rebuilt table differs from the source: ${differing.join('; ')}`);
+    const summary = verifySummary(results);
+    if (summary) throw new LogtapError(summary.failed ? 'VERIFY_FAILED' : VERIFY_DIFFERS, summary.message);
   } finally {
     await Promise.all([sourceReader.close(), targetReader.close()]);
   }

@@ -5,6 +5,7 @@ import { createLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
 import { runConnector } from '../../pipeline/runner.js';
 import { connectorFactoryFor } from '../connectors.js';
+import { replayConnectorFor } from '../replay-targets.js';
 import { startDaemonOps } from '../../ops/daemon-ops.js';
 import { configOptions, configOverrides, type ConfigArgs } from './config-options.js';
 import { applyDaemonHeapPolicy } from '../../ops/node-options.js';
@@ -34,7 +35,11 @@ export const runCommand = {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     const createConnector = await connectorFactoryFor(config.source.url);
-    const ops = await startDaemonOps(config, log);
+    const ops = await startDaemonOps(config, log, {
+      version: pkg.version,
+      createConnector,
+      openSourceReader: async () => (await replayConnectorFor(config.source.url, 'source')).openReader(config.source.url, 'source'),
+    });
     try {
       await runConnector(config, {
         kafka: createKafka(config.kafka, config.name),

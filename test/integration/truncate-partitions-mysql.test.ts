@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { createKafka } from '../../src/kafka/kafka-client.js';
+import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
+import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
+import { testBed } from '../helpers/test-bed.js';
+import { uniqueName } from '../helpers/names.js';
+import { waitFor } from '../helpers/wait.js';
+import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
+import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+
+/*
+ * A TRUNCATE on MariaDB with `topics.partitions: 6` and the default config otherwise (every table of a fresh
+ * database, an initial snapshot): rows before the start, rows, TRUNCATE, new rows → the truncate marker is
+ * in every Kafka partition of the table's topic and `logtap replay --verify` rebuilds the table exactly.
+ */
+
+const bed = testBed();
+const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
+const base = new URL(bed.mysqlUrl);
+const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), multipleStatements: true };
+const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
+const name = uniqueName('mtrunc');
+const prefix = uniqueName('tmy');
+const db = uniqueName('src');
+const databases = [db];
+let sql: mysql.Connection;
+let configFile = '';
+
+async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
+      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function rows(database: string): Promise<unknown[]> {
+  const [result] = await sql.query(`SELECT id, note FROM ${database}.items ORDER BY id`);
+  return result as unknown[];
+}
+
+beforeAll(async () => {
+  sql = await mysql.createConnection(connection);
+  await sql.query(`CREATE DATABASE ${db}; CREATE TABLE ${db}.items (id INT NOT NULL PRIMARY KEY, note VARCHAR(20) NOT NULL); USE ${db}`);
+  await sql.query(`INSERT INTO ${db}.items SELECT seq, 'before' FROM seq_1_to_30`);
+  configFile = writeConfig({ name, source: { url: urlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, topics: { partitions: 6 } });
+  const daemon = startDaemon(configFile);
+  try {
+    await waitStreaming(daemon, 120_000);
+    await sql.query(`INSERT INTO ${db}.items SELECT seq, 'gone' FROM seq_31_to_60`);
+    await sql.query(`UPDATE ${db}.items SET note = 'gone too' WHERE id <= 10`);
+    await sql.query(`TRUNCATE TABLE ${db}.items`);
+    await sql.query(`INSERT INTO ${db}.items SELECT seq, 'after' FROM seq_100_to_130`);
+    await sql.query(`DELETE FROM ${db}.items WHERE id = 100`);
+    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
+    const checkpoints = new CheckpointStore(kafka, prefix, name);
+    await waitFor('the changes to be checkpointed', async () => (checkpointCovers((await checkpoints.load())?.position.token ?? '', end) ? true : undefined), 120_000, 300);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
+  } finally {
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+  }
+}, 300_000);
+
+afterAll(async () => {
+  for (const database of databases) await sql.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
+  await sql.end();
+});
+
+describe('TRUNCATE on MariaDB with topics.partitions: 6', () => {
+  it('writes the truncate marker to every Kafka partition of the table\'s topic', async () => {
+    const markers = new Set<number>();
+    await readTopicToEnd(kafka, `${prefix}.${db}.items`, ({ partition, message }) => {
+      if (String(message.headers?.['logtap.op']) === 't') markers.add(partition);
+    });
+    expect([...markers].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  }, 60_000);
+
+  it('replay --verify rebuilds the table exactly in an empty database', async () => {
+    const target = uniqueName('replay_db');
+    await sql.query(`CREATE DATABASE ${target}`);
+    databases.push(target);
+    const result = await replay(['--target', urlFor(target), '--table', `${db}.items`, '--verify']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^equal ${db}\\.items: source 30 rows `, 'm'));
+    expect(await rows(target)).toEqual(await rows(db));
+  }, 240_000);
+});
