@@ -3,6 +3,7 @@ import { SchemaEvolutionError } from '../errors.js';
 import { avroType } from '../avro/avro-type.js';
 import type { AvroSchema } from '../avro/column-avro-type.js';
 import { fingerprint64Bytes } from '../avro/fingerprint.js';
+import { renamedSchema, wireIdentity } from './wire-identity.js';
 
 /** One schema under a subject (`<topic>-key`, `<topic>-value`): what the schema topic and `schemas export` hold. */
 export interface SchemaEntry {
@@ -44,11 +45,20 @@ export class SchemaCatalog {
    * The entry of `schema` under `subject`: the known one, or a new version (`isNew`), which the caller
    * must publish before the first record that uses it.
    */
-  register(subject: string, schema: AvroSchema, table: string | null): { entry: SchemaEntry; isNew: boolean } {
-    const fingerprint = fingerprint64Bytes(schema as object);
-    const hex = fingerprintHex(fingerprint);
-    const known = this.byFingerprint.get(`${subject}/${hex}`);
-    if (known) return { entry: known, isNew: false };
+  register(subject: string, given: AvroSchema, table: string | null): { entry: SchemaEntry; isNew: boolean } {
+    // A known schema with this fingerprint but other logical types (a decimal's scale, …) is another schema: this
+    // one is renamed until its fingerprint is its own (the same name each time, so a restart finds it again).
+    let schema = given;
+    let fingerprint = fingerprint64Bytes(schema as object);
+    let hex = fingerprintHex(fingerprint);
+    for (let n = 2; ; n++) {
+      const known = this.byFingerprint.get(`${subject}/${hex}`);
+      if (!known) break;
+      if (wireIdentity(known.schema) === wireIdentity(schema)) return { entry: known, isNew: false };
+      schema = renamedSchema(given, n);
+      fingerprint = fingerprint64Bytes(schema as object);
+      hex = fingerprintHex(fingerprint);
+    }
 
     const previous = this.latest.get(subject);
     const type = avroType(schema);
