@@ -110,7 +110,7 @@ export const configSchema = z.object({
     chunkRows: z.number().int().min(1).max(100_000).default(2_000),
   }).strict().default({ enabled: false, chunkRows: 2_000 }),
   /**
-   * DDL that changes existing rows without row events (docs/schema-changes.d/resync.md): `auto` publishes the
+   * DDL that changes existing rows without row events (docs/schema-changes.md): `auto` publishes the
    * table's current rows again through the online backfill, `warn` only logs and counts it, `off` ignores it.
    */
   schemaChanges: z.object({

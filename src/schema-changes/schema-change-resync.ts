@@ -26,7 +26,7 @@ export interface SchemaChangeResyncOptions {
 
 /**
  * What happens when a connector reports a DDL that changed existing rows without row events
- * (docs/schema-changes.d/resync.md): `auto` queues the table for a new pass of the online backfill, which
+ * (docs/schema-changes.md): `auto` queues the table for a new pass of the online backfill, which
  * publishes its current rows at their point in the stream, so the compacted topic converges to the table;
  * `warn` logs and counts it; `off` does nothing. Installed between the source and the online backfill.
  */

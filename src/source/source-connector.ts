@@ -18,7 +18,7 @@ export interface ConnectorOptions {
   /** Online backfills on (config `signal`): the signal table, `namespace.table`, or '' for the connector's default. */
   signalTable?: string | undefined;
   /**
-   * Backfills the daemon requests itself (the schema-change resync, docs/schema-changes.d/resync.md): a backfill
+   * Backfills the daemon requests itself (the schema-change resync, docs/schema-changes.md): a backfill
    * source even without `signalTable`, with the connector's own watermark channel (PostgreSQL: logical messages;
    * MySQL/MariaDB: `<database>.logtap_signal`, created when first needed).
    */

@@ -14,7 +14,7 @@ import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { decodeBackfillState } from '../../src/backfill/backfill-state.js';
 import { type BackfillDb, expectExact, history, recordTopic, startWorkload, tableVersions, waitForMarker } from './backfill-harness.js';
 
-// DDL that changes existing rows without row events (docs/schema-changes.d/resync.md), with the default config
+// DDL that changes existing rows without row events (docs/schema-changes.md), with the default config
 // (no table list, no signal table): the daemon detects it and publishes the table's current rows again through
 // the online backfill, so the compacted topic — read from the start, last value per key — equals the table,
 // every row in the latest shape. With `schemaChanges.resync: warn` it only logs.

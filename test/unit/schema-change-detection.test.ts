@@ -5,7 +5,7 @@ import { alterClauses } from '../../connectors/mysql/alter-clauses.js';
 import { isExpressionDefault, mysqlSchemaChange, type MysqlColumnDefault } from '../../connectors/mysql/row-rewrite.js';
 import type { MysqlColumnInfo, MysqlTableInfo } from '../../connectors/mysql/mysql-column-info.js';
 
-// The rules that decide whether a DDL changed existing rows without row events (docs/schema-changes.d/resync.md).
+// The rules that decide whether a DDL changed existing rows without row events (docs/schema-changes.md).
 const T = { namespace: 'public', name: 't' };
 const INT4 = 23;
 const NUMERIC = 1700;
