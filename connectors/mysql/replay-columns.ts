@@ -28,6 +28,9 @@ const quoteLabel = (label: string): string => `'${label.replace(/\\/g, '\\\\').r
  */
 export function planMysqlColumn(column: Column, source: SourceKind, isKey: boolean): MysqlColumnPlan | { unsupported: string } {
   const { type } = column;
+  // MariaDB's JSON is LONGTEXT with a json_valid CHECK (COLUMN_TYPE says longtext): `json` keeps the check, and clients
+  // that read JSON columns as JSON (MariaDB marks them) see one again. It takes no character set of its own.
+  if (source === 'mysql' && type.kind === 'json') return { sql: 'json', kind: 'json' };
   if (source === 'mysql') {
     const sql = column.sourceType.trim().toLowerCase().startsWith('enum(') || column.sourceType.trim().toLowerCase().startsWith('set(') ? column.sourceType.trim() : column.sourceType.trim().toLowerCase();
     if (PLAIN_TYPE.test(sql) || LABELLED_TYPE.test(sql)) return { sql: TEXT_TYPE.test(sql.toLowerCase()) ? `${sql}${collationClause(column, source) ?? BINARY_COLLATION}` : sql, kind: type.kind };

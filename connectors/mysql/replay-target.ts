@@ -54,6 +54,8 @@ function equalsParam(column: string, kind: ColumnType['kind'], mariaDb: boolean)
 
 class MysqlReplayTarget implements ReplayTarget {
   private readonly plans = new Map<string, WritePlan>();
+  /** Where each table's topic came from (the source kind ensureTable was told). */
+  private readonly sources = new Map<string, SourceKind>();
   /** The server's collation names, lower case (read once). */
   private collations: Set<string> | undefined;
 
@@ -79,6 +81,7 @@ class MysqlReplayTarget implements ReplayTarget {
   }
 
   async ensureTable(given: TableSchema, dropped: readonly string[], source: SourceKind): Promise<void> {
+    this.sources.set(tableIdText(given.id), source);
     const existing = await this.existing(given);
     const name = this.tableName(given);
     // Collations are carried between MySQL/MariaDB servers only (a PostgreSQL collation means nothing here).
@@ -126,6 +129,16 @@ class MysqlReplayTarget implements ReplayTarget {
         changes.push(`ADD COLUMN ${quoteId(c.name)} ${type(c)}${generated}${added}${onUpdateClause(c, source)}${place}`);
         if (defaults.table !== undefined && defaults.table !== defaults.added) tableDefaults.push(`ALTER COLUMN ${quoteId(c.name)} SET DEFAULT ${defaults.table}`);
       });
+      // A column whose type changed at the source (MODIFY / CHANGE): the same change here, so the replica's type
+      // follows (the rows the source converted without row events come again through its resync).
+      if (source === 'mysql') {
+        for (const c of table.columns) {
+          const e = existing.columns.find((x) => x.name === c.name);
+          if (!e || c.generated || e.sourceType.toLowerCase() === c.sourceType.toLowerCase()) continue;
+          const byDefault = autoIncrementClause(c, source) ? undefined : this.defaults(c, source).table;
+          changes.push(`MODIFY COLUMN ${quoteId(c.name)} ${type(c)}${c.nullable ? ' NULL' : ' NOT NULL'}${byDefault === undefined ? '' : ` DEFAULT ${byDefault}`}${onUpdateClause(c, source)}${autoIncrementClause(c, source)}`);
+        }
+      }
       for (const d of dropped) if (existing.columns.some((e) => e.name === d)) changes.push(`DROP COLUMN ${quoteId(d)}`);
       if (changes.length > 0) await this.db.connection.query(`ALTER TABLE ${name} ${changes.join(', ')}`);
       if (tableDefaults.length > 0) await this.db.connection.query(`ALTER TABLE ${name} ${tableDefaults.join(', ')}`);
@@ -144,6 +157,23 @@ class MysqlReplayTarget implements ReplayTarget {
     const name = this.tableName(table);
     await this.run(async () => {
       const info = await introspectTable(queryRunnerOf(this.db.connection as never), this.db.database, table.id.name);
+      // A column the source has NOT NULL was added nullable when older rows had no value for it (an expression
+      // default); once every row has one (its resync came through), it is NOT NULL here too.
+      const existing = tableSchemaOf(info);
+      const source = this.sources.get(tableIdText(table.id)) ?? 'mysql';
+      const notNull: string[] = [];
+      for (const c of table.columns) {
+        const target = existing.columns.find((x) => x.name === c.name);
+        if (c.nullable || c.generated || !target?.nullable) continue;
+        const [nulls] = await this.db.connection.query(`SELECT 1 FROM ${name} WHERE ${quoteId(c.name)} IS NULL LIMIT 1`);
+        if ((nulls as unknown[]).length > 0) {
+          this.log.warn({ table: tableIdText(table.id), column: c.name }, 'the column is NOT NULL at the source but some replayed rows have no value for it: it stays nullable here');
+          continue;
+        }
+        const byDefault = autoIncrementClause(c, source) ? undefined : this.defaults(c, source).table;
+        notNull.push(`MODIFY COLUMN ${quoteId(c.name)} ${this.columnPlan(table, c, source).sql} NOT NULL${byDefault === undefined ? '' : ` DEFAULT ${byDefault}`}${onUpdateClause(c, source)}${autoIncrementClause(c, source)}`);
+      }
+      if (notNull.length > 0) await this.db.connection.query(`ALTER TABLE ${name} ${notNull.join(', ')}`);
       const column = info.columns.find((c) => c.autoIncrement);
       if (!column) return;
       const [rows] = await this.db.connection.query(`SELECT CAST(MAX(${quoteId(column.name)}) AS CHAR) AS max FROM ${name}`);

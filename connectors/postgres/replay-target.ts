@@ -138,6 +138,24 @@ class PgReplayTarget implements ReplayTarget {
         for (const name of dropped) {
           if (existing.columns.some((e) => e.name === name)) await this.client.query(`ALTER TABLE ${quoteTable(table.id)} DROP COLUMN ${quoteIdent(name)}`);
         }
+        // A column whose type changed at the source (ALTER COLUMN … TYPE): the same change here, values cast (the
+        // rows the source converted with its own USING come again through its resync). A cast the target refuses
+        // leaves the column as it was, with a warning.
+        if (source === 'postgres') {
+          for (const c of table.columns) {
+            const e = existing.columns.find((x) => x.name === c.name);
+            const sql = plans.get(c.name)!.sql;
+            if (!e || e.sourceType === sql || e.sourceType === c.sourceType) continue;
+            await this.client.query('SAVEPOINT retype');
+            try {
+              await this.oneStatement(`ALTER TABLE ${quoteTable(table.id)} ALTER COLUMN ${quoteIdent(c.name)} TYPE ${sql} USING ${quoteIdent(c.name)}::${sql}`);
+              await this.client.query('RELEASE SAVEPOINT retype');
+            } catch (err) {
+              await this.client.query('ROLLBACK TO SAVEPOINT retype');
+              this.log.warn({ table: tableIdText(table.id), column: c.name, from: e.sourceType, to: sql, error: (err as Error).message }, 'the target refused the column\'s new type: it keeps the old one');
+            }
+          }
+        }
       }
       await this.client.query('COMMIT');
     }, `creating ${tableIdText(table.id)}`);
@@ -196,6 +214,18 @@ class PgReplayTarget implements ReplayTarget {
   /** After the rows: each identity or serial sequence continues after the largest value, so the next insert in the replica does not collide. */
   async finishTable(table: TableSchema): Promise<void> {
     const info = await this.run(() => introspectTable(this.client, table.id), 'reading the target table');
+    // A column the source has NOT NULL was added nullable when older rows had no value for it (a volatile default);
+    // once every row has one (its resync came through), it is NOT NULL here too.
+    for (const column of table.columns) {
+      const target = info.columns.find((c) => c.name === column.name);
+      if (column.nullable || !target || target.notNull) continue;
+      const { rows } = await this.run(() => this.client.query(`SELECT EXISTS (SELECT 1 FROM ${quoteTable(table.id)} WHERE ${quoteIdent(column.name)} IS NULL) AS nulls`), 'reading the target table');
+      if ((rows[0] as { nulls: boolean }).nulls) {
+        this.log.warn({ table: tableIdText(table.id), column: column.name }, 'the column is NOT NULL at the source but some replayed rows have no value for it: it stays nullable here');
+        continue;
+      }
+      await this.run(() => this.client.query(`ALTER TABLE ${quoteTable(table.id)} ALTER COLUMN ${quoteIdent(column.name)} SET NOT NULL`), `setting ${tableIdText(table.id)}.${column.name} NOT NULL`);
+    }
     for (const column of info.columns) {
       if (!column.identity && !column.serialSequence) continue;
       await this.run(() => this.client.query(

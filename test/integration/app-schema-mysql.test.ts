@@ -175,6 +175,11 @@ describe('an application schema on MariaDB, captured with the default config and
     expect(result.code).toBe(0);
     for (const table of TABLES) expect(result.stdout).toMatch(new RegExp(`^equal ${sourceDb}\\.${table}:`, 'm'));
     for (const table of TABLES) expect(await rowsOf(targetDb, table), table).toBe(await rowsOf(sourceDb, table));
+    // The definitions too: column order (AFTER), types (the MODIFY included), collations, ON UPDATE, AUTO_INCREMENT.
+    const columns = async (database: string) => (await sql.query(
+      `SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, IS_NULLABLE, COLLATION_NAME, EXTRA FROM information_schema.COLUMNS
+       WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?) ORDER BY TABLE_NAME, ORDINAL_POSITION`, [database, TABLES]))[0];
+    expect(await columns(targetDb)).toEqual(await columns(sourceDb));
   }, 600_000);
 
   it('a consumer that knows only the latest schema reads the customers with the added column\'s value on old rows', async () => {

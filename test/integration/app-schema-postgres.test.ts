@@ -214,6 +214,11 @@ describe('an application schema on PostgreSQL, captured with the default config 
     await target.connect();
     try {
       for (const table of TABLES) expect(await rowsOf(target, table), table).toBe(await rowsOf(sql, table));
+      // The definitions too: column order, types (the retyped stock included), nullability.
+      const columns = async (client: pg.Client) => (await client.query(
+        `SELECT table_schema || '.' || table_name AS t, column_name, data_type, numeric_precision, numeric_scale, is_nullable
+         FROM information_schema.columns WHERE table_schema || '.' || table_name = ANY($1) ORDER BY 1, ordinal_position`, [TABLES])).rows;
+      expect(await columns(target)).toEqual(await columns(sql));
     } finally {
       await target.end();
     }
