@@ -8,6 +8,7 @@ import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable, watchTopic } from '../helpers/topic-table.js';
+import { latestSchemaTable } from '../helpers/latest-schema-table.js';
 import { TopicManager } from '../../src/kafka/topic-manager.js';
 import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
 
@@ -56,16 +57,22 @@ describe('MariaDB → Kafka survives kill -9', () => {
 
     let changes = 0;
     let nextId = 1;
+    // Half way, a migration while the daemon is being killed: a NOT NULL column with a default.
+    let migrated = false;
     const live: number[] = [];
     const workload = (async () => {
       const writer = await mysql.createConnection(connection);
       while (changes < TOTAL_CHANGES) {
+        if (!migrated && changes >= TOTAL_CHANGES / 2) {
+          await writer.query(`ALTER TABLE ${database}.items ADD COLUMN channel VARCHAR(16) NOT NULL DEFAULT 'web' AFTER qty`);
+          migrated = true;
+        }
         const ids = Array.from({ length: 5 }, () => nextId++);
         const updates = Array.from({ length: Math.min(3, live.length) }, () => live[Math.floor(Math.random() * live.length)]!);
         const deletes = live.length > 50 ? live.splice(Math.floor(Math.random() * (live.length - 2)), 2) : [];
         const [results] = await writer.query([
           'START TRANSACTION',
-          `INSERT INTO ${database}.items VALUES ${ids.map((id) => `(${id}, ${id % 97}, 'n${id}', ${id}.${String(id % 100).padStart(2, '0')}, NOW(6))`).join(',')}`,
+          `INSERT INTO ${database}.items (id, qty, note, amount, updated_at) VALUES ${ids.map((id) => `(${id}, ${id % 97}, 'n${id}', ${id}.${String(id % 100).padStart(2, '0')}, NOW(6))`).join(',')}`,
           ...updates.map((id) => `UPDATE ${database}.items SET qty = qty + 1, note = CONCAT('u', qty), amount = amount + 0.01, updated_at = NOW(6) WHERE id = ${id}`),
           ...(deletes.length ? [`DELETE FROM ${database}.items WHERE id IN (${deletes.join(',')})`] : []),
           'COMMIT',
@@ -106,5 +113,10 @@ describe('MariaDB → Kafka survives kill -9', () => {
       expect(t, `row ${row.id}`).toBeDefined();
       expect({ id: String(t!.id), qty: t!.qty, note: t!.note, amount: t!.amount, micros: String(t!.updated_at) }).toEqual({ ...row, micros: String(row.micros) });
     }
+    // Across the crashes and the migration: a reader of the latest schema reads the added column on every row,
+    // the rows written before it included (the field's default).
+    const latest = await latestSchemaTable(kafka, prefix, `${prefix}.${database}.items`);
+    expect(latest.size).toBe(rows.length);
+    for (const row of rows) expect(latest.get(String(row.id))?.channel, `row ${String(row.id)}`).toBe('web');
   }, 600_000);
 });
