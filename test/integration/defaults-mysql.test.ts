@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor, pgUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
 import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
@@ -19,14 +19,7 @@ import { readWithLatestValueSchema } from '../helpers/latest-schema-read.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
-const base = new URL(bed.mysqlUrl);
-const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), dateStrings: true };
-const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
-const pgUrlFor = (database: string) => {
-  const url = new URL(bed.pgUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-};
+const connection = mysqlConnectionOptions({ dateStrings: true });
 const name = uniqueName('mdflt');
 const prefix = uniqueName('dmy');
 const db = uniqueName('dflt_src');
@@ -36,17 +29,7 @@ let sql: mysql.Connection;
 let configFile = '';
 let daemonLog = '';
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 async function tableRows(database: string): Promise<unknown[]> {
   const [rows] = await sql.query(`SELECT id, title, channel, points FROM ${database}.loan ORDER BY id`);
@@ -58,7 +41,7 @@ beforeAll(async () => {
   await sql.query(`CREATE DATABASE ${db}`);
   await sql.query(`CREATE TABLE ${db}.loan (id INT NOT NULL PRIMARY KEY, title VARCHAR(40) NOT NULL)`);
   for (let id = 1; id <= 20; id++) await sql.query(`INSERT INTO ${db}.loan VALUES (?, ?)`, [id, `before the snapshot ${id}`]);
-  configFile = writeConfig({ name, source: { url: urlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500 });
+  configFile = writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500 });
   const daemon = startDaemon(configFile);
   try {
     await waitStreaming(daemon);
@@ -119,7 +102,7 @@ describe('a column added with a default while streaming from MariaDB', () => {
     const target = uniqueName('dflt_target');
     await sql.query(`CREATE DATABASE ${target}`);
     mysqlDatabases.push(target);
-    const result = await replay(['--target', urlFor(target), '--verify']);
+    const result = await replay(['--target', mysqlUrlFor(target), '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^equal ${db}\\.loan: source 43 rows `, 'm'));

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import kafkajs from 'kafkajs';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
 import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
@@ -19,9 +19,7 @@ import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
-const base = new URL(bed.mysqlUrl);
-const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), multipleStatements: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true };
-const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
+const connection = mysqlConnectionOptions({ multipleStatements: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
 const name = uniqueName('mkeyless');
 const prefix = uniqueName('mkl');
 const db = uniqueName('keyless_src');
@@ -29,17 +27,7 @@ const databases: string[] = [db];
 let sql: mysql.Connection;
 let configFile = '';
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 /** The rows of the keyless table, text as hex (case and trailing spaces count), sorted: a multiset. */
 async function ledgerRows(database: string): Promise<string[]> {
@@ -67,7 +55,7 @@ beforeAll(async () => {
   await sql.query(`INSERT INTO ${db}.ledger VALUES (1, 'snap', 1.50, '2020-01-01 00:00:00.000001', '{"k": [1, 2]}', 0.1), (1, 'snap', 1.50, '2020-01-01 00:00:00.000001', '{"k": [1, 2]}', 0.1), (2, NULL, NULL, NULL, NULL, NULL);
     INSERT INTO ${db}.items VALUES (1, 'one'), (2, 'two')`);
 
-  configFile = writeConfig({ name, source: { url: urlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
+  configFile = writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
   const daemon = startDaemon(configFile);
   try {
     await waitStreaming(daemon, 120_000);
@@ -121,7 +109,7 @@ describe('a MariaDB table without a primary key', () => {
     const target = uniqueName('keyless_db');
     await sql.query(`CREATE DATABASE ${target}`);
     databases.push(target);
-    const first = await replay(['--target', urlFor(target), '--verify']);
+    const first = await replay(['--target', mysqlUrlFor(target), '--verify']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(new RegExp(`^equal ${db}\\.ledger: source 9 rows `, 'm'));
@@ -129,7 +117,7 @@ describe('a MariaDB table without a primary key', () => {
     expect(first.stdout).toMatch(new RegExp(`^equal ${db}\\.items: source 2 rows `, 'm'));
     expect(await ledgerRows(target)).toEqual(expected);
 
-    const second = await replay(['--target', urlFor(target), '--verify']);
+    const second = await replay(['--target', mysqlUrlFor(target), '--verify']);
     expect(second.code).toBe(0);
     expect(await ledgerRows(target)).toEqual(expected);
   }, 240_000);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { topicSize } from '../../src/replay/replay-engine.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
 import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
@@ -21,9 +21,7 @@ import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
-const base = new URL(bed.mysqlUrl);
-const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), dateStrings: true, supportBigNumbers: true, bigNumberStrings: true };
-const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
+const connection = mysqlConnectionOptions({ dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
 const name = uniqueName('rdefmy');
 const prefix = uniqueName('rdefmy');
 const db = uniqueName('src');
@@ -32,17 +30,7 @@ const pgDatabases: string[] = [];
 let sql: mysql.Connection;
 let configFile = '';
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 /** The table's definition as INFORMATION_SCHEMA shows it (defaults aside): column order, types, collations, attributes. */
 async function definition(database: string): Promise<{ columns: unknown[]; table: unknown[]; keys: unknown[] }> {
@@ -72,7 +60,7 @@ beforeAll(async () => {
     total DECIMAL(20,2) AS (price * qty) STORED,
     changed TIMESTAMP(6) NULL ON UPDATE CURRENT_TIMESTAMP(6)
   ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
-  configFile = writeConfig({ name, source: { url: urlFor(db), tables: [`${db}.items`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' } });
+  configFile = writeConfig({ name, source: { url: mysqlUrlFor(db), tables: [`${db}.items`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' } });
   const daemon = startDaemon(configFile);
   try {
     await waitStreaming(daemon);
@@ -120,7 +108,7 @@ describe('logtap replay rebuilds the table definition in MariaDB', () => {
   it('creates the database and the table with the source\'s column order, collations, ON UPDATE, AUTO_INCREMENT, ENUM/SET and generated column; rows equal (--verify)', async () => {
     const target = uniqueName('replay_def');
     targets.push(target);
-    const result = await replay(['--target', urlFor(target), '--verify']);
+    const result = await replay(['--target', mysqlUrlFor(target), '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^equal ${db}\\.items: source 4 rows `, 'm'));
@@ -138,7 +126,7 @@ describe('logtap replay rebuilds the table definition in MariaDB', () => {
   it('leaves AUTO_INCREMENT after the rows and keeps ON UPDATE working in the replica', async () => {
     const target = uniqueName('replay_def');
     targets.push(target);
-    const result = await replay(['--target', urlFor(target)]);
+    const result = await replay(['--target', mysqlUrlFor(target)]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
 

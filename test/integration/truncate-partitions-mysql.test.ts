@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
 import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
@@ -19,9 +19,7 @@ import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
-const base = new URL(bed.mysqlUrl);
-const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), multipleStatements: true };
-const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
+const connection = mysqlConnectionOptions({ multipleStatements: true });
 const name = uniqueName('mtrunc');
 const prefix = uniqueName('tmy');
 const db = uniqueName('src');
@@ -29,17 +27,7 @@ const databases = [db];
 let sql: mysql.Connection;
 let configFile = '';
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 async function rows(database: string): Promise<unknown[]> {
   const [result] = await sql.query(`SELECT id, note FROM ${database}.items ORDER BY id`);
@@ -50,7 +38,7 @@ beforeAll(async () => {
   sql = await mysql.createConnection(connection);
   await sql.query(`CREATE DATABASE ${db}; CREATE TABLE ${db}.items (id INT NOT NULL PRIMARY KEY, note VARCHAR(20) NOT NULL); USE ${db}`);
   await sql.query(`INSERT INTO ${db}.items SELECT seq, 'before' FROM seq_1_to_30`);
-  configFile = writeConfig({ name, source: { url: urlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, topics: { partitions: 6 } });
+  configFile = writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, topics: { partitions: 6 } });
   const daemon = startDaemon(configFile);
   try {
     await waitStreaming(daemon, 120_000);
@@ -88,7 +76,7 @@ describe('TRUNCATE on MariaDB with topics.partitions: 6', () => {
     const target = uniqueName('replay_db');
     await sql.query(`CREATE DATABASE ${target}`);
     databases.push(target);
-    const result = await replay(['--target', urlFor(target), '--table', `${db}.items`, '--verify']);
+    const result = await replay(['--target', mysqlUrlFor(target), '--table', `${db}.items`, '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^equal ${db}\\.items: source 30 rows `, 'm'));
