@@ -7,8 +7,8 @@ import { testBed } from '../helpers/test-bed.js';
 import { mysqlConnectionOptions, mysqlUrlFor, pgUrlFor } from '../helpers/test-bed-databases.js';
 import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { readWithLatestValueSchema } from '../helpers/latest-schema-read.js';
 
 /*
@@ -42,32 +42,16 @@ beforeAll(async () => {
   await sql.query(`CREATE TABLE ${db}.loan (id INT NOT NULL PRIMARY KEY, title VARCHAR(40) NOT NULL)`);
   for (let id = 1; id <= 20; id++) await sql.query(`INSERT INTO ${db}.loan VALUES (?, ?)`, [id, `before the snapshot ${id}`]);
   configFile = writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500 });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  daemonLog = await whileStreaming(configFile, async (daemon) => {
     for (let id = 21; id <= 40; id++) await sql.query(`INSERT INTO ${db}.loan VALUES (?, ?)`, [id, `streamed ${id}`]);
     await sql.query(`ALTER TABLE ${db}.loan ADD COLUMN channel VARCHAR(16) NOT NULL DEFAULT 'web'`);
     await sql.query(`ALTER TABLE ${db}.loan ADD COLUMN points INT DEFAULT 10`);
     await sql.query(`INSERT INTO ${db}.loan (id, title, channel, points) VALUES (41, 'after', 'app', NULL), (42, 'after too', 'shop', 3)`);
     await sql.query(`INSERT INTO ${db}.loan (id, title) VALUES (43, 'defaults')`);
     await sql.query(`UPDATE ${db}.loan SET title = 'updated after' WHERE id = 5`);
-    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
-    const seq = Number(end.split('-').at(-1));
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      if (daemon.child.exitCode !== null) throw new Error(`the daemon stopped (${daemon.child.exitCode})`);
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const at = Number(/gtid=\d+-\d+-(\d+)/.exec(token)?.[1] ?? -1);
-      return at >= seq && !token.includes(';in=') ? true : undefined;
-    }, 90_000, 300);
+    await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 90_000, daemon);
     expect(daemon.child.exitCode).toBeNull();
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemonLog = daemon.log();
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+  });
 }, 180_000);
 
 afterAll(async () => {

@@ -3,13 +3,12 @@ import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
-import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
 import { mysqlConnectionOptions, pgUrlFor } from '../helpers/test-bed-databases.js';
 import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 import { readWithLatestValueSchema } from '../helpers/latest-schema-read.js';
 import type { Pgoutput } from 'pg-logical-replication';
@@ -60,31 +59,16 @@ beforeAll(async () => {
   await sql.query('CREATE TABLE loan (id int PRIMARY KEY, title text NOT NULL)');
   await sql.query(`INSERT INTO loan SELECT g, 'before the snapshot ' || g FROM generate_series(1, 20) g`);
   configFile = writeConfig({ name, source: { url: pgUrlFor(source) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  daemonLog = await whileStreaming(configFile, async (daemon) => {
     await sql.query(`INSERT INTO loan SELECT g, 'streamed ' || g FROM generate_series(21, 40) g`);
     await sql.query(`ALTER TABLE loan ADD COLUMN channel text NOT NULL DEFAULT 'web'`);
     await sql.query('ALTER TABLE loan ADD COLUMN points int DEFAULT 10');
     await sql.query(`INSERT INTO loan (id, title, channel, points) VALUES (41, 'after', 'app', NULL), (42, 'after too', 'shop', 3)`);
     await sql.query(`INSERT INTO loan (id, title) VALUES (43, 'defaults')`);
     await sql.query(`UPDATE loan SET title = 'updated after' WHERE id = 5`);
-    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      if (daemon.child.exitCode !== null) throw new Error(`the daemon stopped (${daemon.child.exitCode})`);
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec(token)?.[1];
-      return complete && parseLsn(complete) >= parseLsn(end!.lsn) ? true : undefined;
-    }, 90_000, 300);
+    await waitPgCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 90_000, daemon);
     expect(daemon.child.exitCode).toBeNull();
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemonLog = daemon.log();
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+  });
 }, 180_000);
 
 afterAll(async () => {

@@ -7,8 +7,8 @@ import { testBed } from '../helpers/test-bed.js';
 import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
 import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 
 /*
  * A MariaDB table without a primary key (ROW binlog with full images: every update and delete carries the
@@ -56,9 +56,7 @@ beforeAll(async () => {
     INSERT INTO ${db}.items VALUES (1, 'one'), (2, 'two')`);
 
   configFile = writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon, 120_000);
+  await whileStreaming(configFile, async () => {
     const t = `${db}.ledger`;
     await sql.query(`UPDATE ${t} SET b = 'changed', amount = 2.00 WHERE b = 'snap' LIMIT 1`);
     // 'ab' and 'Ab', 'x' and 'x ' are equal under the column's collation, not as values: the replay must remove the right one.
@@ -75,20 +73,8 @@ beforeAll(async () => {
       TRUNCATE TABLE ${db}.journal;
       INSERT INTO ${db}.journal VALUES (2, 'after'), (2, 'after'), (3, NULL);
       DELETE FROM ${db}.journal WHERE n = 2 LIMIT 1`);
-    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
-    const seq = Number(end.split('-').at(-1));
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const at = Number(/gtid=\d+-\d+-(\d+)/.exec(token)?.[1] ?? -1);
-      return at >= seq && !token.includes(';in=') ? true : undefined;
-    }, 90_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"(error|warn)"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 90_000);
+  }, { streamingTimeoutMs: 120_000, logged: /"level":"(error|warn)"/ });
 }, 240_000);
 
 afterAll(async () => {

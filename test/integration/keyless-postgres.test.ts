@@ -4,13 +4,13 @@ import kafkajs from 'kafkajs';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
-import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
 import { pgUrlFor } from '../helpers/test-bed-databases.js';
 import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
-import { runFailing, startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { runFailing, startDaemon, userLines, waitStreaming, whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
 /*
@@ -94,9 +94,7 @@ beforeAll(async () => {
   await source.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`);
 
   configFile = writeConfig({ name, source: { url: pgUrlFor(sourceDb) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon, 120_000);
+  await whileStreaming(configFile, async () => {
     // The snapshot's rows, then the stream: updates and deletes of one of two duplicates, NULLs matched NULL-safely.
     await source.query(`UPDATE ledger SET b = 'changed', amount = 2.00 WHERE ${oneRow("b = 'snap'")}`);
     await source.query(`INSERT INTO ledger VALUES (3, 'dup', 0.10, '2021-06-01 12:00:00.000001+00', '{"a":1}', '{}'), (3, 'dup', 0.10, '2021-06-01 12:00:00.000001+00', '{"a":1}', '{}'), (4, NULL, NULL, NULL, 'null', NULL), (4, NULL, NULL, NULL, 'null', NULL)`);
@@ -118,18 +116,8 @@ beforeAll(async () => {
     await source.query('TRUNCATE journal');
     await source.query(`INSERT INTO journal VALUES (2, 'after'), (2, 'after'), (3, NULL)`);
     await source.query(`DELETE FROM journal WHERE ctid = (SELECT ctid FROM journal WHERE n = 2 LIMIT 1)`);
-    const { rows: [end] } = await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec((await checkpoints.load())?.position.token ?? '')?.[1];
-      return complete && parseLsn(complete) >= parseLsn(end!.lsn) ? true : undefined;
-    }, 90_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"(error|warn)"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitPgCheckpointed(source, new CheckpointStore(kafka, prefix, name), 90_000);
+  }, { streamingTimeoutMs: 120_000, logged: /"level":"(error|warn)"/ });
 }, 240_000);
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
-import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
 
 /*
  * InnoDB writes no row of a foreign-key cascade to the binlog. A real `logtap run` with the default config (no
@@ -74,12 +74,7 @@ async function rows(database: string, table: string): Promise<Array<Record<strin
 
 /** Waits until the checkpoint covers everything the source has written by now. */
 async function caughtUp(): Promise<void> {
-  const [[{ pos }]] = await sql.query('SELECT @@gtid_binlog_pos AS pos') as unknown as [[{ pos: string }]];
-  const checkpoints = new CheckpointStore(kafka, prefix, name);
-  await waitFor('the daemon to catch up', async () => {
-    const checkpoint = await checkpoints.load();
-    return checkpoint && checkpointCovers(checkpoint.position.token, pos) ? true : undefined;
-  }, 90_000, 300);
+  await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 90_000);
 }
 
 async function stop(daemon: Daemon): Promise<void> {

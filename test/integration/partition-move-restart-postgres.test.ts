@@ -7,6 +7,7 @@ import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
 import { pgUrlFor } from '../helpers/test-bed-databases.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
 import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
@@ -69,11 +70,7 @@ describe('rows moved between partitions across a kill -9 inside the transaction'
 
       const second = startDaemon(configFile);
       try {
-        const end = (await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
-        await waitFor('the transaction to be checkpointed', async () => {
-          const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec((await checkpoints.load())?.position.token ?? '')?.[1];
-          return complete && parseLsn(complete) >= parseLsn(end) ? true : undefined;
-        }, 240_000, 300);
+        await waitPgCheckpointed(source, checkpoints, 240_000);
       } finally {
         second.child.kill('SIGTERM');
         await second.exited;

@@ -10,8 +10,8 @@ import { testBed } from '../helpers/test-bed.js';
 import { pgUrlFor } from '../helpers/test-bed-databases.js';
 import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
 /*
@@ -48,10 +48,6 @@ async function tableRows(url: string, table: string, order: string): Promise<str
   } finally {
     await client.end();
   }
-}
-
-async function currentLsn(): Promise<string> {
-  return (await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
 }
 
 beforeAll(async () => {
@@ -97,9 +93,7 @@ beforeAll(async () => {
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}.public.audit`, numPartitions: 6, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }] });
   await admin.disconnect();
   configFile = writeConfig({ name, source: { url: pgUrlFor(database) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, topics: { partitions: 6 } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon, 120_000);
+  await whileStreaming(configFile, async () => {
     await source.query(`INSERT INTO measurements VALUES (101, '2024-01-05', 1, 'jan'), (102, '2024-02-05', 2, 'feb'), (103, '2024-03-05', 3, 'mar'), (104, '2024-03-06', 4, 'mar'), (105, '2025-01-01', 5, 'other')`);
     // Moves: January → February (its own transaction, inspected below), February → the hash-partitioned March, March → the default partition.
     await source.query('BEGIN');
@@ -120,19 +114,8 @@ beforeAll(async () => {
     await source.query(`INSERT INTO truncated SELECT g, 'after' FROM generate_series(100, 130) g`);
     await source.query(`INSERT INTO legacy VALUES (6, 2024, 'streamed')`);
     await source.query(`UPDATE legacy SET note = 'updated' WHERE id = 1`);
-    const end = await currentLsn();
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec(token)?.[1];
-      return complete && parseLsn(complete) >= parseLsn(end) ? true : undefined;
-    }, 120_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.child.exitCode} ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"(error|warn)"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitPgCheckpointed(source, new CheckpointStore(kafka, prefix, name), 120_000);
+  }, { streamingTimeoutMs: 120_000, logged: /"level":"(error|warn)"/ });
 }, 300_000);
 
 afterAll(async () => {

@@ -3,11 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
-import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
 import { pgUrlFor } from '../helpers/test-bed-databases.js';
 import { runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort } from '../helpers/free-port.js';
 import { type Daemon, startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/daemon.js';
@@ -53,12 +53,7 @@ function config(url: string, extra: Record<string, unknown> = {}): { file: strin
 
 /** Waits until the connector's checkpoint covers everything the database has written so far. */
 async function waitCheckpointed(db: pg.Client, prefix: string, name: string, timeoutMs = 60_000): Promise<void> {
-  const { rows: [end] } = await db.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-  const checkpoints = new CheckpointStore(kafka, prefix, name);
-  await waitFor('the changes to be checkpointed', async () => {
-    const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec((await checkpoints.load())?.position.token ?? '')?.[1];
-    return complete && parseLsn(complete) >= parseLsn(end!.lsn) ? true : undefined;
-  }, timeoutMs, 300);
+  await waitPgCheckpointed(db, new CheckpointStore(kafka, prefix, name), timeoutMs);
 }
 
 async function waitFirstStreamCheckpoint(prefix: string, name: string): Promise<void> {

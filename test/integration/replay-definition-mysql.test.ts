@@ -8,8 +8,9 @@ import { testBed } from '../helpers/test-bed.js';
 import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
 import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 
 /*
  * MariaDB → Kafka (a real `logtap run`) → `logtap replay` into a database that does not exist yet: a table with
@@ -61,9 +62,7 @@ beforeAll(async () => {
     changed TIMESTAMP(6) NULL ON UPDATE CURRENT_TIMESTAMP(6)
   ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
   configFile = writeConfig({ name, source: { url: mysqlUrlFor(db), tables: [`${db}.items`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  await whileStreaming(configFile, async () => {
     // "streaming" is logged before the binlog position is read: a write is certain to be captured once one was.
     await waitFor('the binlog stream to capture a write', async () => {
       await sql.query(`INSERT INTO ${db}.items (name, kind) VALUES ('warm-up', 'small')`);
@@ -77,20 +76,8 @@ beforeAll(async () => {
     await sql.query(`ALTER TABLE ${db}.items ADD COLUMN note VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL AFTER code`);
     await sql.query(`INSERT INTO ${db}.items (name, code, note, kind, price, qty) VALUES ('date', 'd', 'after ADD COLUMN', 'large', 0.5, 10)`);
     await sql.query(`UPDATE ${db}.items SET note = 'set later' WHERE name = 'Apple'`);
-    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
-    const seq = Number(end.split('-').at(-1));
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const at = Number(/gtid=\d+-\d+-(\d+)/.exec(token)?.[1] ?? -1);
-      return at >= seq && !token.includes(';in=') ? true : undefined;
-    }, 60_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 60_000);
+  });
 }, 180_000);
 
 afterAll(async () => {

@@ -3,13 +3,13 @@ import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
-import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
 import { mysqlConnectionOptions, pgUrlFor } from '../helpers/test-bed-databases.js';
 import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
 /*
@@ -85,9 +85,7 @@ beforeAll(async () => {
   await sql.query(`CREATE COLLATION ${schema}.own FROM "C"`);
   await sql.query(`CREATE TABLE ${schema}.odd (id integer PRIMARY KEY, n integer, d integer GENERATED ALWAYS AS (${schema}.twice(n)) STORED, m text COLLATE ${schema}.own)`);
   configFile = writeConfig({ name, source: { url: bed.pgUrl, tables: [`${schema}.items`, `${schema}.odd`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, snapshot: { mode: 'never' } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  await whileStreaming(configFile, async () => {
     await waitFor('the slot', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [connectorObjectPattern(name)])).rowCount ? true : undefined));
     await sql.query(`INSERT INTO ${schema}.items (mood, qty, price, name, note) VALUES
       ('sad', 1, 1.50, 'apple', 'first'), ('ok', 2, 2.25, 'Banana', NULL), ('glad', 999, 0.01, 'cherry', 'x'), (NULL, 5, NULL, 'date', 'gone')`);
@@ -95,19 +93,8 @@ beforeAll(async () => {
     await sql.query(`UPDATE ${schema}.items SET price = 3.00, mood = 'glad' WHERE name = 'Banana'`);
     await sql.query(`DELETE FROM ${schema}.items WHERE name = 'date'`);
     await sql.query(`INSERT INTO ${schema}.odd (id, n, m) VALUES (1, 21, 'x'), (2, NULL, NULL)`);
-    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec(token)?.[1];
-      return complete && parseLsn(complete) >= parseLsn(end!.lsn) ? true : undefined;
-    }, 60_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitPgCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 60_000);
+  });
 }, 180_000);
 
 afterAll(async () => {

@@ -8,8 +8,8 @@ import { testBed } from '../helpers/test-bed.js';
 import { mysqlConnectionOptions, mysqlUrlFor, pgUrlFor } from '../helpers/test-bed-databases.js';
 import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
+import { userLines, whileStreaming, writeConfig } from '../helpers/daemon.js';
 
 /*
  * MariaDB → Kafka (a real `logtap run`) → `logtap replay` into empty MariaDB databases and into PostgreSQL:
@@ -103,9 +103,7 @@ beforeAll(async () => {
   configFile = writeConfig({ name, source: { url: mysqlUrlFor(db), tables: [`${db}.every_type`, `${db}.portable`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' },
     // This file's topics use the Schema Registry framing (replay-postgres.test.ts: the registry-free one).
     encoding: { format: 'confluent', registryUrl: bed.registryUrl } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  await whileStreaming(configFile, async () => {
     await sql.query(`INSERT INTO ${db}.every_type (id, i, tx) VALUES (100, 1, 'gone'), (101, 2, 'gone too')`);
     await sql.query(`TRUNCATE TABLE ${db}.every_type`);
     await sql.query(`INSERT INTO ${db}.every_type VALUES ${ROWS.join(', ')}`);
@@ -120,20 +118,8 @@ beforeAll(async () => {
     await sql.query(`INSERT INTO ${db}.every_type (id, i, added) VALUES (6, 6, 'after ADD COLUMN')`);
     await sql.query(`UPDATE ${db}.every_type SET added = 'set later', b1 = NULL WHERE id = 1`);
     await sql.query(`DELETE FROM ${db}.every_type WHERE id = 2`);
-    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
-    const seq = Number(end.split('-').at(-1));
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const at = Number(/gtid=\d+-\d+-(\d+)/.exec(token)?.[1] ?? -1);
-      return at >= seq && !token.includes(';in=') ? true : undefined;
-    }, 60_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 60_000);
+  });
 }, 180_000);
 
 afterAll(async () => {

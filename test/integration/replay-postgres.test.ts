@@ -5,14 +5,14 @@ import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
-import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
 import { mysqlConnectionOptions, mysqlUrlFor, pgUrlFor } from '../helpers/test-bed-databases.js';
 import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort } from '../helpers/free-port.js';
-import { startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { startDaemon, userLines, waitStreaming, whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
 /*
@@ -116,9 +116,7 @@ beforeAll(async () => {
   await sql.query(`CREATE TABLE ${table} (${COLUMNS})`);
   await sql.query(`CREATE TABLE ${portable} (${PORTABLE})`);
   configFile = writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${table}`, `public.${portable}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, snapshot: { mode: 'never' } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  await whileStreaming(configFile, async () => {
     await waitFor('the slot', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [connectorObjectPattern(name)])).rowCount ? true : undefined));
 
     // Phase one: rows that a truncate later removes, then the rows --until must reproduce.
@@ -139,20 +137,9 @@ beforeAll(async () => {
     await sql.query(`INSERT INTO ${table} (id, c_int4, c_added) VALUES (6, 6, 'after ADD COLUMN')`);
     await sql.query(`UPDATE ${table} SET c_added = 'set later', c_bool = NULL WHERE id = 1`);
     await sql.query(`DELETE FROM ${table} WHERE id = 2`);
-    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     // The checkpoint is committed in the same Kafka transaction as the changes it covers.
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec(token)?.[1];
-      return complete && parseLsn(complete) >= parseLsn(end!.lsn) ? true : undefined;
-    }, 60_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.child.exitCode} ${daemon.log().split("\n").filter((l) => l.startsWith("logtap:") || /"level":"error"/.test(l)).join(" | ").slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitPgCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 60_000);
+  });
 }, 180_000);
 
 afterAll(async () => {

@@ -7,9 +7,8 @@ import { testBed } from '../helpers/test-bed.js';
 import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
 import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 
 /*
  * A TRUNCATE on MariaDB with `topics.partitions: 6` and the default config otherwise (every table of a fresh
@@ -39,23 +38,14 @@ beforeAll(async () => {
   await sql.query(`CREATE DATABASE ${db}; CREATE TABLE ${db}.items (id INT NOT NULL PRIMARY KEY, note VARCHAR(20) NOT NULL); USE ${db}`);
   await sql.query(`INSERT INTO ${db}.items SELECT seq, 'before' FROM seq_1_to_30`);
   configFile = writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, topics: { partitions: 6 } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon, 120_000);
+  await whileStreaming(configFile, async () => {
     await sql.query(`INSERT INTO ${db}.items SELECT seq, 'gone' FROM seq_31_to_60`);
     await sql.query(`UPDATE ${db}.items SET note = 'gone too' WHERE id <= 10`);
     await sql.query(`TRUNCATE TABLE ${db}.items`);
     await sql.query(`INSERT INTO ${db}.items SELECT seq, 'after' FROM seq_100_to_130`);
     await sql.query(`DELETE FROM ${db}.items WHERE id = 100`);
-    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => (checkpointCovers((await checkpoints.load())?.position.token ?? '', end) ? true : undefined), 120_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 120_000);
+  }, { streamingTimeoutMs: 120_000 });
 }, 300_000);
 
 afterAll(async () => {
