@@ -55,3 +55,34 @@ export async function runFailing(config: Record<string, unknown>): Promise<{ cod
 
 /** The `logtap:` lines of a failed run's stderr: a user sees exactly these. */
 export const userLines = (stderr: string): string[] => stderr.trim().split('\n').filter((l) => l.startsWith('logtap:'));
+
+/** `err` with what the daemon said: its exit code, its `logtap:` lines and its log lines that match `logged` (the last 2500 characters). */
+export function withDaemonLog(err: unknown, daemon: Daemon, logged = /"level":"error"/): Error {
+  const said = daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || logged.test(l)).join(' | ').slice(-2500);
+  return new Error(`${(err as Error).message}; the daemon (exit code ${daemon.child.exitCode}) logged: ${said}`);
+}
+
+export interface StreamingOptions {
+  /** How long the daemon may take to stream (an initial snapshot comes first). */
+  streamingTimeoutMs?: number;
+  /** Which of the daemon's log lines a failure quotes, beside its `logtap:` lines. */
+  logged?: RegExp;
+}
+
+/**
+ * Starts `logtap run --config <configFile>`, waits until it streams, runs `work` against it and stops it (SIGTERM)
+ * whatever happened; a failure quotes the daemon. Returns the daemon's log as it was when `work` ended.
+ */
+export async function whileStreaming(configFile: string, work: (daemon: Daemon) => Promise<void>, { streamingTimeoutMs = 60_000, logged }: StreamingOptions = {}): Promise<string> {
+  const daemon = startDaemon(configFile);
+  try {
+    await waitStreaming(daemon, streamingTimeoutMs);
+    await work(daemon);
+    return daemon.log();
+  } catch (err) {
+    throw withDaemonLog(err, daemon, logged);
+  } finally {
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+  }
+}

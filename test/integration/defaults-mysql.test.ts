@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor, pgUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { readWithLatestValueSchema } from '../helpers/latest-schema-read.js';
 
 /*
@@ -19,14 +19,7 @@ import { readWithLatestValueSchema } from '../helpers/latest-schema-read.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
-const base = new URL(bed.mysqlUrl);
-const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), dateStrings: true };
-const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
-const pgUrlFor = (database: string) => {
-  const url = new URL(bed.pgUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-};
+const connection = mysqlConnectionOptions({ dateStrings: true });
 const name = uniqueName('mdflt');
 const prefix = uniqueName('dmy');
 const db = uniqueName('dflt_src');
@@ -36,17 +29,7 @@ let sql: mysql.Connection;
 let configFile = '';
 let daemonLog = '';
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 async function tableRows(database: string): Promise<unknown[]> {
   const [rows] = await sql.query(`SELECT id, title, channel, points FROM ${database}.loan ORDER BY id`);
@@ -58,33 +41,17 @@ beforeAll(async () => {
   await sql.query(`CREATE DATABASE ${db}`);
   await sql.query(`CREATE TABLE ${db}.loan (id INT NOT NULL PRIMARY KEY, title VARCHAR(40) NOT NULL)`);
   for (let id = 1; id <= 20; id++) await sql.query(`INSERT INTO ${db}.loan VALUES (?, ?)`, [id, `before the snapshot ${id}`]);
-  configFile = writeConfig({ name, source: { url: urlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500 });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  configFile = writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500 });
+  daemonLog = await whileStreaming(configFile, async (daemon) => {
     for (let id = 21; id <= 40; id++) await sql.query(`INSERT INTO ${db}.loan VALUES (?, ?)`, [id, `streamed ${id}`]);
     await sql.query(`ALTER TABLE ${db}.loan ADD COLUMN channel VARCHAR(16) NOT NULL DEFAULT 'web'`);
     await sql.query(`ALTER TABLE ${db}.loan ADD COLUMN points INT DEFAULT 10`);
     await sql.query(`INSERT INTO ${db}.loan (id, title, channel, points) VALUES (41, 'after', 'app', NULL), (42, 'after too', 'shop', 3)`);
     await sql.query(`INSERT INTO ${db}.loan (id, title) VALUES (43, 'defaults')`);
     await sql.query(`UPDATE ${db}.loan SET title = 'updated after' WHERE id = 5`);
-    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
-    const seq = Number(end.split('-').at(-1));
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      if (daemon.child.exitCode !== null) throw new Error(`the daemon stopped (${daemon.child.exitCode})`);
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const at = Number(/gtid=\d+-\d+-(\d+)/.exec(token)?.[1] ?? -1);
-      return at >= seq && !token.includes(';in=') ? true : undefined;
-    }, 90_000, 300);
+    await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 90_000, daemon);
     expect(daemon.child.exitCode).toBeNull();
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemonLog = daemon.log();
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -119,7 +86,7 @@ describe('a column added with a default while streaming from MariaDB', () => {
     const target = uniqueName('dflt_target');
     await sql.query(`CREATE DATABASE ${target}`);
     mysqlDatabases.push(target);
-    const result = await replay(['--target', urlFor(target), '--verify']);
+    const result = await replay(['--target', mysqlUrlFor(target), '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^equal ${db}\\.loan: source 43 rows `, 'm'));

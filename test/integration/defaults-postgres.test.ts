@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
-import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, pgUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 import { readWithLatestValueSchema } from '../helpers/latest-schema-read.js';
 import type { Pgoutput } from 'pg-logical-replication';
@@ -33,29 +32,12 @@ const prefix = uniqueName('dpg');
 const source = uniqueName('dflt_src');
 const databases: string[] = [];
 const mysqlDatabases: string[] = [];
-const mysqlBase = new URL(bed.mysqlUrl);
-const mysqlConnection = { host: mysqlBase.hostname, port: Number(mysqlBase.port), user: decodeURIComponent(mysqlBase.username), password: decodeURIComponent(mysqlBase.password) };
+const mysqlConnection = mysqlConnectionOptions();
 let sql: pg.Client;
 let configFile = '';
 let daemonLog = '';
 
-const dbUrl = (database: string): string => {
-  const url = new URL(bed.pgUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-};
-
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 async function tableRows(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
@@ -72,42 +54,27 @@ beforeAll(async () => {
   await admin.connect();
   await admin.query(`CREATE DATABASE ${source}`);
   databases.push(source);
-  sql = new pg.Client({ connectionString: dbUrl(source) });
+  sql = new pg.Client({ connectionString: pgUrlFor(source) });
   await sql.connect();
   await sql.query('CREATE TABLE loan (id int PRIMARY KEY, title text NOT NULL)');
   await sql.query(`INSERT INTO loan SELECT g, 'before the snapshot ' || g FROM generate_series(1, 20) g`);
-  configFile = writeConfig({ name, source: { url: dbUrl(source) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  configFile = writeConfig({ name, source: { url: pgUrlFor(source) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
+  daemonLog = await whileStreaming(configFile, async (daemon) => {
     await sql.query(`INSERT INTO loan SELECT g, 'streamed ' || g FROM generate_series(21, 40) g`);
     await sql.query(`ALTER TABLE loan ADD COLUMN channel text NOT NULL DEFAULT 'web'`);
     await sql.query('ALTER TABLE loan ADD COLUMN points int DEFAULT 10');
     await sql.query(`INSERT INTO loan (id, title, channel, points) VALUES (41, 'after', 'app', NULL), (42, 'after too', 'shop', 3)`);
     await sql.query(`INSERT INTO loan (id, title) VALUES (43, 'defaults')`);
     await sql.query(`UPDATE loan SET title = 'updated after' WHERE id = 5`);
-    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      if (daemon.child.exitCode !== null) throw new Error(`the daemon stopped (${daemon.child.exitCode})`);
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec(token)?.[1];
-      return complete && parseLsn(complete) >= parseLsn(end!.lsn) ? true : undefined;
-    }, 90_000, 300);
+    await waitPgCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 90_000, daemon);
     expect(daemon.child.exitCode).toBeNull();
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemonLog = daemon.log();
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+  });
 }, 180_000);
 
 afterAll(async () => {
   await sql?.end().catch(() => {});
   await dropConnectorObjects(admin, name).catch(() => {});
-  const inSource = new pg.Client({ connectionString: dbUrl(source) });
+  const inSource = new pg.Client({ connectionString: pgUrlFor(source) });
   await inSource.connect().then(() => dropConnectorObjects(inSource, name)).catch(() => {});
   await inSource.end().catch(() => {});
   for (const database of databases) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
@@ -140,13 +107,13 @@ describe('a column added with a default while streaming from PostgreSQL', () => 
     const database = uniqueName('dflt_target');
     await admin.query(`CREATE DATABASE ${database}`);
     databases.push(database);
-    const result = await replay(['--target', dbUrl(database), '--verify']);
+    const result = await replay(['--target', pgUrlFor(database), '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^equal public\.loan: source 43 rows /m);
-    expect(await tableRows(dbUrl(database))).toBe(await tableRows(dbUrl(source)));
+    expect(await tableRows(pgUrlFor(database))).toBe(await tableRows(pgUrlFor(source)));
 
-    const target = new pg.Client({ connectionString: dbUrl(database) });
+    const target = new pg.Client({ connectionString: pgUrlFor(database) });
     await target.connect();
     try {
       await target.query(`INSERT INTO loan (id, title) VALUES (100, 'new')`);

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import kafkajs from 'kafkajs';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 
 /*
  * A MariaDB table without a primary key (ROW binlog with full images: every update and delete carries the
@@ -19,9 +19,7 @@ import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
-const base = new URL(bed.mysqlUrl);
-const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), multipleStatements: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true };
-const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
+const connection = mysqlConnectionOptions({ multipleStatements: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
 const name = uniqueName('mkeyless');
 const prefix = uniqueName('mkl');
 const db = uniqueName('keyless_src');
@@ -29,17 +27,7 @@ const databases: string[] = [db];
 let sql: mysql.Connection;
 let configFile = '';
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 /** The rows of the keyless table, text as hex (case and trailing spaces count), sorted: a multiset. */
 async function ledgerRows(database: string): Promise<string[]> {
@@ -67,10 +55,8 @@ beforeAll(async () => {
   await sql.query(`INSERT INTO ${db}.ledger VALUES (1, 'snap', 1.50, '2020-01-01 00:00:00.000001', '{"k": [1, 2]}', 0.1), (1, 'snap', 1.50, '2020-01-01 00:00:00.000001', '{"k": [1, 2]}', 0.1), (2, NULL, NULL, NULL, NULL, NULL);
     INSERT INTO ${db}.items VALUES (1, 'one'), (2, 'two')`);
 
-  configFile = writeConfig({ name, source: { url: urlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon, 120_000);
+  configFile = writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
+  await whileStreaming(configFile, async () => {
     const t = `${db}.ledger`;
     await sql.query(`UPDATE ${t} SET b = 'changed', amount = 2.00 WHERE b = 'snap' LIMIT 1`);
     // 'ab' and 'Ab', 'x' and 'x ' are equal under the column's collation, not as values: the replay must remove the right one.
@@ -87,20 +73,8 @@ beforeAll(async () => {
       TRUNCATE TABLE ${db}.journal;
       INSERT INTO ${db}.journal VALUES (2, 'after'), (2, 'after'), (3, NULL);
       DELETE FROM ${db}.journal WHERE n = 2 LIMIT 1`);
-    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
-    const seq = Number(end.split('-').at(-1));
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const at = Number(/gtid=\d+-\d+-(\d+)/.exec(token)?.[1] ?? -1);
-      return at >= seq && !token.includes(';in=') ? true : undefined;
-    }, 90_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"(error|warn)"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 90_000);
+  }, { streamingTimeoutMs: 120_000, logged: /"level":"(error|warn)"/ });
 }, 240_000);
 
 afterAll(async () => {
@@ -121,7 +95,7 @@ describe('a MariaDB table without a primary key', () => {
     const target = uniqueName('keyless_db');
     await sql.query(`CREATE DATABASE ${target}`);
     databases.push(target);
-    const first = await replay(['--target', urlFor(target), '--verify']);
+    const first = await replay(['--target', mysqlUrlFor(target), '--verify']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(new RegExp(`^equal ${db}\\.ledger: source 9 rows `, 'm'));
@@ -129,7 +103,7 @@ describe('a MariaDB table without a primary key', () => {
     expect(first.stdout).toMatch(new RegExp(`^equal ${db}\\.items: source 2 rows `, 'm'));
     expect(await ledgerRows(target)).toEqual(expected);
 
-    const second = await replay(['--target', urlFor(target), '--verify']);
+    const second = await replay(['--target', mysqlUrlFor(target), '--verify']);
     expect(second.code).toBe(0);
     expect(await ledgerRows(target)).toEqual(expected);
   }, 240_000);

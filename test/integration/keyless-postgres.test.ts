@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import kafkajs from 'kafkajs';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
-import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
+import { pgUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
-import { runFailing, startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { runFailing, startDaemon, userLines, waitStreaming, whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
 /*
@@ -33,12 +33,6 @@ const connectors: string[] = [name];
 let source: pg.Client;
 let configFile = '';
 
-const dbUrl = (database: string): string => {
-  const url = new URL(bed.pgUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-};
-
 async function createDatabase(): Promise<string> {
   const database = uniqueName('keyless_db');
   await admin.query(`CREATE DATABASE ${database}`);
@@ -46,17 +40,7 @@ async function createDatabase(): Promise<string> {
   return database;
 }
 
-async function replay(args: string[], config = configFile): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', config, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[], config = configFile): Promise<CliResult> => runLogtap(['replay', '--config', config, ...args]);
 
 /** The rows of a table as a sorted list of JSON texts: a multiset, what "the same keyless table" means. */
 async function rows(url: string, table: string): Promise<string[]> {
@@ -98,7 +82,7 @@ const oneRow = (condition: string) => `ctid = (SELECT ctid FROM ledger WHERE ${c
 beforeAll(async () => {
   await admin.connect();
   await admin.query(`CREATE DATABASE ${sourceDb}`);
-  source = new pg.Client({ connectionString: dbUrl(sourceDb) });
+  source = new pg.Client({ connectionString: pgUrlFor(sourceDb) });
   await source.connect();
   await source.query(`CREATE TABLE ledger (a int, b text, amount numeric(10,2), at timestamptz, doc json, tags text[])`);
   await source.query('ALTER TABLE ledger REPLICA IDENTITY FULL');
@@ -109,10 +93,8 @@ beforeAll(async () => {
   await source.query(`INSERT INTO ledger VALUES (1, 'snap', 1.50, '2020-01-01 00:00:00+00', '{"k": [1, 2]}', '{x,NULL}'), (1, 'snap', 1.50, '2020-01-01 00:00:00+00', '{"k": [1, 2]}', '{x,NULL}'), (2, NULL, NULL, NULL, NULL, NULL)`);
   await source.query(`INSERT INTO items VALUES (1, 'one'), (2, 'two')`);
 
-  configFile = writeConfig({ name, source: { url: dbUrl(sourceDb) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon, 120_000);
+  configFile = writeConfig({ name, source: { url: pgUrlFor(sourceDb) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix });
+  await whileStreaming(configFile, async () => {
     // The snapshot's rows, then the stream: updates and deletes of one of two duplicates, NULLs matched NULL-safely.
     await source.query(`UPDATE ledger SET b = 'changed', amount = 2.00 WHERE ${oneRow("b = 'snap'")}`);
     await source.query(`INSERT INTO ledger VALUES (3, 'dup', 0.10, '2021-06-01 12:00:00.000001+00', '{"a":1}', '{}'), (3, 'dup', 0.10, '2021-06-01 12:00:00.000001+00', '{"a":1}', '{}'), (4, NULL, NULL, NULL, 'null', NULL), (4, NULL, NULL, NULL, 'null', NULL)`);
@@ -134,18 +116,8 @@ beforeAll(async () => {
     await source.query('TRUNCATE journal');
     await source.query(`INSERT INTO journal VALUES (2, 'after'), (2, 'after'), (3, NULL)`);
     await source.query(`DELETE FROM journal WHERE ctid = (SELECT ctid FROM journal WHERE n = 2 LIMIT 1)`);
-    const { rows: [end] } = await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec((await checkpoints.load())?.position.token ?? '')?.[1];
-      return complete && parseLsn(complete) >= parseLsn(end!.lsn) ? true : undefined;
-    }, 90_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"(error|warn)"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitPgCheckpointed(source, new CheckpointStore(kafka, prefix, name), 90_000);
+  }, { streamingTimeoutMs: 120_000, logged: /"level":"(error|warn)"/ });
 }, 240_000);
 
 afterAll(async () => {
@@ -162,13 +134,13 @@ describe('a PostgreSQL table without a primary key (REPLICA IDENTITY FULL)', () 
   });
 
   it('is rebuilt exactly by replay --verify into an empty database (a multiset: duplicates kept), and again by a second run', async () => {
-    const expected = await rows(dbUrl(sourceDb), 'ledger');
+    const expected = await rows(pgUrlFor(sourceDb), 'ledger');
     expect(expected).toHaveLength(11);
     // Duplicates the rebuilt table must keep as duplicates.
     expect(expected.filter((r) => r.includes('"triple"'))).toHaveLength(2);
-    const journal = await rows(dbUrl(sourceDb), 'journal');
+    const journal = await rows(pgUrlFor(sourceDb), 'journal');
     expect(journal).toHaveLength(2);
-    const target = dbUrl(await createDatabase());
+    const target = pgUrlFor(await createDatabase());
     const first = await replay(['--target', target, '--verify']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
@@ -185,7 +157,7 @@ describe('a PostgreSQL table without a primary key (REPLICA IDENTITY FULL)', () 
 
   it('--verify lists every table and exits 3 when a rebuilt table differs', async () => {
     const database = await createDatabase();
-    const target = dbUrl(database);
+    const target = pgUrlFor(database);
     expect((await replay(['--target', target])).code).toBe(0);
     // A row the topics never had survives the replay's upserts: the keyed table differs, the keyless one is rebuilt.
     const client = new pg.Client({ connectionString: target });
@@ -211,7 +183,7 @@ describe('a PostgreSQL table without a primary key (REPLICA IDENTITY FULL)', () 
     await client.disconnect();
 
     const started = Date.now();
-    const { code, stderr } = await runFailing({ name: otherName, source: { url: dbUrl(sourceDb) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: otherPrefix });
+    const { code, stderr } = await runFailing({ name: otherName, source: { url: pgUrlFor(sourceDb) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: otherPrefix });
     const seconds = (Date.now() - started) / 1000;
     expect(code).toBe(1);
     expect(userLines(stderr)).toEqual([
@@ -229,7 +201,7 @@ describe('a PostgreSQL table without a primary key (REPLICA IDENTITY FULL)', () 
     connectors.push(otherName);
     await source.query('CREATE TABLE losing (id int CONSTRAINT losing_pk PRIMARY KEY, v text)');
     await source.query('ALTER TABLE losing REPLICA IDENTITY FULL');
-    const daemon = startDaemon(writeConfig({ name: otherName, source: { url: dbUrl(sourceDb), tables: ['public.losing'] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: otherPrefix }));
+    const daemon = startDaemon(writeConfig({ name: otherName, source: { url: pgUrlFor(sourceDb), tables: ['public.losing'] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: otherPrefix }));
     try {
       await waitStreaming(daemon, 120_000);
       await source.query(`INSERT INTO losing VALUES (1, 'keyed')`);

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
+import { runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
-import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
 
 /*
  * InnoDB writes no row of a foreign-key cascade to the binlog. A real `logtap run` with the default config (no
@@ -22,9 +22,7 @@ import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
-const base = new URL(bed.mysqlUrl);
-const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), multipleStatements: true };
-const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
+const connection = mysqlConnectionOptions({ multipleStatements: true });
 const name = uniqueName('cascade');
 const prefix = uniqueName('casc');
 const db = uniqueName('casc_src');
@@ -74,24 +72,9 @@ async function rows(database: string, table: string): Promise<Array<Record<strin
   return result as Array<Record<string, string | null>>;
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', ...args], { timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
 /** Waits until the checkpoint covers everything the source has written by now. */
 async function caughtUp(): Promise<void> {
-  const [[{ pos }]] = await sql.query('SELECT @@gtid_binlog_pos AS pos') as unknown as [[{ pos: string }]];
-  const checkpoints = new CheckpointStore(kafka, prefix, name);
-  await waitFor('the daemon to catch up', async () => {
-    const checkpoint = await checkpoints.load();
-    return checkpoint && checkpointCovers(checkpoint.position.token, pos) ? true : undefined;
-  }, 90_000, 300);
+  await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 90_000);
 }
 
 async function stop(daemon: Daemon): Promise<void> {
@@ -103,7 +86,7 @@ beforeAll(async () => {
   sql = await mysql.createConnection(connection);
   await sql.query(`CREATE DATABASE ${db}; CREATE DATABASE ${target}; ${SCHEMA(db)}; ${populate(db, 1, 4)}`);
   // The default config: no table list, the initial snapshot (it reads customers 1-4 and their children).
-  configFile = writeConfig({ name, source: { url: urlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500 });
+  configFile = writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500 });
   let daemon = startDaemon(configFile);
   const logs: string[] = [];
   try {
@@ -168,7 +151,7 @@ describe('foreign-key cascades on MariaDB', () => {
     expect((await rows(db, 'customer')).map((r) => r.id)).not.toContain('205');
     expect(await rows(db, 'extra')).toEqual([{ id: '1', customer_id: '404', flag: '7' }, { id: '2', customer_id: '404', flag: '7' }, { id: '4', customer_id: '207', flag: '7' }]);
 
-    const result = await cli(['replay', '--config', configFile, '--target', urlFor(target), '--verify']);
+    const result = await runLogtap(['replay', '--config', configFile, '--target', mysqlUrlFor(target), '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     for (const table of TABLES) {
@@ -191,7 +174,7 @@ describe('foreign-key cascades on MariaDB', () => {
   }, 120_000);
 
   it('logtap check lists each cascade as a warning, and as an error with the Debezium envelope or where the child has no primary key', async () => {
-    const result = await cli(['check', '--config', configFile]);
+    const result = await runLogtap(['check', '--config', configFile]);
     for (const [table, fk] of [['orders', 'fk_orders_customer'], ['order_line', 'fk_line_order'], ['note', 'fk_note_customer'], ['tag', 'fk_tag_customer']]) {
       expect(result.stdout).toMatch(new RegExp(`^warning cascade:${db}\\.${table}:${fk}: foreign key ${db}\\.${table}\\(`, 'm'));
     }
@@ -199,13 +182,13 @@ describe('foreign-key cascades on MariaDB', () => {
     expect(result.stdout).toContain(`${db}.tag(customer_id) → ${db}.customer(id) ON UPDATE SET NULL ON DELETE CASCADE`);
 
     // The Debezium envelope carries no rows to read the children back from: every cascade is said to diverge there.
-    const debezium = await cli(['check', '--config', writeConfig({ name, source: { url: urlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, envelope: 'debezium' })]);
+    const debezium = await runLogtap(['check', '--config', writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, envelope: 'debezium' })]);
     expect(debezium.stdout).toMatch(new RegExp(`^warning cascade_not_followed:${db}\\.orders:fk_orders_customer: .*envelope.*WILL keep deleted rows`, 'm'));
 
     await sql.query(`CREATE DATABASE ${keyless}; CREATE TABLE ${keyless}.p (id INT PRIMARY KEY);
       CREATE TABLE ${keyless}.c (p_id INT, CONSTRAINT fk_c_p FOREIGN KEY (p_id) REFERENCES ${keyless}.p (id) ON DELETE CASCADE)`);
-    const keylessConfig = writeConfig({ name: uniqueName('casc_nopk'), source: { url: urlFor(keyless) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('casc_nopk') });
-    const refused = await cli(['check', '--config', keylessConfig]);
+    const keylessConfig = writeConfig({ name: uniqueName('casc_nopk'), source: { url: mysqlUrlFor(keyless) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('casc_nopk') });
+    const refused = await runLogtap(['check', '--config', keylessConfig]);
     expect(refused.stdout).toMatch(new RegExp(`^warning cascade_not_followed:${keyless}\\.c:fk_c_p: .*has no primary key`, 'm'));
   }, 120_000);
 });

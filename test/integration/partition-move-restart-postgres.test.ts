@@ -5,7 +5,9 @@ import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
 import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
+import { pgUrlFor } from '../helpers/test-bed-databases.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
 import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
@@ -24,14 +26,8 @@ const prefix = uniqueName('pmv');
 const database = uniqueName('pmove_db');
 const ROWS = 15_000;
 
-const dbUrl = (db: string): string => {
-  const url = new URL(bed.pgUrl);
-  url.pathname = `/${db}`;
-  return url.toString();
-};
-
 afterAll(async () => {
-  const client = new pg.Client({ connectionString: dbUrl(database) });
+  const client = new pg.Client({ connectionString: pgUrlFor(database) });
   await client.connect().then(() => dropConnectorObjects(client, name)).catch(() => {}).finally(() => client.end().catch(() => {}));
   await sql.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
   await sql.end();
@@ -41,7 +37,7 @@ describe('rows moved between partitions across a kill -9 inside the transaction'
   it('publishes every move exactly once, as one update at the insert\'s position', async () => {
     await sql.connect();
     await sql.query(`CREATE DATABASE ${database}`);
-    const source = new pg.Client({ connectionString: dbUrl(database) });
+    const source = new pg.Client({ connectionString: pgUrlFor(database) });
     await source.connect();
     try {
       await source.query(`CREATE TABLE moves (id int8, bucket int4, PRIMARY KEY (id, bucket)) PARTITION BY LIST (bucket)`);
@@ -49,7 +45,7 @@ describe('rows moved between partitions across a kill -9 inside the transaction'
       await source.query(`CREATE TABLE moves_1 PARTITION OF moves FOR VALUES IN (1)`);
       await source.query(`INSERT INTO moves SELECT g, 0 FROM generate_series(1, ${ROWS}) g`);
       // Small batches: the pipeline checkpoints many times inside the moving transaction.
-      const configFile = writeConfig({ name, source: { url: dbUrl(database) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, batch: { maxRecords: 100 } });
+      const configFile = writeConfig({ name, source: { url: pgUrlFor(database) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, batch: { maxRecords: 100 } });
       const checkpoints = new CheckpointStore(kafka, prefix, name);
 
       const first = startDaemon(configFile);
@@ -74,11 +70,7 @@ describe('rows moved between partitions across a kill -9 inside the transaction'
 
       const second = startDaemon(configFile);
       try {
-        const end = (await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
-        await waitFor('the transaction to be checkpointed', async () => {
-          const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec((await checkpoints.load())?.position.token ?? '')?.[1];
-          return complete && parseLsn(complete) >= parseLsn(end) ? true : undefined;
-        }, 240_000, 300);
+        await waitPgCheckpointed(source, checkpoints, 240_000);
       } finally {
         second.child.kill('SIGTERM');
         await second.exited;

@@ -7,9 +7,11 @@ import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
 import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
+import { pgUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
 /*
@@ -34,23 +36,7 @@ let configFile = '';
 /** The commit LSN (start of the commit record) of the transaction that moved row 2 from January to February. */
 let moveCommit = '';
 
-const dbUrl = (db: string): string => {
-  const url = new URL(bed.pgUrl);
-  url.pathname = `/${db}`;
-  return url.toString();
-};
-
-async function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', command, '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const run = (command: string, args: string[]): Promise<CliResult> => runLogtap([command, '--config', configFile, ...args]);
 
 /** Every row of a table as JSON text, in a total order: what "the same table" means here. */
 async function tableRows(url: string, table: string, order: string): Promise<string> {
@@ -64,14 +50,10 @@ async function tableRows(url: string, table: string, order: string): Promise<str
   }
 }
 
-async function currentLsn(): Promise<string> {
-  return (await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
-}
-
 beforeAll(async () => {
   await sql.connect();
   await sql.query(`CREATE DATABASE ${database}`);
-  source = new pg.Client({ connectionString: dbUrl(database) });
+  source = new pg.Client({ connectionString: pgUrlFor(database) });
   await source.connect();
   await source.query(`CREATE TABLE measurements (id int8, day date, reading numeric(8,2), note text, PRIMARY KEY (id, day)) PARTITION BY RANGE (day)`);
   await source.query(`CREATE TABLE measurements_2024_01 PARTITION OF measurements FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')`);
@@ -110,10 +92,8 @@ beforeAll(async () => {
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}.public.audit`, numPartitions: 6, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }] });
   await admin.disconnect();
-  configFile = writeConfig({ name, source: { url: dbUrl(database) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, topics: { partitions: 6 } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon, 120_000);
+  configFile = writeConfig({ name, source: { url: pgUrlFor(database) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, topics: { partitions: 6 } });
+  await whileStreaming(configFile, async () => {
     await source.query(`INSERT INTO measurements VALUES (101, '2024-01-05', 1, 'jan'), (102, '2024-02-05', 2, 'feb'), (103, '2024-03-05', 3, 'mar'), (104, '2024-03-06', 4, 'mar'), (105, '2025-01-01', 5, 'other')`);
     // Moves: January → February (its own transaction, inspected below), February → the hash-partitioned March, March → the default partition.
     await source.query('BEGIN');
@@ -134,25 +114,14 @@ beforeAll(async () => {
     await source.query(`INSERT INTO truncated SELECT g, 'after' FROM generate_series(100, 130) g`);
     await source.query(`INSERT INTO legacy VALUES (6, 2024, 'streamed')`);
     await source.query(`UPDATE legacy SET note = 'updated' WHERE id = 1`);
-    const end = await currentLsn();
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec(token)?.[1];
-      return complete && parseLsn(complete) >= parseLsn(end) ? true : undefined;
-    }, 120_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.child.exitCode} ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"(error|warn)"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitPgCheckpointed(source, new CheckpointStore(kafka, prefix, name), 120_000);
+  }, { streamingTimeoutMs: 120_000, logged: /"level":"(error|warn)"/ });
 }, 300_000);
 
 afterAll(async () => {
   await source?.end().catch(() => {});
   for (const db of databases) {
-    const client = new pg.Client({ connectionString: dbUrl(db) });
+    const client = new pg.Client({ connectionString: pgUrlFor(db) });
     await client.connect().then(() => dropConnectorObjects(client, name)).catch(() => {}).finally(() => client.end().catch(() => {}));
     await sql.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
   }
@@ -168,7 +137,7 @@ describe('partitioned tables and truncates across Kafka partitions (default conf
 
   it('logtap check says what a partition named in source.tables becomes', async () => {
     const listed = writeConfig({
-      name: uniqueName('parts_listed'), source: { url: dbUrl(database), tables: ['public.measurements', 'public.measurements_2024_01', 'public.measurements_2024_03_h0'] },
+      name: uniqueName('parts_listed'), source: { url: pgUrlFor(database), tables: ['public.measurements', 'public.measurements_2024_01', 'public.measurements_2024_03_h0'] },
       kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix,
     });
     const { stdout } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'check', '--config', listed], { timeout: 120_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' } });
@@ -176,7 +145,7 @@ describe('partitioned tables and truncates across Kafka partitions (default conf
     expect(stdout).toMatch(/warning partition_listed:public\.measurements_2024_03_h0: .*a partition of public\.measurements, which it also names/);
     expect(stdout).toMatch(/^ok: nothing blocks streaming/m);
     const alone = writeConfig({
-      name: uniqueName('parts_alone'), source: { url: dbUrl(database), tables: ['public.measurements_2024_02'] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix,
+      name: uniqueName('parts_alone'), source: { url: pgUrlFor(database), tables: ['public.measurements_2024_02'] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix,
     });
     const second = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'check', '--config', alone], { timeout: 120_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' } });
     expect(second.stdout).toMatch(/warning partition_listed:public\.measurements_2024_02: .*captured as a table of its own/);
@@ -224,13 +193,13 @@ describe('partitioned tables and truncates across Kafka partitions (default conf
     const target = uniqueName('parts_target');
     await sql.query(`CREATE DATABASE ${target}`);
     databases.push(target);
-    const result = await run('replay', ['--target', dbUrl(target), '--table', 'public.measurements', '--table', 'public.truncated', '--table', 'public.legacy_2024', '--verify']);
+    const result = await run('replay', ['--target', pgUrlFor(target), '--table', 'public.measurements', '--table', 'public.truncated', '--table', 'public.legacy_2024', '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^equal public\.measurements: /m);
     expect(result.stdout).toMatch(/^equal public\.truncated: source 31 rows /m);
-    expect(await tableRows(dbUrl(target), 'measurements', 'x.id')).toBe(await tableRows(dbUrl(database), 'measurements', 'x.id'));
-    expect(await tableRows(dbUrl(target), 'truncated', 'x.id')).toBe(await tableRows(dbUrl(database), 'truncated', 'x.id'));
+    expect(await tableRows(pgUrlFor(target), 'measurements', 'x.id')).toBe(await tableRows(pgUrlFor(database), 'measurements', 'x.id'));
+    expect(await tableRows(pgUrlFor(target), 'truncated', 'x.id')).toBe(await tableRows(pgUrlFor(database), 'truncated', 'x.id'));
     expect(result.stdout).toMatch(/^equal public\.legacy_2024: source 6 rows /m);
   }, 240_000);
 

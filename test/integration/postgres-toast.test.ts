@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
-import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
+import { pgUrlFor } from '../helpers/test-bed-databases.js';
+import { runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort } from '../helpers/free-port.js';
 import { type Daemon, startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/daemon.js';
@@ -32,31 +32,15 @@ const PICTURE = `(SELECT decode(string_agg(md5(random()::text), ''), 'hex') FROM
 const STAFF = `CREATE TABLE staff (staff_id smallint PRIMARY KEY, first_name varchar(45) NOT NULL, last_name varchar(45) NOT NULL,
   email varchar(50), active boolean NOT NULL DEFAULT true, rate numeric(5,2), last_update timestamp NOT NULL DEFAULT now(), picture bytea)`;
 
-const dbUrl = (database: string): string => {
-  const url = new URL(bed.pgUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-};
-
 /** An empty database of its own: the default config (no table list) streams every table of it. */
 async function createDatabase(setup: string[] = []): Promise<{ url: string; db: pg.Client }> {
   const database = uniqueName('toast_db');
   await sql.query(`CREATE DATABASE ${database}`);
   databases.push(database);
-  const db = new pg.Client({ connectionString: dbUrl(database) });
+  const db = new pg.Client({ connectionString: pgUrlFor(database) });
   await db.connect();
   for (const statement of setup) await db.query(statement);
-  return { url: dbUrl(database), db };
-}
-
-async function logtap(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', ...args], { timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return { url: pgUrlFor(database), db };
 }
 
 /** The default config, plus what a test names. */
@@ -69,12 +53,7 @@ function config(url: string, extra: Record<string, unknown> = {}): { file: strin
 
 /** Waits until the connector's checkpoint covers everything the database has written so far. */
 async function waitCheckpointed(db: pg.Client, prefix: string, name: string, timeoutMs = 60_000): Promise<void> {
-  const { rows: [end] } = await db.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-  const checkpoints = new CheckpointStore(kafka, prefix, name);
-  await waitFor('the changes to be checkpointed', async () => {
-    const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec((await checkpoints.load())?.position.token ?? '')?.[1];
-    return complete && parseLsn(complete) >= parseLsn(end!.lsn) ? true : undefined;
-  }, timeoutMs, 300);
+  await waitPgCheckpointed(db, new CheckpointStore(kafka, prefix, name), timeoutMs);
 }
 
 async function waitFirstStreamCheckpoint(prefix: string, name: string): Promise<void> {
@@ -86,7 +65,7 @@ async function waitFirstStreamCheckpoint(prefix: string, name: string): Promise<
 async function replayVerify(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const target = await createDatabase();
   await target.db.end();
-  return logtap(['replay', '--config', file, '--target', target.url, '--verify']);
+  return runLogtap(['replay', '--config', file, '--target', target.url, '--verify']);
 }
 
 beforeAll(() => sql.connect());
@@ -117,7 +96,7 @@ describe('TOAST: unchanged out-of-line values', () => {
     ]);
     cleanup.push(() => db.end());
     const { file } = config(url);
-    const check = await logtap(['check', '--config', file]);
+    const check = await runLogtap(['check', '--config', file]);
     expect(check.code).not.toBe(0);
     expect(check.stdout).toContain('ERROR   replica_identity:public.country: table public.country has REPLICA IDENTITY NOTHING, so its primary key is not logged for UPDATE and DELETE');
     expect(check.stdout).toContain('fix: ALTER TABLE "public"."country" REPLICA IDENTITY DEFAULT; (the primary key identifies rows and stays the Kafka key)');
@@ -127,12 +106,12 @@ describe('TOAST: unchanged out-of-line values', () => {
     expect(toast).toEqual(['warning toast_unchanged:public.staff: table public.staff: column "picture" can be stored out of line (TOASTed), and under REPLICA IDENTITY DEFAULT an UPDATE that leaves such a value unchanged does not carry it: logtap reads it back from the table by key (toast.unchanged: read-back), a query per batch of such updates; the record may then show a newer value of that column than the update\'s own']);
     expect(check.stdout).toMatch(/^1 problem\(s\) block streaming$/m);
 
-    const run = await logtap(['run', '--config', file]);
+    const run = await runLogtap(['run', '--config', file]);
     expect(run.code).not.toBe(0);
     expect(userLines(run.stderr)).toEqual([expect.stringContaining('country has REPLICA IDENTITY NOTHING, so its primary key is not logged for UPDATE and DELETE: once published, UPDATE and DELETE on it fail in PostgreSQL; fix: ALTER TABLE "public"."country" REPLICA IDENTITY DEFAULT;')]);
 
     await db.query('ALTER TABLE country REPLICA IDENTITY DEFAULT');
-    const fixed = await logtap(['check', '--config', file]);
+    const fixed = await runLogtap(['check', '--config', file]);
     expect(fixed.code).toBe(0);
     expect(fixed.stdout).toMatch(/^ok: nothing blocks streaming \(1 warning\(s\)\)$/m);
   }, 240_000);
@@ -186,7 +165,7 @@ describe('TOAST: unchanged out-of-line values', () => {
     await db.query(`INSERT INTO staff (staff_id, first_name, last_name, picture) VALUES (1, 'Mike', 'Hillyer', ${PICTURE})`);
     const { file, name, prefix } = config(url, { toast: { unchanged: 'fail' } });
     // check (and run's preflight) report it as an error: the daemon would stop.
-    const refused = await logtap(['run', '--config', file]);
+    const refused = await runLogtap(['run', '--config', file]);
     expect(refused.code).not.toBe(0);
     expect(userLines(refused.stderr)).toEqual([expect.stringContaining('column "picture" can be stored out of line (TOASTed), and under REPLICA IDENTITY DEFAULT an UPDATE that leaves such a value unchanged does not carry it; with toast.unchanged: fail the daemon stops at the first such update; fix: set toast.unchanged: read-back')]);
 

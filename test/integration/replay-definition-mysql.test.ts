@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { topicSize } from '../../src/replay/replay-engine.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 
 /*
  * MariaDB → Kafka (a real `logtap run`) → `logtap replay` into a database that does not exist yet: a table with
@@ -21,9 +22,7 @@ import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
-const base = new URL(bed.mysqlUrl);
-const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), dateStrings: true, supportBigNumbers: true, bigNumberStrings: true };
-const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
+const connection = mysqlConnectionOptions({ dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
 const name = uniqueName('rdefmy');
 const prefix = uniqueName('rdefmy');
 const db = uniqueName('src');
@@ -32,17 +31,7 @@ const pgDatabases: string[] = [];
 let sql: mysql.Connection;
 let configFile = '';
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 /** The table's definition as INFORMATION_SCHEMA shows it (defaults aside): column order, types, collations, attributes. */
 async function definition(database: string): Promise<{ columns: unknown[]; table: unknown[]; keys: unknown[] }> {
@@ -72,10 +61,8 @@ beforeAll(async () => {
     total DECIMAL(20,2) AS (price * qty) STORED,
     changed TIMESTAMP(6) NULL ON UPDATE CURRENT_TIMESTAMP(6)
   ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
-  configFile = writeConfig({ name, source: { url: urlFor(db), tables: [`${db}.items`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  configFile = writeConfig({ name, source: { url: mysqlUrlFor(db), tables: [`${db}.items`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' } });
+  await whileStreaming(configFile, async () => {
     // "streaming" is logged before the binlog position is read: a write is certain to be captured once one was.
     await waitFor('the binlog stream to capture a write', async () => {
       await sql.query(`INSERT INTO ${db}.items (name, kind) VALUES ('warm-up', 'small')`);
@@ -89,20 +76,8 @@ beforeAll(async () => {
     await sql.query(`ALTER TABLE ${db}.items ADD COLUMN note VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL AFTER code`);
     await sql.query(`INSERT INTO ${db}.items (name, code, note, kind, price, qty) VALUES ('date', 'd', 'after ADD COLUMN', 'large', 0.5, 10)`);
     await sql.query(`UPDATE ${db}.items SET note = 'set later' WHERE name = 'Apple'`);
-    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
-    const seq = Number(end.split('-').at(-1));
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const at = Number(/gtid=\d+-\d+-(\d+)/.exec(token)?.[1] ?? -1);
-      return at >= seq && !token.includes(';in=') ? true : undefined;
-    }, 60_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 60_000);
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -120,7 +95,7 @@ describe('logtap replay rebuilds the table definition in MariaDB', () => {
   it('creates the database and the table with the source\'s column order, collations, ON UPDATE, AUTO_INCREMENT, ENUM/SET and generated column; rows equal (--verify)', async () => {
     const target = uniqueName('replay_def');
     targets.push(target);
-    const result = await replay(['--target', urlFor(target), '--verify']);
+    const result = await replay(['--target', mysqlUrlFor(target), '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^equal ${db}\\.items: source 4 rows `, 'm'));
@@ -138,7 +113,7 @@ describe('logtap replay rebuilds the table definition in MariaDB', () => {
   it('leaves AUTO_INCREMENT after the rows and keeps ON UPDATE working in the replica', async () => {
     const target = uniqueName('replay_def');
     targets.push(target);
-    const result = await replay(['--target', urlFor(target)]);
+    const result = await replay(['--target', mysqlUrlFor(target)]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
 

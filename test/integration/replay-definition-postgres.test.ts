@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
-import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, pgUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
 /*
@@ -26,27 +26,10 @@ const name = uniqueName('rdefpg');
 const prefix = uniqueName('rdefpg');
 const schema = uniqueName('shop');
 const databases: string[] = [];
-const mysqlBase = new URL(bed.mysqlUrl);
 const mysqlDatabases: string[] = [];
 let configFile = '';
 
-const dbUrl = (database: string): string => {
-  const url = new URL(bed.pgUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-};
-
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -102,9 +85,7 @@ beforeAll(async () => {
   await sql.query(`CREATE COLLATION ${schema}.own FROM "C"`);
   await sql.query(`CREATE TABLE ${schema}.odd (id integer PRIMARY KEY, n integer, d integer GENERATED ALWAYS AS (${schema}.twice(n)) STORED, m text COLLATE ${schema}.own)`);
   configFile = writeConfig({ name, source: { url: bed.pgUrl, tables: [`${schema}.items`, `${schema}.odd`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, snapshot: { mode: 'never' } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  await whileStreaming(configFile, async () => {
     await waitFor('the slot', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [connectorObjectPattern(name)])).rowCount ? true : undefined));
     await sql.query(`INSERT INTO ${schema}.items (mood, qty, price, name, note) VALUES
       ('sad', 1, 1.50, 'apple', 'first'), ('ok', 2, 2.25, 'Banana', NULL), ('glad', 999, 0.01, 'cherry', 'x'), (NULL, 5, NULL, 'date', 'gone')`);
@@ -112,26 +93,15 @@ beforeAll(async () => {
     await sql.query(`UPDATE ${schema}.items SET price = 3.00, mood = 'glad' WHERE name = 'Banana'`);
     await sql.query(`DELETE FROM ${schema}.items WHERE name = 'date'`);
     await sql.query(`INSERT INTO ${schema}.odd (id, n, m) VALUES (1, 21, 'x'), (2, NULL, NULL)`);
-    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec(token)?.[1];
-      return complete && parseLsn(complete) >= parseLsn(end!.lsn) ? true : undefined;
-    }, 60_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitPgCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 60_000);
+  });
 }, 180_000);
 
 afterAll(async () => {
   await dropConnectorObjects(sql, name).catch(() => {});
   for (const database of databases) await sql.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
   if (mysqlDatabases.length > 0) {
-    const my = await mysql.createConnection({ host: mysqlBase.hostname, port: Number(mysqlBase.port), user: decodeURIComponent(mysqlBase.username), password: decodeURIComponent(mysqlBase.password) });
+    const my = await mysql.createConnection(mysqlConnectionOptions());
     for (const database of mysqlDatabases) await my.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
     await my.end();
   }
@@ -144,7 +114,7 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     const database = uniqueName('replay_def');
     await sql.query(`CREATE DATABASE ${database}`);
     databases.push(database);
-    const target = dbUrl(database);
+    const target = pgUrlFor(database);
 
     const result = await replay(['--target', target, '--table', `${schema}.items`, '--verify']);
     expect(result.stderr).toBe('');
@@ -164,7 +134,7 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     const database = uniqueName('replay_def');
     await sql.query(`CREATE DATABASE ${database}`);
     databases.push(database);
-    const target = dbUrl(database);
+    const target = pgUrlFor(database);
     const result = await replay(['--target', target, '--table', `${schema}.items`]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -184,7 +154,7 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^equal ${schema}\\.items: source 4 rows `, 'm'));
-    const my = await mysql.createConnection({ host: mysqlBase.hostname, port: Number(mysqlBase.port), user: decodeURIComponent(mysqlBase.username), password: decodeURIComponent(mysqlBase.password) });
+    const my = await mysql.createConnection(mysqlConnectionOptions());
     try {
       const [columns] = await my.query(`SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'items' ORDER BY ORDINAL_POSITION`, [database]);
       // The generated column was in no record: MariaDB cannot compute PostgreSQL's expression, so it is left out.
@@ -198,7 +168,7 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     const database = uniqueName('replay_def');
     await sql.query(`CREATE DATABASE ${database}`);
     databases.push(database);
-    const target = dbUrl(database);
+    const target = pgUrlFor(database);
     const result = await replay(['--target', target, '--table', `${schema}.odd`, '--verify']);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('the target refused the generated columns');

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor, pgUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
+import { userLines, whileStreaming, writeConfig } from '../helpers/daemon.js';
 
 /*
  * MariaDB → Kafka (a real `logtap run`) → `logtap replay` into empty MariaDB databases and into PostgreSQL:
@@ -20,14 +20,7 @@ import { startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/d
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
-const base = new URL(bed.mysqlUrl);
-const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), multipleStatements: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true };
-const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
-const pgUrlFor = (database: string) => {
-  const url = new URL(bed.pgUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-};
+const connection = mysqlConnectionOptions({ multipleStatements: true, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
 const name = uniqueName('mreplay');
 const prefix = uniqueName('rmy');
 const db = uniqueName('src');
@@ -38,17 +31,7 @@ let pgSql: pg.Client;
 let configFile = '';
 let phaseOne: { rows: unknown[]; until: string };
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 async function mysqlDatabase(): Promise<string> {
   const database = uniqueName('replay_db');
@@ -117,12 +100,10 @@ beforeAll(async () => {
   pgSql = new pg.Client({ connectionString: bed.pgUrl });
   await pgSql.connect();
   await sql.query(`CREATE DATABASE ${db}; CREATE TABLE ${db}.every_type (${COLUMNS}); CREATE TABLE ${db}.portable (${PORTABLE})`);
-  configFile = writeConfig({ name, source: { url: urlFor(db), tables: [`${db}.every_type`, `${db}.portable`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' },
+  configFile = writeConfig({ name, source: { url: mysqlUrlFor(db), tables: [`${db}.every_type`, `${db}.portable`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' },
     // This file's topics use the Schema Registry framing (replay-postgres.test.ts: the registry-free one).
     encoding: { format: 'confluent', registryUrl: bed.registryUrl } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  await whileStreaming(configFile, async () => {
     await sql.query(`INSERT INTO ${db}.every_type (id, i, tx) VALUES (100, 1, 'gone'), (101, 2, 'gone too')`);
     await sql.query(`TRUNCATE TABLE ${db}.every_type`);
     await sql.query(`INSERT INTO ${db}.every_type VALUES ${ROWS.join(', ')}`);
@@ -137,20 +118,8 @@ beforeAll(async () => {
     await sql.query(`INSERT INTO ${db}.every_type (id, i, added) VALUES (6, 6, 'after ADD COLUMN')`);
     await sql.query(`UPDATE ${db}.every_type SET added = 'set later', b1 = NULL WHERE id = 1`);
     await sql.query(`DELETE FROM ${db}.every_type WHERE id = 2`);
-    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
-    const seq = Number(end.split('-').at(-1));
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const at = Number(/gtid=\d+-\d+-(\d+)/.exec(token)?.[1] ?? -1);
-      return at >= seq && !token.includes(';in=') ? true : undefined;
-    }, 60_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 60_000);
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -167,14 +136,14 @@ describe('logtap replay from MariaDB', () => {
     expect(new Set(framing)).toEqual(new Set([0]));
 
     const target = await mysqlDatabase();
-    const first = await replay(['--target', urlFor(target), '--table', `${db}.every_type`, '--verify']);
+    const first = await replay(['--target', mysqlUrlFor(target), '--table', `${db}.every_type`, '--verify']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(new RegExp(`^equal ${db}\\.every_type: source 3 rows `, 'm'));
     const rebuilt = await tableRows(target);
     expect(rebuilt).toEqual(await tableRows(db));
 
-    const second = await replay(['--target', urlFor(target), '--table', `${db}.every_type`, '--verify']);
+    const second = await replay(['--target', mysqlUrlFor(target), '--table', `${db}.every_type`, '--verify']);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/^equal /m);
     expect(await tableRows(target)).toEqual(rebuilt);
@@ -182,7 +151,7 @@ describe('logtap replay from MariaDB', () => {
 
   it('--until a source position (a GTID state) reproduces the rows as they were then', async () => {
     const target = await mysqlDatabase();
-    const result = await replay(['--target', urlFor(target), '--table', `${db}.every_type`, '--until', phaseOne.until]);
+    const result = await replay(['--target', mysqlUrlFor(target), '--table', `${db}.every_type`, '--until', phaseOne.until]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(await tableRows(target)).toEqual(phaseOne.rows);

@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
-import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor, pgUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
+import { waitPgCheckpointed } from '../helpers/postgres-checkpoint.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort } from '../helpers/free-port.js';
-import { startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { startDaemon, userLines, waitStreaming, whileStreaming, writeConfig } from '../helpers/daemon.js';
 import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
 /*
@@ -30,18 +31,10 @@ const mood = uniqueName('mood');
 const posint = uniqueName('posint');
 const portable = uniqueName('portable');
 const databases: string[] = [];
-const mysqlBase = new URL(bed.mysqlUrl);
-const mysqlUrlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
 const mysqlDatabases: string[] = [];
 let configFile = '';
 /** The source rows (as JSON text) right after phase one, and the commit time to replay up to. */
 let phaseOne: { rows: string; until: string };
-
-const dbUrl = (database: string): string => {
-  const url = new URL(bed.pgUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-};
 
 async function createDatabase(): Promise<string> {
   const database = uniqueName('replay_db');
@@ -50,17 +43,7 @@ async function createDatabase(): Promise<string> {
   return database;
 }
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 /** Every row of a table as JSON text, in key order: what "the same table" means here. */
 async function tableRows(url: string, t = table): Promise<string> {
@@ -75,7 +58,7 @@ async function tableRows(url: string, t = table): Promise<string> {
 }
 
 async function tableAbsent(database: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: dbUrl(database) });
+  const client = new pg.Client({ connectionString: pgUrlFor(database) });
   await client.connect();
   try {
     const { rows } = await client.query(`SELECT to_regclass('public.${table}') IS NULL AS absent`);
@@ -133,9 +116,7 @@ beforeAll(async () => {
   await sql.query(`CREATE TABLE ${table} (${COLUMNS})`);
   await sql.query(`CREATE TABLE ${portable} (${PORTABLE})`);
   configFile = writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${table}`, `public.${portable}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, snapshot: { mode: 'never' } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon);
+  await whileStreaming(configFile, async () => {
     await waitFor('the slot', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [connectorObjectPattern(name)])).rowCount ? true : undefined));
 
     // Phase one: rows that a truncate later removes, then the rows --until must reproduce.
@@ -156,20 +137,9 @@ beforeAll(async () => {
     await sql.query(`INSERT INTO ${table} (id, c_int4, c_added) VALUES (6, 6, 'after ADD COLUMN')`);
     await sql.query(`UPDATE ${table} SET c_added = 'set later', c_bool = NULL WHERE id = 1`);
     await sql.query(`DELETE FROM ${table} WHERE id = 2`);
-    const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
     // The checkpoint is committed in the same Kafka transaction as the changes it covers.
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => {
-      const token = (await checkpoints.load())?.position.token ?? '';
-      const complete = /^pg1:([0-9A-F]+\/[0-9A-F]+)$/i.exec(token)?.[1];
-      return complete && parseLsn(complete) >= parseLsn(end!.lsn) ? true : undefined;
-    }, 60_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.child.exitCode} ${daemon.log().split("\n").filter((l) => l.startsWith("logtap:") || /"level":"error"/.test(l)).join(" | ").slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitPgCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 60_000);
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -177,7 +147,7 @@ afterAll(async () => {
   for (const database of databases) await sql.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
   await sql.query(`DROP TABLE IF EXISTS ${table}, ${portable}`);
   if (mysqlDatabases.length > 0) {
-    const my = await mysql.createConnection({ host: mysqlBase.hostname, port: Number(mysqlBase.port), user: decodeURIComponent(mysqlBase.username), password: decodeURIComponent(mysqlBase.password) });
+    const my = await mysql.createConnection(mysqlConnectionOptions());
     for (const database of mysqlDatabases) await my.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
     await my.end();
   }
@@ -188,7 +158,7 @@ afterAll(async () => {
 
 describe('logtap replay into PostgreSQL', () => {
   it('rebuilds the table exactly in an empty database (--verify reports equal), and a second run changes nothing', async () => {
-    const target = dbUrl(await createDatabase());
+    const target = pgUrlFor(await createDatabase());
     const first = await replay(['--target', target, '--verify']);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
@@ -203,7 +173,7 @@ describe('logtap replay into PostgreSQL', () => {
   }, 240_000);
 
   it('--until a commit time reproduces the rows as they were then', async () => {
-    const target = dbUrl(await createDatabase());
+    const target = pgUrlFor(await createDatabase());
     const result = await replay(['--target', target, '--until', phaseOne.until]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -218,7 +188,7 @@ describe('logtap replay into PostgreSQL', () => {
       if (BigInt(String(message.headers?.['logtap.commit_us'])) <= untilMicros) last = String(message.headers?.['logtap.position']);
     });
     expect(last).toMatch(/^pg1:[0-9A-F]+\/[0-9A-F]+#\d+$/);
-    const target = dbUrl(await createDatabase());
+    const target = pgUrlFor(await createDatabase());
     const result = await replay(['--target', target, '--table', `public.${table}`, '--until', last]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -227,7 +197,7 @@ describe('logtap replay into PostgreSQL', () => {
 
   it('--verify names the table and the first differing key when the rebuilt table differs (exit 3)', async () => {
     const database = await createDatabase();
-    const target = dbUrl(database);
+    const target = pgUrlFor(database);
     expect((await replay(['--target', target])).code).toBe(0);
     const client = new pg.Client({ connectionString: target });
     await client.connect();
@@ -240,7 +210,7 @@ describe('logtap replay into PostgreSQL', () => {
 
   it('rebuilds a table into MariaDB where every type has an equivalent (--verify reports equal)', async () => {
     const database = uniqueName('replay_db');
-    const my = await mysql.createConnection({ host: mysqlBase.hostname, port: Number(mysqlBase.port), user: decodeURIComponent(mysqlBase.username), password: decodeURIComponent(mysqlBase.password) });
+    const my = await mysql.createConnection(mysqlConnectionOptions());
     await my.query(`CREATE DATABASE ${database}`);
     mysqlDatabases.push(database);
     try {
@@ -272,12 +242,12 @@ describe('logtap replay into PostgreSQL', () => {
 
     it('a target table with a conflicting definition', async () => {
       const database = await createDatabase();
-      const client = new pg.Client({ connectionString: dbUrl(database) });
+      const client = new pg.Client({ connectionString: pgUrlFor(database) });
       await client.connect();
       try {
         await client.query(`CREATE TABLE public.${table} (id int8 PRIMARY KEY, c_int4 text)`);
         await client.query(`INSERT INTO public.${table} VALUES (1, 'mine')`);
-        const result = await replay(['--target', dbUrl(database)]);
+        const result = await replay(['--target', pgUrlFor(database)]);
         expect(result.code).toBe(2);
         expect(userLines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`${table} .*column c_int4`))]);
         expect((await client.query(`SELECT * FROM public.${table}`)).rows).toEqual([{ id: '1', c_int4: 'mine' }]);
@@ -294,7 +264,7 @@ describe('logtap replay into PostgreSQL', () => {
 
     it('a topic that does not exist', async () => {
       const database = await createDatabase();
-      const result = await replay(['--target', dbUrl(database), '--table', 'public.no_such_table']);
+      const result = await replay(['--target', pgUrlFor(database), '--table', 'public.no_such_table']);
       expect(result.code).toBe(2);
       expect(userLines(result.stderr)).toEqual([expect.stringContaining(`topic ${prefix}.public.no_such_table does not exist`)]);
       expect(await tableAbsent(database)).toBe(true);
@@ -302,7 +272,7 @@ describe('logtap replay into PostgreSQL', () => {
 
     it('an --until in no known form', async () => {
       const database = await createDatabase();
-      const result = await replay(['--target', dbUrl(database), '--until', 'yesterday']);
+      const result = await replay(['--target', pgUrlFor(database), '--until', 'yesterday']);
       expect(result.code).toBe(2);
       expect(userLines(result.stderr)).toEqual([expect.stringContaining('--until "yesterday" is neither an ISO-8601 time')]);
       expect(await tableAbsent(database)).toBe(true);
@@ -310,7 +280,7 @@ describe('logtap replay into PostgreSQL', () => {
   });
 
   it('--follow keeps the rebuilt table up to date while logtap run streams, logs its progress, and exits 0 on SIGTERM', async () => {
-    const target = dbUrl(await createDatabase());
+    const target = pgUrlFor(await createDatabase());
     const daemon = startDaemon(configFile);
     const follower = spawn(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, '--target', target, '--table', `public.${table}`, '--follow'], {
       env: { ...process.env, LOGTAP_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],

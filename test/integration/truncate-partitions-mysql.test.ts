@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { uniqueName } from '../helpers/names.js';
-import { waitFor } from '../helpers/wait.js';
-import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { waitMariadbCheckpointed } from '../helpers/mariadb-checkpoint.js';
+import { whileStreaming, writeConfig } from '../helpers/daemon.js';
 
 /*
  * A TRUNCATE on MariaDB with `topics.partitions: 6` and the default config otherwise (every table of a fresh
@@ -19,9 +18,7 @@ import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
-const base = new URL(bed.mysqlUrl);
-const connection = { host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), multipleStatements: true };
-const urlFor = (database: string) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`;
+const connection = mysqlConnectionOptions({ multipleStatements: true });
 const name = uniqueName('mtrunc');
 const prefix = uniqueName('tmy');
 const db = uniqueName('src');
@@ -29,17 +26,7 @@ const databases = [db];
 let sql: mysql.Connection;
 let configFile = '';
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 180_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]): Promise<CliResult> => runLogtap(['replay', '--config', configFile, ...args]);
 
 async function rows(database: string): Promise<unknown[]> {
   const [result] = await sql.query(`SELECT id, note FROM ${database}.items ORDER BY id`);
@@ -50,24 +37,15 @@ beforeAll(async () => {
   sql = await mysql.createConnection(connection);
   await sql.query(`CREATE DATABASE ${db}; CREATE TABLE ${db}.items (id INT NOT NULL PRIMARY KEY, note VARCHAR(20) NOT NULL); USE ${db}`);
   await sql.query(`INSERT INTO ${db}.items SELECT seq, 'before' FROM seq_1_to_30`);
-  configFile = writeConfig({ name, source: { url: urlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, topics: { partitions: 6 } });
-  const daemon = startDaemon(configFile);
-  try {
-    await waitStreaming(daemon, 120_000);
+  configFile = writeConfig({ name, source: { url: mysqlUrlFor(db) }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, topics: { partitions: 6 } });
+  await whileStreaming(configFile, async () => {
     await sql.query(`INSERT INTO ${db}.items SELECT seq, 'gone' FROM seq_31_to_60`);
     await sql.query(`UPDATE ${db}.items SET note = 'gone too' WHERE id <= 10`);
     await sql.query(`TRUNCATE TABLE ${db}.items`);
     await sql.query(`INSERT INTO ${db}.items SELECT seq, 'after' FROM seq_100_to_130`);
     await sql.query(`DELETE FROM ${db}.items WHERE id = 100`);
-    const [[{ end }]] = await sql.query('SELECT @@gtid_binlog_pos AS end') as unknown as [[{ end: string }]];
-    const checkpoints = new CheckpointStore(kafka, prefix, name);
-    await waitFor('the changes to be checkpointed', async () => (checkpointCovers((await checkpoints.load())?.position.token ?? '', end) ? true : undefined), 120_000, 300);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; the daemon logged: ${daemon.log().split('\n').filter((l) => l.startsWith('logtap:') || /"level":"error"/.test(l)).join(' | ').slice(-2500)}`);
-  } finally {
-    daemon.child.kill('SIGTERM');
-    await daemon.exited;
-  }
+    await waitMariadbCheckpointed(sql, new CheckpointStore(kafka, prefix, name), 120_000);
+  }, { streamingTimeoutMs: 120_000 });
 }, 300_000);
 
 afterAll(async () => {
@@ -88,7 +66,7 @@ describe('TRUNCATE on MariaDB with topics.partitions: 6', () => {
     const target = uniqueName('replay_db');
     await sql.query(`CREATE DATABASE ${target}`);
     databases.push(target);
-    const result = await replay(['--target', urlFor(target), '--table', `${db}.items`, '--verify']);
+    const result = await replay(['--target', mysqlUrlFor(target), '--table', `${db}.items`, '--verify']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^equal ${db}\\.items: source 30 rows `, 'm'));

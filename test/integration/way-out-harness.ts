@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process';
 import { expect } from 'vitest';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { testBed } from '../helpers/test-bed.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
-import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { type Daemon, startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { type CliResult, runLogtap } from '../helpers/logtap-cli.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
 
 // "A way out of every stop", shared by way-out-postgres.test.ts and way-out-mysql.test.ts: a transaction the
@@ -17,18 +17,8 @@ import { readTopicAsTable } from '../helpers/topic-table.js';
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
 
-export interface CliResult { code: number; stdout: string; stderr: string }
-
 /** A logtap command as a user runs it. */
-export function logtap(...args: string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['bin/logtap.js', ...args], { timeout: 300_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'info' } }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-export const userLines = (stderr: string): string[] => stderr.trim().split('\n').filter((l) => l.startsWith('logtap:'));
+export const logtap = (...args: string[]): Promise<CliResult> => runLogtap(args, { timeoutMs: 300_000, logLevel: 'info' });
 
 /** One database of the scenario; `?`-free SQL, table names as given. */
 export interface WayOutDb {

@@ -1,6 +1,7 @@
 import { afterEach, describe, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import { testBed } from '../helpers/test-bed.js';
+import { mysqlConnectionOptions, mysqlUrlFor } from '../helpers/test-bed-databases.js';
 import { uniqueName } from '../helpers/names.js';
 import { lockName } from '../../connectors/mysql/instance-lock.js';
 import { snapshotWithoutSignal, wayOutScenario } from './way-out-harness.js';
@@ -14,9 +15,8 @@ describe('a way out of a stopped MariaDB connector', () => {
   });
 
   it('stops on a refused transaction; check and offsets show report it; skip-current-transaction skips exactly it; run resumes; snapshot without a daemon re-publishes the tables', async () => {
-    const base = new URL(bed.mysqlUrl);
     const database = uniqueName('way');
-    const sql = await mysql.createConnection({ host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password) });
+    const sql = await mysql.createConnection(mysqlConnectionOptions());
     cleanup.push(() => sql.end());
     await sql.query(`CREATE DATABASE ${database}`);
     cleanup.push(() => sql.query(`DROP DATABASE IF EXISTS ${database}`));
@@ -26,7 +26,7 @@ describe('a way out of a stopped MariaDB connector', () => {
       return Array.isArray(rows) ? (rows as Array<Record<string, unknown>>) : [];
     };
     await wayOutScenario({
-      url: `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`,
+      url: mysqlUrlFor(database),
       namespace: database,
       query,
       async transaction(statements) {

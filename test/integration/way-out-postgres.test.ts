@@ -2,12 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { testBed } from '../helpers/test-bed.js';
 import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
-import { logtap, snapshotWithoutSignal, userLines, wayOutScenario } from './way-out-harness.js';
+import { logtap, snapshotWithoutSignal, wayOutScenario } from './way-out-harness.js';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
-import { startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { startDaemon, userLines, waitStreaming, writeConfig } from '../helpers/daemon.js';
 
 const bed = testBed();
 
