@@ -43,7 +43,7 @@ const duration = (seconds: number | null): string => (seconds === null || !Numbe
 const bytes = (n: number | null): string => (n === null ? '—' : n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
 
 export function overviewPage(m: OverviewModel): string {
-  const error = m.error ? `<div class="error" id="last-error"><b>${esc(m.error.code)}</b> ${esc(new Date(m.error.at).toISOString())}${m.error.retriable ? ' (retried)' : ''}\n${esc(m.error.message)}</div>` : '';
+  const error = m.error ? `<div class="error" id="last-error"><b>${esc(m.error.code)}</b> ${esc(new Date(m.error.at).toISOString())}${m.error.retriable ? ' (retried)' : ''}${m.error.recorded ? ' (recorded by an earlier run; cleared once streaming resumes)' : ''}\n${esc(m.error.message)}</div>` : '';
   const chart = (id: string, title: string, unit: string) => `<div class="card"><div class="muted">${esc(title)}</div><div class="value"><span id="${id}-now">—</span> ${esc(unit)}</div><svg id="${id}" viewBox="0 0 300 100" preserveAspectRatio="none"><polyline fill="none" stroke="#2f6fd6" stroke-width="1.5" points=""/></svg></div>`;
   const body = `
 <h2>Connector <code>${esc(m.connector)}</code> <span class="badge ${m.phase}" id="phase">${esc(m.phase)}</span></h2>

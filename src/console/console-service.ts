@@ -55,7 +55,7 @@ export class ConsoleService {
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const path = url.pathname;
     const get = req.method === 'GET' || req.method === 'HEAD';
-    if (path === '/' && get) return this.send(req, res, 200, 'text/html; charset=utf-8', overviewPage(this.overview()));
+    if (path === '/' && get) return this.send(req, res, 200, 'text/html; charset=utf-8', overviewPage(await this.overview()));
     if (path === '/tables' && get) return this.send(req, res, 200, 'text/html; charset=utf-8', tablesPage(await this.tables(), { backfills: this.o.config.signal.enabled, actions: this.o.config.http.token !== undefined }));
     if (path.startsWith('/tables/') && get) {
       const table = decodeURIComponent(path.slice('/tables/'.length));
@@ -78,8 +78,12 @@ export class ConsoleService {
     return true;
   }
 
-  private overview() {
+  private async overview() {
     const { config } = this.o;
+    // This process's last failure, else the one an earlier run recorded beside the checkpoint (cleared by the
+    // first checkpoint after streaming resumed): a restarted or stopped connector says why it stopped.
+    const recorded = this.o.state.lastError() ? null : (await this.checkpoints.loadState().catch(() => null))?.failure ?? null;
+    const error = this.o.state.lastError() ?? (recorded ? { at: Number(recorded.failedAtMicros / 1000n), code: recorded.code, message: redactUrl(recorded.message), retriable: false, recorded: true } : null);
     const last = this.o.samples.history().at(-1);
     const checkpoint = this.o.samples.checkpoint();
     return {
@@ -89,7 +93,7 @@ export class ConsoleService {
       topicPrefix: config.topicPrefix,
       version: this.o.version,
       phase: this.o.state.phase(),
-      error: this.o.state.lastError(),
+      error,
       checkpoint,
       lag: { bytes: last?.lagBytes ?? null, seconds: last?.lagSeconds ?? null },
     };

@@ -11,6 +11,8 @@ export interface ConsoleError {
   /** The error's one line (fixes are part of logtap's messages); URLs' passwords masked. */
   message: string;
   retriable: boolean;
+  /** Recorded by an earlier run beside the checkpoint (logtap offsets show prints it too). */
+  recorded?: boolean;
 }
 
 /**
