@@ -34,8 +34,6 @@ export interface WayOutDb {
   expected: { running: RegExp; garbage: RegExp; position: RegExp };
   /** A position `offsets set` must refuse (before a PostgreSQL slot's confirmed position), and the line it prints. */
   refusedPosition?: { text: string; line: RegExp };
-  /** The ALTER TABLE clause that makes column grade nullable (the user's fix). */
-  gradeNullable: string;
   /** Drops what the connector left at the source (slot, publication). */
   dropConnector(name: string): Promise<void>;
 }
@@ -76,10 +74,11 @@ export async function wayOutScenario(db: WayOutDb, cleanup: Array<() => Promise<
   expect(garbage.code).toBe(2);
   expect(userLines(garbage.stderr)).toEqual([expect.stringMatching(db.expected.garbage)]);
 
-  // A good transaction, then the poisoned one: a column consumers of older records could not read, and a row using it.
+  // A good transaction, then the poisoned one: a renamed NOT NULL column (a reader of the new schema finds no value for
+  // it in older records, and no default: incompatible), and a row using it.
   await db.query(`INSERT INTO ${stock} VALUES (3, 30)`);
-  await db.query(`ALTER TABLE ${items} ADD COLUMN grade integer NOT NULL DEFAULT 0`);
-  const txId = await db.transaction([`INSERT INTO ${items} VALUES (100, 'poison', 7)`, `UPDATE ${stock} SET qty = qty + 1 WHERE id = 1`]);
+  await db.query(`ALTER TABLE ${items} RENAME COLUMN note TO label`);
+  const txId = await db.transaction([`INSERT INTO ${items} (id, label) VALUES (100, 'poison')`, `UPDATE ${stock} SET qty = qty + 1 WHERE id = 1`]);
   const stopped = await daemon.exited;
   expect(stopped.code).toBe(1);
   expect(daemon.log()).toMatch(/logtap: .*the new schema cannot read records/);
@@ -143,8 +142,8 @@ export async function wayOutScenario(db: WayOutDb, cleanup: Array<() => Promise<
   expect((await daemon.exited).code).toBe(0);
   expect((await logtap('check', '--config', configFile)).stdout).toMatch(/^ok: nothing blocks streaming/m);
 
-  // The user fixes the column, then re-publishes the skipped transaction's tables without a daemon.
-  await db.query(`ALTER TABLE ${items} ${db.gradeNullable}`);
+  // The user undoes the rename, then re-publishes the skipped transaction's tables without a daemon.
+  await db.query(`ALTER TABLE ${items} RENAME COLUMN label TO note`);
   await waitFor('the instance to let go of the source', async () => ((await db.instanceActive(name)) ? undefined : true), 30_000);
   const snapshot = await logtap('snapshot', '--config', configFile, '--table', `${ns}.${items}`, '--table', `${ns}.${stock}`);
   expect(userLines(snapshot.stderr)).toEqual([]);

@@ -42,7 +42,6 @@ describe('a way out of a stopped MariaDB connector', () => {
         position: /^gtid \d+-\d+-\d+/,
       },
       refusedPosition: { text: 'nosuch-bin.000001:4', line: /offsets set nosuch-bin\.000001:4: binlog file nosuch-bin\.000001 is not on the server \(SHOW BINARY LOGS lists \S+/ },
-      gradeNullable: 'MODIFY grade integer NULL DEFAULT 0',
       dropConnector: async () => {},
     }, cleanup);
   }, 600_000);
