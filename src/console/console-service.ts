@@ -4,8 +4,10 @@ import type { Kafka } from 'kafkajs';
 import type { LogtapConfig } from '../config/config-schema.js';
 import { redactUrl } from '../config/load-config.js';
 import type { Logger } from '../logger.js';
-import { tableIdText, type TableId } from '../model/table-schema.js';
+import { parseTableId, tableIdText, type TableId } from '../model/table-schema.js';
 import { CheckpointStore } from '../kafka/checkpoint-store.js';
+import type { Checkpoint } from '../pipeline/checkpoint.js';
+import type { LastFailure } from '../pipeline/last-failure.js';
 import { SchemaTopic } from '../kafka/schema-topic.js';
 import type { SchemaEntry } from '../schema/schema-catalog.js';
 import { decodeBackfillState } from '../backfill/backfill-state.js';
@@ -45,10 +47,14 @@ export class ConsoleService {
   private schemas: { at: number; entries: Promise<SchemaEntry[]> } | null = null;
   /** Backfills requested here: request id → table, estimate, and the progress last seen (for the rate and ETA). */
   private readonly requests = new Map<string, { table: string; estimatedRows: number | null; first: { at: number; rows: number } | null }>();
-  private readonly checkpoints: CheckpointStore;
+  /**
+   * The checkpoint and recorded failure this daemon started from, read once: later checkpoints come from the
+   * runner (ConsoleState), so a page never reads the offsets topic again.
+   */
+  private readonly atStart: Promise<{ checkpoint: Checkpoint | null; failure: LastFailure | null }>;
 
   constructor(private readonly o: ConsoleOptions) {
-    this.checkpoints = new CheckpointStore(o.kafka, o.config.topicPrefix, o.config.name);
+    this.atStart = new CheckpointStore(o.kafka, o.config.topicPrefix, o.config.name).loadState().catch(() => ({ checkpoint: null, failure: null }));
   }
 
   /** Answers a console request; false when the path is not the console's. */
@@ -82,7 +88,8 @@ export class ConsoleService {
     const { config } = this.o;
     // This process's last failure, else the one an earlier run recorded beside the checkpoint (cleared by the
     // first checkpoint after streaming resumed): a restarted or stopped connector says why it stopped.
-    const recorded = this.o.state.lastError() ? null : (await this.checkpoints.loadState().catch(() => null))?.failure ?? null;
+    // The first checkpoint this process commits clears the record.
+    const recorded = this.o.state.lastError() || this.o.state.lastCheckpoint() ? null : (await this.atStart).failure;
     const error = this.o.state.lastError() ?? (recorded ? { at: Number(recorded.failedAtMicros / 1000n), code: recorded.code, message: redactUrl(recorded.message), retriable: false, recorded: true } : null);
     const last = this.o.samples.history().at(-1);
     const checkpoint = this.o.samples.checkpoint();
@@ -112,7 +119,7 @@ export class ConsoleService {
     const entries = await this.entries();
     const activity = this.o.samples.topicActivity();
     const snapshot = this.o.samples.snapshotProgress();
-    const checkpoint = await this.checkpoints.load().catch(() => null);
+    const checkpoint = this.o.state.lastCheckpoint() ?? (await this.atStart).checkpoint;
     const state = decodeBackfillState(checkpoint?.snapshot ?? null);
     const latest = new Map<string, SchemaEntry>();
     for (const e of entries) {
@@ -212,9 +219,9 @@ export class ConsoleService {
 }
 
 function parseTable(text: string): TableId {
-  const match = /^([^.\s]+)\.([^.\s]+)$/.exec(text);
-  if (!match) throw new Error(`${JSON.stringify(text)}: expected namespace.table`);
-  return { namespace: match[1]!, name: match[2]! };
+  const id = parseTableId(text);
+  if (!id) throw new Error(`${JSON.stringify(text)}: expected namespace.table`);
+  return id;
 }
 
 async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {

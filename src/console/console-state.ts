@@ -1,6 +1,7 @@
 import { LogtapError } from '../errors.js';
 import { redactUrl } from '../config/load-config.js';
 import type { StreamState } from '../ops/readiness.js';
+import type { Checkpoint } from '../pipeline/checkpoint.js';
 
 /** What the console's overview says the daemon is doing. */
 export type ConsolePhase = 'starting' | 'snapshotting' | 'streaming' | 'standby' | 'restarting' | 'stopped';
@@ -23,6 +24,7 @@ export class ConsoleState {
   private state: StreamState = 'starting';
   private snapshotting = false;
   private error: ConsoleError | null = null;
+  private committed: Checkpoint | null = null;
   readonly startedAt = Date.now();
 
   setState(state: StreamState): void {
@@ -43,6 +45,15 @@ export class ConsoleState {
       message: redactUrl(message.split('\n')[0] ?? message),
       retriable: err instanceof LogtapError && err.retriable,
     };
+  }
+
+  /** The runner's onCheckpoint: the last checkpoint this process committed (its backfill state included). */
+  setCheckpoint(checkpoint: Checkpoint): void {
+    this.committed = checkpoint;
+  }
+
+  lastCheckpoint(): Checkpoint | null {
+    return this.committed;
   }
 
   phase(): ConsolePhase {

@@ -84,6 +84,12 @@ export interface TableSchema {
 
 export const tableIdText = (id: TableId): string => `${id.namespace}.${id.name}`;
 
+/** `namespace.table` as people write it (no dot inside either part), or null when it is not one. */
+export function parseTableId(text: string): TableId | null {
+  const match = /^([^.\s]+)\.([^.\s]+)$/.exec(text);
+  return match ? { namespace: match[1]!, name: match[2]! } : null;
+}
+
 /** Keys of Column that describe the definition only (carried as `logtap.<key>` attributes of a value field). */
 export const COLUMN_DEFINITION_KEYS = ['charset', 'collation', 'onUpdate', 'autoIncrement', 'identity', 'generated', 'domain'] as const;
 /**

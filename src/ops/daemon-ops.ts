@@ -14,7 +14,7 @@ import { ConsoleService } from '../console/console-service.js';
 /** A Kafka probe slower than this counts as Kafka not answering. */
 const KAFKA_PROBE_TIMEOUT_MS = 3_000;
 
-export type RunnerHooks = Pick<RunDependencies, 'metrics' | 'onState' | 'onSource' | 'onError' | 'onPhase'>;
+export type RunnerHooks = Pick<RunDependencies, 'metrics' | 'onState' | 'onSource' | 'onError' | 'onPhase' | 'onCheckpoint'>;
 
 /** What the console needs beyond the config: the connector (backfill requests) and a reader of the source's rows. */
 export interface ConsoleSources {
@@ -64,6 +64,7 @@ export async function startDaemonOps(config: LogtapConfig, log: Logger, sources:
         state.setError(err);
       },
       onPhase: (phase) => state.setSnapshotting(phase === 'snapshot'),
+      onCheckpoint: (checkpoint) => state.setCheckpoint(checkpoint),
     },
     address: server.address,
     close: async () => {

@@ -7,7 +7,7 @@ import { createLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
 import { CheckpointStore } from '../../kafka/checkpoint-store.js';
 import type { TableId } from '../../model/table-schema.js';
-import { tableIdText } from '../../model/table-schema.js';
+import { parseTableId, tableIdText } from '../../model/table-schema.js';
 import { type BackfillState, decodeBackfillState, emptyBackfillState } from '../../backfill/backfill-state.js';
 import pkg from '../../../package.json' with { type: 'json' };
 import type { LogtapConfig } from '../../config/config-schema.js';
@@ -165,7 +165,7 @@ async function follow(config: LogtapConfig, request: string, display: RequestDis
 }
 
 function parseTable(text: string): TableId {
-  const match = /^([^.\s]+)\.([^.\s]+)$/.exec(text);
-  if (!match) throw new ConfigError(`--table ${JSON.stringify(text)}: expected namespace.table`);
-  return { namespace: match[1]!, name: match[2]! };
+  const id = parseTableId(text);
+  if (!id) throw new ConfigError(`--table ${JSON.stringify(text)}: expected namespace.table`);
+  return id;
 }
