@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
@@ -11,6 +9,7 @@ import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers
 import { latestSchemaTable } from '../helpers/latest-schema-table.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
 import { checkpointCovers } from '../helpers/mariadb-checkpoint.js';
+import { runLogtap } from '../helpers/logtap-cli.js';
 
 /*
  * An application-style MariaDB schema — AUTO_INCREMENT keys, utf8mb4_general_ci text, ENUM and SET, JSON, a spatial
@@ -91,17 +90,7 @@ INSERT INTO order_line SELECT o.id, l.seq, l.seq * 2 FROM orders o, seq_1_to_2 l
 INSERT INTO metric SELECT seq, '2025-12-01' + INTERVAL seq DAY, seq / 3 FROM seq_1_to_60;
 `;
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 300_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]) => runLogtap(['replay', '--config', configFile, ...args], { timeoutMs: 300_000 });
 
 /** A table's rows as JSON text in a fixed order (by their text): the same multiset gives the same text. */
 async function rowsOf(database: string, table: string): Promise<string> {

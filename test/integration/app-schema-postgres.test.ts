@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { CheckpointStore } from '../../src/kafka/checkpoint-store.js';
@@ -12,6 +10,7 @@ import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 import { latestSchemaTable } from '../helpers/latest-schema-table.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
+import { runLogtap } from '../helpers/logtap-cli.js';
 
 /*
  * An application-style PostgreSQL schema — a non-public schema, an enum, a domain, serial and identity keys, a
@@ -113,17 +112,7 @@ INSERT INTO shop.ledger SELECT 1, 5.00, date '2026-02-02' FROM generate_series(1
 INSERT INTO public.setting VALUES ('theme', '"dark"'), ('limits', '{"max": 5}');
 `;
 
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'replay', '--config', configFile, ...args], {
-      timeout: 300_000, env: { ...process.env, LOGTAP_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const replay = (args: string[]) => runLogtap(['replay', '--config', configFile, ...args], { timeoutMs: 300_000 });
 
 /** A table's rows as JSON text, in the order of their text: the same multiset gives the same text. */
 async function rowsOf(client: pg.Client, table: string): Promise<string> {
@@ -164,7 +153,7 @@ afterAll(async () => {
 
 describe('an application schema on PostgreSQL, captured with the default config and migrated while streaming', () => {
   it('logtap check finds nothing that blocks streaming', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'check', '--config', configFile], { env: { ...process.env, LOGTAP_LOG_LEVEL: 'silent' } });
+    const { stdout } = await runLogtap(['check', '--config', configFile], { logLevel: 'silent' });
     expect(stdout).not.toMatch(/^error/m);
   }, 60_000);
 

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
@@ -11,6 +9,7 @@ import { waitFor } from '../helpers/wait.js';
 import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
+import { runLogtap } from '../helpers/logtap-cli.js';
 
 /*
  * docker-compose.yml runs logtap under the roles deploy/compose/*-init.sql create. No Docker engine runs here, so the
@@ -24,15 +23,7 @@ const script = (file: string) => readFileSync(new URL(`../../deploy/compose/${fi
 const passwordOf = (sql: string) => /(?:PASSWORD|IDENTIFIED BY) '([^']+)'/.exec(sql)![1]!;
 const daemons: Daemon[] = [];
 
-async function check(configFile: string): Promise<{ code: number; stdout: string }> {
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['bin/logtap.js', 'check', '--config', configFile], { env: { ...process.env, LOGTAP_LOG_LEVEL: 'silent' } });
-    return { code: 0, stdout };
-  } catch (err) {
-    const e = err as { code: number; stdout: string };
-    return { code: e.code, stdout: e.stdout };
-  }
-}
+const check = (configFile: string) => runLogtap(['check', '--config', configFile], { logLevel: 'silent' });
 
 afterAll(() => {
   for (const daemon of daemons) daemon.child.kill('SIGKILL');

@@ -11,6 +11,7 @@ import { uniqueName } from '../helpers/names.js';
 import { freePort } from '../helpers/free-port.js';
 import { userLines } from '../helpers/daemon.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
+import { runLogtap } from '../helpers/logtap-cli.js';
 
 /*
  * `logtap init` as a newcomer uses it: pointed at a database with an administrator's URL, it writes a config and the
@@ -19,17 +20,7 @@ import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
  */
 
 const bed = testBed();
-const cli = async (args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(process.cwd(), 'bin/logtap.js'), ...args], {
-      cwd: options.cwd ?? process.cwd(), env: { ...process.env, LOGTAP_LOG_LEVEL: 'silent', ...options.env }, timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const cli = (args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) => runLogtap(args, { logLevel: 'silent', timeoutMs: 120_000, ...options });
 
 describe('logtap init on PostgreSQL', () => {
   const admin = new pg.Client({ connectionString: bed.pgUrl });
