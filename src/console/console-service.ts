@@ -1,4 +1,4 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kafka } from 'kafkajs';
 import type { LogtapConfig } from '../config/config-schema.js';
@@ -11,7 +11,7 @@ import type { LastFailure } from '../pipeline/last-failure.js';
 import { SchemaTopic } from '../kafka/schema-topic.js';
 import type { SchemaEntry } from '../schema/schema-catalog.js';
 import { decodeBackfillState } from '../backfill/backfill-state.js';
-import { SIGNAL, executeSnapshotData } from '../backfill/signal-types.js';
+import { requestBackfill } from '../backfill/request-backfill.js';
 import type { ConnectorFactory } from '../source/source-connector.js';
 import type { TableRowReader } from '../replay/replay-target.js';
 import { tableTopic } from '../events/topic-names.js';
@@ -199,17 +199,12 @@ export class ConsoleService {
     }
     const { config } = this.o;
     const connector = this.o.createConnector({ name: config.name, url: config.source.url, tables: config.source.tables, signalTable: config.signal.table ?? '', log: this.o.log });
-    const request = randomUUID();
+    let request: string;
     try {
-      const session = await connector.backfills!.open();
-      try {
-        const found = await session.table(table);
-        if ('problem' in found) return this.send(req, res, 400, 'text/plain', `${tableIdText(table)}: ${found.problem}\n`);
-        await session.writeSignal({ id: request, type: SIGNAL.executeSnapshot, data: executeSnapshotData([table], config.name) });
-        this.requests.set(request, { table: tableIdText(table), estimatedRows: found.estimatedRows, first: null });
-      } finally {
-        await session.close();
-      }
+      const requested = await requestBackfill(connector.backfills!, [table], config.name);
+      if ('problem' in requested) return this.send(req, res, 400, 'text/plain', `${tableIdText(table)}: ${requested.problem}\n`);
+      request = requested.request;
+      this.requests.set(request, { table: tableIdText(table), estimatedRows: requested.estimatedRows || null, first: null });
     } finally {
       await connector.close().catch(() => {});
     }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv } from 'yargs';
 import { loadConfig } from '../../config/load-config.js';
@@ -14,7 +13,7 @@ import type { LogtapConfig } from '../../config/config-schema.js';
 import type { Logger } from '../../logger.js';
 import type { Checkpoint } from '../../pipeline/checkpoint.js';
 import { runConnector } from '../../pipeline/runner.js';
-import { SIGNAL, executeSnapshotData } from '../../backfill/signal-types.js';
+import { requestBackfill } from '../../backfill/request-backfill.js';
 import { type RequestDisplay, barDisplay, logDisplay, requestStatus } from '../../backfill/request-progress.js';
 import { connectorFactoryFor } from '../connectors.js';
 import { topicOptions } from './config-options.js';
@@ -65,26 +64,17 @@ export const snapshotCommand = {
     });
     const backfills = connector.backfills;
     if (!backfills) throw new ConfigError(`the ${connector.kind} connector cannot backfill tables online`);
-    const request = randomUUID();
-    let estimated = 0;
+    let request: string;
+    let estimated: number;
     /** Who streams the connector now; null: nobody, this command streams it itself. */
     let active: string | null;
     try {
       // A connector that cannot say is assumed to run (the request then waits for it, as before).
       active = connector.activeInstance ? await connector.activeInstance() : 'unknown';
       await backfills.prepare();
-      const session = await backfills.open();
-      try {
-        // Every table is checked before anything is written: a bad request writes no signal.
-        for (const t of tables) {
-          const table = await session.table(t);
-          if ('problem' in table) throw new ConfigError(`--table ${tableIdText(t)}: ${table.problem}`);
-          estimated += table.estimatedRows ?? 0;
-        }
-        await session.writeSignal({ id: request, type: SIGNAL.executeSnapshot, data: executeSnapshotData(tables, config.name) });
-      } finally {
-        await session.close();
-      }
+      const requested = await requestBackfill(backfills, tables, config.name);
+      if ('problem' in requested) throw new ConfigError(`--table ${tableIdText(requested.table)}: ${requested.problem}`);
+      ({ request, estimatedRows: estimated } = requested);
     } finally {
       await connector.close();
     }
