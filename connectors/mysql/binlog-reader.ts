@@ -23,7 +23,8 @@ export type BinlogItem =
   /** A BEGIN statement. */
   | { kind: 'begin-statement' }
   /** `foreignKeyChecks` false: the statement ran with FOREIGN_KEY_CHECKS=0 (then InnoDB cascaded nothing). */
-  | { kind: 'rows'; op: 'c' | 'u' | 'd'; version: TableVersion; rows: unknown[]; timestampMs: number; foreignKeyChecks?: boolean }
+  /** `offset`: where the rows event starts in the current binlog file. */
+  | { kind: 'rows'; op: 'c' | 'u' | 'd'; version: TableVersion; rows: unknown[]; timestampMs: number; offset: number; foreignKeyChecks?: boolean }
   | { kind: 'truncate'; schema: TableSchema; timestampMs: number }
   /** An ALTER TABLE of a captured table changed its columns (before the statement's end). */
   | { kind: 'schema-change'; change: SchemaChange }
@@ -135,7 +136,9 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
     const version = tracker.forTableId(event.tableId);
     if (!version) return; // a table outside the selection
     const flags = (event as { flags?: number }).flags ?? 0;
-    push({ kind: 'rows', op, version, rows: event.rows, timestampMs: event.timestamp, foreignKeyChecks: (flags & NO_FOREIGN_KEY_CHECKS_FLAG) === 0 }, event.rows.length);
+    push({
+      kind: 'rows', op, version, rows: event.rows, timestampMs: event.timestamp, offset: event.nextPosition - event.size, foreignKeyChecks: (flags & NO_FOREIGN_KEY_CHECKS_FLAG) === 0,
+    }, event.rows.length);
   };
 
   const onQuery = (query: string, database: string, endOffset: number, timestampMs: number): void => {

@@ -3,6 +3,7 @@ import type { Logger } from '../../src/logger.js';
 import type { SourceHandler } from '../../src/source/source-connector.js';
 import type { BinlogCursor } from './binlog-cursor.js';
 import type { BinlogItem } from './binlog-reader.js';
+import { binlogSourceFields } from './source-fields.js';
 
 /**
  * Row changes the source made without logging them, derived from a logged one (foreign-key cascades:
@@ -72,7 +73,9 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
       case 'rows': {
         const { decode, schema: table } = item.version;
         const commitTimeMicros = BigInt(item.timestampMs) * 1000n;
-        for (const row of item.rows) {
+        const { file } = cursor.coordinates;
+        for (let index = 0; index < item.rows.length; index++) {
+          const row = item.rows[index];
           if (signal.aborted) return;
           // Rows published before a partial start position are skipped undecoded.
           const position = cursor.nextChange();
@@ -88,6 +91,7 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
             event = { table, op: 'd', before: decode(row as Row), commitTimeMicros, position, snapshot: false };
           }
           if (txId !== undefined) event.txId = txId;
+          event.sourceFields = binlogSourceFields(file, item.offset, index, txId);
           const deriving = derived.derive(event, item.foreignKeyChecks !== false);
           const extra = deriving instanceof Promise ? await deriving : deriving;
           if (extra.length === 0) {

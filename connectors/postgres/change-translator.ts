@@ -1,11 +1,12 @@
 import { EncodingError, LogtapError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import type { ChangeEvent, Operation, Row, SourcePosition } from '../../src/model/change-event.js';
+import type { ChangeEvent, Operation, Row, SourceFields, SourcePosition } from '../../src/model/change-event.js';
 import type { SourceHandler } from '../../src/source/source-connector.js';
 import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import { PgValueDecodeError } from './decode-error.js';
 import { type Lsn, formatLsn, maxLsn, parseLsn } from './lsn.js';
+import { pgSourceFields } from './source-fields.js';
 import { parseOutboxContent } from './outbox-message.js';
 import { WATERMARK_PREFIX, parseWatermarkContent } from './watermark-message.js';
 import { completePosition, partialPositions, toSourcePosition } from './pg-position.js';
@@ -58,6 +59,8 @@ export class ChangeTranslator {
   private tx: OpenTransaction | null = null;
   /** The furthest complete position handed over: heartbeats only ever move forward from it. */
   private lastComplete: Lsn;
+  /** The end of the last commit this session decoded: the first half of Debezium's `sequence`. */
+  private lastCommitEnd: Lsn | null = null;
   private warnedNoOutbox = false;
   private polledAt = Date.now();
   /**
@@ -73,7 +76,8 @@ export class ChangeTranslator {
     this.lastComplete = maxLsn(options.resume.floor ?? 0n, options.startLsn);
   }
 
-  async message(msg: RawPgoutputMessage): Promise<void> {
+  /** `walStart`: the message's WAL position (XLogData), for a change the LSN of its own WAL record. */
+  async message(msg: RawPgoutputMessage, walStart?: string): Promise<void> {
     switch (msg.tag) {
       case 'begin':
         return this.begin(lsnOf(msg.commitLsn, 'Begin'), msg.xid, msg.commitTime as unknown as bigint);
@@ -89,19 +93,19 @@ export class ChangeTranslator {
         const tx = this.change();
         if (!tx) return;
         const version = this.options.relations.get(msg.relation.relationOid);
-        return this.emitRow(tx, version, 'c', afterTuple(version, msg.new, null), () => undefined);
+        return this.emitRow(tx, version, 'c', afterTuple(version, msg.new, null), () => undefined, this.sourceFields(walStart));
       }
       case 'update': {
         const tx = this.change();
         if (!tx) return;
         const version = this.options.relations.get(msg.relation.relationOid);
-        return this.emitRow(tx, version, 'u', afterTuple(version, msg.new, msg.old), (v) => beforeImage(v, msg.old, msg.key));
+        return this.emitRow(tx, version, 'u', afterTuple(version, msg.new, msg.old), (v) => beforeImage(v, msg.old, msg.key), this.sourceFields(walStart));
       }
       case 'delete': {
         const tx = this.change();
         if (!tx) return;
         const version = this.options.relations.get(msg.relation.relationOid);
-        return this.emit(tx, version, 'd', (v) => withBefore(beforeImage(v, msg.old, msg.key), undefined));
+        return this.emit(tx, version, 'd', (v) => withBefore(beforeImage(v, msg.old, msg.key), undefined), this.sourceFields(walStart));
       }
       case 'truncate':
         for (const relation of msg.relations) {
@@ -109,7 +113,7 @@ export class ChangeTranslator {
           if (!tx) continue;
           // The parser looks relations up by oid; one it never saw would be undefined.
           if (!relation) throw new Error('pgoutput sent a Truncate of a relation before its Relation message');
-          await this.emit(tx, this.options.relations.get(relation.relationOid), 't', () => ({}));
+          await this.emit(tx, this.options.relations.get(relation.relationOid), 't', () => ({}), this.sourceFields(walStart));
         }
         return;
       case 'message':
@@ -148,6 +152,10 @@ export class ChangeTranslator {
     if (skip > 0) this.options.log.debug({ commit: formatLsn(commitLsn), skip: skip === Infinity ? 'all' : skip }, 'skipping what the resume position covers');
   }
 
+  private sourceFields(walStart: string | undefined): SourceFields {
+    return pgSourceFields(walStart === undefined ? null : parseLsn(walStart), this.lastCommitEnd);
+  }
+
   /** Counts one change of the open transaction; null when the resume position covers it. */
   private change(): OpenTransaction | null {
     const tx = this.tx;
@@ -160,26 +168,28 @@ export class ChangeTranslator {
    * An insert or update. A row lacking unchanged TOASTed values is completed by reading them back from the
    * table (held in order with the rest of its transaction), or stops the stream under `toast.unchanged: fail`.
    */
-  private async emitRow(tx: OpenTransaction, version: TableVersion, op: 'c' | 'u', after: AfterTuple, before: (version: TableVersion) => Row | undefined): Promise<void> {
+  private async emitRow(
+    tx: OpenTransaction, version: TableVersion, op: 'c' | 'u', after: AfterTuple, before: (version: TableVersion) => Row | undefined, at: SourceFields,
+  ): Promise<void> {
     const images = (tuple: RawTuple) => (v: TableVersion) => withBefore(before(v), v.decode(tuple));
-    if (after.missing.length === 0) return this.emit(tx, version, op, images(after.tuple));
+    if (after.missing.length === 0) return this.emit(tx, version, op, images(after.tuple), at);
     const index = tx.changes;
     const position = tx.positionOf(index);
     if (this.options.unchangedToast === 'fail') throw unchangedToastError(version, after.missing, position.display);
     await this.options.reader.readBack({ version, tuple: after.tuple, columns: after.missing, where: position.display }, async (values) => {
-      if (values !== null) return this.deliver(tx, index, position, version, op, images({ ...after.tuple, ...values }));
+      if (values !== null) return this.deliver(tx, index, position, version, op, images({ ...after.tuple, ...values }), at);
       // The row is gone (deleted or re-keyed later, which the stream delivers after this): no exact row to publish.
       // Of an update that changed the key, the old key's end still is exact: published as its delete.
       const old = before(version);
-      if (op === 'u' && old) await this.deliver(tx, index, position, version, 'd', (v) => withBefore(before(v), undefined));
+      if (op === 'u' && old) await this.deliver(tx, index, position, version, 'd', (v) => withBefore(before(v), undefined), at);
     });
   }
 
   /** A change, handed over in log order (after any read-back held before it). */
-  private emit(tx: OpenTransaction, version: TableVersion, op: Operation, images: (version: TableVersion) => { before?: Row; after?: Row }): Promise<void> {
+  private emit(tx: OpenTransaction, version: TableVersion, op: Operation, images: (version: TableVersion) => { before?: Row; after?: Row }, at: SourceFields): Promise<void> {
     const index = tx.changes;
     const position = tx.positionOf(index);
-    return this.options.reader.inOrder(() => this.deliver(tx, index, position, version, op, images));
+    return this.options.reader.inOrder(() => this.deliver(tx, index, position, version, op, images, at));
   }
 
   private async deliver(
@@ -189,6 +199,7 @@ export class ChangeTranslator {
     version: TableVersion,
     op: Operation,
     images: (version: TableVersion) => { before?: Row; after?: Row },
+    at: SourceFields,
   ): Promise<void> {
     const where = position.display;
     let rows: { before?: Row; after?: Row };
@@ -214,6 +225,7 @@ export class ChangeTranslator {
       txId: tx.txId,
       commitTimeMicros: tx.commitTimeMicros,
       snapshot: false,
+      sourceFields: at,
     };
     await this.handOver(event, index, version);
   }
@@ -304,6 +316,7 @@ export class ChangeTranslator {
     await this.options.reader.flush();
     await this.releaseHeld();
     this.lastComplete = maxLsn(this.lastComplete, endLsn);
+    this.lastCommitEnd = endLsn;
     await this.options.handler.onCommit(toSourcePosition(completePosition(endLsn)), { commitTimeMicros: tx.commitTimeMicros, txId: tx.txId });
   }
 }

@@ -124,7 +124,7 @@ export class ReplicationSession {
       },
       (err) => this.fail(new LogtapError('SOURCE', `cannot read a pgoutput message from ${endpointText(options.endpoint)}: ${(err as Error).message}`, { cause: err })),
     );
-    service.on('data', (_lsn: string, message: RawPgoutputMessage) => this.onData(message));
+    service.on('data', (lsn: string, message: RawPgoutputMessage) => this.onData(message, lsn));
     service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => this.onKeepalive(lsn, shouldRespond));
     service.on('error', (err: unknown) => this.lost(err));
     service.on('start', () => this.onStart());
@@ -193,9 +193,9 @@ export class ReplicationSession {
     this.sendStatus(true);
   }
 
-  private onData(message: RawPgoutputMessage): Promise<void> {
+  private onData(message: RawPgoutputMessage, walStart: string): Promise<void> {
     return this.serial(async () => {
-      await this.options.translator.message(message);
+      await this.options.translator.message(message, walStart);
       this.handled += 1;
       if (this.handled === this.arrived) this.lastHeardAt = Date.now();
       await this.applyHeldKeepalives();

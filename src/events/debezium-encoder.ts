@@ -117,8 +117,8 @@ export class DebeziumEncoder {
     const position = event.position.token;
     const now = this.processingTime();
     return this.message(value, {
-      // A before-image without every column (PostgreSQL REPLICA IDENTITY DEFAULT) cannot fill the Value record.
-      before: before && hasAllColumns(event.table, before) ? value.codec.lower(before, position) : null,
+      // PostgreSQL's default replica identity gives the key columns only: the rest are Debezium's placeholders.
+      before: before ? value.codec.lowerBefore(before, position) : null,
       after: after ? value.codec.lower(after, position) : null,
       source: this.source(event, now.ts_ms),
       transaction: this.transaction(state, event),
@@ -140,7 +140,6 @@ export class DebeziumEncoder {
     return this.order.next(event.txId, state.tableText);
   }
 
-  /** Debezium's source block; what the core cannot know (LSN, binlog coordinates) stays empty (docs/events.md). */
   /** Debezium's envelope ts_ms / ts_us / ts_ns: when the event was processed. */
   private processingTime(): { ts_ms: bigint; ts_us: bigint; ts_ns: bigint } {
     const ms = Date.now();
@@ -151,7 +150,17 @@ export class DebeziumEncoder {
     return this.lastNow.times;
   }
 
+  /**
+   * Debezium's source block: the table's and transaction's part is shared by the events of one transaction; the
+   * connector's fields of the change's place in the log (ChangeEvent.sourceFields) are laid over it. Fields
+   * the connector does not know keep their empty values (docs/events.md).
+   */
   private source(event: ChangeEvent, nowMs: bigint): Record<string, unknown> {
+    const shared = this.sharedSource(event, nowMs);
+    return event.sourceFields ? { ...shared, ...event.sourceFields } : shared;
+  }
+
+  private sharedSource(event: ChangeEvent, nowMs: bigint): Record<string, unknown> {
     const last = this.lastSource;
     // Events without a commit time (snapshot reads) take the processing time: not shared.
     if (last && event.commitTimeMicros !== undefined && last.table === event.table && last.txId === event.txId
@@ -183,5 +192,3 @@ export class DebeziumEncoder {
   }
 
 }
-
-const hasAllColumns = (table: TableSchema, row: Row): boolean => table.columns.every((c) => row[c.name] !== undefined);

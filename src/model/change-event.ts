@@ -15,6 +15,9 @@ export interface SourcePosition {
   display: string;
 }
 
+/** Debezium `source` block fields a connector knows of a change (ChangeEvent.sourceFields). */
+export type SourceFields = Readonly<Record<string, string | number | bigint | null>>;
+
 export interface ChangeEvent {
   table: TableSchema;
   op: Operation;
@@ -28,6 +31,12 @@ export interface ChangeEvent {
   /** Commit time of the source transaction, microseconds since the epoch. */
   commitTimeMicros?: bigint;
   snapshot: boolean;
+  /**
+   * Where the change sits in the source's log, in the terms Debezium's `source` block uses (PostgreSQL `lsn`,
+   * `sequence`; MySQL `file`, `pos`, `row`, `server_id`, `thread`), filled by the connector. The core copies
+   * them into that block and reads none: positions stay opaque.
+   */
+  sourceFields?: SourceFields;
   /**
    * The source's next change belongs to the same indivisible group (a parent row and the foreign-key cascade
    * effects a connector derived from it, which share its position): no checkpoint may fall before the group's

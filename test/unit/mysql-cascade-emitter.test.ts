@@ -40,8 +40,8 @@ async function run(items: BinlogItem[], cursor: BinlogCursor, seen: string[] = [
 describe('change emitter with derived (cascade) changes', () => {
   const items: BinlogItem[] = [
     { kind: 'begin', gtid: '0-1-2', standalone: false },
-    { kind: 'rows', op: 'd', version, rows: [{ id: 1 }, { id: 2 }], timestampMs: 0 },
-    { kind: 'rows', op: 'd', version, rows: [{ id: 3 }], timestampMs: 0, foreignKeyChecks: false },
+    { kind: 'rows', op: 'd', version, rows: [{ id: 1 }, { id: 2 }], timestampMs: 0, offset: 100 },
+    { kind: 'rows', op: 'd', version, rows: [{ id: 3 }], timestampMs: 0, offset: 100, foreignKeyChecks: false },
     { kind: 'commit', endOffset: 500, timestampMs: 0 },
   ];
 

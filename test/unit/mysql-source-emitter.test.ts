@@ -34,9 +34,9 @@ describe('change emitter', () => {
     const calls = await run([
       { kind: 'heartbeat', file: 'binlog.000001', offset: 100 },
       { kind: 'begin', gtid: '0-1-2', standalone: false },
-      { kind: 'rows', op: 'c', version, rows: [{ id: 1 }, { id: 2 }], timestampMs: 1_700_000_000_000 },
+      { kind: 'rows', op: 'c', version, rows: [{ id: 1 }, { id: 2 }], timestampMs: 1_700_000_000_000, offset: 100 },
       { kind: 'heartbeat', file: 'binlog.000001', offset: 100 }, // cannot happen inside a transaction; ignored if it did
-      { kind: 'rows', op: 'u', version, rows: [{ before: { id: 1 }, after: { id: 10 } }], timestampMs: 1_700_000_000_000 },
+      { kind: 'rows', op: 'u', version, rows: [{ before: { id: 1 }, after: { id: 10 } }], timestampMs: 1_700_000_000_000, offset: 100 },
       { kind: 'commit', endOffset: 500, timestampMs: 1_700_000_001_000 },
       { kind: 'rotate', file: 'binlog.000002', offset: 4, artificial: false },
     ]);
@@ -75,7 +75,7 @@ describe('change emitter', () => {
       { kind: 'rotate', file: 'binlog.000001', offset: 4, artificial: false },
       { kind: 'heartbeat', file: 'binlog.000001', offset: 90 },
       { kind: 'begin', gtid: '0-1-2', standalone: false },
-      { kind: 'rows', op: 'd', version, rows: [{ id: 1 }, { id: 2 }, { id: 3 }], timestampMs: 0 },
+      { kind: 'rows', op: 'd', version, rows: [{ id: 1 }, { id: 2 }, { id: 3 }], timestampMs: 0, offset: 100 },
       { kind: 'commit', endOffset: 500, timestampMs: 0 },
     ], cursor);
     expect(calls).toEqual(['d {"id":3,"decoded":true} my1:gtid=0-1-1;in=0-1-2#3 0-1-2', 'commit my1:gtid=0-1-2 0-1-2 0']);
@@ -84,7 +84,7 @@ describe('change emitter', () => {
   it('stops handing over as soon as the signal aborts, even inside a rows event', async () => {
     const calls = await run([
       { kind: 'begin', gtid: '0-1-2', standalone: false },
-      { kind: 'rows', op: 'c', version, rows: [{ id: 1 }, { id: 2 }, { id: 3 }], timestampMs: 0 },
+      { kind: 'rows', op: 'c', version, rows: [{ id: 1 }, { id: 2 }, { id: 3 }], timestampMs: 0, offset: 100 },
       { kind: 'commit', endOffset: 500, timestampMs: 0 },
     ], undefined, 2);
     expect(calls).toHaveLength(2);
