@@ -132,12 +132,15 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
     });
   };
 
+  // zongji's `size` leaves out the 19-byte common header and, with checksums, the 4-byte checksum.
+  const eventStart = (event: AnyBinlogEvent): number => event.nextPosition - event.size - 19 - ((zongji as unknown as { useChecksum: boolean }).useChecksum ? 4 : 0);
+
   const onRows = (op: 'c' | 'u' | 'd', event: WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent): void => {
     const version = tracker.forTableId(event.tableId);
     if (!version) return; // a table outside the selection
     const flags = (event as { flags?: number }).flags ?? 0;
     push({
-      kind: 'rows', op, version, rows: event.rows, timestampMs: event.timestamp, offset: event.nextPosition - event.size, foreignKeyChecks: (flags & NO_FOREIGN_KEY_CHECKS_FLAG) === 0,
+      kind: 'rows', op, version, rows: event.rows, timestampMs: event.timestamp, offset: eventStart(event), foreignKeyChecks: (flags & NO_FOREIGN_KEY_CHECKS_FLAG) === 0,
     }, event.rows.length);
   };
 

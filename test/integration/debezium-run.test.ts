@@ -148,16 +148,26 @@ describe('logtap run with envelope: debezium', () => {
       await sql.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, small smallint NOT NULL, price numeric(12,2), amount numeric, doc jsonb, u uuid,
         day date, t3 time(3), ts timestamp, tstz timestamptz, iv interval, vb bit varying(8), m ${mood}, tags text[], cash money, pt point)`);
       await sql.query(`ALTER TABLE ${table} REPLICA IDENTITY FULL`);
-      cleanup.push(() => sql.query(`DROP TABLE ${table}; DROP TYPE ${mood}`));
-      const daemon = startDaemon(writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${table}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, envelope: 'debezium' }));
+      // PostgreSQL's default replica identity: a delete carries the key columns only.
+      const keyed = `${table}_keyed`;
+      await sql.query(`CREATE TABLE ${keyed} (id bigint PRIMARY KEY, n int NOT NULL, s text NOT NULL, s2 text, ts timestamp(6) NOT NULL, tstz timestamptz NOT NULL,
+        d date NOT NULL, num numeric(10,2) NOT NULL, vnum numeric NOT NULL, b boolean NOT NULL, j jsonb NOT NULL, u uuid NOT NULL, f float8 NOT NULL, by bytea NOT NULL, arr int[] NOT NULL)`);
+      cleanup.push(() => sql.query(`DROP TABLE ${table}; DROP TABLE ${keyed}; DROP TYPE ${mood}`));
+      const daemon = startDaemon(writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${table}`, `public.${keyed}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, envelope: 'debezium' }));
       cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; await dropConnectorObjects(sql, name); });
       await waitStreaming(daemon);
       await waitFor('the slot', async () => ((await sql.query('SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active', [connectorObjectPattern(name)])).rowCount ? true : undefined));
       await waitSnapshotDone(daemon);
 
+      const { rows: [walBefore] } = await sql.query<{ lsn: string }>('SELECT (pg_current_wal_insert_lsn() - \'0/0\')::text AS lsn');
       await sql.query(`INSERT INTO ${table} VALUES (1, -32768, 19.99, 1.500, '{"a": [1, 2.50]}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '2020-06-20',
         '12:34:56.789', '2018-06-20 15:13:16.945104', '2020-06-20 12:17:03.000001+00', '1 year 2 mons 3 days 04:05:06.789', B'101', 'sad', ARRAY['a', NULL], 12.34, '(1.5,-2)')`);
+      const { rows: [walAfter] } = await sql.query<{ lsn: string }>('SELECT (pg_current_wal_insert_lsn() - \'0/0\')::text AS lsn');
       await sql.query(`UPDATE ${table} SET small = 7 WHERE id = 1`);
+      await sql.query(`INSERT INTO ${keyed} VALUES (1, 5, 'x', 'y', '2020-01-01 00:00:00.123456', '2020-01-01 00:00:00.123456+00', '2020-01-02', 1.50, 2.5, true, '{"a":1}',
+        'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 1.5, '\\x01', '{1,2}')`);
+      await sql.query(`UPDATE ${keyed} SET n = 6 WHERE id = 1`);
+      await sql.query(`DELETE FROM ${keyed} WHERE id = 1`);
       await sql.query(`DELETE FROM ${table} WHERE id = 1`);
       // The insert position: the write position can lag behind commits (synchronous_commit off).
       const { rows: [end] } = await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
@@ -180,8 +190,25 @@ describe('logtap run with envelope: debezium', () => {
       expect(insert).toMatchObject({ before: null, after, transaction: null });
       expect(update).toMatchObject({ before: after, after: { ...after, small: 7 } });
       expect(remove).toMatchObject({ before: { ...after, small: 7 }, after: null });
-      expect(insert.source).toMatchObject({ connector: 'postgresql', name: prefix, db, schema: 'public', table, snapshot: 'false', sequence: null });
+      expect(insert.source).toMatchObject({ connector: 'postgresql', name: prefix, db, schema: 'public', table, snapshot: 'false' });
       expect(insert.source.txId).toMatch(/^\d+$/);
+      // The insert's own WAL record, and Debezium's sequence [last commit's end, lsn].
+      expect(BigInt(insert.source.lsn)).toBeGreaterThanOrEqual(BigInt(walBefore!.lsn));
+      expect(BigInt(insert.source.lsn)).toBeLessThan(BigInt(walAfter!.lsn));
+      expect(JSON.parse(insert.source.sequence)).toEqual([expect.toSatisfy((v: unknown) => v === null || /^\d+$/.test(v as string)), insert.source.lsn]);
+      expect(BigInt(remove.source.lsn)).toBeGreaterThan(BigInt(update.source.lsn));
+      expect(BigInt(JSON.parse(remove.source.sequence)[0])).toBeGreaterThan(BigInt(insert.source.lsn));
+
+      // Without the old row (default replica identity), as Debezium 3.2.0 writes it (read off its own records): an
+      // update's before is null; a delete's has the key, NOT NULL columns at their placeholders, nullable ones null.
+      const keyedTopic = `${prefix}.public.${keyed}`;
+      const keyedDecoded = await decodeWithJava(await readPublished(prefix, keyedTopic));
+      expect(keyedDecoded.map(([, value]) => value?.op ?? null)).toEqual(['c', 'u', 'd', null]);
+      expect(keyedDecoded[1]![1].before).toBeNull();
+      expect(keyedDecoded[2]![1].before).toEqual({
+        id: '1', n: 0, s: '', s2: null, ts: '0', tstz: '1970-01-01T00:00:00Z', d: 0, num: '0.00', vnum: { scale: 0, value: '00' }, b: false, j: '', u: '',
+        f: '0.0', by: '', arr: [],
+      });
       expect(BigInt(insert.source.ts_us) / 1000n).toBe(BigInt(insert.source.ts_ms));
 
       const envelopes = published.entries.filter((e) => e.subject === `${topic}-value`).map((e) => e.schema);
@@ -191,7 +218,7 @@ describe('logtap run with envelope: debezium', () => {
       expect(props).toMatchObject({
         fullName: `${ns}.Envelope`, 'connect.name': `${ns}.Envelope`, 'connect.version': 2,
         value: { fullName: `${ns}.Value`, 'connect.name': `${ns}.Value` },
-        source: { fullName: 'io.debezium.connector.postgresql.Source', 'connect.name': 'io.debezium.connector.postgresql.Source' },
+        source: { fullName: 'io.debezium.connector.postgresql.Source', 'connect.name': 'io.debezium.connector.postgresql.Source', 'connect.version': 1 },
         transaction: { fullName: 'event.block', 'connect.name': 'event.block', 'connect.version': 1 },
       });
       expect(props.fields).toEqual({
@@ -221,7 +248,7 @@ describe('logtap run with envelope: debezium', () => {
     let sql: mysql.Connection;
     beforeAll(async () => {
       sql = await mysql.createConnection({ host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), multipleStatements: true });
-    });
+    }, 180_000);
     afterAll(() => sql.end());
 
     it('publishes the MySQL connector\'s types and source block', async () => {
@@ -235,6 +262,7 @@ describe('logtap run with envelope: debezium', () => {
       cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; });
       await waitStreaming(daemon);
       await waitSnapshotDone(daemon);
+      const [[binlogStart]] = await sql.query('SHOW MASTER STATUS') as unknown as [[{ File: string; Position: number }]];
       await sql.query(`SET time_zone = '+00:00'; INSERT INTO ${db}.things VALUES (4294967295, -128, 18446744073709551615, -1234567.891, '2018-06-20 06:37:03', '2018-06-20 06:37:03.000001',
         '2018-06-20 06:37:03.5', '-838:59:59', 2155, 'large', 'a,c', b'0000000101', ST_GeomFromText('POINT(1 2)'), ST_GeomFromText('POINT(3 4)', 4326), 'x')`);
       const [[{ pos }]] = await sql.query('SELECT @@gtid_binlog_pos AS pos') as unknown as [[{ pos: string }]];
@@ -260,9 +288,15 @@ describe('logtap run with envelope: debezium', () => {
         p: { x: '3.0', y: '4.0', wkb: '010100000000000000000008400000000000001040', srid: 4326 }, name: 'x',
       });
       expect(insert.source).toMatchObject({ connector: 'mysql', name: prefix, db, table: 'things', snapshot: 'false', gtid: expect.stringMatching(/^\d+-\d+-\d+$/) });
+      // Debezium's binlog coordinates: the rows event's file and start, the row's index in it, the writing server.
+      const [events] = await sql.query(`SHOW BINLOG EVENTS IN '${binlogStart!.File}' FROM ${binlogStart!.Position}`) as unknown as [Array<{ Pos: number; Event_type: string; Info: string }>];
+      const tableMap = events.findIndex((e) => e.Event_type === 'Table_map' && e.Info.includes(`(${db}.things)`));
+      const rowsEvent = events.slice(tableMap + 1).find((e) => e.Event_type.startsWith('Write_rows'));
+      const [[{ serverId }]] = await sql.query('SELECT @@server_id AS serverId') as unknown as [[{ serverId: number }]];
+      expect(insert.source).toMatchObject({ file: binlogStart!.File, pos: String(rowsEvent!.Pos), row: 0, server_id: String(serverId), thread: null });
 
       const [props] = await javaConnectProps(published.entries.filter((e) => e.subject === `${topic}-value`).map((e) => e.schema));
-      expect(props.source).toMatchObject({ fullName: 'io.debezium.connector.mysql.Source', 'connect.name': 'io.debezium.connector.mysql.Source' });
+      expect(props.source).toMatchObject({ fullName: 'io.debezium.connector.mysql.Source', 'connect.name': 'io.debezium.connector.mysql.Source', 'connect.version': 1 });
       expect(props.fields).toMatchObject({
         id: { type: 'long' },
         tiny: { type: 'int', 'connect.type': 'int16' },
@@ -278,6 +312,6 @@ describe('logtap run with envelope: debezium', () => {
         g: { type: 'record', fullName: 'io.debezium.data.geometry.Geometry', 'connect.name': 'io.debezium.data.geometry.Geometry' },
         p: { type: 'record', fullName: 'io.debezium.data.geometry.Point', 'connect.name': 'io.debezium.data.geometry.Point' },
       });
-    });
+    }, 180_000);
   });
 });
