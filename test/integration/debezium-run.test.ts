@@ -240,7 +240,7 @@ describe('logtap run with envelope: debezium', () => {
         pt: { type: 'record', fullName: 'io.debezium.data.geometry.Point', 'connect.name': 'io.debezium.data.geometry.Point', 'connect.version': 1, 'connect.doc': 'Geometry (POINT)' },
       });
       expect((await new CheckpointStore(kafka, prefix, name).load())?.position.token).toMatch(/^pg1:/);
-    });
+    }, 180_000);
   });
 
   describe('MariaDB', () => {
@@ -248,7 +248,7 @@ describe('logtap run with envelope: debezium', () => {
     let sql: mysql.Connection;
     beforeAll(async () => {
       sql = await mysql.createConnection({ host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password), multipleStatements: true });
-    }, 180_000);
+    });
     afterAll(() => sql.end());
 
     it('publishes the MySQL connector\'s types and source block', async () => {
