@@ -56,6 +56,8 @@ describe('Debezium\'s JDBC sink connector on logtap\'s debezium envelope', () =>
   });
 
   it('rebuilds a PostgreSQL table (default replica identity) and a MariaDB table in other databases, row for row', async () => {
+    // First, while nothing of the test runs yet: Maven blocks this process (about 2 minutes on a fresh machine, then cached).
+    const install = assembleJdbcSink();
     const prefix = uniqueName('dbzsink');
     const pgTable = uniqueName('orders');
     const pgTarget = uniqueName('dbzsink_pg');
@@ -96,8 +98,7 @@ describe('Debezium\'s JDBC sink connector on logtap\'s debezium envelope', () =>
     }
     cleanup.push(() => dropConnectorObjects(pgAdmin, pgName));
 
-    // Debezium's sink starts meanwhile: the assembly comes from the cache after the first run.
-    const install = assembleJdbcSink();
+    // Debezium's sink starts meanwhile.
     const sinkBase = {
       'connector.class': 'io.debezium.connector.jdbc.JdbcSinkConnector',
       'tasks.max': '1',
