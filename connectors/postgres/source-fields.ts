@@ -9,6 +9,9 @@ import type { Lsn } from './lsn.js';
 export function pgSourceFields(lsn: Lsn | null, lastCommitEnd: Lsn | null): SourceFields {
   return {
     lsn,
-    sequence: JSON.stringify([lastCommitEnd === null ? null : String(lastCommitEnd), lsn === null ? null : String(lsn)]),
+    // Formatted only when read (the Debezium envelope): every change of every envelope passes here.
+    get sequence() {
+      return JSON.stringify([lastCommitEnd === null ? null : String(lastCommitEnd), lsn === null ? null : String(lsn)]);
+    },
   };
 }
