@@ -172,6 +172,10 @@ export async function waitStreamingReplica(primary: PgServer): Promise<void> {
   }, 30_000, 200);
 }
 
+/** A libpq-style multi-host URL naming the servers, in this order. */
+export const multiHostUrl = (servers: PgServer[], database = 'postgres'): string =>
+  `postgres://postgres:${PASSWORD}@${servers.map((s) => `127.0.0.1:${s.port}`).join(',')}/${database}`;
+
 /** One query on a connection of its own. */
 export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const db = new pg.Client({ connectionString: url });
