@@ -44,12 +44,16 @@ export interface HaCheckOptions {
   url: string;
   applicationName: string;
   slotName: string;
+  /** A signal table is configured (signal.enabled): its rows are writes. */
+  signalTable: boolean;
+  /** The daemon may start backfills itself (schemaChanges.resync: auto), with logical messages as watermarks. */
+  internalBackfills: boolean;
 }
 
 /** Findings for the server `db` reached, and with several hosts in source.url, for its standbys. */
 export async function highAvailabilityFindings(db: pg.Client, o: HaCheckOptions): Promise<CheckFinding[]> {
   const row = await readHa(db);
-  if (row.standby) return standbySourceFindings(row);
+  if (row.standby) return standbySourceFindings(row, o);
   const findings: CheckFinding[] = [];
   const servers = hostUrls(o.url);
   if (servers.length < 2) return findings;
@@ -137,7 +141,7 @@ async function failoverStandbyFindings(url: string, o: HaCheckOptions, slotExist
 }
 
 /** source.url names a hot standby: logical decoding there (PostgreSQL 16+). */
-function standbySourceFindings(row: HaRow): CheckFinding[] {
+function standbySourceFindings(row: HaRow, o: HaCheckOptions): CheckFinding[] {
   const findings: CheckFinding[] = [];
   if (row.version_num < STANDBY_DECODING_VERSION) {
     findings.push({
@@ -154,6 +158,21 @@ function standbySourceFindings(row: HaRow): CheckFinding[] {
     message: 'source.url names a hot standby: logtap decodes there; the primary must run with wal_level=logical (not visible from here: the slot creation fails otherwise); backfills and the signal table are refused (they write into the WAL), and the publication must be created on the primary',
     fix: `on the primary: ALTER SYSTEM SET wal_level = logical; then restart it; nothing else if this is intended`,
   });
+  if (o.signalTable) {
+    findings.push({
+      level: 'error',
+      id: 'signal_on_standby',
+      message: 'signal.enabled is on, but this server is a hot standby (read-only): the signal table\'s rows and backfill watermarks must be written into the WAL, which only the primary can',
+      fix: 'turn signal.enabled off to capture from the standby (no online backfills), or point source.url at the primary',
+    });
+  } else if (o.internalBackfills) {
+    findings.push({
+      level: 'warning',
+      id: 'schema_resync_on_standby',
+      message: 'schemaChanges.resync is auto, but this server is a hot standby: a resync after a rewriting ALTER TABLE needs backfill watermarks written into the WAL, which only the primary can — the daemon would stop there',
+      fix: 'set schemaChanges.resync: warn (and re-snapshot such a table yourself), or point source.url at the primary',
+    });
+  }
   if (row.hot_standby_feedback !== 'on') {
     findings.push({
       level: 'error',

@@ -117,6 +117,8 @@ class PostgresConnector implements SourceConnector {
       publicationName: this.publicationName,
       tables: this.tables,
       unchangedToast: this.options.unchangedToast ?? 'read-back',
+      signalTable: this.options.signalTable !== undefined,
+      internalBackfills: this.options.internalBackfills ?? false,
     });
   }
 

@@ -27,6 +27,10 @@ export interface PreflightOptions {
   tables: TableId[] | undefined;
   /** What the stream does with an unchanged TOASTed value (config `toast.unchanged`). */
   unchangedToast: UnchangedToastPolicy;
+  /** A signal table is configured. */
+  signalTable: boolean;
+  /** The daemon starts backfills itself (schema-change resync). */
+  internalBackfills: boolean;
 }
 
 interface ServerRow {
@@ -140,11 +144,12 @@ export async function runPreflight(o: PreflightOptions): Promise<CheckFinding[]>
   try {
     server = (await db.query<ServerRow>(SERVER_SQL)).rows[0]!;
     findings.push(...serverFindings(server));
+    // Before the publication: on a standby, why logtap cannot write there says more than a missing publication.
+    findings.push(...(await highAvailabilityFindings(db, o)));
     const tables = await tableFindings(db, o, server);
     findings.push(...tables.findings);
     findings.push(...(await publicationFindings(db, o, server, tables.notOwned)));
     findings.push(...(await slotFindings(db, o, server)));
-    findings.push(...(await highAvailabilityFindings(db, o)));
   } catch (err) {
     findings.push(connectionFinding(mapPgError(err, o.endpoint, 'checking the source'), o.endpoint));
   } finally {
