@@ -7,6 +7,7 @@ import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
 import { startDaemon, waitStreaming, withDaemonLog, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
+import { runLogtap } from '../helpers/logtap-cli.js';
 import { connectorObjectPattern } from '../helpers/pg-connector-objects.js';
 import { type PgCluster, type PgServer, STANDBY_SLOT, multiHostUrl, query, startCluster } from '../helpers/pg-cluster.js';
 
@@ -63,10 +64,15 @@ describe('logtap with a multi-host source.url over a PostgreSQL 17 primary and s
     const name = uniqueName('fo');
     const prefix = uniqueName('fop');
     const url = multiHostUrl([primary, standby]);
-    const daemon = startDaemon(writeConfig({
+    const configFile = writeConfig({
       name, source: { url, tables: [`public.${table}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix,
       restart: { initialBackoffMs: 200, maxBackoffMs: 1_000 },
-    }));
+    });
+    // Both servers are set up for failover: check finds nothing to say about it.
+    const checked = await runLogtap(['check', '--config', configFile], { timeoutMs: 60_000 });
+    expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+    expect(checked.stdout).not.toMatch(/sync_replication_slots|synchronized_standby_slots|hot_standby_feedback|primary_slot_name|failover/);
+    const daemon = startDaemon(configFile);
     try {
       await waitStreaming(daemon);
       const slotPattern = connectorObjectPattern(name);
@@ -154,10 +160,16 @@ describe('logtap with a multi-host source.url over a PostgreSQL 17 primary and s
     });
     const { primary, standby } = cluster;
     const name = uniqueName('fol');
-    const daemon = startDaemon(writeConfig({
+    const configFile = writeConfig({
       name, source: { url: multiHostUrl([primary, standby]), tables: [`public.${table}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('folp'),
       restart: { initialBackoffMs: 200, maxBackoffMs: 1_000 },
-    }));
+    });
+    // check says what is missing on each server (warnings: streaming works, a failover would not).
+    const checked = await runLogtap(['check', '--config', configFile], { timeoutMs: 60_000 });
+    expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+    expect(checked.stdout).toMatch(/warning synchronized_standby_slots: synchronized_standby_slots is empty on the primary/);
+    expect(checked.stdout).toContain(`warning sync_replication_slots:127.0.0.1:${standby.port}/postgres: standby 127.0.0.1:${standby.port}/postgres runs with sync_replication_slots=off`);
+    const daemon = startDaemon(configFile);
     try {
       await waitStreaming(daemon);
       await query(primary.url(), `INSERT INTO ${table} SELECT generate_series(1, 10)`);
