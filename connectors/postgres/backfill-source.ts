@@ -7,7 +7,7 @@ import { mapTable } from './column-mapping.js';
 import { type PgQueryable, TableNotFoundError, introspectTable } from './introspect-columns.js';
 import { closeQuietly, openCatalogClient } from './pg-client.js';
 import type { PgEndpoint } from './pg-endpoint.js';
-import { mapPgError } from './pg-errors.js';
+import { SourceSetupError, mapPgError } from './pg-errors.js';
 import { quoteTable } from './pg-identifiers.js';
 import { PgChunkQueries, nextBoundary, readRange } from './snapshot-chunks.js';
 import { WATERMARK_PREFIX, watermarkContent } from './watermark-message.js';
@@ -55,6 +55,7 @@ export function createPgBackfillSource(context: PgBackfillContext): BackfillSour
       if (!signalTable) return;
       const db = await openCatalogClient(context.url, context.applicationName('signal'), endpoint);
       try {
+        await step('checking the server', () => refuseOnStandby(db, 'the signal table'));
         await step(`creating the signal table ${tableIdText(signalTable)}`, () => db.query(pgSignalTableDdl(signalTable)));
       } finally {
         await closeQuietly(db);
@@ -64,13 +65,26 @@ export function createPgBackfillSource(context: PgBackfillContext): BackfillSour
       const db = await openCatalogClient(context.url, context.applicationName('backfill'), endpoint);
       // Watermarks flush the WAL at commit: the stream (which decodes flushed WAL only) sees them at once,
       // not after the WAL writer's next round (a server with synchronous_commit = off).
-      await step('preparing the backfill session', () => db.query('SET synchronous_commit = on')).catch(async (err: unknown) => {
+      await step('preparing the backfill session', async () => {
+        await refuseOnStandby(db, signalTable ? 'backfill watermarks (rows of the signal table)' : 'backfill watermarks (logical messages)');
+        await db.query('SET synchronous_commit = on');
+      }).catch(async (err: unknown) => {
         await closeQuietly(db);
         throw err;
       });
       return new PgBackfillSession(db, context, step);
     },
   };
+}
+
+/**
+ * Signals and watermarks are writes that must reach the WAL the slot decodes: a hot standby cannot write, and
+ * what the primary writes arrives on the standby's stream only after replay — not routed there (yet): refused.
+ */
+async function refuseOnStandby(db: pg.Client, what: string): Promise<void> {
+  const { rows } = await db.query<{ standby: boolean }>('SELECT pg_catalog.pg_is_in_recovery() AS standby');
+  if (!rows[0]!.standby) return;
+  throw new SourceSetupError(`source.url names a hot standby (read-only), and ${what} must be written into the WAL, which only the primary can — capture from a standby without online backfills and signals (leave signal.enabled off, request no backfills), or point source.url at the primary`);
 }
 
 class PgBackfillSession implements BackfillSession {

@@ -1,4 +1,5 @@
 import { redactUrl } from '../../src/config/load-config.js';
+import { hostUrls } from './pg-hosts.js';
 
 /** Where a `postgres://` URL points, for messages; the password is kept only to scrub it from them. */
 export interface PgEndpoint {
@@ -9,7 +10,14 @@ export interface PgEndpoint {
   password: string;
 }
 
+/** Several hosts (a multi-host URL): host and port list them all, libpq-style (`h1,h2` and `5432,5433`). */
 export function pgEndpoint(url: string): PgEndpoint {
+  const servers = hostUrls(url).map(singleEndpoint);
+  if (servers.length === 1) return servers[0]!;
+  return { ...servers[0]!, host: servers.map((s) => s.host).join(','), port: servers.map((s) => s.port).join(',') };
+}
+
+function singleEndpoint(url: string): PgEndpoint {
   const parsed = new URL(url);
   const params = parsed.searchParams;
   const user = decodeURIComponent(parsed.username) || params.get('user') || process.env.PGUSER || 'postgres';

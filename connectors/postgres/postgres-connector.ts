@@ -7,7 +7,7 @@ import type { CheckFinding, ConnectorOptions, NextTransaction, PositionControl, 
 import { ChangeTranslator } from './change-translator.js';
 import { requireTables } from './configured-tables.js';
 import { type Lsn, formatLsn, maxLsn } from './lsn.js';
-import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
+import { closeQuietly, connectedUrl, openCatalogClient, pgClientConfig } from './pg-client.js';
 import { type PgEndpoint, pgEndpoint, scrub } from './pg-endpoint.js';
 import { SourceSetupError, mapPgError } from './pg-errors.js';
 import { derivedObjectName, parseTableName, quoteIdent } from './pg-identifiers.js';
@@ -21,6 +21,7 @@ import { DEFAULT_TIMING, ReplicationSession, type SessionTiming } from './replic
 import { ResumeFilter } from './resume-filter.js';
 import { UnchangedToastReader } from './unchanged-toast.js';
 import { prepareSlot, readSlot } from './slot.js';
+import { STANDBY_DECODING_VERSION, type ServerRole, readServerRole, wantsFailoverSlot } from './server-role.js';
 import { parseUserPosition, slotRefusal } from './user-position.js';
 import { peekNextTransaction } from './next-transaction.js';
 
@@ -116,6 +117,8 @@ class PostgresConnector implements SourceConnector {
       publicationName: this.publicationName,
       tables: this.tables,
       unchangedToast: this.options.unchangedToast ?? 'read-back',
+      signalTable: this.options.signalTable !== undefined,
+      internalBackfills: this.options.internalBackfills ?? false,
     });
   }
 
@@ -263,12 +266,14 @@ class PostgresConnector implements SourceConnector {
         throw mapPgError(err, this.endpoint, doing);
       }
     };
-    await step('checking the server', () => this.requireLogicalDecoding(db));
+    const role = await step('checking the server', () => this.requireLogicalDecoding(db));
+    // A multi-host source.url: the replication connection goes to the server the catalog connection found.
+    const serverUrl = connectedUrl(db, this.options.url);
     const tables = this.tables;
     if (tables) await step('looking up the tables', () => requireTables(db, tables, this.database));
     await step('preparing the publication', () => ensurePublication(db, this.publicationName, this.publishedTables, log));
     const slot = await step('preparing the replication slot', () =>
-      prepareSlot({ db, slotName: this.slotName, database: this.database, connectorName: this.options.name, log }, from),
+      prepareSlot({ db, slotName: this.slotName, database: this.database, connectorName: this.options.name, log, failover: wantsFailoverSlot(role), standby: role.standby }, from),
     );
     const confirmed = slot.confirmedFlushLsn ?? 0n;
     const released = maxLsn(this.released ?? 0n, confirmed);
@@ -288,10 +293,11 @@ class PostgresConnector implements SourceConnector {
       reader: new UnchangedToastReader(db, log, this.options.metrics, (err) => mapPgError(err, this.endpoint, 'reading back unchanged TOASTed values')),
       log,
     });
-    log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName }, 'streaming from PostgreSQL');
+    const server = pgEndpoint(serverUrl);
+    log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName, server: `${server.host}:${server.port}`, standby: role.standby }, 'streaming from PostgreSQL');
     return new ReplicationSession({
-      clientConfig: pgClientConfig(this.options.url, this.applicationName('replication')),
-      endpoint: this.endpoint,
+      clientConfig: pgClientConfig(serverUrl, this.applicationName('replication')),
+      endpoint: server,
       slotName: this.slotName,
       publicationName: this.publicationName,
       startLsn,
@@ -302,8 +308,8 @@ class PostgresConnector implements SourceConnector {
     });
   }
 
-  /** wal_level and the REPLICATION attribute, checked before anything is created. */
-  private async requireLogicalDecoding(db: pg.Client): Promise<void> {
+  /** wal_level and the REPLICATION attribute, checked before anything is created; a standby must be 16+. */
+  private async requireLogicalDecoding(db: pg.Client): Promise<ServerRole> {
     const { rows } = await db.query<{ wal_level: string; role: string; may_replicate: boolean }>(
       `SELECT current_setting('wal_level') AS wal_level, current_user::text AS role,
               COALESCE((SELECT rolsuper OR rolreplication FROM pg_catalog.pg_roles WHERE rolname = current_user), false) AS may_replicate`,
@@ -316,5 +322,10 @@ class PostgresConnector implements SourceConnector {
       const role = quoteIdent(row.role);
       throw new SourceSetupError(`role ${role} may not stream changes: it lacks the REPLICATION attribute — run ALTER ROLE ${role} REPLICATION; as a superuser`);
     }
+    const server = await readServerRole(db);
+    if (server.standby && server.versionNum < STANDBY_DECODING_VERSION) {
+      throw new SourceSetupError(scrub(`PostgreSQL at ${this.endpoint.host}:${this.endpoint.port} is a standby of version ${Math.floor(server.versionNum / 10000)}: logical decoding on a standby needs PostgreSQL 16 or later — point source.url at the primary`, this.endpoint));
+    }
+    return server;
   }
 }

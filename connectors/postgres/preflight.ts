@@ -4,12 +4,13 @@ import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import type { CheckFinding, UnchangedToastPolicy } from '../../src/source/source-connector.js';
 import { lookUpTables, tableProblem } from './configured-tables.js';
-import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
+import { closeQuietly, connectedUrl, openCatalogClient, pgClientConfig } from './pg-client.js';
+import { highAvailabilityFindings } from './high-availability-findings.js';
 import type { PgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteIdent, quoteLiteral, quoteTable } from './pg-identifiers.js';
 import { type CatalogColumn, outOfLineColumns } from './out-of-line-columns.js';
-import { diffPublication, publicationMember, readPublication } from './publication.js';
+import { diffPublication, publicationMember, publicationStatement, readPublication } from './publication.js';
 import { REPLICA_IDENTITY_NAME, type TableIdentity, identifiesRows, replicaIdentityFinding } from './replica-identity.js';
 import { readSlot, slotLost, unusableSlotReason } from './slot.js';
 
@@ -26,6 +27,10 @@ export interface PreflightOptions {
   tables: TableId[] | undefined;
   /** What the stream does with an unchanged TOASTed value (config `toast.unchanged`). */
   unchangedToast: UnchangedToastPolicy;
+  /** A signal table is configured. */
+  signalTable: boolean;
+  /** The daemon starts backfills itself (schema-change resync). */
+  internalBackfills: boolean;
 }
 
 interface ServerRow {
@@ -39,6 +44,8 @@ interface ServerRow {
   replication: boolean;
   may_create: boolean;
   encoding_max: number;
+  /** A hot standby: read-only, the publication comes from the primary. */
+  in_recovery: boolean;
 }
 
 /** Where a table's rows live and what PostgreSQL checks before UPDATE and DELETE: its replica identity. */
@@ -72,7 +79,8 @@ SELECT current_setting('wal_level') AS wal_level,
        current_user::text AS role,
        COALESCE(r.rolsuper, false) AS superuser, COALESCE(r.rolreplication, false) AS replication,
        has_database_privilege(current_database(), 'CREATE') AS may_create,
-       (SELECT pg_catalog.pg_encoding_max_length(d.encoding) FROM pg_catalog.pg_database d WHERE d.datname = current_database()) AS encoding_max
+       (SELECT pg_catalog.pg_encoding_max_length(d.encoding) FROM pg_catalog.pg_database d WHERE d.datname = current_database()) AS encoding_max,
+       pg_catalog.pg_is_in_recovery() AS in_recovery
 FROM (SELECT 1) AS one LEFT JOIN pg_catalog.pg_roles r ON r.rolname = current_user`;
 
 const TABLE_COLUMNS = `
@@ -136,6 +144,8 @@ export async function runPreflight(o: PreflightOptions): Promise<CheckFinding[]>
   try {
     server = (await db.query<ServerRow>(SERVER_SQL)).rows[0]!;
     findings.push(...serverFindings(server));
+    // Before the publication: on a standby, why logtap cannot write there says more than a missing publication.
+    findings.push(...(await highAvailabilityFindings(db, o)));
     const tables = await tableFindings(db, o, server);
     findings.push(...tables.findings);
     findings.push(...(await publicationFindings(db, o, server, tables.notOwned)));
@@ -146,7 +156,7 @@ export async function runPreflight(o: PreflightOptions): Promise<CheckFinding[]>
     await closeQuietly(db);
   }
   if (server && (server.superuser || server.replication)) {
-    const probe = await probeReplicationConnection(o);
+    const probe = await probeReplicationConnection({ ...o, url: connectedUrl(db, o.url) });
     if (probe) findings.push(probe);
   }
   return findings;
@@ -293,6 +303,14 @@ async function publicationFindings(db: pg.Client, o: PreflightOptions, s: Server
   const role = quoteIdent(s.role);
   const findings: CheckFinding[] = [];
   const mustWrite = !state || !diffPublication(state, o.tables).same;
+  if (mustWrite && s.in_recovery) {
+    return [{
+      level: 'error',
+      id: 'publication_on_standby',
+      message: `publication ${pub} ${state ? 'does not match the configured tables' : 'does not exist'}, and this server is a hot standby (read-only): logtap cannot ${state ? 'change' : 'create'} it here`,
+      fix: `on the primary: ${publicationStatement(o.publicationName, o.tables, state !== null)}`,
+    }];
+  }
   if (state) {
     const diff = diffPublication(state, o.tables);
     if (!diff.same) {

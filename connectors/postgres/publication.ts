@@ -2,6 +2,7 @@ import type { Logger } from '../../src/logger.js';
 import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import type { PgQueryable } from './introspect-columns.js';
+import { SourceSetupError } from './pg-errors.js';
 import { quoteIdent, quoteTable } from './pg-identifiers.js';
 
 /** What logtap needs of its publication, besides the table set. */
@@ -90,6 +91,21 @@ export const publicationMember = (id: TableId): string => `ONLY ${quoteTable(id)
 const target = (tables: readonly TableId[] | undefined): string =>
   tables === undefined ? 'FOR ALL TABLES' : `FOR TABLE ${tables.map(publicationMember).join(', ')}`;
 
+/** The statement that makes the publication what the connector wants (for a user to run on the primary). */
+export const publicationStatement = (name: string, wanted: readonly TableId[] | undefined, exists: boolean): string =>
+  `${exists ? `DROP PUBLICATION ${quoteIdent(name)}; ` : ''}CREATE PUBLICATION ${quoteIdent(name)} ${target(wanted)} ${WITH_OPTIONS};`;
+
+/**
+ * A hot standby is read-only: its publications are the primary's, replicated. Capturing from a standby needs the
+ * publication created there first (and replicated before the slot is created: pgoutput looks it up as of the WAL).
+ */
+async function refuseOnStandby(db: PgQueryable, name: string, wanted: readonly TableId[] | undefined): Promise<void> {
+  const { rows } = await db.query('SELECT pg_catalog.pg_is_in_recovery() AS standby');
+  if (!(rows[0] as { standby: boolean }).standby) return;
+  const exists = (await readPublication(db, name)) !== null;
+  throw new SourceSetupError(`source.url names a hot standby, where logtap cannot ${exists ? 'change' : 'create'} publication ${quoteIdent(name)} (read-only) — run on the primary: ${publicationStatement(name, wanted, exists)}`);
+}
+
 /**
  * The connector's publication, created or brought in line with the configured tables (`undefined`: all).
  * Must run before the slot is created: pgoutput looks the publication up as of each decoded transaction,
@@ -98,6 +114,7 @@ const target = (tables: readonly TableId[] | undefined): string =>
 export async function ensurePublication(db: PgQueryable, name: string, wanted: readonly TableId[] | undefined, log: Logger): Promise<void> {
   const state = await readPublication(db, name);
   const pub = quoteIdent(name);
+  if (!state || !diffPublication(state, wanted).same) await refuseOnStandby(db, name, wanted);
   if (!state) {
     await db.query(`CREATE PUBLICATION ${pub} ${target(wanted)} ${WITH_OPTIONS}`);
     log.info({ publication: name, tables: wanted?.map(tableIdText) ?? 'all' }, 'created publication');

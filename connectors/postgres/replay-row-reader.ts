@@ -4,7 +4,7 @@ import type { TableSchema } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import { ConfigError } from '../../src/errors.js';
 import type { TableRowReader } from '../../src/replay/replay-target.js';
-import { closeQuietly, pgClientConfig } from './pg-client.js';
+import { closeQuietly, openCatalogClient } from './pg-client.js';
 import { pgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteIdent, rowsOf } from './pg-identifiers.js';
@@ -22,14 +22,10 @@ const FETCH_ROWS = 10_000;
  */
 export async function openPgRowReader(url: string): Promise<TableRowReader> {
   const endpoint = pgEndpoint(url);
-  const client = new pg.Client(pgClientConfig(url, 'logtap-replay-verify'));
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (err) {
-    await closeQuietly(client);
+  // A multi-host source.url: the rows are read on its primary.
+  const client = await openCatalogClient(url, 'logtap-replay-verify', endpoint).catch((err: unknown) => {
     throw mapPgError(err, endpoint, 'connecting to read rows for --verify');
-  }
+  });
   let cursors = 0;
   return {
     async *readRows(table: TableSchema, side): AsyncIterable<Row> {

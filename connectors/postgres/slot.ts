@@ -64,10 +64,14 @@ export async function readSlot(db: PgQueryable, name: string): Promise<SlotState
   };
 }
 
-/** Creates a pgoutput slot; tolerates another process creating it at the same moment. */
-export async function createSlot(db: PgQueryable, name: string): Promise<SlotState> {
+/**
+ * Creates a pgoutput slot (a failover slot when asked: PostgreSQL 17+); tolerates another process creating it
+ * at the same moment.
+ */
+export async function createSlot(db: PgQueryable, name: string, failover = false): Promise<SlotState> {
   try {
-    await db.query(`SELECT pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput')`, [name]);
+    if (failover) await db.query(`SELECT pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput', failover => true)`, [name]);
+    else await db.query(`SELECT pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput')`, [name]);
   } catch (err) {
     if ((err as { code?: unknown }).code !== '42710') throw err; // duplicate_object: created meanwhile
   }
@@ -75,6 +79,9 @@ export async function createSlot(db: PgQueryable, name: string): Promise<SlotSta
   if (!slot) throw new Error(`replication slot ${name} vanished right after it was created`);
   return slot;
 }
+
+/** Said before creating a slot on a standby, which may otherwise look stuck. */
+export const STANDBY_SLOT_WAIT = 'creating the replication slot on a standby: it waits for the primary\'s next running-transactions record (written every 15 s while the primary is busy; SELECT pg_log_standby_snapshot(); on the primary writes one now)';
 
 /** A slot of the right name that logtap cannot use: the message says why and what to do. */
 export function unusableSlotReason(slot: SlotState, database: string): string | null {
@@ -94,6 +101,10 @@ export interface SlotContext {
   database: string;
   connectorName: string;
   log: Logger;
+  /** Create the slot as a failover slot (a PostgreSQL 17+ primary). */
+  failover?: boolean;
+  /** The server is a hot standby: the slot is created there, which waits for the primary's next running-transactions record. */
+  standby?: boolean;
 }
 
 /**
@@ -107,9 +118,11 @@ export async function prepareSlot(context: SlotContext, from: PgPosition | null)
   let slot = await readSlot(db, slotName);
   if (!slot) {
     if (from) {
-      throw new PositionLostError(`replication slot ${quoteIdent(slotName)} does not exist but the checkpoint (${positionDisplay(from)}) needs it: the changes since the checkpoint are lost — delete the checkpoint of connector ${JSON.stringify(connectorName)} (logtap offsets reset) and re-snapshot the tables`);
+      // After a failover this is a slot the standby never received (not a failover slot, or not yet synchronized).
+      throw new PositionLostError(`replication slot ${quoteIdent(slotName)} does not exist on this server but the checkpoint (${positionDisplay(from)}) needs it: the changes since the checkpoint are lost (after a failover: the slot was not synchronized to the promoted standby — see "Failover slots" in docs/postgres-connector.md) — delete the checkpoint of connector ${JSON.stringify(connectorName)} (logtap offsets reset) and re-snapshot the tables`);
     }
-    slot = await createSlot(db, slotName);
+    if (context.standby) log.info({ slot: slotName }, STANDBY_SLOT_WAIT);
+    slot = await createSlot(db, slotName, context.failover ?? false);
     log.info({ slot: slotName, lsn: slot.confirmedFlushLsn === null ? null : formatLsn(slot.confirmedFlushLsn) }, 'created replication slot');
   }
   const unusable = unusableSlotReason(slot, context.database);

@@ -9,13 +9,14 @@ import { mapTable } from './column-mapping.js';
 import { requireTables } from './configured-tables.js';
 import { introspectTable } from './introspect-columns.js';
 import { formatLsn, parseLsn } from './lsn.js';
-import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
+import { closeQuietly, connectedUrl, openCatalogClient, pgClientConfig } from './pg-client.js';
 import type { PgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteIdent, quoteLiteral } from './pg-identifiers.js';
 import { type PgPosition, completePosition, fromSourcePosition, toSourcePosition } from './pg-position.js';
 import { ensurePublication } from './publication.js';
-import { prepareSlot, readSlot } from './slot.js';
+import { STANDBY_SLOT_WAIT, prepareSlot, readSlot } from './slot.js';
+import { readServerRole, wantsFailoverSlot } from './server-role.js';
 import { PgChunkQueries, type PgKeyRange, nextBoundary, readRange } from './snapshot-chunks.js';
 import { isPgSnapshotToken, parseSnapshotPosition, toSnapshotSourcePosition } from './snapshot-position.js';
 
@@ -63,6 +64,9 @@ async function openPgSnapshot(context: PgSnapshotContext, request: SnapshotReque
   try {
     const catalog = await openCatalogClient(context.url, context.applicationName('snapshot'), endpoint);
     opened.push(catalog);
+    // Every other connection of the snapshot goes to the server this one reached (a multi-host URL: its primary).
+    const url = connectedUrl(catalog, context.url);
+    const serverRole = await step('checking the server', () => readServerRole(catalog));
     const tables = context.tables;
     if (tables) await step('looking up the tables', () => requireTables(catalog, tables, context.database));
     // Before the slot: pgoutput needs the publication to exist for all WAL it decodes.
@@ -71,10 +75,11 @@ async function openPgSnapshot(context: PgSnapshotContext, request: SnapshotReque
     let stream: PgPosition;
     let progress: SnapshotProgress | null = null;
     let exported: { id: string; holder: pg.Client; consistency: string };
-    const slotContext = { db: catalog, slotName: context.slotName, database: context.database, connectorName: context.connectorName, log };
+    const slotContext = { db: catalog, slotName: context.slotName, database: context.database, connectorName: context.connectorName, log, failover: wantsFailoverSlot(serverRole), standby: serverRole.standby };
     const from = request.from;
     if (from === null && (await step('reading the replication slot', () => readSlot(catalog, context.slotName))) === null) {
-      const created = await step('creating the replication slot with an exported snapshot', () => createSlotExportingSnapshot(context));
+      if (serverRole.standby) log.info({ slot: context.slotName }, STANDBY_SLOT_WAIT);
+      const created = await step('creating the replication slot with an exported snapshot', () => createSlotExportingSnapshot(context, url, wantsFailoverSlot(serverRole)));
       opened.push(created.holder);
       stream = completePosition(created.consistentPoint);
       exported = { id: created.snapshotId, holder: created.holder, consistency: `the slot's exported snapshot at its consistent point ${formatLsn(created.consistentPoint)}` };
@@ -93,7 +98,7 @@ async function openPgSnapshot(context: PgSnapshotContext, request: SnapshotReque
       }
       // The slot must still hold the WAL from the stream start point on.
       await step('preparing the replication slot', () => prepareSlot(slotContext, stream));
-      const holder = await openCatalogClient(context.url, context.applicationName('snapshot-export'), endpoint);
+      const holder = await openCatalogClient(url, context.applicationName('snapshot-export'), endpoint);
       opened.push(holder);
       const id = await step('exporting a snapshot', async () => {
         await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -106,7 +111,7 @@ async function openPgSnapshot(context: PgSnapshotContext, request: SnapshotReque
     // Readers (and the planner) import the snapshot while its exporter still holds it open.
     const readerCount = Math.max(1, request.parallelism);
     const importing = async (role: string): Promise<pg.Client> => {
-      const client = await openCatalogClient(context.url, context.applicationName(role), endpoint);
+      const client = await openCatalogClient(url, context.applicationName(role), endpoint);
       opened.push(client);
       await step('importing the snapshot', async () => {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -145,12 +150,14 @@ async function openPgSnapshot(context: PgSnapshotContext, request: SnapshotReque
 }
 
 /** A replication connection creates the slot and exports its snapshot; the snapshot lives while it stays idle. */
-async function createSlotExportingSnapshot(context: PgSnapshotContext): Promise<{ holder: pg.Client; consistentPoint: bigint; snapshotId: string }> {
-  const holder = new pg.Client({ ...pgClientConfig(context.url, context.applicationName('snapshot-slot')), replication: 'database' } as pg.ClientConfig);
+async function createSlotExportingSnapshot(context: PgSnapshotContext, url: string, failover: boolean): Promise<{ holder: pg.Client; consistentPoint: bigint; snapshotId: string }> {
+  const holder = new pg.Client({ ...pgClientConfig(url, context.applicationName('snapshot-slot')), replication: 'database' } as pg.ClientConfig);
   holder.on('error', () => {});
   await holder.connect();
   try {
-    const { rows } = await holder.query(`CREATE_REPLICATION_SLOT ${quoteIdent(context.slotName)} LOGICAL pgoutput EXPORT_SNAPSHOT`);
+    // The option list (PostgreSQL 15+) only where FAILOVER (17+) needs it; the old form works everywhere.
+    const options = failover ? `(SNAPSHOT 'export', FAILOVER true)` : 'EXPORT_SNAPSHOT';
+    const { rows } = await holder.query(`CREATE_REPLICATION_SLOT ${quoteIdent(context.slotName)} LOGICAL pgoutput ${options}`);
     const row = rows[0] as { consistent_point: string; snapshot_name: string };
     return { holder, consistentPoint: parseLsn(row.consistent_point), snapshotId: row.snapshot_name };
   } catch (err) {

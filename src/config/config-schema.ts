@@ -24,11 +24,20 @@ const kafkaSection = z.object({
   }).strict().optional(),
 }).strict();
 
+/** The host part of a URL (`h1:5432,h2:5433` for several hosts). */
+const hostsOf = (url: string): string => /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(url)?.[1] ?? '';
+
 export const configSchema = z.object({
   /** Connector name: slot, publication, transactional.id and checkpoint key derive from it. */
   name: identifier,
   source: z.object({
-    url: z.string().regex(/^(postgres|postgresql|mysql|mariadb):\/\//, 'expected a postgres://, mysql:// or mariadb:// URL'),
+    /**
+     * PostgreSQL may list several servers of one cluster, libpq-style (`postgres://u@h1:5432,h2:5432/db`):
+     * logtap connects to the one that is the primary, and after a failover to the promoted one.
+     */
+    url: z.string().regex(/^(postgres|postgresql|mysql|mariadb):\/\//, 'expected a postgres://, mysql:// or mariadb:// URL')
+      .refine((url) => !/^(mysql|mariadb):/.test(url) || !hostsOf(url).includes(','), 'several hosts (h1,h2) are supported for PostgreSQL only: name one MySQL/MariaDB server')
+      .refine((url) => !hostsOf(url).includes(',') || !hostsOf(url).split(',').includes(''), 'the host list has an empty entry (h1,,h2): remove the extra comma'),
     /** `schema.table` (PostgreSQL) or `database.table` (MySQL); default: every table. */
     tables: z.array(z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected namespace.table')).optional(),
   }).strict(),
