@@ -55,7 +55,8 @@ describe('tables routed into one topic', () => {
     await encoder.prepare(a, publish);
     const [r] = encoder.encode(insert(a, 5n, 'n'));
     expect(r!.headers['logtap.table']).toBeUndefined();
-    expect(await decoder.decode(r!)).toMatchObject({ key: { id: 5n } });
+    const decoded = await decoder.decode(r!);
+    expect(decoded.kind === 'row' ? decoded.key : null).toEqual({ id: 5n });
   });
 
   it('refuses a table whose key column bears the source-table field\'s name', async () => {
