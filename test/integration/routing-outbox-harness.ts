@@ -1,0 +1,216 @@
+import { expect } from 'vitest';
+import pg from 'pg';
+import mysql from 'mysql2/promise';
+import type { Kafka } from 'kafkajs';
+import { testBed } from '../helpers/test-bed.js';
+import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
+
+/** One source database as the routing and outbox suites use it: namespaces (schemas or databases), SQL, column types. */
+export interface RoutingSource {
+  kind: 'postgres' | 'mysql';
+  /** The source URL of a connector whose tables live in `namespaces`. */
+  url(namespaces: string[]): string;
+  /** Creates each namespace (a schema, a database). */
+  createNamespaces(namespaces: string[]): Promise<void>;
+  exec(sql: string): Promise<void>;
+  query<T>(sql: string): Promise<T[]>;
+  types: { text: string; json: string; bytes: string; uuid: string };
+  /** A byte string literal. */
+  bytes(hex: string): string;
+  /** Drops the namespaces and what the connector created. */
+  cleanup(namespaces: string[], connector: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function postgresSource(): Promise<RoutingSource> {
+  const bed = testBed();
+  const sql = new pg.Client({ connectionString: bed.pgUrl });
+  await sql.connect();
+  return {
+    kind: 'postgres',
+    url: () => bed.pgUrl,
+    async createNamespaces(namespaces) {
+      for (const ns of namespaces) await sql.query(`CREATE SCHEMA ${ns}`);
+    },
+    async exec(text) {
+      await sql.query(text);
+    },
+    async query<T>(text: string) {
+      return (await sql.query(text)).rows as T[];
+    },
+    types: { text: 'text', json: 'jsonb', bytes: 'bytea', uuid: 'uuid' },
+    bytes: (hex) => `'\\x${hex}'::bytea`,
+    async cleanup(namespaces, connector) {
+      const { dropConnectorObjects } = await import('../helpers/pg-connector-objects.js');
+      await dropConnectorObjects(sql, connector).catch(() => {});
+      for (const ns of namespaces) await sql.query(`DROP SCHEMA IF EXISTS ${ns} CASCADE`).catch(() => {});
+    },
+    close: () => sql.end(),
+  };
+}
+
+export async function mysqlSource(): Promise<RoutingSource> {
+  const bed = testBed();
+  const url = new URL(bed.mysqlUrl);
+  const sql = await mysql.createConnection({ host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true });
+  return {
+    kind: 'mysql',
+    url: (namespaces) => `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${namespaces[0]}`,
+    async createNamespaces(namespaces) {
+      for (const ns of namespaces) await sql.query(`CREATE DATABASE ${ns}`);
+    },
+    async exec(text) {
+      await sql.query(text);
+    },
+    async query<T>(text: string) {
+      return (await sql.query(text))[0] as T[];
+    },
+    types: { text: 'VARCHAR(200)', json: 'JSON', bytes: 'BLOB', uuid: 'CHAR(36)' },
+    bytes: (hex) => `X'${hex}'`,
+    async cleanup(namespaces) {
+      for (const ns of namespaces) await sql.query(`DROP DATABASE IF EXISTS ${ns}`).catch(() => {});
+    },
+    close: () => sql.end(),
+  };
+}
+
+export interface RawRecord { key: string | null; value: Buffer | null; headers: Record<string, string> }
+
+/** Every committed record of a topic (read_committed), as text keys and string headers; [] when the topic does not exist. */
+export async function readRaw(kafka: Kafka, topic: string): Promise<RawRecord[]> {
+  const out: RawRecord[] = [];
+  await readTopicToEnd(kafka, topic, ({ message }) => {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = (Array.isArray(v) ? v[0]! : v).toString();
+    out.push({ key: message.key?.toString() ?? null, value: message.value, headers });
+  });
+  return out;
+}
+
+/** An outbox record as a test expects it: the headers logtap adds for the log position left out. */
+export const outboxView = (r: RawRecord) => {
+  const { 'logtap.position': position, 'logtap.txid': _tx, 'logtap.commit_us': _commit, ...headers } = r.headers;
+  expect(position, 'every outbox record carries its log position').toBeTruthy();
+  return { key: r.key, value: r.value?.toString() ?? null, headers };
+};
+
+/** uuid i (1-based) in canonical text. */
+export const uuidOf = (i: number): string => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+
+import { afterAll, it } from 'vitest';
+import { createKafka } from '../../src/kafka/kafka-client.js';
+import { uniqueName } from '../helpers/names.js';
+import { waitFor } from '../helpers/wait.js';
+import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
+import { readTopicAsTable } from '../helpers/topic-table.js';
+import { SOURCE_TABLE_KEY_FIELD } from '../../src/routing/topic-router.js';
+import { runLogtap } from '../helpers/logtap-cli.js';
+
+/**
+ * Topic templates, a route that merges two shards into one topic, and two outbox tables (one deleted after capture),
+ * through the real daemon: every topic read back read_committed and compared exactly with what was written.
+ */
+export function routingOutboxSuite(open: () => Promise<RoutingSource>): void {
+  const bed = testBed();
+  const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
+  const base = uniqueName('rt');
+  const [ns1, ns2, nsx] = [`${base}_1`, `${base}_2`, `${base}_x`];
+  const name = uniqueName('rtc');
+  const prefix = uniqueName('rtp');
+  let db: RoutingSource | undefined;
+  let daemon: Daemon | undefined;
+
+  afterAll(async () => {
+    daemon?.child.kill('SIGKILL');
+    await daemon?.exited;
+    await db?.cleanup([ns1, ns2, nsx], name);
+    await db?.close();
+  });
+
+  it('names topics by template, merges shards by route with the source table in the key, publishes outbox rows per aggregate type and deletes them after capture', async () => {
+    db = await open();
+    const { types } = db;
+    await db.createNamespaces([ns1, ns2, nsx]);
+    for (const ns of [ns1, ns2]) await db.exec(`CREATE TABLE ${ns}.orders (id int PRIMARY KEY, note ${types.text} NOT NULL)`);
+    await db.exec(`CREATE TABLE ${nsx}.customers (id int PRIMARY KEY, name ${types.text} NOT NULL)`);
+    await db.exec(`CREATE TABLE ${nsx}.outbox (id ${types.uuid} PRIMARY KEY, aggregatetype ${types.text} NOT NULL, aggregateid ${types.text} NOT NULL, type ${types.text} NOT NULL, payload ${types.json}, headers ${types.json})`);
+    await db.exec(`CREATE TABLE ${nsx}.events (event_id bigint PRIMARY KEY, kind ${types.text} NOT NULL, agg ${types.text} NOT NULL, ev ${types.text} NOT NULL, body ${types.bytes})`);
+    // Before the first start: published by the initial snapshot (outbox rows like inserts).
+    await db.exec(`INSERT INTO ${ns1}.orders VALUES (1, 'a1')`);
+    await db.exec(`INSERT INTO ${ns2}.orders VALUES (1, 'b1')`);
+    await db.exec(`INSERT INTO ${nsx}.outbox VALUES ('${uuidOf(1)}', 'Order', 'o-1', 'OrderCreated', '{"total": 1}', NULL)`);
+
+    const config = writeConfig({
+      name, source: { url: db.url([nsx, ns1, ns2]), tables: [`${ns1}.orders`, `${ns2}.orders`, `${nsx}.customers`] },
+      kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 300,
+      topics: { name: '{prefix}.t.{database}.{table}', routes: [{ match: `${base}_(\\d+)\\.orders`, topic: '{prefix}.orders_all' }] },
+      outbox: {
+        tables: [
+          { table: `${nsx}.outbox`, columns: { headers: 'headers' }, deleteAfterCapture: true },
+          { table: `${nsx}.events`, columns: { id: 'event_id', aggregateType: 'kind', aggregateId: 'agg', eventType: 'ev', payload: 'body' }, topic: '{prefix}.ev.{table}.{aggregateType}' },
+        ],
+      },
+    });
+    daemon = startDaemon(config);
+    await waitStreaming(daemon);
+
+    await db.exec(`INSERT INTO ${ns1}.orders VALUES (2, 'a2')`);
+    await db.exec(`INSERT INTO ${ns2}.orders VALUES (2, 'b2')`);
+    await db.exec(`UPDATE ${ns2}.orders SET note = 'b1x' WHERE id = 1`);
+    await db.exec(`DELETE FROM ${ns1}.orders WHERE id = 2`);
+    await db.exec(`INSERT INTO ${nsx}.customers VALUES (1, 'c1')`);
+    await db.exec(`INSERT INTO ${nsx}.outbox VALUES ('${uuidOf(2)}', 'Order', 'o-2', 'OrderPaid', '{"paid": true}', '{"trace": "t-2", "attempt": 3}')`);
+    // One transaction: an insert, then an update of that row (published: the insert only).
+    await db.exec(db.kind === 'postgres'
+      ? `BEGIN; INSERT INTO ${nsx}.outbox VALUES ('${uuidOf(3)}', 'Customer', 'c-1', 'CustomerMoved', '{"city": "Oslo"}', NULL); UPDATE ${nsx}.outbox SET type = 'Changed' WHERE id = '${uuidOf(3)}'; COMMIT`
+      : `START TRANSACTION; INSERT INTO ${nsx}.outbox VALUES ('${uuidOf(3)}', 'Customer', 'c-1', 'CustomerMoved', '{"city": "Oslo"}', NULL); UPDATE ${nsx}.outbox SET type = 'Changed' WHERE id = '${uuidOf(3)}'; COMMIT`);
+    await db.exec(`INSERT INTO ${nsx}.events VALUES (7, 'Thing', 'agg-7', 'Made', ${db.bytes('00ff10')})`);
+
+    // deleteAfterCapture: the outbox table empties once the checkpoint covering its rows is durable.
+    await waitFor('the published outbox rows to be deleted', async () => {
+      if (daemon!.child.exitCode !== null) throw new Error(`the daemon exited: ${daemon!.log().slice(-1500)}`);
+      const [row] = await db!.query<{ n: number | string }>(`SELECT count(*) AS n FROM ${nsx}.outbox`);
+      return Number(row?.n) === 0 ? true : undefined;
+    }, 60_000, 200);
+    await waitFor('the events row to be published', async () => ((await readRaw(kafka, `${prefix}.ev.events.Thing`)).length === 1 ? true : undefined), 60_000, 300);
+    await waitFor('the customer to be published', async () => ((await readRaw(kafka, `${prefix}.t.${nsx}.customers`)).length === 1 ? true : undefined), 60_000, 300);
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+
+    // The shards share one topic; the key holds the source table: id 1 of both shards are two rows.
+    const merged = await readTopicAsTable(kafka, prefix, `${prefix}.orders_all`, (key) => `${String(key[SOURCE_TABLE_KEY_FIELD])}/${String(key.id)}`);
+    expect(Object.fromEntries([...merged.table].map(([k, row]) => [k, row.note]))).toEqual({ [`${ns1}.orders/1`]: 'a1', [`${ns2}.orders/1`]: 'b1x', [`${ns2}.orders/2`]: 'b2' });
+    const mergedRaw = await readRaw(kafka, `${prefix}.orders_all`);
+    expect(mergedRaw.map((r) => r.headers['logtap.table']).sort()).toEqual([...Array(3).fill(`${ns1}.orders`), ...Array(3).fill(`${ns2}.orders`)]);
+    // topics.name for the table no route matches.
+    const customers = await readTopicAsTable(kafka, prefix, `${prefix}.t.${nsx}.customers`, (key) => String(key.id));
+    expect([...customers.table.values()]).toEqual([{ id: 1, name: 'c1' }]);
+
+    // Outbox records: key = aggregate id, value = payload as stored, headers id, eventType, the headers column's entries.
+    const orders = (await readRaw(kafka, `${prefix}.outbox.Order`)).map(outboxView);
+    const common = { 'logtap.kind': 'outbox', 'logtap.table': `${nsx}.outbox` };
+    expect(orders).toEqual([
+      { key: 'o-1', value: '{"total": 1}', headers: { id: uuidOf(1), eventType: 'OrderCreated', ...common } },
+      { key: 'o-2', value: '{"paid": true}', headers: { id: uuidOf(2), eventType: 'OrderPaid', trace: 't-2', attempt: '3', ...common } },
+    ]);
+    const customerEvents = (await readRaw(kafka, `${prefix}.outbox.Customer`)).map(outboxView);
+    expect(customerEvents).toEqual([{ key: 'c-1', value: '{"city": "Oslo"}', headers: { id: uuidOf(3), eventType: 'CustomerMoved', ...common } }]);
+    const [thing] = await readRaw(kafka, `${prefix}.ev.events.Thing`);
+    expect({ key: thing!.key, value: [...thing!.value!], id: thing!.headers.id, eventType: thing!.headers.eventType }).toEqual({ key: 'agg-7', value: [0, 255, 16], id: '7', eventType: 'Made' });
+    // Without deleteAfterCapture the row stays; outbox tables get no table topic.
+    expect(await db.query(`SELECT event_id FROM ${nsx}.events`)).toHaveLength(1);
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = await admin.listTopics();
+    await admin.disconnect();
+    expect(topics.filter((t) => t.startsWith(`${prefix}.`) && !t.startsWith(`${prefix}._`)).sort())
+      .toEqual([`${prefix}.ev.events.Thing`, `${prefix}.orders_all`, `${prefix}.outbox.Customer`, `${prefix}.outbox.Order`, `${prefix}.t.${nsx}.customers`].sort());
+
+    // Replay does not split a shared topic: asked for a shard, it refuses before writing anything.
+    const target = new URL(db.kind === 'postgres' ? bed.pgUrl : bed.mysqlUrl);
+    target.pathname = `/${base}_restore`;
+    const replay = await runLogtap(['replay', '--config', config, '--target', target.toString(), '--table', `${ns1}.orders`]);
+    expect(replay.code).toBe(2);
+    expect(replay.stderr).toMatch(new RegExp(`topic ${prefix}\\.orders_all holds several tables .*replay rebuilds one table per topic`));
+  }, 240_000);
+}
