@@ -17,6 +17,10 @@ export interface RoutingSource {
   types: { text: string; json: string; bytes: string; uuid: string };
   /** A byte string literal. */
   bytes(hex: string): string;
+  /** A login that may read `table` (and not delete from it); its source URL. `grantDelete` adds DELETE. */
+  createReader(user: string, table: string): Promise<string>;
+  grantDelete(user: string, table: string): Promise<void>;
+  dropUser(user: string): Promise<void>;
   /** Drops the namespaces and what the connector created. */
   cleanup(namespaces: string[], connector: string): Promise<void>;
   close(): Promise<void>;
@@ -39,6 +43,19 @@ export async function postgresSource(): Promise<RoutingSource> {
       return (await sql.query(text)).rows as T[];
     },
     types: { text: 'text', json: 'jsonb', bytes: 'bytea', uuid: 'uuid' },
+    async createReader(user, table) {
+      await sql.query(`CREATE ROLE ${user} LOGIN PASSWORD 'pw-${user}'; GRANT USAGE ON SCHEMA ${table.split('.')[0]} TO ${user}; GRANT SELECT ON ${table} TO ${user}`);
+      const url = new URL(bed.pgUrl);
+      url.username = user;
+      url.password = `pw-${user}`;
+      return url.toString();
+    },
+    async grantDelete(user, table) {
+      await sql.query(`GRANT DELETE ON ${table} TO ${user}`);
+    },
+    async dropUser(user) {
+      await sql.query(`DROP OWNED BY ${user}; DROP ROLE IF EXISTS ${user}`).catch(() => {});
+    },
     bytes: (hex) => `'\\x${hex}'::bytea`,
     async cleanup(namespaces, connector) {
       const { dropConnectorObjects } = await import('../helpers/pg-connector-objects.js');
@@ -66,6 +83,20 @@ export async function mysqlSource(): Promise<RoutingSource> {
       return (await sql.query(text))[0] as T[];
     },
     types: { text: 'VARCHAR(200)', json: 'JSON', bytes: 'BLOB', uuid: 'CHAR(36)' },
+    async createReader(user, table) {
+      await sql.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw-${user}'; GRANT SELECT ON ${table} TO '${user}'@'%'`);
+      const url = new URL(bed.mysqlUrl);
+      url.username = user;
+      url.password = `pw-${user}`;
+      url.pathname = `/${table.split('.')[0]}`;
+      return url.toString();
+    },
+    async grantDelete(user, table) {
+      await sql.query(`GRANT DELETE ON ${table} TO '${user}'@'%'`);
+    },
+    async dropUser(user) {
+      await sql.query(`DROP USER IF EXISTS '${user}'@'%'`).catch(() => {});
+    },
     bytes: (hex) => `X'${hex}'`,
     async cleanup(namespaces) {
       for (const ns of namespaces) await sql.query(`DROP DATABASE IF EXISTS ${ns}`).catch(() => {});
@@ -120,9 +151,12 @@ export function routingOutboxSuite(open: () => Promise<RoutingSource>): void {
   let db: RoutingSource | undefined;
   let daemon: Daemon | undefined;
 
+  const reader = `${base}_r`;
+
   afterAll(async () => {
     daemon?.child.kill('SIGKILL');
     await daemon?.exited;
+    await db?.dropUser(reader);
     await db?.cleanup([ns1, ns2, nsx], name);
     await db?.close();
   });
@@ -213,6 +247,23 @@ export function routingOutboxSuite(open: () => Promise<RoutingSource>): void {
     expect(replay.code).toBe(2);
     expect(replay.stderr).toMatch(new RegExp(`topic ${prefix}\\.orders_all holds several tables .*replay rebuilds one table per topic`));
   }, 240_000);
+
+  it('logtap check names the missing DELETE privilege of an outbox table with deleteAfterCapture, and not once granted', async () => {
+    const table = `${nsx}.outbox`;
+    const url = await db!.createReader(reader, table);
+    const config = writeConfig({
+      name: `${name}_chk`, source: { url, tables: [`${nsx}.customers`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix,
+      outbox: { tables: [{ table, deleteAfterCapture: true }] },
+    });
+    const finding = new RegExp(`ERROR +outbox_delete_privilege:${nsx}\\.outbox: the connector's user may not delete from outbox table ${nsx}\\.outbox`);
+    const before = await runLogtap(['check', '--config', config], { logLevel: 'silent' });
+    expect(before.stdout).toMatch(finding);
+    expect(before.code).toBe(1);
+    await db!.grantDelete(reader, table);
+    const after = await runLogtap(['check', '--config', config], { logLevel: 'silent' });
+    expect(after.stdout).toMatch(/problem\(s\) block streaming|ok: nothing blocks streaming/);
+    expect(after.stdout).not.toMatch(/outbox_delete_privilege/);
+  }, 120_000);
 }
 
 import { setTimeout as sleep } from 'node:timers/promises';
