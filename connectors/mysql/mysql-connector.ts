@@ -21,6 +21,7 @@ import { binlogRefusal, parseUserPosition } from './user-position.js';
 import { createMysqlBackfillSource, mysqlSignalTable, withSignalTable } from './backfill-source.js';
 import { createSchemaChangeDetector } from './row-rewrite.js';
 import { planMysqlSetup } from './setup-plan.js';
+import { createMysqlRowDeleter } from './row-deleter.js';
 
 /** Rows parsed ahead of the handler before the binlog connection pauses. */
 const QUEUE_LIMIT_ROWS = 1_000;
@@ -46,6 +47,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
   let lock: InstanceLock | null = null;
   /** Foreign-key cascades InnoDB keeps out of the binlog, derived for the child topics (docs/mysql-connector.md). */
   const cascades = createForeignKeyCascades({ selection: configured, publishedRows: options.publishedRows, log });
+  const rowDeleter = createMysqlRowDeleter(settings);
 
   return {
     kind: 'mysql',
@@ -55,6 +57,8 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
     check: () => checkMysqlSource(settings, configured, options.publishedRows !== undefined),
 
     setupPlan: (plan) => planMysqlSetup(settings, plan),
+
+    rowDeleter,
 
     snapshots: observeSnapshotRows(createMysqlSnapshotSource(settings, selection, log), settings, cascades),
 
@@ -147,6 +151,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
       running.clear();
       await lock?.release();
       lock = null;
+      await rowDeleter.close();
     },
   };
 }

@@ -36,6 +36,7 @@ import type { BackfillSource } from '../../src/backfill/backfill-source.js';
 import { DEFAULT_PG_SIGNAL_TABLE, createPgBackfillSource } from './backfill-source.js';
 import type { SetupPlan, SetupPlanOptions } from '../../src/setup/setup-plan.js';
 import { planPostgresSetup } from './setup-plan.js';
+import { createPgRowDeleter } from './row-deleter.js';
 
 /** Knobs for tests and operations; the defaults suit production. */
 export type PostgresConnectorTuning = Partial<SessionTiming>;
@@ -184,6 +185,8 @@ class PostgresConnector implements SourceConnector {
     parse: parseUserPosition,
     refusal: async (position) => slotRefusal(await this.withCatalog('looking at the replication slot', (db) => readSlot(db, this.slotName)), this.slotName, position),
   };
+
+  readonly rowDeleter = createPgRowDeleter((doing, work) => this.withCatalog(doing, work));
 
   nextTransaction(from: SourcePosition): Promise<NextTransaction | null> {
     return this.withCatalog('peeking the replication slot', (db) =>

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEFAULT_TOPIC_NAME, topicsNamingProblem } from '../routing/topic-router.js';
+import { DEFAULT_OUTBOX_COLUMNS, DEFAULT_OUTBOX_TOPIC, outboxTopicProblem } from '../outbox/outbox-config.js';
 
 /** `host:port`, the form Kafka clients take. */
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
@@ -26,6 +28,40 @@ const kafkaSection = z.object({
 
 /** The host part of a URL (`h1:5432,h2:5433` for several hosts). */
 const hostsOf = (url: string): string => /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(url)?.[1] ?? '';
+/**
+ * Topic names (docs/configuration.md#topic-names-and-routes): `name` is the template of a table's topic; `routes`
+ * send the tables whose `namespace.table` matches (whole) to another topic, the first match winning.
+ */
+const topicsSection = z.object({
+  partitions: z.number().int().min(1).default(1),
+  replicationFactor: z.number().int().min(1).optional(),
+  name: z.string().min(1).default(DEFAULT_TOPIC_NAME),
+  routes: z.array(z.object({
+    match: z.string().min(1),
+    topic: z.string().min(1),
+    uniqueKeys: z.boolean().default(false),
+  }).strict()).default([]),
+}).strict().superRefine((t, ctx) => {
+  const problem = topicsNamingProblem(t);
+  if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+}).default({ partitions: 1, name: DEFAULT_TOPIC_NAME, routes: [] });
+
+const outboxTable = z.object({
+  table: z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected namespace.table'),
+  columns: z.object({
+    id: z.string().min(1).default(DEFAULT_OUTBOX_COLUMNS.id),
+    aggregateType: z.string().min(1).default(DEFAULT_OUTBOX_COLUMNS.aggregateType),
+    aggregateId: z.string().min(1).default(DEFAULT_OUTBOX_COLUMNS.aggregateId),
+    eventType: z.string().min(1).default(DEFAULT_OUTBOX_COLUMNS.eventType),
+    payload: z.string().min(1).default(DEFAULT_OUTBOX_COLUMNS.payload),
+    headers: z.string().min(1).optional(),
+  }).strict().default(DEFAULT_OUTBOX_COLUMNS),
+  topic: z.string().min(1).default(DEFAULT_OUTBOX_TOPIC),
+  deleteAfterCapture: z.boolean().default(false),
+}).strict().superRefine((t, ctx) => {
+  const problem = outboxTopicProblem(t.topic);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['topic'], message: problem });
+});
 
 export const configSchema = z.object({
   /** Connector name: slot, publication, transactional.id and checkpoint key derive from it. */
@@ -42,7 +78,7 @@ export const configSchema = z.object({
     tables: z.array(z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected namespace.table')).optional(),
   }).strict(),
   kafka: kafkaSection,
-  /** Topic per table: `<topicPrefix>.<namespace>.<table>`. */
+  /** {prefix} of the topic names (`topics.name`, default `<topicPrefix>.<namespace>.<table>`) and of logtap's own topics. */
   topicPrefix: identifier,
   envelope: z.enum(['entity', 'debezium', 'key-only']).default('entity'),
   /** entity: a delete event with the before-image ahead of the tombstone. */
@@ -73,10 +109,7 @@ export const configSchema = z.object({
   }).strict().default({ maxRecords: 5000, maxBytes: 8 * 1024 * 1024, maxDelayMs: 20 }),
   /** An idle source still checkpoints (and lets the database release its log) this often. */
   heartbeatIntervalMs: z.number().int().min(100).default(10_000),
-  topics: z.object({
-    partitions: z.number().int().min(1).default(1),
-    replicationFactor: z.number().int().min(1).optional(),
-  }).strict().default({ partitions: 1 }),
+  topics: topicsSection,
   /** Backoff between restarts after a retriable failure (source or Kafka down). */
   restart: z.object({
     initialBackoffMs: z.number().int().min(10).default(500),
@@ -90,7 +123,9 @@ export const configSchema = z.object({
   outbox: z.object({
     enabled: z.boolean().default(false),
     prefix: z.string().min(1).default('logtap.outbox'),
-  }).strict().default({ enabled: false, prefix: 'logtap.outbox' }),
+    /** Outbox tables (both databases, docs/configuration.md#outbox-tables): each inserted row is published to its aggregate type's topic. */
+    tables: z.array(outboxTable).default([]),
+  }).strict().default({ enabled: false, prefix: 'logtap.outbox', tables: [] }),
   /**
    * PostgreSQL: an UPDATE that leaves a TOASTed (large, out-of-line) value unchanged does not carry it unless
    * the table has REPLICA IDENTITY FULL. read-back: read it from the table by key (the final state is exact; a
@@ -142,10 +177,19 @@ export const configSchema = z.object({
   if (c.encoding.format === 'confluent' && !c.encoding.registryUrl) {
     ctx.addIssue({ code: 'custom', path: ['encoding', 'registryUrl'], message: 'required when encoding.format is confluent' });
   }
+  if (c.envelope === 'debezium') {
+    const merging = c.topics.routes.findIndex((r) => !r.uniqueKeys);
+    if (merging >= 0) ctx.addIssue({ code: 'custom', path: ['topics', 'routes', merging, 'uniqueKeys'], message: 'envelope debezium keeps Debezium\'s key: a route needs uniqueKeys: true (the routed tables\' keys must not collide), or use envelope entity' });
+  }
+  const seen = new Set<string>();
+  for (const [i, t] of c.outbox.tables.entries()) {
+    if (seen.has(t.table)) ctx.addIssue({ code: 'custom', path: ['outbox', 'tables', i, 'table'], message: `${t.table} is listed twice` });
+    seen.add(t.table);
+  }
 });
 
 export type LogtapConfig = z.infer<typeof configSchema>;
 
 /** What commands that only read logtap's topics need (schemas, replay's Kafka side). */
-export const topicsConfigSchema = z.object({ kafka: kafkaSection, topicPrefix: identifier });
+export const topicsConfigSchema = z.object({ kafka: kafkaSection, topicPrefix: identifier, topics: topicsSection });
 export type TopicsConfig = z.infer<typeof topicsConfigSchema>;

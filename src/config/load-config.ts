@@ -17,7 +17,7 @@ export function loadConfig(options: LoadOptions): LogtapConfig {
 export function loadTopicsConfig(options: LoadOptions): TopicsConfig {
   // Other sections of a full config file are fine here; only these two are read.
   const raw = readRaw(options);
-  return validate(topicsConfigSchema, { kafka: raw.kafka, topicPrefix: raw.topicPrefix }, options.file);
+  return validate(topicsConfigSchema, { kafka: raw.kafka, topicPrefix: raw.topicPrefix, topics: raw.topics }, options.file);
 }
 
 interface LoadOptions { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> }

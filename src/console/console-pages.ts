@@ -32,6 +32,9 @@ export interface OverviewModel {
   kind: string;
   source: string;
   topicPrefix: string;
+  /** `topics.name` with {prefix} filled in, and how many routes send tables elsewhere. */
+  topicName: string;
+  routes: number;
   version: string;
   phase: ConsolePhase;
   error: ConsoleError | null;
@@ -50,7 +53,7 @@ export function overviewPage(m: OverviewModel): string {
 ${error}
 <dl>
 <dt>source</dt><dd>${esc(m.kind)} <code>${esc(m.source)}</code></dd>
-<dt>topics</dt><dd><code>${esc(m.topicPrefix)}.&lt;namespace&gt;.&lt;table&gt;</code></dd>
+<dt>topics</dt><dd><code>${esc(m.topicName)}</code>${m.routes > 0 ? ` and ${m.routes} route(s)` : ''}</dd>
 <dt>checkpoint</dt><dd><code id="checkpoint">${esc(m.checkpoint.position ?? 'none yet')}</code>, <span id="checkpoint-age">${esc(duration(m.checkpoint.ageSeconds))}</span> ago</dd>
 <dt>source lag</dt><dd><span id="lag-bytes">${esc(bytes(m.lag.bytes))}</span> retained, <span id="lag-seconds">${esc(duration(m.lag.seconds))}</span> commit → Kafka</dd>
 <dt>logtap</dt><dd>${esc(m.version)}</dd>

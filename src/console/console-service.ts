@@ -14,7 +14,7 @@ import { decodeBackfillState } from '../backfill/backfill-state.js';
 import { requestBackfill } from '../backfill/request-backfill.js';
 import type { ConnectorFactory } from '../source/source-connector.js';
 import type { TableRowReader } from '../replay/replay-target.js';
-import { tableTopic } from '../events/topic-names.js';
+import { topicRouter } from '../pipeline/runner.js';
 import type { ConsoleSamples } from './console-samples.js';
 import type { ConsoleState } from './console-state.js';
 import { overviewPage, tablePage, tablesPage, type TableModel } from './console-pages.js';
@@ -98,6 +98,8 @@ export class ConsoleService {
       kind: /^(mysql|mariadb):/.test(config.source.url) ? 'MySQL/MariaDB' : 'PostgreSQL',
       source: redactUrl(config.source.url),
       topicPrefix: config.topicPrefix,
+      topicName: config.topics.name.replaceAll('{prefix}', config.topicPrefix),
+      routes: config.topics.routes.length,
       version: this.o.version,
       phase: this.o.state.phase(),
       error,
@@ -163,7 +165,7 @@ export class ConsoleService {
   private async tableDetail(table: string) {
     const entries = await this.entries();
     const values = entries.filter((e) => e.table === table && e.subject.endsWith('-value')).sort((a, b) => a.version - b.version);
-    const topic = values[0]?.subject.slice(0, -'-value'.length) ?? tableTopic(this.o.config.topicPrefix, parseTable(table));
+    const topic = values[0]?.subject.slice(0, -'-value'.length) ?? topicRouter(this.o.config).topicOf(parseTable(table));
     const versions = values.map((v, i) => ({
       version: v.version,
       columns: ((v.schema as { fields?: unknown[] }).fields ?? []).length,

@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Row } from '../model/change-event.js';
 import type { TableSchema } from '../model/table-schema.js';
 import { readTableRecord } from '../avro/table-avro-schema.js';
+import { mergedTopicTables } from '../replay/replay-plan.js';
 import { EntityEventDecoder, schemaTopicResolver } from '../events/event-decoder.js';
 import { readTopicToEnd } from '../kafka/read-to-end.js';
 import type { SchemaEntry } from '../schema/schema-catalog.js';
@@ -63,6 +64,7 @@ export async function dualityView(kafka: Kafka, topic: string, entries: readonly
   const valueEntry = latest(`${topic}-value`);
   const keyEntry = latest(`${topic}-key`);
   if (!valueEntry) throw new Error(`no schema for ${topic} in the schema topic yet`);
+  if (mergedTopicTables(topic, entries)) throw new Error(`${topic} holds several tables (topics.routes): no side-by-side view of one table`);
   if (!keyEntry) throw new Error(`${topic} is a change log (the table has no key): compare it with \`logtap replay --verify\``);
   const table = readTableRecord(valueEntry.schema, 'value').table;
   const keyColumns = readTableRecord(keyEntry.schema, 'key').table.columns.map((c) => c.name);

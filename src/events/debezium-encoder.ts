@@ -12,7 +12,8 @@ import type { WireFormat } from '../schema/wire-format.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { debeziumEnvelopeSchema } from './debezium-envelope-schema.js';
 import { type TransactionBlock, TransactionOrder } from './debezium-transaction-order.js';
-import { keySubject, tableTopic, valueSubject } from './topic-names.js';
+import { keySubject, valueSubject } from './topic-names.js';
+import type { TopicRouter } from '../routing/topic-router.js';
 
 /** `debezium:` in the config. */
 export interface DebeziumSettings {
@@ -24,6 +25,8 @@ export interface DebeziumSettings {
 
 export interface DebeziumEncoderOptions extends DebeziumSettings {
   topicPrefix: string;
+  /** Each table's topic (routes need uniqueKeys: true with this envelope: the key stays Debezium's). */
+  topics: TopicRouter;
   source: { connector: DebeziumConnector; database: string; version: string };
   wire: WireFormat;
   /** The metadata headers of a record of `event` with operation `op` (the same in every envelope). */
@@ -67,7 +70,7 @@ export class DebeziumEncoder {
 
   async prepare(table: TableSchema, register: RegisterSchema): Promise<void> {
     if (this.tables.has(table)) return;
-    const topic = tableTopic(this.options.topicPrefix, table.id);
+    const { topic } = this.options.topics.route(table.id);
     const tableText = tableIdText(table.id);
     const records = debeziumTableRecords(table, topic, this.options.source.connector);
     const key = records.key && {

@@ -12,7 +12,8 @@ import { type WireFormat, framed } from '../schema/wire-format.js';
 import { keepMissingValues } from '../schema/missing-values.js';
 import { AvroWriter } from '../avro/binary-writer.js';
 import type { KafkaRecord } from './kafka-record.js';
-import { keySubject, tableTopic, valueSubject } from './topic-names.js';
+import { keySubject, valueSubject } from './topic-names.js';
+import { SOURCE_TABLE_KEY_FIELD, TopicRouter } from '../routing/topic-router.js';
 import { DebeziumEncoder, type DebeziumSettings } from './debezium-encoder.js';
 
 /**
@@ -25,6 +26,8 @@ export type Envelope = 'entity' | 'debezium' | 'key-only';
 
 export interface EventEncoderOptions {
   topicPrefix: string;
+  /** Each table's topic (config `topics.name` and `topics.routes`); absent: `<topicPrefix>.<namespace>.<table>`. */
+  topics?: TopicRouter;
   envelope: Envelope;
   /** entity: publish a delete event carrying the before-image ahead of the tombstone, when the source has it. */
   deleteEvents?: boolean;
@@ -48,6 +51,8 @@ interface TableState {
   truncate: { entry: SchemaEntry; type: avro.Type };
   /** Partitions of the topic: a truncate marker goes to each. */
   partitions: number;
+  /** A topic several tables share (a route): `namespace.table`, put into the key and the `logtap.table` header. */
+  sourceTable: string | null;
 }
 
 // encode() is synchronous: one writer serves every encoder.
@@ -71,11 +76,13 @@ export const HEADER = {
 export class EventEncoder {
   private readonly tables = new WeakMap<TableSchema, TableState>();
   private readonly debezium: DebeziumEncoder | null;
+  private readonly router: TopicRouter;
 
   constructor(private readonly options: EventEncoderOptions) {
+    this.router = options.topics ?? new TopicRouter(options.topicPrefix);
     this.debezium = options.envelope === 'debezium'
       ? new DebeziumEncoder({
-        ...options, transactionMetadata: options.debezium?.transactionMetadata ?? false, truncateEvents: options.debezium?.truncateEvents ?? false, headers: headersOf,
+        ...options, topics: this.router, transactionMetadata: options.debezium?.transactionMetadata ?? false, truncateEvents: options.debezium?.truncateEvents ?? false, headers: headersOf,
       })
       : null;
   }
@@ -88,21 +95,23 @@ export class EventEncoder {
   async prepare(table: TableSchema, publish: PublishSchema, partitions = 1): Promise<void> {
     if (this.tables.has(table)) return;
     const { envelope } = this.options;
-    const topic = tableTopic(this.options.topicPrefix, table.id);
+    if (this.debezium) return this.debezium.prepare(table, this.registerWith(publish));
+    const { topic, sourceInKey } = this.router.route(table.id);
     // The value rows from before a column read is the one its first version carried (schema/missing-values.ts).
     const described = envelope === 'entity' ? keepMissingValues(table, this.options.catalog.latestSchema(valueSubject(topic))) : table;
     const avro = tableAvroSchemas(described, topic);
     const tableText = tableIdText(table.id);
-    const register = async (subject: string, schema: AvroSchema, forTable: string | null) => {
-      const { entry, isNew } = this.options.catalog.register(subject, schema, forTable);
-      if (isNew) await publish(entry);
-      // Also for schemas known from before a restart: a registry hands out their ids again.
-      await this.options.wire.prepare(entry);
-      return entry;
-    };
-    if (this.debezium) return this.debezium.prepare(table, register);
-
-    const key = avro.key && { entry: await register(keySubject(topic), avro.key.schema, tableText), codec: compileRowCodec(described, avro.key) };
+    const register = this.registerWith(publish);
+    let key: TableState['key'] = null;
+    if (sourceInKey && table.key.length > 0) {
+      // The source table leads the key: shards with the same key values stay apart in the shared topic.
+      if (table.columns.some((c) => c.name === SOURCE_TABLE_KEY_FIELD)) throw new EncodingError(`${tableText} has a column named ${SOURCE_TABLE_KEY_FIELD}, which logtap puts into the key of a topic that several tables share (topics.routes); fix: rename the column, or set uniqueKeys: true on the route`);
+      const keyed: TableSchema = { ...described, columns: [SOURCE_TABLE_COLUMN, ...described.columns], key: [SOURCE_TABLE_KEY_FIELD, ...described.key] };
+      const keyAvro = tableAvroSchemas(keyed, topic).key!;
+      key = { entry: await register(keySubject(topic), keyAvro.schema, tableText), codec: compileRowCodec(keyed, keyAvro) };
+    } else if (avro.key) {
+      key = { entry: await register(keySubject(topic), avro.key.schema, tableText), codec: compileRowCodec(described, avro.key) };
+    }
     let value: TableState['value'] = null;
     let envelopeState: TableState['envelope'] = null;
     if (envelope === 'entity') {
@@ -115,7 +124,17 @@ export class EventEncoder {
     const truncateFixed = fixedSchema('truncate');
     const truncateKey = { entry: await register(`logtap.${fixedName('truncate-key')}`, truncateKeyFixed.schema, null), body: truncateKeyFixed.type.toBuffer({ table: tableText }) };
     const truncate = { entry: await register(`logtap.${fixedName('truncate')}`, truncateFixed.schema, null), type: truncateFixed.type };
-    this.tables.set(table, { topic, key, value, envelope: envelopeState, truncateKey, truncate, partitions });
+    this.tables.set(table, { topic, key, value, envelope: envelopeState, truncateKey, truncate, partitions, sourceTable: sourceInKey ? tableText : null });
+  }
+
+  private registerWith(publish: PublishSchema) {
+    return async (subject: string, schema: AvroSchema, forTable: string | null) => {
+      const { entry, isNew } = this.options.catalog.register(subject, schema, forTable);
+      if (isNew) await publish(entry);
+      // Also for schemas known from before a restart: a registry hands out their ids again.
+      await this.options.wire.prepare(entry);
+      return entry;
+    };
   }
 
   /** The records of one change, in the order they must be written. */
@@ -123,6 +142,12 @@ export class EventEncoder {
     if (this.debezium) return this.debezium.encode(event);
     const state = this.tables.get(event.table);
     if (!state) throw new Error(`table version of ${tableIdText(event.table.id)} used before prepare()`);
+    const records = this.recordsOf(state, event);
+    if (state.sourceTable !== null) for (const r of records) r.headers[HEADER.table] = state.sourceTable;
+    return records;
+  }
+
+  private recordsOf(state: TableState, event: ChangeEvent): KafkaRecord[] {
     if (event.op === 't') return this.truncateRecords(state, event);
     switch (this.options.envelope) {
       case 'entity':
@@ -209,7 +234,7 @@ export class EventEncoder {
   private keyOf(state: TableState, event: ChangeEvent, row: Row | undefined): Buffer | null {
     if (!state.key) return null;
     if (!row) throw new EncodingError(`cannot encode ${tableIdText(event.table.id)} at ${event.position.token}: the change carries no key`);
-    return this.rowMessage(state.key, row, event);
+    return this.rowMessage(state.key, state.sourceTable === null ? row : { ...row, [SOURCE_TABLE_KEY_FIELD]: state.sourceTable }, event);
   }
 
   /** The old key of an update that changed the key, else null. */
@@ -236,5 +261,8 @@ function headersOf(event: ChangeEvent, op: string): Record<string, string> {
   if (event.commitTimeMicros !== undefined) h[HEADER.commitTimeMicros] = event.commitTimeMicros.toString();
   return h;
 }
+
+/** The key field of a shared topic, described as a column so that readers rebuild it like any key column. */
+const SOURCE_TABLE_COLUMN = { name: SOURCE_TABLE_KEY_FIELD, type: { kind: 'string' }, nullable: false, sourceType: 'logtap source table' } as const satisfies TableSchema['columns'][number];
 
 const hasAllColumns = (table: TableSchema, row: Row): boolean => table.columns.every((c) => row[c.name] !== undefined);

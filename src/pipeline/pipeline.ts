@@ -7,6 +7,7 @@ import type { KafkaRecord } from '../events/kafka-record.js';
 import type { ChangeSink } from '../kafka/change-sink.js';
 import type { Checkpoint } from './checkpoint.js';
 import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
+import type { CapturedOutboxRow, OutboxTables } from '../outbox/outbox-table.js';
 
 export interface BatchLimits {
   /** Flush when this many records wait (also inside a source transaction: bounded memory). */
@@ -27,6 +28,10 @@ export interface PipelineOptions {
   ensureTableTopic: (table: TableSchema) => Promise<number>;
   /** Makes sure an outbox message's topic exists before its first record. */
   ensureOutboxTopic: (topic: string) => Promise<unknown>;
+  /** Outbox tables (config outbox.tables): their inserted rows become outbox records instead of table records. */
+  outboxTables?: OutboxTables;
+  /** Told of the outbox rows a committed checkpoint covers that are to be deleted from the source (deleteAfterCapture). */
+  onOutboxCommitted?: (rows: CapturedOutboxRow[]) => void;
   /** The record that stores a checkpoint (CheckpointStore.record). */
   checkpointRecord: (checkpoint: Checkpoint) => KafkaRecord;
   /** Where the last run stopped, or null on a first start. */
@@ -98,6 +103,8 @@ export class Pipeline implements SourceHandler {
   /** Inside a group of changes that share one position (ChangeEvent.continuesGroup): no flush may cut it. */
   private groupOpen = false;
   private firstCommitRecords: KafkaRecord[];
+  /** Outbox rows among the waiting records (deleteAfterCapture), each with the record count once it was added. */
+  private captured: Array<{ row: CapturedOutboxRow; records: number }> = [];
 
   constructor(private readonly options: PipelineOptions) {
     this.firstCommitRecords = options.firstCommitRecords ?? [];
@@ -135,12 +142,24 @@ export class Pipeline implements SourceHandler {
 
   onChange(event: ChangeEvent): Promise<void> {
     return this.serialize(async () => {
-      const { encoder } = this.options;
-      if (!encoder.isPrepared(event.table)) {
-        const partitions = await this.options.ensureTableTopic(event.table);
-        await encoder.prepare(event.table, this.options.publishSchema, partitions);
+      const outbox = this.options.outboxTables?.find(event.table.id);
+      if (outbox) {
+        // An outbox table has no table topic: its inserted rows go out as outbox records, in the same batch.
+        const record = outbox.record(event);
+        if (record) {
+          await this.options.ensureOutboxTopic(record.topic);
+          this.add(record);
+          const row = outbox.captured(event);
+          if (row) this.captured.push({ row, records: this.records.length });
+        }
+      } else {
+        const { encoder } = this.options;
+        if (!encoder.isPrepared(event.table)) {
+          const partitions = await this.options.ensureTableTopic(event.table);
+          await encoder.prepare(event.table, this.options.publishSchema, partitions);
+        }
+        for (const record of encoder.encode(event)) this.add(record);
       }
-      for (const record of encoder.encode(event)) this.add(record);
       this.changes++;
       this.position = event.position;
       this.groupOpen = event.continuesGroup === true;
@@ -233,8 +252,9 @@ export class Pipeline implements SourceHandler {
     if (!position || (this.records.length === 0 && this.firstCommitRecords.length === 0 && position.token === this.checkpointed?.token
       && (this.options.interceptor?.checkpointState() ?? null) === this.checkpointedState)) return;
     const state = this.options.interceptor?.checkpointState() ?? null;
-    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position, state, extra: this.firstCommitRecords };
+    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position, state, extra: this.firstCommitRecords, captured: this.captured.map((c) => c.row) };
     this.firstCommitRecords = [];
+    this.captured = [];
     this.boundary = null;
     this.records = [];
     this.bytes = 0;
@@ -258,7 +278,7 @@ export class Pipeline implements SourceHandler {
     if (reason === 'stop' || reason === 'heartbeat' || reason === 'schema-change') await commit;
   }
 
-  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null; extra: KafkaRecord[] }, reason: string): Promise<void> {
+  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null; extra: KafkaRecord[]; captured: CapturedOutboxRow[] }, reason: string): Promise<void> {
     const { records, position } = batch;
     const started = Date.now();
     const checkpoint: Checkpoint = {
@@ -275,6 +295,8 @@ export class Pipeline implements SourceHandler {
     this.checkpointedState = batch.state;
     this.lastCheckpointAt = Date.now();
     this.options.onCheckpoint?.(checkpoint);
+    // Durable in Kafka now: the captured outbox rows may leave the source table.
+    if (batch.captured.length > 0) this.options.onOutboxCommitted?.(batch.captured);
     await this.options.source.release(position);
   }
 
@@ -295,8 +317,10 @@ export class Pipeline implements SourceHandler {
     const batch = {
       records: this.records.slice(0, b.records), bytes: b.bytes, changes: b.changes, commitTimes: this.commitTimes.slice(0, b.commitTimes),
       position: b.position, state: this.options.interceptor?.checkpointState() ?? null, extra: [],
+      captured: this.captured.filter((c) => c.records <= b.records).map((c) => c.row),
     };
     this.records = [];
+    this.captured = [];
     this.boundary = null;
     try {
       await this.commit(batch, 'before the failure');

@@ -6,7 +6,10 @@ import { LogtapError } from '../errors.js';
 import { redactUrl } from '../config/load-config.js';
 import type { ConnectorFactory, ConnectorOptions, SourceConnector, SourceMetrics } from '../source/source-connector.js';
 import { EventEncoder } from '../events/event-encoder.js';
-import { tableTopic } from '../events/topic-names.js';
+import { TopicRouter } from '../routing/topic-router.js';
+import { OutboxTables } from '../outbox/outbox-table.js';
+import { OutboxCleanup } from '../outbox/outbox-cleanup.js';
+import { outboxFindings } from '../outbox/outbox-check.js';
 import { type TableSchema, tableIdText } from '../model/table-schema.js';
 import { SchemaCatalog } from '../schema/schema-catalog.js';
 import { singleObjectWire } from '../schema/wire-format.js';
@@ -57,16 +60,21 @@ export function tableTopicSettings(config: Pick<LogtapConfig, 'envelope' | 'topi
 
 /** The connector as the daemon builds it: tools that stream or move its checkpoint must see the same tables (and publication). */
 export function connectorOptions(config: LogtapConfig, log: Logger, kafka?: Kafka, metrics?: PipelineMetrics & SourceMetrics): ConnectorOptions {
+  // Outbox tables are captured (their rows become outbox records) even when source.tables leaves them out.
+  const outboxTables = config.outbox.tables.map((t) => t.table).filter((t) => !config.source.tables?.includes(t));
   return {
-    name: config.name, url: config.source.url, tables: config.source.tables,
+    name: config.name, url: config.source.url, tables: config.source.tables && [...config.source.tables, ...outboxTables],
     outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log,
     signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
     unchangedToast: config.toast.unchanged, metrics,
     internalBackfills: config.schemaChanges.resync === 'auto',
     // Only the entity envelope carries whole rows a connector can read back (foreign-key cascades).
-    publishedRows: kafka && config.envelope === 'entity' ? topicRowsReader(kafka, config.topicPrefix, config.encoding.registryUrl) : undefined,
+    publishedRows: kafka && config.envelope === 'entity' ? topicRowsReader(kafka, config.topicPrefix, config.encoding.registryUrl, topicRouter(config)) : undefined,
   };
 }
+
+/** The config's topic names (topics.name, topics.routes). */
+export const topicRouter = (config: Pick<LogtapConfig, 'topicPrefix' | 'topics'>): TopicRouter => new TopicRouter(config.topicPrefix, config.topics);
 
 const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err.retriable;
 
@@ -74,8 +82,8 @@ const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err
  * Before the first start: what `logtap check` finds as errors stops the daemon with one line, instead of
  * retrying a misconfiguration forever. Transient failures after that are retried.
  */
-async function preflight(connector: SourceConnector): Promise<void> {
-  const errors = (await connector.check()).filter((f) => f.level === 'error');
+async function preflight(connector: SourceConnector, config: LogtapConfig): Promise<void> {
+  const errors = [...(await connector.check()), ...(await outboxFindings(config.outbox.tables, connector))].filter((f) => f.level === 'error');
   if (errors.length === 0) return;
   const [first] = errors;
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem(s): run logtap check)` : '';
@@ -125,6 +133,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
     let sink: ChangeSink | undefined;
     let schemaProducer: Producer | undefined;
     let backfill: OnlineBackfill | undefined;
+    let cleanup: OutboxCleanup | undefined;
     /** The last checkpoint of this connector, once read: a failure is recorded as following it. */
     let reached: Checkpoint['position'] | null = null;
     /** When this attempt began streaming: a long healthy stream resets the backoff, a long failing start does not. */
@@ -132,7 +141,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
     try {
       connector = deps.createConnector(connectorOptions(config, log.child({ component: 'source' }), kafka, deps.metrics));
       deps.onSource?.(connector);
-      if (!started) await preflight(connector);
+      if (!started) await preflight(connector, config);
       if (connector.awaitExclusive) {
         // A standby (same name, another instance streaming) waits here without fencing the active one.
         deps.onState?.('standby');
@@ -167,8 +176,13 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       await schemaProducer.connect().catch((err: unknown) => { throw kafkaError(err, 'connecting the schema producer', config.name); });
       const producer = schemaProducer;
 
+      // A new router per attempt: it remembers the tables it named (two tables never share a topic by accident).
+      const router = topicRouter(config);
+      const outboxTables = new OutboxTables(config.outbox.tables, config.topicPrefix);
+      if (connector.rowDeleter && config.outbox.tables.some((t) => t.deleteAfterCapture)) cleanup = new OutboxCleanup(connector.rowDeleter, log.child({ component: 'outbox' }));
       const encoder = new EventEncoder({
         topicPrefix: config.topicPrefix,
+        topics: router,
         envelope: config.envelope,
         deleteEvents: config.deleteEvents,
         source: { connector: connector.debeziumConnector, database: connector.database, version: deps.version },
@@ -184,11 +198,13 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         sink,
         publishSchema: (entry) => schemaTopic.publish(producer, entry),
         ensureTableTopic: (table) => {
-          const topic = tableTopic(config.topicPrefix, table.id);
+          const { topic } = router.route(table.id);
           tableOfTopic.set(topic, tableIdText(table.id));
           return topics.ensure(topic, tableTopicSettings(config, table));
         },
         ensureOutboxTopic: (topic) => topics.ensure(topic, { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: false }),
+        outboxTables,
+        ...(cleanup ? { onOutboxCommitted: (rows) => cleanup!.enqueue(rows) } : {}),
         checkpointRecord: (c) => checkpoints.record(c),
         from,
         ...(failure ? { firstCommitRecords: [checkpoints.failureRecord(null)] } : {}),
@@ -236,6 +252,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       await sink?.close().catch(() => {});
       await schemaProducer?.disconnect().catch(() => {});
       await backfill?.close();
+      await cleanup?.drain();
       await connector?.close().catch(() => {});
     }
   }

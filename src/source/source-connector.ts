@@ -129,6 +129,9 @@ export interface SourceConnector {
    */
   activeInstance?(): Promise<string | null>;
 
+  /** Optional: deletes published outbox rows (config outbox.tables[].deleteAfterCapture, src/outbox/). */
+  readonly rowDeleter?: RowDeleter;
+
   /** Optional: positions as people write them, for moving a stopped connector's checkpoint (logtap offsets set). */
   readonly positions?: PositionControl;
 
@@ -140,6 +143,14 @@ export interface SourceConnector {
   nextTransaction?(from: SourcePosition): Promise<NextTransaction | null>;
 
   close(): Promise<void>;
+}
+
+/** Deletes rows by one column's values, on a connection of its own (src/outbox/outbox-cleanup.ts). */
+export interface RowDeleter {
+  /** Deletes the rows of `table` whose `column` holds one of `values` (canonical values); resolves with how many. */
+  deleteRows(table: TableId, column: string, values: readonly unknown[]): Promise<number>;
+  /** Whether the connector's user may delete from `table` (logtap check), or a reason it cannot tell. */
+  mayDelete(table: TableId): Promise<boolean>;
 }
 
 /** The source transaction that follows a checkpoint (logtap offsets skip-current-transaction). */

@@ -82,8 +82,9 @@ describe('config', () => {
     expect(errorOf(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })).message).toMatch(/cannot read config file .*missing\.yaml: ENOENT/);
   });
 
-  it('reads only kafka and topicPrefix for topic tools, from a full config or from flags', () => {
-    expect(loadTopicsConfig({ file: file(minimal), env: {} })).toEqual({ kafka: { brokers: ['127.0.0.1:9092'] }, topicPrefix: 'shop' });
-    expect(loadTopicsConfig({ env: {}, overrides: { 'kafka.brokers': ['b:1'], topicPrefix: 'p' } })).toEqual({ kafka: { brokers: ['b:1'] }, topicPrefix: 'p' });
+  it('reads only kafka, topicPrefix and the topic names for topic tools, from a full config or from flags', () => {
+    const topics = { partitions: 1, name: '{prefix}.{schema}.{table}', routes: [] };
+    expect(loadTopicsConfig({ file: file(minimal), env: {} })).toEqual({ kafka: { brokers: ['127.0.0.1:9092'] }, topicPrefix: 'shop', topics });
+    expect(loadTopicsConfig({ env: {}, overrides: { 'kafka.brokers': ['b:1'], topicPrefix: 'p' } })).toEqual({ kafka: { brokers: ['b:1'] }, topicPrefix: 'p', topics });
   });
 });

@@ -10,6 +10,7 @@ import { CheckpointStore } from '../../kafka/checkpoint-store.js';
 import { failureFix } from '../../pipeline/last-failure.js';
 import { configOptions, configOverrides, type ConfigArgs } from './config-options.js';
 import { connectorOptions } from '../../pipeline/runner.js';
+import { outboxFindings } from '../../outbox/outbox-check.js';
 
 /** Kafka's side of the preflight: reachable, and transactions usable for exactly-once delivery. */
 async function checkKafka(kafka: LogtapConfig['kafka'], name: string): Promise<CheckFinding[]> {
@@ -59,7 +60,7 @@ export const checkCommand = {
     let findings: CheckFinding[];
     try {
       const kafka = await checkKafka(config.kafka, config.name);
-      findings = [...(await connector.check()), ...kafka, ...(kafka.length === 0 ? await checkLastFailure(config) : [])];
+      findings = [...(await connector.check()), ...(await outboxFindings(config.outbox.tables, connector)), ...kafka, ...(kafka.length === 0 ? await checkLastFailure(config) : [])];
     } finally {
       await connector.close();
     }

@@ -5,8 +5,10 @@ import { createLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
 import { SchemaTopic } from '../../kafka/schema-topic.js';
 import { schemaResolverFor } from '../../events/event-decoder.js';
-import { tableTopic } from '../../events/topic-names.js';
-import { planTopic } from '../../replay/replay-plan.js';
+import { mergedTopicTables, planTopic } from '../../replay/replay-plan.js';
+import { topicRouter } from '../../pipeline/runner.js';
+import type { TopicRouter } from '../../routing/topic-router.js';
+import type { SchemaEntry } from '../../schema/schema-catalog.js';
 import { parseUntil } from '../../replay/replay-until.js';
 import { replayTopics } from '../../replay/replay-engine.js';
 import { followTopics } from '../../replay/replay-follow.js';
@@ -52,9 +54,9 @@ export const replayCommand = {
     const until = args.until === undefined ? undefined : parseUntil(args.until, source.positionOrder);
 
     const kafka = createKafka(config.kafka, 'replay');
-    const topics = await topicsToReplay(kafka, config.topicPrefix, args.table ?? config.source.tables);
     const entries = await new SchemaTopic(kafka, config.topicPrefix).readAll();
     if (entries === null) throw new ConfigError(`no topic ${config.topicPrefix}._schemas: nothing was published with topic prefix ${config.topicPrefix}`);
+    const topics = await topicsToReplay(kafka, topicRouter(config), entries, args.table ?? config.source.tables?.filter((t) => !config.outbox.tables.some((o) => o.table === t)), log);
     const plans = topics.map((topic) => planTopic(topic, entries));
 
     const target = await targetConnector.openTarget(args.target, log);
@@ -102,8 +104,12 @@ function sameDatabase(a: string, b: string): boolean {
   return key(a) === key(b);
 }
 
-/** The table topics to replay; each must exist. */
-async function topicsToReplay(kafka: ReturnType<typeof createKafka>, prefix: string, tables: string[] | undefined): Promise<string[]> {
+/**
+ * The table topics to replay; each must exist. Without tables: every table topic the schema topic names. A topic
+ * several tables share (topics.routes) is left out of that list (with a warning) and refused when asked for by name:
+ * replay rebuilds one table per topic (docs/replay.md).
+ */
+async function topicsToReplay(kafka: ReturnType<typeof createKafka>, router: TopicRouter, entries: readonly SchemaEntry[], tables: string[] | undefined, log: ReturnType<typeof createLogger>): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   let existing: string[];
@@ -112,17 +118,23 @@ async function topicsToReplay(kafka: ReturnType<typeof createKafka>, prefix: str
   } finally {
     await admin.disconnect();
   }
+  const prefix = router.prefix;
   if (!tables || tables.length === 0) {
-    const own = new Set([`${prefix}._schemas`, `${prefix}._offsets`]);
-    const found = existing.filter((t) => t.startsWith(`${prefix}.`) && !own.has(t)).sort();
-    if (found.length === 0) throw new ConfigError(`no table topics with prefix ${prefix}. in Kafka: check topicPrefix`);
-    return found;
+    const named = new Set(entries.filter((e) => e.table !== null && e.subject.endsWith('-value')).map((e) => e.subject.slice(0, -'-value'.length)));
+    const found = [...named].filter((t) => existing.includes(t)).sort();
+    const single = found.filter((topic) => {
+      const merged = mergedTopicTables(topic, entries);
+      if (merged) log.warn({ topic, tables: merged }, 'left out: the topic holds several tables (topics.routes), which replay does not split');
+      return !merged;
+    });
+    if (single.length === 0) throw new ConfigError(`no table topics of prefix ${prefix} in Kafka: check topicPrefix and topics.name`);
+    return single;
   }
   return tables.map((text) => {
     const dot = text.indexOf('.');
     if (dot <= 0 || dot === text.length - 1) throw new ConfigError(`--table ${JSON.stringify(text)}: expected namespace.table`);
-    const topic = tableTopic(prefix, { namespace: text.slice(0, dot), name: text.slice(dot + 1) });
-    if (!existing.includes(topic)) throw new ConfigError(`topic ${topic} does not exist: check the table name ${text} and topicPrefix ${prefix} (was the table captured by logtap run?)`);
+    const topic = router.topicOf({ namespace: text.slice(0, dot), name: text.slice(dot + 1) });
+    if (!existing.includes(topic)) throw new ConfigError(`topic ${topic} does not exist: check the table name ${text}, topicPrefix ${prefix} and topics.name (was the table captured by logtap run?)`);
     return topic;
   });
 }
