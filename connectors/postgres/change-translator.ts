@@ -58,6 +58,8 @@ export class ChangeTranslator {
   private tx: OpenTransaction | null = null;
   /** The furthest complete position handed over: heartbeats only ever move forward from it. */
   private lastComplete: Lsn;
+  /** `lastComplete` was handed over in this session (not merely the start point, which may precede a partial resume). */
+  private completeHandedOver = false;
   private warnedNoOutbox = false;
   private polledAt = Date.now();
   /**
@@ -124,13 +126,22 @@ export class ChangeTranslator {
     }
   }
 
-  /** A keepalive: with no transaction open, every commit below `walEnd` has been handed over. */
-  async keepalive(walEnd: Lsn): Promise<void> {
+  /**
+   * A keepalive: with no transaction open, every commit below `walEnd` has been handed over, and one that commits later
+   * takes its commit time after `sentAtMicros` (the server's clock when it sent the keepalive): the watermark's source time.
+   */
+  async keepalive(walEnd: Lsn, sentAtMicros?: bigint): Promise<void> {
     if (this.tx) return;
     await this.pollShapes();
-    if (walEnd <= this.lastComplete) return;
+    const info = sentAtMicros === undefined ? undefined : { sourceTimeMicros: sentAtMicros };
+    if (walEnd <= this.lastComplete) {
+      // Nothing new in the log, but the source's clock moved on (an idle source's watermark).
+      if (info && this.completeHandedOver) await this.options.handler.onHeartbeat(toSourcePosition(completePosition(this.lastComplete)), info);
+      return;
+    }
     this.lastComplete = walEnd;
-    await this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)));
+    this.completeHandedOver = true;
+    await this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)), info);
   }
 
   /** A DDL followed by no change of its table sends no Relation message: the catalog says it (at this point of the stream or later). */
@@ -304,6 +315,7 @@ export class ChangeTranslator {
     await this.options.reader.flush();
     await this.releaseHeld();
     this.lastComplete = maxLsn(this.lastComplete, endLsn);
+    this.completeHandedOver = true;
     await this.options.handler.onCommit(toSourcePosition(completePosition(endLsn)), { commitTimeMicros: tx.commitTimeMicros, txId: tx.txId });
   }
 }

@@ -1,6 +1,6 @@
 import type avro from 'avsc';
 import type { ChangeEvent, Row } from '../model/change-event.js';
-import type { TableSchema } from '../model/table-schema.js';
+import type { TableId, TableSchema } from '../model/table-schema.js';
 import { tableIdText } from '../model/table-schema.js';
 import { EncodingError } from '../errors.js';
 import type { AvroSchema } from '../avro/column-avro-type.js';
@@ -14,6 +14,7 @@ import { AvroWriter } from '../avro/binary-writer.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { keySubject, tableTopic, valueSubject } from './topic-names.js';
 import { DebeziumEncoder, type DebeziumSettings } from './debezium-encoder.js';
+import { EventIds } from './event-id.js';
 
 /**
  * - `entity` (default): key = key columns, value = the whole row after the change, delete = tombstone,
@@ -26,6 +27,8 @@ export type Envelope = 'entity' | 'debezium' | 'key-only';
 export interface EventEncoderOptions {
   topicPrefix: string;
   envelope: Envelope;
+  /** A table's own envelope (config `tables:`); absent: `envelope` for every table. */
+  envelopeOf?: (table: TableId) => Envelope;
   /** entity: publish a delete event carrying the before-image ahead of the tombstone, when the source has it. */
   deleteEvents?: boolean;
   /** For Debezium's source block. */
@@ -41,6 +44,8 @@ export type PublishSchema = (entry: SchemaEntry) => Promise<void>;
 
 interface TableState {
   topic: string;
+  /** entity or key-only (a debezium table is the DebeziumEncoder's). */
+  kind: Envelope;
   key: { entry: SchemaEntry; codec: RowCodec } | null;
   value: { entry: SchemaEntry; codec: RowCodec } | null;
   envelope: { entry: SchemaEntry; type: avro.Type } | null;
@@ -70,24 +75,31 @@ export const HEADER = {
  */
 export class EventEncoder {
   private readonly tables = new WeakMap<TableSchema, TableState>();
-  private readonly debezium: DebeziumEncoder | null;
+  private debeziumEncoder: DebeziumEncoder | undefined;
+  private readonly ids = new EventIds();
 
-  constructor(private readonly options: EventEncoderOptions) {
-    this.debezium = options.envelope === 'debezium'
-      ? new DebeziumEncoder({
-        ...options, transactionMetadata: options.debezium?.transactionMetadata ?? false, truncateEvents: options.debezium?.truncateEvents ?? false, headers: headersOf,
-      })
-      : null;
-  }
+  constructor(private readonly options: EventEncoderOptions) {}
 
   isPrepared(table: TableSchema): boolean {
-    return this.debezium ? this.debezium.isPrepared(table) : this.tables.has(table);
+    return this.tables.has(table) || (this.debeziumEncoder?.isPrepared(table) ?? false);
+  }
+
+  private envelopeOf(table: TableSchema): Envelope {
+    return this.options.envelopeOf?.(table.id) ?? this.options.envelope;
+  }
+
+  /** Made on the first table that uses it (one instance: its transaction order spans every table). */
+  private get debezium(): DebeziumEncoder {
+    const { options } = this;
+    return this.debeziumEncoder ??= new DebeziumEncoder({
+      ...options, transactionMetadata: options.debezium?.transactionMetadata ?? false, truncateEvents: options.debezium?.truncateEvents ?? false, headers: headersOf,
+    });
   }
 
   /** `partitions`: how many partitions the table's topic has (a truncate marker is written to each). */
   async prepare(table: TableSchema, publish: PublishSchema, partitions = 1): Promise<void> {
-    if (this.tables.has(table)) return;
-    const { envelope } = this.options;
+    if (this.isPrepared(table)) return;
+    const envelope = this.envelopeOf(table);
     const topic = tableTopic(this.options.topicPrefix, table.id);
     // The value rows from before a column read is the one its first version carried (schema/missing-values.ts).
     const described = envelope === 'entity' ? keepMissingValues(table, this.options.catalog.latestSchema(valueSubject(topic))) : table;
@@ -100,7 +112,7 @@ export class EventEncoder {
       await this.options.wire.prepare(entry);
       return entry;
     };
-    if (this.debezium) return this.debezium.prepare(table, register);
+    if (envelope === 'debezium') return this.debezium.prepare(table, register);
 
     const key = avro.key && { entry: await register(keySubject(topic), avro.key.schema, tableText), codec: compileRowCodec(described, avro.key) };
     let value: TableState['value'] = null;
@@ -115,22 +127,24 @@ export class EventEncoder {
     const truncateFixed = fixedSchema('truncate');
     const truncateKey = { entry: await register(`logtap.${fixedName('truncate-key')}`, truncateKeyFixed.schema, null), body: truncateKeyFixed.type.toBuffer({ table: tableText }) };
     const truncate = { entry: await register(`logtap.${fixedName('truncate')}`, truncateFixed.schema, null), type: truncateFixed.type };
-    this.tables.set(table, { topic, key, value, envelope: envelopeState, truncateKey, truncate, partitions });
+    this.tables.set(table, { topic, kind: envelope, key, value, envelope: envelopeState, truncateKey, truncate, partitions });
   }
 
-  /** The records of one change, in the order they must be written. */
+  /** The records of one change, in the order they must be written, each with its event id (event-id.ts). */
   encode(event: ChangeEvent): KafkaRecord[] {
-    if (this.debezium) return this.debezium.encode(event);
+    const records = this.records(event);
+    this.ids.assign(event, records);
+    return records;
+  }
+
+  private records(event: ChangeEvent): KafkaRecord[] {
     const state = this.tables.get(event.table);
-    if (!state) throw new Error(`table version of ${tableIdText(event.table.id)} used before prepare()`);
-    if (event.op === 't') return this.truncateRecords(state, event);
-    switch (this.options.envelope) {
-      case 'entity':
-        return this.entityRecords(state, event);
-      case 'debezium': // encoded by DebeziumEncoder above
-      case 'key-only':
-        return this.keyOnlyRecords(state, event);
+    if (!state) {
+      if (this.debeziumEncoder?.isPrepared(event.table)) return this.debeziumEncoder.encode(event);
+      throw new Error(`table version of ${tableIdText(event.table.id)} used before prepare()`);
     }
+    if (event.op === 't') return this.truncateRecords(state, event);
+    return state.kind === 'entity' ? this.entityRecords(state, event) : this.keyOnlyRecords(state, event);
   }
 
   private entityRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
@@ -190,7 +204,7 @@ export class EventEncoder {
    */
   private truncateRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
     const wire = this.options.wire;
-    const value = this.options.envelope === 'key-only'
+    const value = state.kind === 'key-only'
       ? framed(wire, state.envelope!.entry, state.envelope!.type.toBuffer(this.keyOnlyValue(event)))
       : framed(wire, state.truncate.entry, state.truncate.type.toBuffer({ table: tableIdText(event.table.id), position: event.position.token, commitTimeMicros: event.commitTimeMicros ?? null }));
     const key = framed(wire, state.truncateKey.entry, state.truncateKey.body);

@@ -176,7 +176,7 @@ export interface SourceHandler {
    * The source moved to `position` with nothing to publish (idle, or only unpublished tables), with no
    * transaction open: checkpointing it keeps the retained log bounded.
    */
-  onHeartbeat(position: SourcePosition): Promise<void> | void;
+  onHeartbeat(position: SourcePosition, info?: HeartbeatInfo): Promise<void> | void;
   /** An outbox message the application wrote into the log (PostgreSQL: pg_logical_emit_message with prefix logtap.outbox). */
   onMessage?(message: OutboxMessage): Promise<void> | void;
   /**
@@ -186,6 +186,15 @@ export interface SourceHandler {
   onSchemaChange?(change: SchemaChange): Promise<void> | void;
   /** A backfill watermark the connector's own channel carried (PostgreSQL: a logical message; src/backfill/). */
   onWatermark?(mark: Watermark): Promise<void> | void;
+}
+
+/** What a heartbeat knows of the source's clock (watermarks, docs/events.md). */
+export interface HeartbeatInfo {
+  /**
+   * Every transaction the source commits after this heartbeat carries a commit time at or after this one
+   * (microseconds since the epoch, in the resolution of the commit times the connector hands over).
+   */
+  sourceTimeMicros?: bigint;
 }
 
 /** An application's message to publish as it is, to the topic it names (the transactional outbox pattern). */
