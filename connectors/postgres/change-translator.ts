@@ -1,7 +1,7 @@
 import { EncodingError, LogtapError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { ChangeEvent, Operation, Row, SourcePosition } from '../../src/model/change-event.js';
-import type { SourceHandler } from '../../src/source/source-connector.js';
+import type { HeartbeatInfo, SourceHandler } from '../../src/source/source-connector.js';
 import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import { PgValueDecodeError } from './decode-error.js';
@@ -17,6 +17,7 @@ import type { RawTuple } from './text-decoder.js';
 import type { UnchangedToastReader } from './unchanged-toast.js';
 import type { UnchangedToastPolicy } from '../../src/source/source-connector.js';
 import { asMove, isPartitionMove } from './partition-move.js';
+import type { ClockProbe } from './source-clock.js';
 
 interface OpenTransaction {
   /** Start of the commit record (pgoutput's Begin final_lsn): names the transaction in positions. */
@@ -46,6 +47,11 @@ export interface TranslatorOptions {
   /** An update without an unchanged TOASTed value: read it back (through `reader`) or stop. */
   unchangedToast: UnchangedToastPolicy;
   reader: UnchangedToastReader;
+  /**
+   * The server's flushed WAL end and clock at one moment (source-clock.ts), read at keepalives at most every `everyMs`:
+   * once the stream passed that WAL end, every later commit takes its time after that clock — an idle source's watermark.
+   */
+  clock?: { probe(): Promise<ClockProbe>; everyMs: number };
   log: Logger;
 }
 
@@ -58,6 +64,9 @@ export class ChangeTranslator {
   private tx: OpenTransaction | null = null;
   /** The furthest complete position handed over: heartbeats only ever move forward from it. */
   private lastComplete: Lsn;
+  /** The last clock probe the stream has not passed yet. */
+  private probe: ClockProbe | null = null;
+  private probedAt = 0;
   /** `lastComplete` was handed over in this session (not merely the start point, which may precede a partial resume). */
   private completeHandedOver = false;
   private warnedNoOutbox = false;
@@ -126,14 +135,11 @@ export class ChangeTranslator {
     }
   }
 
-  /**
-   * A keepalive: with no transaction open, every commit below `walEnd` has been handed over, and one that commits later
-   * takes its commit time after `sentAtMicros` (the server's clock when it sent the keepalive): the watermark's source time.
-   */
-  async keepalive(walEnd: Lsn, sentAtMicros?: bigint): Promise<void> {
+  /** A keepalive: with no transaction open, every commit below `walEnd` has been handed over. */
+  async keepalive(walEnd: Lsn): Promise<void> {
     if (this.tx) return;
     await this.pollShapes();
-    const info = sentAtMicros === undefined ? undefined : { sourceTimeMicros: sentAtMicros };
+    const info = await this.sourceClock(walEnd);
     if (walEnd <= this.lastComplete) {
       // Nothing new in the log, but the source's clock moved on (an idle source's watermark).
       if (info && this.completeHandedOver) await this.options.handler.onHeartbeat(toSourcePosition(completePosition(this.lastComplete)), info);
@@ -142,6 +148,25 @@ export class ChangeTranslator {
     this.lastComplete = walEnd;
     this.completeHandedOver = true;
     await this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)), info);
+  }
+
+  /**
+   * The source time a keepalive at `walEnd` may report: a probe's clock once the stream has passed the WAL end it read
+   * (every commit before is handed over; every commit after took its time later), then a new probe when due.
+   */
+  private async sourceClock(walEnd: Lsn): Promise<HeartbeatInfo | undefined> {
+    const clock = this.options.clock;
+    if (!clock) return undefined;
+    let info: HeartbeatInfo | undefined;
+    if (this.probe && maxLsn(walEnd, this.lastComplete) >= this.probe.flushedLsn) {
+      info = { sourceTimeMicros: this.probe.timeMicros };
+      this.probe = null;
+    }
+    if (!this.probe && Date.now() - this.probedAt >= clock.everyMs) {
+      this.probedAt = Date.now();
+      this.probe = await clock.probe();
+    }
+    return info;
   }
 
   /** A DDL followed by no change of its table sends no Relation message: the catalog says it (at this point of the stream or later). */

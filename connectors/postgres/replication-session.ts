@@ -75,7 +75,7 @@ export class ReplicationSession {
   private released: Lsn;
   private arrived = 0;
   private handled = 0;
-  private readonly heldKeepalives: Array<{ walEnd: Lsn; after: number; sentAtMicros: bigint }> = [];
+  private readonly heldKeepalives: Array<{ walEnd: Lsn; after: number }> = [];
   private chain: Promise<void> = Promise.resolve();
   private started = false;
   private stopping = false;
@@ -125,7 +125,7 @@ export class ReplicationSession {
       (err) => this.fail(new LogtapError('SOURCE', `cannot read a pgoutput message from ${endpointText(options.endpoint)}: ${(err as Error).message}`, { cause: err })),
     );
     service.on('data', (_lsn: string, message: RawPgoutputMessage) => this.onData(message));
-    service.on('heartbeat', (lsn: string, timestamp: number, shouldRespond: boolean) => this.onKeepalive(lsn, keepaliveSentAtMicros(timestamp), shouldRespond));
+    service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => this.onKeepalive(lsn, shouldRespond));
     service.on('error', (err: unknown) => this.lost(err));
     service.on('start', () => this.onStart());
 
@@ -202,7 +202,7 @@ export class ReplicationSession {
     });
   }
 
-  private onKeepalive(lsnText: string, sentAtMicros: bigint, shouldRespond: boolean): void {
+  private onKeepalive(lsnText: string, shouldRespond: boolean): void {
     this.lastHeardAt = Date.now();
     if (this.stopping) return;
     if (shouldRespond) this.sendStatus(false);
@@ -214,17 +214,15 @@ export class ReplicationSession {
       return;
     }
     const last = this.heldKeepalives[this.heldKeepalives.length - 1];
-    if (last && last.after === this.arrived) {
-      last.walEnd = walEnd > last.walEnd ? walEnd : last.walEnd;
-      last.sentAtMicros = sentAtMicros > last.sentAtMicros ? sentAtMicros : last.sentAtMicros;
-    } else this.heldKeepalives.push({ walEnd, after: this.arrived, sentAtMicros });
+    if (last && last.after === this.arrived) last.walEnd = walEnd > last.walEnd ? walEnd : last.walEnd;
+    else this.heldKeepalives.push({ walEnd, after: this.arrived });
     if (this.handled === this.arrived) void this.serial(() => this.applyHeldKeepalives());
   }
 
   private async applyHeldKeepalives(): Promise<void> {
     while (this.heldKeepalives.length > 0 && this.heldKeepalives[0]!.after <= this.handled) {
-      const { walEnd, sentAtMicros } = this.heldKeepalives.shift()!;
-      await this.options.translator.keepalive(walEnd, sentAtMicros);
+      const { walEnd } = this.heldKeepalives.shift()!;
+      await this.options.translator.keepalive(walEnd);
     }
   }
 
@@ -262,12 +260,4 @@ async function stopService(service: LogicalReplicationService): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
-}
-
-/**
- * The server's clock when it sent a keepalive, from pg-logical-replication's millisecond timestamp. The library counts
- * from 1999-12-25 instead of PostgreSQL's epoch 2000-01-01 (946080000000 for 946684800000 ms): 7 days too early.
- */
-export function keepaliveSentAtMicros(libraryTimestampMs: number): bigint {
-  return BigInt(libraryTimestampMs + (946_684_800_000 - 946_080_000_000)) * 1000n;
 }
