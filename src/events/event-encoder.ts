@@ -15,6 +15,7 @@ import type { KafkaRecord } from './kafka-record.js';
 import { keySubject, tableTopic, valueSubject } from './topic-names.js';
 import { DebeziumEncoder, type DebeziumSettings } from './debezium-encoder.js';
 import { EventIds } from './event-id.js';
+import type { OpenTransaction } from './transaction-boundaries.js';
 
 /**
  * - `entity` (default): key = key columns, value = the whole row after the change, delete = tombstone,
@@ -76,6 +77,7 @@ export const HEADER = {
 export class EventEncoder {
   private readonly tables = new WeakMap<TableSchema, TableState>();
   private debeziumEncoder: DebeziumEncoder | undefined;
+  private resumedTransaction: OpenTransaction | undefined;
   private readonly ids = new EventIds();
 
   constructor(private readonly options: EventEncoderOptions) {}
@@ -91,9 +93,23 @@ export class EventEncoder {
   /** Made on the first table that uses it (one instance: its transaction order spans every table). */
   private get debezium(): DebeziumEncoder {
     const { options } = this;
-    return this.debeziumEncoder ??= new DebeziumEncoder({
-      ...options, transactionMetadata: options.debezium?.transactionMetadata ?? false, truncateEvents: options.debezium?.truncateEvents ?? false, headers: headersOf,
-    });
+    if (!this.debeziumEncoder) {
+      this.debeziumEncoder = new DebeziumEncoder({
+        ...options, transactionMetadata: options.debezium?.transactionMetadata ?? false, truncateEvents: options.debezium?.truncateEvents ?? false, headers: headersOf,
+      });
+      const open = this.resumedTransaction;
+      if (open) this.debeziumEncoder.resumeTransaction(open.id, open.counts);
+    }
+    return this.debeziumEncoder;
+  }
+
+  /**
+   * A source transaction the checkpoint cut (src/pipeline/event-contract.ts): Debezium's transaction block counts on
+   * from its events published before, as the END record of the transactions topic counts them.
+   */
+  resumeTransaction(open: OpenTransaction): void {
+    this.resumedTransaction = open;
+    this.debeziumEncoder?.resumeTransaction(open.id, open.counts);
   }
 
   /** `partitions`: how many partitions the table's topic has (a truncate marker is written to each). */

@@ -61,12 +61,15 @@ export class EventContract {
   private publishedWatermark: bigint | null;
   /** The open transaction was kept with the last checkpoint: the next one must overwrite it. */
   private keptOpen: boolean;
+  /** The source transaction the checkpoint this run resumes from cut, if any. */
+  readonly resumedTransaction: OpenTransaction | null;
 
   constructor(private readonly options: EventContractOptions) {
     const restored = options.restored;
     const open = restored?.openTransaction && restored.position === options.checkpointPosition ? restored.openTransaction : null;
     if (restored?.openTransaction && !open) options.onStale(restored.openTransaction.id);
     this.keptOpen = open !== null;
+    this.resumedTransaction = open;
     this.boundaries = options.transactionsTopic ? new TransactionBoundaries(options.transactionsTopic, open, options.onStale) : null;
     this.publishedWatermark = restored?.watermarkMicros ? BigInt(restored.watermarkMicros) : null;
     this.sourceTimeMicros = this.publishedWatermark === null ? null : this.publishedWatermark + 1n;

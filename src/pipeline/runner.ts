@@ -201,6 +201,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         debezium: config.debezium,
       });
       const contract = await eventContract(config, topics, checkpoints, contractState, from, log);
+      if (contract?.resumedTransaction) encoder.resumeTransaction(contract.resumedTransaction);
       const snapshot = snapshotStep(config.snapshot, connector, from, log, deps.metrics);
       const pipeline = new Pipeline({
         name: config.name,

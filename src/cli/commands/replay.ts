@@ -1,4 +1,6 @@
 import type { Argv } from 'yargs';
+import { transactionsTopic } from '../../events/transaction-boundaries.js';
+import { watermarksTopic } from '../../events/watermark-record.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ConfigError, LogtapError } from '../../errors.js';
 import { createLogger } from '../../logger.js';
@@ -113,7 +115,7 @@ async function topicsToReplay(kafka: ReturnType<typeof createKafka>, prefix: str
     await admin.disconnect();
   }
   if (!tables || tables.length === 0) {
-    const own = new Set([`${prefix}._schemas`, `${prefix}._offsets`]);
+    const own = new Set([`${prefix}._schemas`, `${prefix}._offsets`, transactionsTopic(prefix), watermarksTopic(prefix)]);
     const found = existing.filter((t) => t.startsWith(`${prefix}.`) && !own.has(t)).sort();
     if (found.length === 0) throw new ConfigError(`no table topics with prefix ${prefix}. in Kafka: check topicPrefix`);
     return found;
