@@ -290,7 +290,7 @@ class PostgresConnector implements SourceConnector {
       outboxPrefix: this.options.outboxPrefix,
       unchangedToast: this.options.unchangedToast ?? 'read-back',
       reader: new UnchangedToastReader(db, log, this.options.metrics, (err) => mapPgError(err, this.endpoint, 'reading back unchanged TOASTed values')),
-      clock: { probe: () => step('reading the server clock', () => probeSourceClock(db)), everyMs: SOURCE_CLOCK_PROBE_MS },
+      ...(this.options.sourceClock ? { clock: { probe: () => step('reading the server clock', () => probeSourceClock(db)), everyMs: SOURCE_CLOCK_PROBE_MS } } : {}),
       log,
     });
     log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName }, 'streaming from PostgreSQL');

@@ -66,6 +66,7 @@ export function connectorOptions(config: LogtapConfig, log: Logger, kafka?: Kafk
     outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log,
     signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
     unchangedToast: config.toast.unchanged, metrics,
+    sourceClock: config.watermarks.topic || config.watermarks.header,
     internalBackfills: config.schemaChanges.resync === 'auto',
     // Only the entity envelope carries whole rows a connector can read back (foreign-key cascades).
     publishedRows: kafka && config.envelope === 'entity' && Object.values(config.tables).every((t) => (t.envelope ?? 'entity') === 'entity') ? topicRowsReader(kafka, config.topicPrefix, config.encoding.registryUrl) : undefined,

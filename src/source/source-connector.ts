@@ -25,6 +25,8 @@ export interface ConnectorOptions {
   internalBackfills?: boolean | undefined;
   /** PostgreSQL: what to do when an UPDATE does not carry an unchanged TOASTed value (config `toast.unchanged`); default read-back. */
   unchangedToast?: UnchangedToastPolicy | undefined;
+  /** Watermarks are published (config `watermarks`): heartbeats should carry the source's clock (HeartbeatInfo). */
+  sourceClock?: boolean | undefined;
   /** What the connector counts as it goes (the daemon's Prometheus metrics); absent: nothing counted. */
   metrics?: SourceMetrics | undefined;
   /**
