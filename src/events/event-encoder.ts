@@ -14,7 +14,7 @@ import { AvroWriter } from '../avro/binary-writer.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { keySubject, tableTopic, valueSubject } from './topic-names.js';
 import { DebeziumEncoder, type DebeziumSettings } from './debezium-encoder.js';
-import { EventIds } from './event-id.js';
+import { EVENT_ID_HEADER, EventIds } from './event-id.js';
 import type { OpenTransaction } from './transaction-boundaries.js';
 
 /**
@@ -261,7 +261,8 @@ const fixedName = (name: FixedSchemaName): string => {
 
 /** The metadata headers every record of a change carries. */
 function headersOf(event: ChangeEvent, op: string): Record<string, string> {
-  const h: Record<string, string> = { [HEADER.op]: op, [HEADER.position]: event.position.token, [HEADER.snapshot]: event.snapshot ? 'true' : 'false' };
+  // The event id is set once the change's records are known (event-id.ts); present from the start, the object keeps one shape.
+  const h: Record<string, string> = { [HEADER.op]: op, [HEADER.position]: event.position.token, [HEADER.snapshot]: event.snapshot ? 'true' : 'false', [EVENT_ID_HEADER]: '' };
   if (event.txId !== undefined) h[HEADER.txId] = event.txId;
   if (event.commitTimeMicros !== undefined) h[HEADER.commitTimeMicros] = event.commitTimeMicros.toString();
   return h;
