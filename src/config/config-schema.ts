@@ -65,7 +65,7 @@ export const configSchema = z.object({
    * Settings per table, keyed by `namespace.table` or a glob of it (`*` any characters): an exact name wins over a glob,
    * a longer glob over a shorter one (src/config/table-envelope.ts).
    */
-  tables: z.record(z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected namespace.table or a glob of it'), z.object({
+  tables: z.record(z.string(), z.object({
     envelope: z.enum(['entity', 'debezium', 'key-only']),
   }).partial().strict()).default({}),
   encoding: z.object({
@@ -152,6 +152,9 @@ export const configSchema = z.object({
     token: z.string().min(16, 'expected at least 16 characters (put it in the environment: token: ${LOGTAP_HTTP_TOKEN})').optional(),
   }).strict().default({ host: '127.0.0.1' }),
 }).strict().superRefine((c, ctx) => {
+  for (const name of Object.keys(c.tables)) {
+    if (!/^[^.\s]+\.[^.\s]+$/.test(name)) ctx.addIssue({ code: 'custom', path: ['tables', name], message: 'expected namespace.table or a glob of it (e.g. shop.orders, shop.audit_*)' });
+  }
   if (c.encoding.format === 'confluent' && !c.encoding.registryUrl) {
     ctx.addIssue({ code: 'custom', path: ['encoding', 'registryUrl'], message: 'required when encoding.format is confluent' });
   }

@@ -135,3 +135,16 @@ describe('event contract', () => {
     expect(c.advances(c.point())).toBe(false);
   });
 });
+
+describe('event contract config', () => {
+  const base = { name: 'x', source: { url: 'postgres://u@h/db' }, kafka: { brokers: ['h:9092'] }, topicPrefix: 'p' };
+  it('is off by default and takes per-table envelopes by name or glob', async () => {
+    const { configSchema } = await import('../../src/config/config-schema.js');
+    const defaults = configSchema.parse(base);
+    expect({ transactions: defaults.transactions, watermarks: defaults.watermarks, tables: defaults.tables }).toEqual({ transactions: { topic: false }, watermarks: { topic: false, header: false }, tables: {} });
+    expect(configSchema.parse({ ...base, tables: { 'shop.audit_*': { envelope: 'key-only' } } }).tables).toEqual({ 'shop.audit_*': { envelope: 'key-only' } });
+    const bad = configSchema.safeParse({ ...base, tables: { orders: { envelope: 'key-only' } } });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]!.path).toEqual(['tables', 'orders']);
+  });
+});
