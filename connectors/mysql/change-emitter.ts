@@ -24,6 +24,17 @@ export const noDerivedChanges: DerivedChanges = { derive: () => NONE, truncated:
 /** Transactions that touch no captured table move the position too; reporting every one would flood the core. */
 const UNCAPTURED_REPORT_INTERVAL_MS = 1_000;
 
+/** How far the server may have sent a heartbeat before it is read here (and the clocks may differ). */
+const HEARTBEAT_MARGIN_MS = 1_000;
+
+/**
+ * A binlog heartbeat carries no time: this machine's clock, less a margin, rounded down to the second (binlog times are
+ * whole seconds), bounds the time of every transaction the server writes after it — with the clocks in sync (NTP).
+ */
+function idleSourceTimeMicros(): bigint {
+  return BigInt(Math.floor((Date.now() - HEARTBEAT_MARGIN_MS) / 1000)) * 1_000_000n;
+}
+
 /**
  * Hands the binlog items to the core's handler in binlog order, awaiting each call: a change event per row (its
  * position partial: transaction + count), `onCommit` after a transaction with captured changes, `onHeartbeat` when
@@ -42,7 +53,8 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
       await handler.onCommit(position, txId === undefined ? { commitTimeMicros: BigInt(timestampMs) * 1000n } : { commitTimeMicros: BigInt(timestampMs) * 1000n, txId });
     } else if (!cursor.resuming && Date.now() - lastUncapturedReport >= UNCAPTURED_REPORT_INTERVAL_MS) {
       lastUncapturedReport = Date.now();
-      await handler.onHeartbeat(position);
+      // Binlog times only grow: every later transaction commits at or after this one's time.
+      await handler.onHeartbeat(position, { sourceTimeMicros: BigInt(timestampMs) * 1000n });
     }
   };
 
@@ -140,7 +152,7 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
       case 'heartbeat':
         if (cursor.inTransaction) break;
         cursor.advance(item.file, item.offset);
-        if (!cursor.resuming) await handler.onHeartbeat(cursor.complete());
+        if (!cursor.resuming) await handler.onHeartbeat(cursor.complete(), { sourceTimeMicros: idleSourceTimeMicros() });
         break;
     }
   }

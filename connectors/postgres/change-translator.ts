@@ -1,7 +1,7 @@
 import { EncodingError, LogtapError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { ChangeEvent, Operation, Row, SourceFields, SourcePosition } from '../../src/model/change-event.js';
-import type { SourceHandler } from '../../src/source/source-connector.js';
+import type { HeartbeatInfo, SourceHandler } from '../../src/source/source-connector.js';
 import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import { PgValueDecodeError } from './decode-error.js';
@@ -18,6 +18,7 @@ import type { RawTuple } from './text-decoder.js';
 import type { UnchangedToastReader } from './unchanged-toast.js';
 import type { UnchangedToastPolicy } from '../../src/source/source-connector.js';
 import { asMove, isPartitionMove } from './partition-move.js';
+import type { ClockProbe } from './source-clock.js';
 
 interface OpenTransaction {
   /** Start of the commit record (pgoutput's Begin final_lsn): names the transaction in positions. */
@@ -47,6 +48,11 @@ export interface TranslatorOptions {
   /** An update without an unchanged TOASTed value: read it back (through `reader`) or stop. */
   unchangedToast: UnchangedToastPolicy;
   reader: UnchangedToastReader;
+  /**
+   * The server's flushed WAL end and clock at one moment (source-clock.ts), read at keepalives at most every `everyMs`:
+   * once the stream passed that WAL end, every later commit takes its time after that clock — an idle source's watermark.
+   */
+  clock?: { probe(): Promise<ClockProbe>; everyMs: number };
   log: Logger;
 }
 
@@ -61,6 +67,11 @@ export class ChangeTranslator {
   private lastComplete: Lsn;
   /** The end of the last commit this session decoded: the first half of Debezium's `sequence`. */
   private lastCommitEnd: Lsn | null = null;
+  /** The last clock probe the stream has not passed yet. */
+  private probe: ClockProbe | null = null;
+  private probedAt = 0;
+  /** `lastComplete` was handed over in this session (not merely the start point, which may precede a partial resume). */
+  private completeHandedOver = false;
   private warnedNoOutbox = false;
   private polledAt = Date.now();
   /**
@@ -132,9 +143,34 @@ export class ChangeTranslator {
   async keepalive(walEnd: Lsn): Promise<void> {
     if (this.tx) return;
     await this.pollShapes();
-    if (walEnd <= this.lastComplete) return;
+    const info = await this.sourceClock(walEnd);
+    if (walEnd <= this.lastComplete) {
+      // Nothing new in the log, but the source's clock moved on (an idle source's watermark).
+      if (info && this.completeHandedOver) await this.options.handler.onHeartbeat(toSourcePosition(completePosition(this.lastComplete)), info);
+      return;
+    }
     this.lastComplete = walEnd;
-    await this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)));
+    this.completeHandedOver = true;
+    await this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)), info);
+  }
+
+  /**
+   * The source time a keepalive at `walEnd` may report: a probe's clock once the stream has passed the WAL end it read
+   * (every commit before is handed over; every commit after took its time later), then a new probe when due.
+   */
+  private async sourceClock(walEnd: Lsn): Promise<HeartbeatInfo | undefined> {
+    const clock = this.options.clock;
+    if (!clock) return undefined;
+    let info: HeartbeatInfo | undefined;
+    if (this.probe && maxLsn(walEnd, this.lastComplete) >= this.probe.flushedLsn) {
+      info = { sourceTimeMicros: this.probe.timeMicros };
+      this.probe = null;
+    }
+    if (!this.probe && Date.now() - this.probedAt >= clock.everyMs) {
+      this.probedAt = Date.now();
+      this.probe = await clock.probe();
+    }
+    return info;
   }
 
   /** A DDL followed by no change of its table sends no Relation message: the catalog says it (at this point of the stream or later). */
@@ -317,6 +353,7 @@ export class ChangeTranslator {
     await this.releaseHeld();
     this.lastComplete = maxLsn(this.lastComplete, endLsn);
     this.lastCommitEnd = endLsn;
+    this.completeHandedOver = true;
     await this.options.handler.onCommit(toSourcePosition(completePosition(endLsn)), { commitTimeMicros: tx.commitTimeMicros, txId: tx.txId });
   }
 }

@@ -17,6 +17,7 @@ import { ensurePublication } from './publication.js';
 import { RelationCache } from './relation-cache.js';
 import { readPublishedShapes } from './row-rewrite.js';
 import { TableShapes } from './table-shapes.js';
+import { probeSourceClock } from './source-clock.js';
 import { DEFAULT_TIMING, ReplicationSession, type SessionTiming } from './replication-session.js';
 import { ResumeFilter } from './resume-filter.js';
 import { UnchangedToastReader } from './unchanged-toast.js';
@@ -27,6 +28,9 @@ import { peekNextTransaction } from './next-transaction.js';
 
 /** How often a standby looks whether the slot became free. */
 const STANDBY_POLL_MS = 1_000;
+/** At most this often, at a keepalive, the server's WAL end and clock are read (an idle source's watermark). */
+const SOURCE_CLOCK_PROBE_MS = 1_000;
+
 /** At most this often, while idle (at a keepalive), the catalog is compared with the captured tables' known shapes. */
 const SHAPE_POLL_MS = 10_000;
 import { createPgSnapshotSource } from './snapshot-source.js';
@@ -294,6 +298,7 @@ class PostgresConnector implements SourceConnector {
       outboxPrefix: this.options.outboxPrefix,
       unchangedToast: this.options.unchangedToast ?? 'read-back',
       reader: new UnchangedToastReader(db, log, this.options.metrics, (err) => mapPgError(err, this.endpoint, 'reading back unchanged TOASTed values')),
+      ...(this.options.sourceClock ? { clock: { probe: () => step('reading the server clock', () => probeSourceClock(db)), everyMs: SOURCE_CLOCK_PROBE_MS } } : {}),
       log,
     });
     const server = pgEndpoint(serverUrl);

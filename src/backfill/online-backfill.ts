@@ -85,7 +85,7 @@ export class OnlineBackfill {
       return {
         onChange: (event) => (sameTable(event.table.id, signalTable) ? undefined : downstream.onChange(event)),
         onCommit: (position, info) => downstream.onCommit(position, info),
-        onHeartbeat: (position) => downstream.onHeartbeat(position),
+        onHeartbeat: (position, info) => downstream.onHeartbeat(position, info),
         ...(downstream.onMessage ? { onMessage: (m: OutboxMessage) => downstream.onMessage!(m) } : {}),
         ...schemaChanges,
       };
@@ -104,8 +104,8 @@ export class OnlineBackfill {
         await downstream.onCommit(position, info);
         await this.startWindow();
       },
-      onHeartbeat: async (position) => {
-        await downstream.onHeartbeat(position);
+      onHeartbeat: async (position, info) => {
+        await downstream.onHeartbeat(position, info);
         await this.startWindow();
       },
       ...(downstream.onMessage ? { onMessage: (m: OutboxMessage) => downstream.onMessage!(m) } : {}),

@@ -91,6 +91,28 @@ export const configSchema = z.object({
     transactionMetadata: z.boolean().default(false),
     truncateEvents: z.boolean().default(false),
   }).strict().default({ transactionMetadata: false, truncateEvents: false }),
+  /**
+   * Source transaction boundaries (docs/events.md, Event contract): a BEGIN and an END record per source transaction
+   * in `<topicPrefix>._transactions`, in the same Kafka transaction as its changes.
+   */
+  transactions: z.object({
+    topic: z.boolean().default(false),
+  }).strict().default({ topic: false }),
+  /**
+   * Watermarks (docs/events.md, Event contract): with each checkpoint a record in `<topicPrefix>._watermarks` saying up to
+   * which source commit time every change is published; `header`: the same on every data record (`logtap.watermark`).
+   */
+  watermarks: z.object({
+    topic: z.boolean().default(false),
+    header: z.boolean().default(false),
+  }).strict().default({ topic: false, header: false }),
+  /**
+   * Settings per table, keyed by `namespace.table` or a glob of it (`*` any characters): an exact name wins over a glob,
+   * a longer glob over a shorter one (src/config/table-envelope.ts).
+   */
+  tables: z.record(z.string(), z.object({
+    envelope: z.enum(['entity', 'debezium', 'key-only']),
+  }).partial().strict()).default({}),
   encoding: z.object({
     format: z.enum(['single-object', 'confluent']).default('single-object'),
     /** Confluent-compatible Schema Registry, for format: confluent. */
@@ -174,6 +196,9 @@ export const configSchema = z.object({
     token: z.string().min(16, 'expected at least 16 characters (put it in the environment: token: ${LOGTAP_HTTP_TOKEN})').optional(),
   }).strict().default({ host: '127.0.0.1' }),
 }).strict().superRefine((c, ctx) => {
+  for (const name of Object.keys(c.tables)) {
+    if (!/^[^.\s]+\.[^.\s]+$/.test(name)) ctx.addIssue({ code: 'custom', path: ['tables', name], message: 'expected namespace.table or a glob of it (e.g. shop.orders, shop.audit_*)' });
+  }
   if (c.encoding.format === 'confluent' && !c.encoding.registryUrl) {
     ctx.addIssue({ code: 'custom', path: ['encoding', 'registryUrl'], message: 'required when encoding.format is confluent' });
   }

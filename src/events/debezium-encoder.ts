@@ -68,6 +68,11 @@ export class DebeziumEncoder {
     return this.tables.has(table);
   }
 
+  /** The transaction block counts on in a source transaction a checkpoint cut. */
+  resumeTransaction(txId: string, counts: [string, number][]): void {
+    this.order.resume(txId, counts);
+  }
+
   async prepare(table: TableSchema, register: RegisterSchema): Promise<void> {
     if (this.tables.has(table)) return;
     const { topic } = this.options.topics.route(table.id);

@@ -17,6 +17,14 @@ export class TransactionOrder {
   private total = 0n;
   private readonly perTable = new Map<string, bigint>();
 
+  /** Counts on in a source transaction a checkpoint cut (its events so far, per table). */
+  resume(txId: string, counts: [string, number][]): void {
+    this.id = txId;
+    this.perTable.clear();
+    for (const [table, n] of counts) this.perTable.set(table, BigInt(n));
+    this.total = counts.reduce((sum, [, n]) => sum + BigInt(n), 0n);
+  }
+
   next(txId: string, table: string): TransactionBlock {
     if (txId !== this.id) {
       this.id = txId;

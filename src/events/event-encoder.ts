@@ -1,6 +1,6 @@
 import type avro from 'avsc';
 import type { ChangeEvent, Row } from '../model/change-event.js';
-import type { TableSchema } from '../model/table-schema.js';
+import type { TableId, TableSchema } from '../model/table-schema.js';
 import { tableIdText } from '../model/table-schema.js';
 import { EncodingError } from '../errors.js';
 import type { AvroSchema } from '../avro/column-avro-type.js';
@@ -14,6 +14,8 @@ import { AvroWriter } from '../avro/binary-writer.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { keySubject, valueSubject } from './topic-names.js';
 import { SOURCE_TABLE_KEY_FIELD, TopicRouter } from '../routing/topic-router.js';
+import { EVENT_ID_HEADER, EventIds } from './event-id.js';
+import type { OpenTransaction } from './transaction-boundaries.js';
 import { DebeziumEncoder, type DebeziumSettings } from './debezium-encoder.js';
 
 /**
@@ -28,6 +30,8 @@ export interface EventEncoderOptions {
   topicPrefix: string;
   /** Each table's topic (config `topics.name` and `topics.routes`); absent: `<topicPrefix>.<namespace>.<table>`. */
   topics?: TopicRouter;
+  /** A table's own envelope (config `tables:`); absent: `envelope` for every table. */
+  envelopeOf?: (table: TableId) => Envelope;
   envelope: Envelope;
   /** entity: publish a delete event carrying the before-image ahead of the tombstone, when the source has it. */
   deleteEvents?: boolean;
@@ -53,6 +57,8 @@ interface TableState {
   partitions: number;
   /** A topic several tables share (a route): `namespace.table`, put into the key and the `logtap.table` header. */
   sourceTable: string | null;
+  /** entity or key-only (a debezium table is the DebeziumEncoder's). */
+  kind: Envelope;
 }
 
 // encode() is synchronous: one writer serves every encoder.
@@ -75,27 +81,50 @@ export const HEADER = {
  */
 export class EventEncoder {
   private readonly tables = new WeakMap<TableSchema, TableState>();
-  private readonly debezium: DebeziumEncoder | null;
   private readonly router: TopicRouter;
+  private debeziumEncoder: DebeziumEncoder | undefined;
+  private resumedTransaction: OpenTransaction | undefined;
+  private readonly ids = new EventIds();
 
   constructor(private readonly options: EventEncoderOptions) {
     this.router = options.topics ?? new TopicRouter(options.topicPrefix);
-    this.debezium = options.envelope === 'debezium'
-      ? new DebeziumEncoder({
-        ...options, topics: this.router, transactionMetadata: options.debezium?.transactionMetadata ?? false, truncateEvents: options.debezium?.truncateEvents ?? false, headers: headersOf,
-      })
-      : null;
   }
 
   isPrepared(table: TableSchema): boolean {
-    return this.debezium ? this.debezium.isPrepared(table) : this.tables.has(table);
+    return this.tables.has(table) || (this.debeziumEncoder?.isPrepared(table) ?? false);
+  }
+
+  private envelopeOf(table: TableSchema): Envelope {
+    return this.options.envelopeOf?.(table.id) ?? this.options.envelope;
+  }
+
+  /** Made on the first table that uses it (one instance: its transaction order spans every table). */
+  private get debezium(): DebeziumEncoder {
+    const { options } = this;
+    if (!this.debeziumEncoder) {
+      this.debeziumEncoder = new DebeziumEncoder({
+        ...options, topics: this.router, transactionMetadata: options.debezium?.transactionMetadata ?? false, truncateEvents: options.debezium?.truncateEvents ?? false, headers: headersOf,
+      });
+      const open = this.resumedTransaction;
+      if (open) this.debeziumEncoder.resumeTransaction(open.id, open.counts);
+    }
+    return this.debeziumEncoder;
+  }
+
+  /**
+   * A source transaction the checkpoint cut (src/pipeline/event-contract.ts): Debezium's transaction block counts on
+   * from its events published before, as the END record of the transactions topic counts them.
+   */
+  resumeTransaction(open: OpenTransaction): void {
+    this.resumedTransaction = open;
+    this.debeziumEncoder?.resumeTransaction(open.id, open.counts);
   }
 
   /** `partitions`: how many partitions the table's topic has (a truncate marker is written to each). */
   async prepare(table: TableSchema, publish: PublishSchema, partitions = 1): Promise<void> {
-    if (this.tables.has(table)) return;
-    const { envelope } = this.options;
-    if (this.debezium) return this.debezium.prepare(table, this.registerWith(publish));
+    if (this.isPrepared(table)) return;
+    const envelope = this.envelopeOf(table);
+    if (envelope === 'debezium') return this.debezium.prepare(table, this.registerWith(publish));
     const { topic, sourceInKey } = this.router.route(table.id);
     // The value rows from before a column read is the one its first version carried (schema/missing-values.ts).
     const described = envelope === 'entity' ? keepMissingValues(table, this.options.catalog.latestSchema(valueSubject(topic))) : table;
@@ -124,7 +153,7 @@ export class EventEncoder {
     const truncateFixed = fixedSchema('truncate');
     const truncateKey = { entry: await register(`logtap.${fixedName('truncate-key')}`, truncateKeyFixed.schema, null), body: truncateKeyFixed.type.toBuffer({ table: tableText }) };
     const truncate = { entry: await register(`logtap.${fixedName('truncate')}`, truncateFixed.schema, null), type: truncateFixed.type };
-    this.tables.set(table, { topic, key, value, envelope: envelopeState, truncateKey, truncate, partitions, sourceTable: sourceInKey ? tableText : null });
+    this.tables.set(table, { topic, key, value, envelope: envelopeState, truncateKey, truncate, partitions, sourceTable: sourceInKey ? tableText : null, kind: envelope });
   }
 
   private registerWith(publish: PublishSchema) {
@@ -137,11 +166,19 @@ export class EventEncoder {
     };
   }
 
-  /** The records of one change, in the order they must be written. */
+  /** The records of one change, in the order they must be written, each with its event id (event-id.ts). */
   encode(event: ChangeEvent): KafkaRecord[] {
-    if (this.debezium) return this.debezium.encode(event);
+    const records = this.records(event);
+    this.ids.assign(event, records);
+    return records;
+  }
+
+  private records(event: ChangeEvent): KafkaRecord[] {
     const state = this.tables.get(event.table);
-    if (!state) throw new Error(`table version of ${tableIdText(event.table.id)} used before prepare()`);
+    if (!state) {
+      if (this.debeziumEncoder?.isPrepared(event.table)) return this.debeziumEncoder.encode(event);
+      throw new Error(`table version of ${tableIdText(event.table.id)} used before prepare()`);
+    }
     const records = this.recordsOf(state, event);
     if (state.sourceTable !== null) for (const r of records) r.headers[HEADER.table] = state.sourceTable;
     return records;
@@ -149,13 +186,7 @@ export class EventEncoder {
 
   private recordsOf(state: TableState, event: ChangeEvent): KafkaRecord[] {
     if (event.op === 't') return this.truncateRecords(state, event);
-    switch (this.options.envelope) {
-      case 'entity':
-        return this.entityRecords(state, event);
-      case 'debezium': // encoded by DebeziumEncoder above
-      case 'key-only':
-        return this.keyOnlyRecords(state, event);
-    }
+    return state.kind === 'entity' ? this.entityRecords(state, event) : this.keyOnlyRecords(state, event);
   }
 
   private entityRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
@@ -215,7 +246,7 @@ export class EventEncoder {
    */
   private truncateRecords(state: TableState, event: ChangeEvent): KafkaRecord[] {
     const wire = this.options.wire;
-    const value = this.options.envelope === 'key-only'
+    const value = state.kind === 'key-only'
       ? framed(wire, state.envelope!.entry, state.envelope!.type.toBuffer(this.keyOnlyValue(event)))
       : framed(wire, state.truncate.entry, state.truncate.type.toBuffer({ table: tableIdText(event.table.id), position: event.position.token, commitTimeMicros: event.commitTimeMicros ?? null }));
     const key = framed(wire, state.truncateKey.entry, state.truncateKey.body);
@@ -256,7 +287,8 @@ const fixedName = (name: FixedSchemaName): string => {
 
 /** The metadata headers every record of a change carries. */
 function headersOf(event: ChangeEvent, op: string): Record<string, string> {
-  const h: Record<string, string> = { [HEADER.op]: op, [HEADER.position]: event.position.token, [HEADER.snapshot]: event.snapshot ? 'true' : 'false' };
+  // The event id is set once the change's records are known (event-id.ts); present from the start, the object keeps one shape.
+  const h: Record<string, string> = { [HEADER.op]: op, [HEADER.position]: event.position.token, [HEADER.snapshot]: event.snapshot ? 'true' : 'false', [EVENT_ID_HEADER]: '' };
   if (event.txId !== undefined) h[HEADER.txId] = event.txId;
   if (event.commitTimeMicros !== undefined) h[HEADER.commitTimeMicros] = event.commitTimeMicros.toString();
   return h;

@@ -1,13 +1,14 @@
 import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
 import type { TableSchema } from '../model/table-schema.js';
 import type { Logger } from '../logger.js';
-import type { OutboxMessage, SourceConnector, SourceHandler } from '../source/source-connector.js';
+import type { HeartbeatInfo, OutboxMessage, SourceConnector, SourceHandler } from '../source/source-connector.js';
 import type { EventEncoder, PublishSchema } from '../events/event-encoder.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import type { ChangeSink } from '../kafka/change-sink.js';
 import type { Checkpoint } from './checkpoint.js';
 import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
 import type { CapturedOutboxRow, OutboxTables } from '../outbox/outbox-table.js';
+import type { ContractPoint, EventContract } from './event-contract.js';
 
 export interface BatchLimits {
   /** Flush when this many records wait (also inside a source transaction: bounded memory). */
@@ -52,6 +53,8 @@ export interface PipelineOptions {
   firstCommitRecords?: KafkaRecord[];
   /** Told of every checkpoint once it is committed (logtap snapshot follows its backfill this way). */
   onCheckpoint?: (checkpoint: Checkpoint) => void;
+  /** Transaction boundaries and watermarks (src/pipeline/event-contract.ts); absent: neither. */
+  contract?: EventContract;
   limits: BatchLimits;
   /** An idle source still checkpoints (and releases its log) this often. */
   heartbeatIntervalMs: number;
@@ -95,7 +98,7 @@ export class Pipeline implements SourceHandler {
    * when a change fails, what precedes its transaction is still committed, so the checkpoint stands right
    * before the transaction that failed (logtap offsets skip-current-transaction skips exactly that one).
    */
-  private boundary: { records: number; bytes: number; changes: number; commitTimes: number; position: SourcePosition } | null = null;
+  private boundary: { records: number; bytes: number; changes: number; commitTimes: number; position: SourcePosition; contract: ContractPoint | null } | null = null;
   /** The Kafka commit (and release) of the previous batch, while it runs. */
   private inFlight: Promise<void> | undefined;
   private readonly stop = new AbortController();
@@ -142,6 +145,8 @@ export class Pipeline implements SourceHandler {
 
   onChange(event: ChangeEvent): Promise<void> {
     return this.serialize(async () => {
+      const { contract } = this.options;
+      if (contract) for (const record of contract.beforeChange(event)) this.add(record);
       const outbox = this.options.outboxTables?.find(event.table.id);
       if (outbox) {
         // An outbox table has no table topic: its inserted rows go out as outbox records, in the same batch.
@@ -158,7 +163,9 @@ export class Pipeline implements SourceHandler {
           const partitions = await this.options.ensureTableTopic(event.table);
           await encoder.prepare(event.table, this.options.publishSchema, partitions);
         }
-        for (const record of encoder.encode(event)) this.add(record);
+        const records = encoder.encode(event);
+        contract?.decorate(records);
+        for (const record of records) this.add(record);
       }
       this.changes++;
       this.position = event.position;
@@ -196,8 +203,10 @@ export class Pipeline implements SourceHandler {
     if (this.firstWaitingAt === 0) this.firstWaitingAt = Date.now();
   }
 
-  onCommit(position: SourcePosition, info: { commitTimeMicros?: bigint } = {}): Promise<void> {
+  onCommit(position: SourcePosition, info: { commitTimeMicros?: bigint; txId?: string } = {}): Promise<void> {
     return this.serialize(async () => {
+      const { contract } = this.options;
+      if (contract) for (const record of contract.onCommit(position, info)) this.add(record);
       this.position = position;
       this.metrics.transaction();
       if (info.commitTimeMicros !== undefined) this.commitTimes.push(info.commitTimeMicros);
@@ -207,8 +216,9 @@ export class Pipeline implements SourceHandler {
     });
   }
 
-  onHeartbeat(position: SourcePosition): Promise<void> {
+  onHeartbeat(position: SourcePosition, info?: HeartbeatInfo): Promise<void> {
     return this.serialize(async () => {
+      this.options.contract?.onHeartbeat(info);
       this.position = position;
       this.markBoundary(position);
       // With records waiting the timer flushes them (and this position) soon anyway.
@@ -249,10 +259,11 @@ export class Pipeline implements SourceHandler {
     // The previous batch commits (and releases) before this one starts: order, and at most two batches in memory.
     if (this.inFlight) await this.inFlight;
     const position = this.position;
+    const contract = this.options.contract?.point() ?? null;
     if (!position || (this.records.length === 0 && this.firstCommitRecords.length === 0 && position.token === this.checkpointed?.token
-      && (this.options.interceptor?.checkpointState() ?? null) === this.checkpointedState)) return;
+      && (this.options.interceptor?.checkpointState() ?? null) === this.checkpointedState && !(contract && this.options.contract!.advances(contract)))) return;
     const state = this.options.interceptor?.checkpointState() ?? null;
-    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position, state, extra: this.firstCommitRecords, captured: this.captured.map((c) => c.row) };
+    const batch = { records: this.records, bytes: this.bytes, changes: this.changes, commitTimes: this.commitTimes, position, state, extra: this.firstCommitRecords, captured: this.captured.map((c) => c.row), contract };
     this.firstCommitRecords = [];
     this.captured = [];
     this.boundary = null;
@@ -278,14 +289,17 @@ export class Pipeline implements SourceHandler {
     if (reason === 'stop' || reason === 'heartbeat' || reason === 'schema-change') await commit;
   }
 
-  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null; extra: KafkaRecord[]; captured: CapturedOutboxRow[] }, reason: string): Promise<void> {
+  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null; extra: KafkaRecord[]; captured: CapturedOutboxRow[]; contract: ContractPoint | null }, reason: string): Promise<void> {
     const { records, position } = batch;
+    const { contract } = this.options;
+    const extra = contract && batch.contract ? [...batch.extra, ...contract.commitRecords(batch.contract, position)] : batch.extra;
     const started = Date.now();
     const checkpoint: Checkpoint = {
       connector: this.options.name, source: this.options.source.kind, position, snapshot: batch.state,
       committedAtMicros: BigInt(started) * 1000n, logtapVersion: this.options.version,
     };
-    await this.options.sink.commit(batch.extra.length > 0 ? [...records, ...batch.extra] : records, this.options.checkpointRecord(checkpoint));
+    await this.options.sink.commit(extra.length > 0 ? [...records, ...extra] : records, this.options.checkpointRecord(checkpoint));
+    if (contract && batch.contract) contract.committed(batch.contract);
     const ackedMicros = BigInt(Date.now()) * 1000n;
     this.metrics.flushed({ records: records.length, bytes: batch.bytes, changes: batch.changes, millis: Date.now() - started, position });
     this.metrics.published?.(records);
@@ -301,12 +315,14 @@ export class Pipeline implements SourceHandler {
   }
 
   private markBoundary(position: SourcePosition): void {
-    const b = this.boundary ??= { records: 0, bytes: 0, changes: 0, commitTimes: 0, position };
+    const b = this.boundary ??= { records: 0, bytes: 0, changes: 0, commitTimes: 0, position, contract: null };
     b.records = this.records.length;
     b.bytes = this.bytes;
     b.changes = this.changes;
     b.commitTimes = this.commitTimes.length;
     b.position = position;
+    // Between source transactions: none is open.
+    b.contract = this.options.contract ? { ...this.options.contract.point(), openTransaction: null } : null;
   }
 
   /** After a failure that was not Kafka's: commits the waiting records of the transactions completed before it. */
@@ -316,7 +332,7 @@ export class Pipeline implements SourceHandler {
     if (!b || (b.records === 0 && b.position.token === this.checkpointed?.token)) return;
     const batch = {
       records: this.records.slice(0, b.records), bytes: b.bytes, changes: b.changes, commitTimes: this.commitTimes.slice(0, b.commitTimes),
-      position: b.position, state: this.options.interceptor?.checkpointState() ?? null, extra: [],
+      position: b.position, state: this.options.interceptor?.checkpointState() ?? null, extra: [], contract: b.contract,
       captured: this.captured.filter((c) => c.records <= b.records).map((c) => c.row),
     };
     this.records = [];

@@ -28,6 +28,10 @@ import { topicRowsReader } from '../cascade/published-rows.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import type { LastFailure } from './last-failure.js';
+import { EventContract, type EventContractState } from './event-contract.js';
+import { tableEnvelopeFor } from '../config/table-envelope.js';
+import { transactionsTopic } from '../events/transaction-boundaries.js';
+import { watermarksTopic } from '../events/watermark-record.js';
 
 export interface RunDependencies {
   kafka: Kafka;
@@ -52,9 +56,9 @@ export interface RunDependencies {
  * topic refuses: a change log in one partition (its order) that keeps every record (to rebuild the table).
  * The key-only envelope is a change feed either way.
  */
-export function tableTopicSettings(config: Pick<LogtapConfig, 'envelope' | 'topics'>, table: TableSchema): TopicSettings {
+export function tableTopicSettings(config: Pick<LogtapConfig, 'envelope' | 'topics'> & Partial<Pick<LogtapConfig, 'tables'>>, table: TableSchema): TopicSettings {
   const base = { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, table: tableIdText(table.id) };
-  if (config.envelope === 'key-only') return { ...base, compacted: false };
+  if (tableEnvelopeFor(config, table.id.namespace, table.id.name) === 'key-only') return { ...base, compacted: false };
   return table.key.length > 0 ? { ...base, compacted: true } : { ...base, partitions: 1, compacted: false, keepAll: true };
 }
 
@@ -67,14 +71,34 @@ export function connectorOptions(config: LogtapConfig, log: Logger, kafka?: Kafk
     outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log,
     signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
     unchangedToast: config.toast.unchanged, metrics,
+    sourceClock: config.watermarks.topic || config.watermarks.header,
     internalBackfills: config.schemaChanges.resync === 'auto',
     // Only the entity envelope carries whole rows a connector can read back (foreign-key cascades).
-    publishedRows: kafka && config.envelope === 'entity' ? topicRowsReader(kafka, config.topicPrefix, config.encoding.registryUrl, topicRouter(config)) : undefined,
+    publishedRows: kafka && config.envelope === 'entity' && Object.values(config.tables).every((t) => (t.envelope ?? 'entity') === 'entity') ? topicRowsReader(kafka, config.topicPrefix, config.encoding.registryUrl, topicRouter(config)) : undefined,
   };
 }
 
 /** The config's topic names (topics.name, topics.routes). */
 export const topicRouter = (config: Pick<LogtapConfig, 'topicPrefix' | 'topics'>): TopicRouter => new TopicRouter(config.topicPrefix, config.topics);
+
+/** Transaction boundaries and watermarks when the config asks for either (their topics made sure of), else null. */
+async function eventContract(config: LogtapConfig, topics: TopicManager, checkpoints: CheckpointStore, restored: EventContractState | null, from: Checkpoint['position'] | null, log: Logger): Promise<EventContract | null> {
+  const { transactions, watermarks } = config;
+  if (!transactions.topic && !watermarks.topic && !watermarks.header) return null;
+  const replicationFactor = config.topics.replicationFactor;
+  // One partition each: consumers read them in order.
+  if (transactions.topic) await topics.ensure(transactionsTopic(config.topicPrefix), { partitions: 1, replicationFactor, compacted: false });
+  if (watermarks.topic) await topics.ensure(watermarksTopic(config.topicPrefix), { partitions: 1, replicationFactor, compacted: true });
+  return new EventContract({
+    connector: config.name,
+    transactionsTopic: transactions.topic ? transactionsTopic(config.topicPrefix) : null,
+    watermarksTopic: watermarks.topic ? watermarksTopic(config.topicPrefix) : null,
+    watermarkHeader: watermarks.header,
+    restored, checkpointPosition: from?.token ?? null,
+    stateRecord: (state) => checkpoints.eventContractRecord(state),
+    onStale: (id) => log.warn({ transaction: id }, 'the checkpoint no longer continues this source transaction: its END record is not written'),
+  });
+}
 
 const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err.retriable;
 
@@ -154,7 +178,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name, tableOf) : await openIdempotentSink(kafka, config.name, tableOf);
       await topics.ensure(checkpoints.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
       await topics.ensure(schemaTopic.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
-      const { checkpoint, failure } = await checkpoints.loadState(signal);
+      const { checkpoint, failure, contract: contractState } = await checkpoints.loadState(signal);
       const from = checkpoint?.position ?? null;
       reached = from;
       if (failure) log.info({ code: failure.code, failedAt: new Date(Number(failure.failedAtMicros / 1000n)).toISOString() }, 'the last run stopped on a failure: cleared with the first checkpoint of this run');
@@ -184,12 +208,15 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         topicPrefix: config.topicPrefix,
         topics: router,
         envelope: config.envelope,
+        envelopeOf: (table) => tableEnvelopeFor(config, table.namespace, table.name),
         deleteEvents: config.deleteEvents,
         source: { connector: connector.debeziumConnector, database: connector.database, version: deps.version },
         catalog,
         wire: config.encoding.format === 'confluent' ? confluentWire(config.encoding.registryUrl!) : singleObjectWire,
         debezium: config.debezium,
       });
+      const contract = await eventContract(config, topics, checkpoints, contractState, from, log);
+      if (contract?.resumedTransaction) encoder.resumeTransaction(contract.resumedTransaction);
       const snapshot = snapshotStep(config.snapshot, connector, from, log, deps.metrics);
       const pipeline = new Pipeline({
         name: config.name,
@@ -220,6 +247,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
           log.info({ from: streamFrom?.display ?? 'the source\'s start point', delivery: config.delivery }, 'streaming');
         },
         interceptor,
+        ...(contract ? { contract } : {}),
         limits: config.batch,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         version: deps.version,

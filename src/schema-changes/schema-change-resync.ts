@@ -42,7 +42,7 @@ export class SchemaChangeResync implements HandlerInterceptor {
     return {
       onChange: (event) => inner.onChange(event),
       onCommit: (position, info) => inner.onCommit(position, info),
-      onHeartbeat: (position) => inner.onHeartbeat(position),
+      onHeartbeat: (position, info) => inner.onHeartbeat(position, info),
       ...(inner.onMessage ? { onMessage: (m) => inner.onMessage!(m) } : {}),
       ...(inner.onWatermark ? { onWatermark: (m) => inner.onWatermark!(m) } : {}),
       onSchemaChange: async (change) => {

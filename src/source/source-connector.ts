@@ -25,6 +25,8 @@ export interface ConnectorOptions {
   internalBackfills?: boolean | undefined;
   /** PostgreSQL: what to do when an UPDATE does not carry an unchanged TOASTed value (config `toast.unchanged`); default read-back. */
   unchangedToast?: UnchangedToastPolicy | undefined;
+  /** Watermarks are published (config `watermarks`): heartbeats should carry the source's clock (HeartbeatInfo). */
+  sourceClock?: boolean | undefined;
   /** What the connector counts as it goes (the daemon's Prometheus metrics); absent: nothing counted. */
   metrics?: SourceMetrics | undefined;
   /**
@@ -187,7 +189,7 @@ export interface SourceHandler {
    * The source moved to `position` with nothing to publish (idle, or only unpublished tables), with no
    * transaction open: checkpointing it keeps the retained log bounded.
    */
-  onHeartbeat(position: SourcePosition): Promise<void> | void;
+  onHeartbeat(position: SourcePosition, info?: HeartbeatInfo): Promise<void> | void;
   /** An outbox message the application wrote into the log (PostgreSQL: pg_logical_emit_message with prefix logtap.outbox). */
   onMessage?(message: OutboxMessage): Promise<void> | void;
   /**
@@ -197,6 +199,15 @@ export interface SourceHandler {
   onSchemaChange?(change: SchemaChange): Promise<void> | void;
   /** A backfill watermark the connector's own channel carried (PostgreSQL: a logical message; src/backfill/). */
   onWatermark?(mark: Watermark): Promise<void> | void;
+}
+
+/** What a heartbeat knows of the source's clock (watermarks, docs/events.md). */
+export interface HeartbeatInfo {
+  /**
+   * Every transaction the source commits after this heartbeat carries a commit time at or after this one
+   * (microseconds since the epoch, in the resolution of the commit times the connector hands over).
+   */
+  sourceTimeMicros?: bigint;
 }
 
 /** An application's message to publish as it is, to the topic it names (the transactional outbox pattern). */

@@ -103,3 +103,14 @@ describe('Debezium transaction block', () => {
     expect(encoder.encode({ table: orders, op: 't', position: { token: 'x', display: 'x' }, snapshot: false, txId: '9' })).toEqual([]);
   });
 });
+
+describe('Debezium transaction block in a transaction a checkpoint cut', () => {
+  it('counts on from the events published before (as the END record counts them)', async () => {
+    const { encoder, decode } = await setup(true);
+    encoder.resumeTransaction({ id: '601', commitTimeMicros: null, counts: [['public.orders', 2], ['public.lines', 1]] });
+    const [record] = encoder.encode(change(orders, 'c', 5n, '601'));
+    expect(decode(record!).transaction).toEqual({ id: '601', total_order: 4n, data_collection_order: 3n });
+    const [next] = encoder.encode(change(orders, 'c', 6n, '602'));
+    expect(decode(next!).transaction).toEqual({ id: '602', total_order: 1n, data_collection_order: 1n });
+  });
+});

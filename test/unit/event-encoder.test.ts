@@ -49,7 +49,7 @@ describe('entity envelope', () => {
     const [record, ...rest] = encoder.encode(event({ op: 'c', after: { id: 7n, total: '19.99', note: null } }));
     expect(rest).toEqual([]);
     expect(record!.topic).toBe('shop.public.orders');
-    expect(record!.headers).toEqual({ 'logtap.op': 'c', 'logtap.position': '0/10', 'logtap.snapshot': 'false', 'logtap.txid': '742', 'logtap.commit_us': '1700000000123456' });
+    expect(record!.headers).toEqual({ 'logtap.op': 'c', 'logtap.position': '0/10', 'logtap.snapshot': 'false', 'logtap.txid': '742', 'logtap.commit_us': '1700000000123456', 'logtap.id': '0/10/c' });
     // Both parts are single-object encoded with the fingerprints of the published schemas.
     expect(readSingleObjectHeader(record!.key!).fingerprintHex).toBe(published[0]!.fingerprintHex);
     expect(readSingleObjectHeader(record!.value!).fingerprintHex).toBe(published[1]!.fingerprintHex);

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { ChangeEvent } from '../model/change-event.js';
+import { tableIdText } from '../model/table-schema.js';
+import type { KafkaRecord } from './kafka-record.js';
+
+/** The header that carries a record's event id (docs/events.md, Event contract). */
+export const EVENT_ID_HEADER = 'logtap.id';
+
+/**
+ * Gives each record of a change its event id: unique per record, and the same whenever the same change is published
+ * again (a re-delivery after a crash under at-least-once, a stream resumed from a checkpoint):
+ *
+ * - a streamed change: its position (the connector's, unique per change and stable across re-reads of the log),
+ *   plus `.n` for the n-th further change at the same position (MariaDB foreign-key cascades share their row's);
+ * - a snapshot or backfill row (they share the position of their read): that position, the table and a digest of
+ *   the row's key (a table without a key: of the whole row);
+ * - then the record's role in its change: its operation, `~` for a tombstone, `@p` for a marker written to
+ *   partition p — distinct for the tombstone and the new row of a key change, or a delete event and its tombstone.
+ *
+ * Changes reach the encoder in log order, one at a time; a group sharing a position is never cut by a checkpoint,
+ * so a resumed stream counts `.n` from the group's start again.
+ */
+export class EventIds {
+  private lastToken: string | undefined;
+  private atSameToken = 0;
+
+  assign(event: ChangeEvent, records: KafkaRecord[]): void {
+    const base = event.snapshot ? this.rowReadBase(event, records) : this.changeBase(event);
+    for (const record of records) {
+      const role = `${record.headers['logtap.op'] ?? event.op}${record.value === null ? '~' : ''}${record.partition !== undefined ? `@${record.partition}` : ''}`;
+      // Truncate markers share one headers object across partitions.
+      if (record.partition !== undefined) record.headers = { ...record.headers };
+      record.headers[EVENT_ID_HEADER] = `${base}/${role}`;
+    }
+  }
+
+  private changeBase(event: ChangeEvent): string {
+    const token = event.position.token;
+    if (token === this.lastToken) this.atSameToken++;
+    else {
+      this.lastToken = token;
+      this.atSameToken = 0;
+    }
+    return this.atSameToken === 0 ? token : `${token}.${this.atSameToken}`;
+  }
+
+  private rowReadBase(event: ChangeEvent, records: KafkaRecord[]): string {
+    const identity = records.find((r) => r.key !== null)?.key ?? records.find((r) => r.value !== null)?.value;
+    const table = tableIdText(event.table.id);
+    if (!identity) return `${event.position.token}/${table}`;
+    // The key as encoded (with its schema's id): the same row read again under the same key schema gets the same id.
+    const digest = createHash('sha256').update(table).update('\0').update(identity).digest('base64url').slice(0, 22);
+    return `${event.position.token}/${table}/${digest}`;
+  }
+}
