@@ -5,7 +5,8 @@ import type { SourcePosition } from '../../src/model/change-event.js';
 import type { TableId } from '../../src/model/table-schema.js';
 import type { CheckFinding, ConnectorOptions, NextTransaction, PositionControl, SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
 import { ChangeTranslator } from './change-translator.js';
-import { requireTables } from './configured-tables.js';
+import { publicationMembers, type PgTableChoice } from './captured-tables.js';
+import { tableFilter } from '../../src/config/table-pattern.js';
 import { type Lsn, formatLsn, maxLsn } from './lsn.js';
 import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
 import { type PgEndpoint, pgEndpoint, scrub } from './pg-endpoint.js';
@@ -64,9 +65,8 @@ class PostgresConnector implements SourceConnector {
   private readonly endpoint: PgEndpoint;
   private readonly slotName: string;
   private readonly publicationName: string;
-  private readonly tables: TableId[] | undefined;
-  /** What the publication holds: the configured tables and, with backfills on, the signal table. */
-  private readonly publishedTables: TableId[] | undefined;
+  /** The configured tables (names or globs), per-table settings and the signal table: what the publication holds. */
+  private readonly choice: PgTableChoice;
   private readonly log: ConnectorOptions['log'];
   /** The furthest complete position released; survives sessions (applied when the next one starts). */
   private released: Lsn | null = null;
@@ -92,17 +92,16 @@ class PostgresConnector implements SourceConnector {
     if (options.tables !== undefined && options.tables.length === 0) {
       throw new ConfigError('source.tables is empty: list the tables to stream, or leave it out to stream every table');
     }
-    this.tables = options.tables?.map(parseTableName);
     const signalTable = options.signalTable === undefined ? undefined : options.signalTable === '' ? DEFAULT_PG_SIGNAL_TABLE : parseTableName(options.signalTable);
-    this.publishedTables = this.tables && signalTable ? [...this.tables, signalTable] : this.tables;
+    this.choice = { filter: tableFilter(options.tables, options.excludeTables), settings: options.tableSettings ?? {}, signalTable };
     this.log = options.log.child({ connector: options.name, slot: this.slotName });
     this.snapshots = createPgSnapshotSource({
       url: options.url, endpoint: this.endpoint, connectorName: options.name, database: this.database, slotName: this.slotName,
-      publicationName: this.publicationName, tables: this.publishedTables, applicationName: (role) => this.applicationName(role), log: this.log,
+      publicationName: this.publicationName, choice: this.choice, applicationName: (role) => this.applicationName(role), log: this.log,
     });
     // Without a signal table, backfills the daemon asks for itself use logical messages as watermarks.
     this.backfills = (signalTable || options.internalBackfills) ? createPgBackfillSource({
-      url: options.url, endpoint: this.endpoint, publicationName: this.publicationName, signalTable,
+      url: options.url, endpoint: this.endpoint, publicationName: this.publicationName, signalTable, tableSettings: options.tableSettings,
       applicationName: (role) => this.applicationName(role), log: this.log,
     }) : undefined;
   }
@@ -114,7 +113,8 @@ class PostgresConnector implements SourceConnector {
       applicationName: this.applicationName('check'),
       slotName: this.slotName,
       publicationName: this.publicationName,
-      tables: this.tables,
+      tables: undefined,
+      choice: { ...this.choice, signalTable: undefined },
       unchangedToast: this.options.unchangedToast ?? 'read-back',
     });
   }
@@ -264,9 +264,8 @@ class PostgresConnector implements SourceConnector {
       }
     };
     await step('checking the server', () => this.requireLogicalDecoding(db));
-    const tables = this.tables;
-    if (tables) await step('looking up the tables', () => requireTables(db, tables, this.database));
-    await step('preparing the publication', () => ensurePublication(db, this.publicationName, this.publishedTables, log));
+    const members = await step('looking up the tables', () => publicationMembers(db, this.choice, this.database));
+    await step('preparing the publication', () => ensurePublication(db, this.publicationName, members, log));
     const slot = await step('preparing the replication slot', () =>
       prepareSlot({ db, slotName: this.slotName, database: this.database, connectorName: this.options.name, log }, from),
     );

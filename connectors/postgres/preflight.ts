@@ -4,6 +4,8 @@ import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import type { CheckFinding, UnchangedToastPolicy } from '../../src/source/source-connector.js';
 import { lookUpTables, tableProblem } from './configured-tables.js';
+import { type PgTableChoice, publicationMembers } from './captured-tables.js';
+import { ConfigError } from '../../src/errors.js';
 import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
 import type { PgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
@@ -22,8 +24,10 @@ export interface PreflightOptions {
   applicationName: string;
   slotName: string;
   publicationName: string;
-  /** Configured tables; undefined: every table. */
+  /** Configured tables; undefined: every table (or as `choice` resolves them). */
   tables: TableId[] | undefined;
+  /** The configured table patterns and per-table settings, resolved against the catalog (and vetted) here. */
+  choice?: PgTableChoice;
   /** What the stream does with an unchanged TOASTed value (config `toast.unchanged`). */
   unchangedToast: UnchangedToastPolicy;
 }
@@ -136,6 +140,15 @@ export async function runPreflight(o: PreflightOptions): Promise<CheckFinding[]>
   try {
     server = (await db.query<ServerRow>(SERVER_SQL)).rows[0]!;
     findings.push(...serverFindings(server));
+    if (o.choice) {
+      try {
+        o = { ...o, tables: (await publicationMembers(db, o.choice, o.endpoint.database))?.map((m) => m.id) };
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        findings.push({ level: 'error', id: 'table_settings', message: err.message.split(' — ')[0]!, fix: err.message.split(' — ').slice(1).join(' — ') || 'change source.tables or tables: in the config' });
+        o = { ...o, choice: undefined };
+      }
+    }
     const tables = await tableFindings(db, o, server);
     findings.push(...tables.findings);
     findings.push(...(await publicationFindings(db, o, server, tables.notOwned)));

@@ -1,10 +1,15 @@
 import { z } from 'zod';
+import { tableSettingsSchema, type TableSettings } from './table-settings.js';
+import { tablePattern } from './table-pattern.js';
 
 /** `host:port`, the form Kafka clients take. */
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 
 /** Names that become slots, publications, transactional ids and topic parts: keep them portable. */
 const identifier = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'expected 1–100 letters, digits, _ . or -');
+
+/** `namespace.table`, exact or a glob (src/config/table-pattern.ts). */
+const tableName = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected namespace.table');
 
 const kafkaSection = z.object({
   brokers: z.array(hostPort).min(1, 'expected at least one broker'),
@@ -29,9 +34,23 @@ export const configSchema = z.object({
   name: identifier,
   source: z.object({
     url: z.string().regex(/^(postgres|postgresql|mysql|mariadb):\/\//, 'expected a postgres://, mysql:// or mariadb:// URL'),
-    /** `schema.table` (PostgreSQL) or `database.table` (MySQL); default: every table. */
-    tables: z.array(z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected namespace.table')).optional(),
+    /**
+     * `schema.table` (PostgreSQL) or `database.table` (MySQL), exact or a glob (`public.*`, `shop.orders_*`:
+     * tables created later that match are captured too); default: every table.
+     */
+    tables: z.array(tableName).optional(),
+    /** Tables left out of `tables` (exact or globs). */
+    excludeTables: z.array(tableName).optional(),
   }).strict(),
+  /**
+   * Per-table settings, keyed by `namespace.table` or a glob of it (docs/configuration.md): an exact key wins over
+   * globs, and among globs the first in the file. `columns` (include/exclude/mask), `where` (row filter).
+   */
+  tables: z.record(z.string(), tableSettingsSchema).default({}),
+  /** Hash masks: SHA-256 of (salt + value), the salt read from this environment variable. */
+  masking: z.object({
+    saltEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').default('LOGTAP_MASK_SALT'),
+  }).strict().default({ saltEnv: 'LOGTAP_MASK_SALT' }),
   kafka: kafkaSection,
   /** Topic per table: `<topicPrefix>.<namespace>.<table>`. */
   topicPrefix: identifier,
@@ -130,12 +149,16 @@ export const configSchema = z.object({
     token: z.string().min(16, 'expected at least 16 characters (put it in the environment: token: ${LOGTAP_HTTP_TOKEN})').optional(),
   }).strict().default({ host: '127.0.0.1' }),
 }).strict().superRefine((c, ctx) => {
+  for (const key of Object.keys(c.tables)) {
+    if (!tablePattern(key)) ctx.addIssue({ code: 'custom', path: ['tables', key], message: 'expected namespace.table (or a glob of it, e.g. public.*) as the key' });
+  }
   if (c.encoding.format === 'confluent' && !c.encoding.registryUrl) {
     ctx.addIssue({ code: 'custom', path: ['encoding', 'registryUrl'], message: 'required when encoding.format is confluent' });
   }
 });
 
 export type LogtapConfig = z.infer<typeof configSchema>;
+export type { TableSettings };
 
 /** What commands that only read logtap's topics need (schemas, replay's Kafka side). */
 export const topicsConfigSchema = z.object({ kafka: kafkaSection, topicPrefix: identifier });

@@ -25,6 +25,7 @@ import { topicRowsReader } from '../cascade/published-rows.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import type { LastFailure } from './last-failure.js';
+import { configuredShaper } from '../columns/configured-shaper.js';
 
 export interface RunDependencies {
   kafka: Kafka;
@@ -58,7 +59,7 @@ export function tableTopicSettings(config: Pick<LogtapConfig, 'envelope' | 'topi
 /** The connector as the daemon builds it: tools that stream or move its checkpoint must see the same tables (and publication). */
 export function connectorOptions(config: LogtapConfig, log: Logger, kafka?: Kafka, metrics?: PipelineMetrics & SourceMetrics): ConnectorOptions {
   return {
-    name: config.name, url: config.source.url, tables: config.source.tables,
+    name: config.name, url: config.source.url, tables: config.source.tables, excludeTables: config.source.excludeTables, tableSettings: config.tables,
     outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log,
     signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
     unchangedToast: config.toast.unchanged, metrics,
@@ -118,6 +119,8 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
   let failures = 0;
   /** Whether streaming ever began: until then every failure is reported, not retried (a misconfiguration, not an outage). */
   let started = false;
+  // Before anything connects: a hash mask without its salt is a configuration error.
+  const shaper = configuredShaper(config);
 
   while (!signal.aborted) {
     deps.onState?.('starting');
@@ -204,6 +207,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
           log.info({ from: streamFrom?.display ?? 'the source\'s start point', delivery: config.delivery }, 'streaming');
         },
         interceptor,
+        ...(shaper ? { shape: (event) => shaper.event(event) } : {}),
         limits: config.batch,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         version: deps.version,
