@@ -5,7 +5,9 @@ import type { SourcePosition } from '../../src/model/change-event.js';
 import type { TableId } from '../../src/model/table-schema.js';
 import type { CheckFinding, ConnectorOptions, NextTransaction, PositionControl, SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
 import { ChangeTranslator } from './change-translator.js';
-import { publicationMembers, type PgTableChoice } from './captured-tables.js';
+import { capturedTables, filteredMember, publicationMembers, type PgTableChoice } from './captured-tables.js';
+import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
+import { tableIdText } from '../../src/model/table-schema.js';
 import { tableFilter } from '../../src/config/table-pattern.js';
 import { type Lsn, formatLsn, maxLsn } from './lsn.js';
 import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
@@ -14,7 +16,7 @@ import { SourceSetupError, mapPgError } from './pg-errors.js';
 import { derivedObjectName, parseTableName, quoteIdent } from './pg-identifiers.js';
 import { type PgPosition, coveredBelow, fromSourcePosition, positionDisplay } from './pg-position.js';
 import { runPreflight } from './preflight.js';
-import { ensurePublication } from './publication.js';
+import { addToPublication, ensurePublication } from './publication.js';
 import { RelationCache } from './relation-cache.js';
 import { readPublishedShapes } from './row-rewrite.js';
 import { TableShapes } from './table-shapes.js';
@@ -275,10 +277,12 @@ class PostgresConnector implements SourceConnector {
     // The server skips every transaction committing below its start; a partial position's own transaction is resent.
     const startLsn = from ? maxLsn(coveredBelow(from), confirmed) : confirmed;
     const shapes = new TableShapes(db, () => readPublishedShapes(db, this.publicationName));
+    // With a table list decided by patterns, tables created later that match are added as they are seen.
+    const newTables = members !== undefined && !this.choice.filter.exactOnly ? () => this.pickUpNewTables(db) : async () => [];
     await step('reading the published tables', () => shapes.start());
     const translator = new ChangeTranslator({
       relations: new RelationCache(db, log, (err) => mapPgError(err, this.endpoint, 'reading the catalog'), shapes),
-      shapes: { poll: () => step('looking for altered tables', () => shapes.poll()), everyMs: SHAPE_POLL_MS },
+      shapes: { poll: () => step('looking for altered and new tables', async () => [...(await newTables()), ...(await shapes.poll())]), everyMs: SHAPE_POLL_MS },
       handler,
       resume: new ResumeFilter(from),
       startLsn,
@@ -299,6 +303,28 @@ class PostgresConnector implements SourceConnector {
       timing: this.timing,
       log,
     });
+  }
+
+  /**
+   * Tables the patterns match that the publication lacks (created since the start): each is added to the
+   * publication, and reported as a schema change that rewrote rows, so the resync (src/schema-changes/) publishes
+   * what it held before it was added through the online backfill; its changes stream from the ALTER's commit on.
+   */
+  private async pickUpNewTables(db: pg.Client): Promise<SchemaChange[]> {
+    const wanted = await capturedTables(db, this.choice.filter, this.database, true);
+    if (!wanted) return [];
+    const { rows } = await db.query<{ namespace: string; name: string }>(
+      'SELECT schemaname::text AS namespace, tablename::text AS name FROM pg_catalog.pg_publication_tables WHERE pubname = $1', [this.publicationName]);
+    const have = new Set(rows.map((r) => tableIdText(r)));
+    const changes: SchemaChange[] = [];
+    const filters = Number(((await db.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`)).rows[0]!).v) >= 150000;
+    for (const id of wanted) {
+      if (have.has(tableIdText(id))) continue;
+      await addToPublication(db, this.publicationName, filters ? await filteredMember(db, id, this.choice.settings) : { id });
+      this.log.info({ table: tableIdText(id), publication: this.publicationName }, 'a new table matches source.tables: added to the publication');
+      changes.push({ table: id, rewritesRows: true, reason: 'new-table', columns: [] });
+    }
+    return changes;
   }
 
   /** wal_level and the REPLICATION attribute, checked before anything is created. */

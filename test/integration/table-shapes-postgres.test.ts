@@ -35,6 +35,7 @@ describe('choosing tables and columns on PostgreSQL', () => {
       INSERT INTO ${s}.orders_b VALUES (1, 'b1'); INSERT INTO ${s}.orders_old VALUES (1); INSERT INTO ${s}.other VALUES (1);`);
     const daemon = startDaemon(writeConfig({
       name, source: { url: bed.pgUrl, tables: [`${s}.orders_*`], excludeTables: [`${s}.orders_old`] },
+      schemaChanges: { resync: 'auto' },
       tables: {
         [`${s}.orders_a`]: { columns: { exclude: ['secret'], mask: { email: 'hash', name: { truncate: 2 } } }, where: 'id < 100' },
         [`${s}.*`]: { columns: { exclude: ['nothing_here'] } },
@@ -62,6 +63,21 @@ describe('choosing tables and columns on PostgreSQL', () => {
       const b = await readTopicAsTable(kafka, prefix, `${prefix}.${s}.orders_b`, (k) => String(k.id));
       expect([...b.table.keys()].sort()).toEqual(['1', '2']);
 
+      // A matching table created while streaming: added to the publication when seen, its earlier rows backfilled.
+      await sql.query(`CREATE TABLE ${s}.orders_c (id int PRIMARY KEY, note text); INSERT INTO ${s}.orders_c VALUES (1, 'before it was seen')`);
+      let c: Awaited<ReturnType<typeof readTopicAsTable>> | null = null;
+      await waitFor('the new table\'s earlier row', async () => {
+        if (!/new table matches/.test(daemon.log())) return undefined;
+        c = await readTopicAsTable(kafka, prefix, `${prefix}.${s}.orders_c`, (k) => String(k.id)).catch(() => null);
+        return c?.table.has('1') ? true : undefined;
+      }, 60_000, 1000);
+      await sql.query(`INSERT INTO ${s}.orders_c VALUES (2, 'later'); UPDATE ${s}.orders_c SET note = 'changed' WHERE id = 1`);
+      await waitFor('the new table\'s later changes', async () => {
+        c = await readTopicAsTable(kafka, prefix, `${prefix}.${s}.orders_c`, (k) => String(k.id)).catch(() => null);
+        return c?.table.has('2') && c.table.get('1')?.note === 'changed' ? true : undefined;
+      }, 60_000, 1000);
+      expect([...c!.table.values()].sort((x, y) => Number(x.id) - Number(y.id))).toEqual([{ id: 1, note: 'changed' }, { id: 2, note: 'later' }]);
+
       const found = await findInTopics(kafka, prefix, SECRETS);
       expect(found.topics.some((t) => t.endsWith('.orders_old') || t.endsWith('.other'))).toBe(false);
       expect(found.records).toBeGreaterThan(5);
@@ -73,7 +89,7 @@ describe('choosing tables and columns on PostgreSQL', () => {
       await dropConnectorObjects(sql, name);
       await sql.query(`DROP SCHEMA ${s} CASCADE`);
     }
-  });
+  }, 180_000);
 
   it('refuses a key column left out, and a row filter on a column outside the replica identity, in one line', async () => {
     const s = uniqueName('shapes');
