@@ -31,15 +31,19 @@ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
 ORDER BY 1, 2`;
 
+/** The names a filter writes out (not globs), as table ids. */
+export const exactTableIds = (filter: TableFilter): TableId[] =>
+  (filter.include ?? []).filter((p) => !p.isGlob).map((p) => { const dot = p.text.indexOf('.'); return { namespace: p.text.slice(0, dot), name: p.text.slice(dot + 1) }; });
+
 /** The tables the filter captures now; undefined when it captures every table (and nothing asks for a table list). */
 export async function capturedTables(db: PgQueryable, filter: TableFilter, database: string, needList = false): Promise<TableId[] | undefined> {
   if (filter.exactOnly) {
-    const ids = filter.include!.map((p) => { const dot = p.text.indexOf('.'); return { namespace: p.text.slice(0, dot), name: p.text.slice(dot + 1) }; });
+    const ids = exactTableIds(filter);
     await requireTables(db, ids, database);
     return ids;
   }
   if (filter.include === undefined && filter.exclude.length === 0 && !needList) return undefined;
-  const exact = (filter.include ?? []).filter((p) => !p.isGlob).map((p) => { const dot = p.text.indexOf('.'); return { namespace: p.text.slice(0, dot), name: p.text.slice(dot + 1) }; });
+  const exact = exactTableIds(filter);
   // Names written out must exist (a partition named on purpose is captured as itself).
   await requireTables(db, exact, database);
   const { rows } = await db.query(CANDIDATE_TABLES_SQL);

@@ -4,7 +4,7 @@ import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import type { CheckFinding, UnchangedToastPolicy } from '../../src/source/source-connector.js';
 import { lookUpTables, tableProblem } from './configured-tables.js';
-import { type PgTableChoice, publicationMembers } from './captured-tables.js';
+import { type PgTableChoice, capturedTables, exactTableIds, filteredMember } from './captured-tables.js';
 import { ConfigError } from '../../src/errors.js';
 import { closeQuietly, openCatalogClient, pgClientConfig } from './pg-client.js';
 import type { PgEndpoint } from './pg-endpoint.js';
@@ -141,13 +141,9 @@ export async function runPreflight(o: PreflightOptions): Promise<CheckFinding[]>
     server = (await db.query<ServerRow>(SERVER_SQL)).rows[0]!;
     findings.push(...serverFindings(server));
     if (o.choice) {
-      try {
-        o = { ...o, tables: (await publicationMembers(db, o.choice, o.endpoint.database))?.map((m) => m.id) };
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        findings.push({ level: 'error', id: 'table_settings', message: err.message.split(' — ')[0]!, fix: err.message.split(' — ').slice(1).join(' — ') || 'change source.tables or tables: in the config' });
-        o = { ...o, choice: undefined };
-      }
+      const { found, findings: settings } = await choiceFindings(db, o.choice, o.endpoint.database);
+      o = { ...o, tables: found };
+      findings.push(...settings);
     }
     const tables = await tableFindings(db, o, server);
     findings.push(...tables.findings);
@@ -472,3 +468,40 @@ function formatBytes(bytes: bigint): string {
   return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${(Number(bytes) / 2 ** 20).toFixed(1)} MiB`;
 }
 
+
+/**
+ * The tables the configured names and patterns capture (names written out are taken as they are: a missing one is
+ * reported as such), and every per-table setting PostgreSQL would refuse or that would break the table's writes.
+ */
+async function choiceFindings(db: pg.Client, choice: PgTableChoice, database: string): Promise<{ found: TableId[] | undefined; findings: CheckFinding[] }> {
+  const findings: CheckFinding[] = [];
+  const asFinding = (err: unknown, id: string): void => {
+    if (!(err instanceof ConfigError)) throw err;
+    const [message, ...fix] = err.message.split(' — ');
+    findings.push({ level: 'error', id, message: message!, fix: fix.join(' — ') || 'change source.tables or tables: in the config' });
+  };
+  const version = Number((await db.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`)).rows[0]!.v);
+  const rowFilter = Object.entries(choice.settings).find(([, t]) => t.where !== undefined);
+  if (rowFilter && version < 150000) asFinding(new ConfigError(`tables.${JSON.stringify(rowFilter[0])}.where: row filters need PostgreSQL 15 or later — remove where`), 'row_filter_version');
+  let found: TableId[] | undefined;
+  if (choice.filter.exactOnly) {
+    found = exactTableIds(choice.filter);
+  } else {
+    try {
+      found = await capturedTables(db, choice.filter, database);
+    } catch (err) {
+      asFinding(err, 'tables');
+      found = undefined;
+    }
+  }
+  if (version >= 150000) {
+    for (const id of found ?? []) {
+      try {
+        await filteredMember(db, id, choice.settings);
+      } catch (err) {
+        asFinding(err, `table_settings:${tableIdText(id)}`);
+      }
+    }
+  }
+  return { found, findings };
+}

@@ -10,6 +10,8 @@ import { readTopicAsTable } from '../helpers/topic-table.js';
 import { dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 import { postgresObjectNames } from '../../connectors/postgres/postgres-connector.js';
 import { findInTopics } from '../helpers/leak-search.js';
+import { runLogtap } from '../helpers/logtap-cli.js';
+import { pgUrlFor } from '../helpers/test-bed-databases.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
@@ -33,7 +35,7 @@ describe('choosing tables and columns on PostgreSQL', () => {
       CREATE TABLE ${s}.other (id int PRIMARY KEY);
       INSERT INTO ${s}.orders_a VALUES (1, 'ann@example.org', 'Annabel', 'TOPSECRET-1', 'eu'), (150, 'zed@example.org', 'Zed', 'x', 'us');
       INSERT INTO ${s}.orders_b VALUES (1, 'b1'); INSERT INTO ${s}.orders_old VALUES (1); INSERT INTO ${s}.other VALUES (1);`);
-    const daemon = startDaemon(writeConfig({
+    const configFile = writeConfig({
       name, source: { url: bed.pgUrl, tables: [`${s}.orders_*`], excludeTables: [`${s}.orders_old`] },
       schemaChanges: { resync: 'auto' },
       tables: {
@@ -41,7 +43,9 @@ describe('choosing tables and columns on PostgreSQL', () => {
         [`${s}.*`]: { columns: { exclude: ['nothing_here'] } },
       },
       kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500,
-    }), { LOGTAP_MASK_SALT: SALT });
+    });
+    const daemon = startDaemon(configFile, { LOGTAP_MASK_SALT: SALT });
+    const target = uniqueName('shapes_replay');
     try {
       await waitStreaming(daemon);
       const { publication } = postgresObjectNames(name);
@@ -83,10 +87,26 @@ describe('choosing tables and columns on PostgreSQL', () => {
       expect(found.records).toBeGreaterThan(5);
       expect(found.hits).toEqual([]);
       for (const secret of SECRETS) expect(daemon.log()).not.toContain(secret);
+
+      // Replay rebuilds the tables as published: no excluded column, masked values as masked.
+      await sql.query(`CREATE DATABASE ${target}`);
+      const replayed = await runLogtap(['replay', '--config', configFile, '--target', pgUrlFor(target)]);
+      expect(replayed.stderr).toBe('');
+      expect(replayed.code).toBe(0);
+      const restored = new pg.Client({ connectionString: pgUrlFor(target) });
+      await restored.connect();
+      try {
+        const { rows } = await restored.query(`SELECT * FROM ${s}.orders_a ORDER BY id`);
+        expect(rows).toEqual([{ id: 1, email: sha('ann@example.org'), name: 'An', region: 'uk' }, { id: 2, email: sha('bob@example.org'), name: 'Bo', region: 'eu' }]);
+        expect((await restored.query(`SELECT id FROM ${s}.orders_b ORDER BY id`)).rows).toEqual([{ id: 1 }, { id: 2 }]);
+      } finally {
+        await restored.end();
+      }
     } finally {
       daemon.child.kill('SIGKILL');
       await daemon.exited;
       await dropConnectorObjects(sql, name);
+      await sql.query(`DROP DATABASE IF EXISTS ${target}`);
       await sql.query(`DROP SCHEMA ${s} CASCADE`);
     }
   }, 180_000);

@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
 import { loadConfig } from '../../config/load-config.js';
+import { isGlobText, tableFilter } from '../../config/table-pattern.js';
+import { parseTableId } from '../../model/table-schema.js';
 import { ConfigError, LogtapError } from '../../errors.js';
 import { createLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
@@ -52,7 +54,14 @@ export const replayCommand = {
     const until = args.until === undefined ? undefined : parseUntil(args.until, source.positionOrder);
 
     const kafka = createKafka(config.kafka, 'replay');
-    const topics = await topicsToReplay(kafka, config.topicPrefix, args.table ?? config.source.tables);
+    const patterns = !args.table && ((config.source.tables ?? []).some(isGlobText) || (config.source.excludeTables ?? []).length > 0);
+    // With globs, the table topics that are there and that the patterns capture.
+    const topics = patterns
+      ? (await topicsToReplay(kafka, config.topicPrefix, undefined)).filter((topic) => {
+        const id = parseTableId(topic.slice(config.topicPrefix.length + 1));
+        return id !== null && tableFilter(config.source.tables, config.source.excludeTables).captures(id);
+      })
+      : await topicsToReplay(kafka, config.topicPrefix, args.table ?? config.source.tables);
     const entries = await new SchemaTopic(kafka, config.topicPrefix).readAll();
     if (entries === null) throw new ConfigError(`no topic ${config.topicPrefix}._schemas: nothing was published with topic prefix ${config.topicPrefix}`);
     const plans = topics.map((topic) => planTopic(topic, entries));
