@@ -20,7 +20,7 @@ afterAll(() => sql.end());
 
 const SALT = 'pepper-for-the-test';
 const sha = (v: string) => createHash('sha256').update(SALT + v).digest('hex');
-const SECRETS = ['ann@example.org', 'bob@example.org', 'cat@example.org', 'Annabel', 'Bobby', 'TOPSECRET-1', 'TOPSECRET-2', 'TOPSECRET-3'];
+const SECRETS = ['ann@example.org', 'bob@example.org', 'cat@example.org', 'eve@example.org', 'TOPSECRET-4', 'Annabel', 'Bobby', 'TOPSECRET-1', 'TOPSECRET-2', 'TOPSECRET-3'];
 
 describe('choosing tables and columns on MariaDB', () => {
   it('captures tables by glob less the excluded ones, picks up a matching table created while streaming, and masks values that never reach Kafka or the log', async () => {
@@ -30,6 +30,8 @@ describe('choosing tables and columns on MariaDB', () => {
     await sql.query(`CREATE DATABASE ${db};
       CREATE TABLE ${db}.orders_a (id INT PRIMARY KEY, email VARCHAR(80) NOT NULL, name VARCHAR(40), secret VARCHAR(40), region VARCHAR(8));
       CREATE TABLE ${db}.orders_old (id INT PRIMARY KEY);
+      CREATE TABLE ${db}.staging (id INT PRIMARY KEY, email VARCHAR(80) NOT NULL, name VARCHAR(40), secret VARCHAR(40), region VARCHAR(8));
+      INSERT INTO ${db}.staging VALUES (1, 'eve@example.org', 'Eve', 'TOPSECRET-4', 'eu');
       CREATE TABLE ${db}.other (id INT PRIMARY KEY);
       INSERT INTO ${db}.orders_a VALUES (1, 'ann@example.org', 'Annabel', 'TOPSECRET-1', 'eu');
       INSERT INTO ${db}.orders_old VALUES (1); INSERT INTO ${db}.other VALUES (1);`);
@@ -60,6 +62,15 @@ describe('choosing tables and columns on MariaDB', () => {
       }, 30_000, 500);
       expect(created!.table.get('1')).toEqual({ id: 1, email: sha('cat@example.org'), name: 'Ca', region: 'eu' });
 
+      // A table renamed into the pattern: its rows were never in an event under the new name, a backfill publishes them.
+      await sql.query(`RENAME TABLE ${db}.staging TO ${db}.orders_moved`);
+      let moved = null as Awaited<ReturnType<typeof readTopicAsTable>> | null;
+      await waitFor('the renamed table\'s rows', async () => {
+        moved = await readTopicAsTable(kafka, prefix, `${prefix}.${db}.orders_moved`, (k) => String(k.id)).catch(() => null);
+        return moved?.table.has('1') ? true : undefined;
+      }, 60_000, 1000);
+      expect(moved!.table.get('1')).toEqual({ id: 1, email: sha('eve@example.org'), name: 'Ev', region: 'eu' });
+
       const found = await findInTopics(kafka, prefix, SECRETS);
       expect(found.topics.some((t) => t.endsWith('.orders_old') || t.endsWith('.other'))).toBe(false);
       expect(found.records).toBeGreaterThan(5);
@@ -70,7 +81,7 @@ describe('choosing tables and columns on MariaDB', () => {
       await daemon.exited;
       await sql.query(`DROP DATABASE ${db}`);
     }
-  });
+  }, 180_000);
 
   it('refuses a row filter in one line: MariaDB cannot filter rows at the source', async () => {
     const { code, stderr } = await runFailing({ name: uniqueName('bad'), source: { url: urlFor('mysql') }, tables: { 'x.t': { where: 'id > 1' } }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bad') });

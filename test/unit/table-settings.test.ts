@@ -13,6 +13,7 @@ import type { TableSchema } from '../../src/model/table-schema.js';
 import type { ChangeEvent } from '../../src/model/change-event.js';
 import { columnsMentioned } from '../../connectors/postgres/captured-tables.js';
 import { selectTables } from '../../connectors/mysql/table-selection.js';
+import { renamedIntoSelection } from '../../connectors/mysql/binlog-reader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logtap-table-settings-'));
 let n = 0;
@@ -75,6 +76,17 @@ describe('table patterns', () => {
     expect(s.binlogFilter).toEqual({ includeSchema: { shop: true } });
     expect(selectTables('shop', ['*.t']).binlogFilter.excludeSchema).toBeDefined();
     expect(selectTables('shop', undefined, ['shop.x']).captures('other', 'y')).toBe(false);
+  });
+});
+
+describe('MySQL renames into a pattern', () => {
+  const selection = selectTables('shop', ['shop.orders_*']);
+  const t = (name: string) => ({ namespace: 'shop', name });
+  it('name the tables moved from outside the selection into it', () => {
+    expect(renamedIntoSelection('RENAME TABLE staging TO orders_x, orders_a TO orders_b', [t('staging'), t('orders_x'), t('orders_a'), t('orders_b')], selection)).toEqual([t('orders_x')]);
+    expect(renamedIntoSelection('ALTER TABLE staging RENAME TO orders_y', [t('staging'), t('orders_y')], selection)).toEqual([t('orders_y')]);
+    expect(renamedIntoSelection('CREATE TABLE orders_z (id int)', [t('orders_z')], selection)).toEqual([]);
+    expect(renamedIntoSelection('ALTER TABLE orders_a ADD COLUMN x int', [t('orders_a')], selection)).toEqual([]);
   });
 });
 
