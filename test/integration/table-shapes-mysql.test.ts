@@ -88,4 +88,13 @@ describe('choosing tables and columns on MariaDB', () => {
     expect(code).toBe(2);
     expect(userLines(stderr)).toEqual(['logtap: tables."x.t".where: row filters are a PostgreSQL 15+ feature; MySQL/MariaDB cannot filter rows at the source — remove where']);
   });
+
+  it('refuses a hash mask without its salt in one line, before connecting', async () => {
+    const { code, stderr } = await runFailing({
+      name: uniqueName('bad'), source: { url: urlFor('mysql') }, tables: { 'x.t': { columns: { mask: { email: 'hash' } } } },
+      masking: { saltEnv: 'LOGTAP_TEST_UNSET_SALT' }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bad'),
+    });
+    expect(code).toBe(2);
+    expect(userLines(stderr)).toEqual(['logtap: tables."x.t".columns.mask uses hash, but the environment variable LOGTAP_TEST_UNSET_SALT (masking.saltEnv) holding its salt is not set — set it to a secret (the same for every run, or hashes change)']);
+  });
 });
