@@ -68,7 +68,7 @@ describe('choosing tables and columns on MariaDB', () => {
       await waitFor('the renamed table\'s rows', async () => {
         moved = await readTopicAsTable(kafka, prefix, `${prefix}.${db}.orders_moved`, (k) => String(k.id)).catch(() => null);
         return moved?.table.has('1') ? true : undefined;
-      }, 60_000, 1000);
+      }, 120_000, 1000);
       expect(moved!.table.get('1')).toEqual({ id: 1, email: sha('eve@example.org'), name: 'Ev', region: 'eu' });
 
       const found = await findInTopics(kafka, prefix, SECRETS);
@@ -81,7 +81,7 @@ describe('choosing tables and columns on MariaDB', () => {
       await daemon.exited;
       await sql.query(`DROP DATABASE ${db}`);
     }
-  }, 180_000);
+  }, 240_000);
 
   it('refuses a row filter in one line: MariaDB cannot filter rows at the source', async () => {
     const { code, stderr } = await runFailing({ name: uniqueName('bad'), source: { url: urlFor('mysql') }, tables: { 'x.t': { where: 'id > 1' } }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bad') });
