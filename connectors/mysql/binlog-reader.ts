@@ -12,6 +12,8 @@ import { mapDriverError, type ErrorContext } from './driver-errors.js';
 import { installPauseGate, type PauseGate } from './pause-gate.js';
 import type { SchemaTracker, TableVersion } from './schema-tracker.js';
 import type { TableSelection } from './table-selection.js';
+import type { TableId } from '../../src/model/table-schema.js';
+import { shortStatement } from '../../src/schema-changes/schema-change.js';
 import type { ZongjiTableMapEntry } from './table-map-binding.js';
 import { EXACT_ZONGJI_CONNECTION_OPTIONS } from './zongji-options.js';
 import type { mysqlEndpoint } from './mysql-source-url.js';
@@ -165,6 +167,7 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
       case 'table-ddl': {
         const captured = meaning.tables.filter((t) => selection.captures(t.namespace, t.name));
         if (captured.length === 0) break;
+        const renamedIn = renamedIntoSelection(query, meaning.tables, selection);
         log.info({ tables: captured.map((t) => `${t.namespace}.${t.name}`), statement: query.slice(0, 200) }, 'schema change in the binlog');
         return runHeld(async () => {
           for (const table of captured) {
@@ -173,6 +176,8 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
             const change = await options.detectSchemaChange?.(table, query, before, tracker.known(table));
             if (change) push({ kind: 'schema-change', change });
           }
+          // Its rows are in no event under the new name: published again like a rewritten table (src/schema-changes/).
+          for (const table of renamedIn) push({ kind: 'schema-change', change: { table, rewritesRows: true, reason: 'new-table', columns: [], statement: shortStatement(query) } });
           push({ kind: 'statement', endOffset, timestampMs, ddl: true });
         });
       }
@@ -288,4 +293,19 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
       });
     },
   };
+}
+
+/**
+ * The tables a RENAME moved from outside the selection into it (`RENAME TABLE a TO b, c TO d`, `ALTER TABLE a RENAME
+ * TO b`; a glob in source.tables can match the new name and not the old): the rows they hold were never published.
+ */
+export function renamedIntoSelection(statement: string, tables: readonly TableId[], selection: Pick<TableSelection, 'captures'>): TableId[] {
+  const rename = /^\s*RENAME\s+TABLES?\b/i.test(statement) || (/^\s*ALTER\s+/i.test(statement) && /\bRENAME\b/i.test(statement) && tables.length === 2);
+  if (!rename) return [];
+  const moved: TableId[] = [];
+  for (let i = 0; i + 1 < tables.length; i += 2) {
+    const [from, to] = [tables[i]!, tables[i + 1]!];
+    if (!selection.captures(from.namespace, from.name) && selection.captures(to.namespace, to.name)) moved.push(to);
+  }
+  return moved;
 }

@@ -32,7 +32,9 @@ const QUEUE_LIMIT_ROWS = 1_000;
  */
 export function createMysqlConnector(options: ConnectorOptions): SourceConnector {
   const settings = parseMysqlSourceUrl(options.url, options.name);
-  const configured = selectTables(settings.database, options.tables);
+  const rowFilter = Object.entries(options.tableSettings ?? {}).find(([, t]) => t.where !== undefined);
+  if (rowFilter) throw new ConfigError(`tables.${JSON.stringify(rowFilter[0])}.where: row filters are a PostgreSQL 15+ feature; MySQL/MariaDB cannot filter rows at the source — remove where`);
+  const configured = selectTables(settings.database, options.tables, options.excludeTables);
   const log = options.log.child({ server: settings.where });
   // With backfills on, the stream also reads the signal table (never published: src/backfill/). For the daemon's
   // own backfills (schema-change resync) it is `<database>.logtap_signal`, created only when first needed.

@@ -117,7 +117,7 @@ async function openMysqlSnapshot(settings: MysqlSourceSettings, selection: Table
 
 async function listTables(runner: { query(sql: string, values: readonly unknown[]): Promise<Record<string, unknown>[]> }, database: string, selection: TableSelection): Promise<TableId[]> {
   if (selection.tables) return [...selection.tables].sort(compareTables);
-  const rows = database !== ''
+  const rows = database !== '' && selection.binlogFilter.includeSchema?.[database] === true && Object.keys(selection.binlogFilter.includeSchema).length === 1
     ? await runner.query("SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA = ?", [database])
     : await runner.query(`SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN (${SYSTEM_DATABASES.map(() => '?').join(', ')})`, SYSTEM_DATABASES);
   return rows.map((r) => ({ namespace: String(r.db), name: String(r.name) })).filter((t) => selection.captures(t.namespace, t.name)).sort(compareTables);

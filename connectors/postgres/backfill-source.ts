@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import type { TableSettings } from '../../src/config/table-settings.js';
+import { readShape } from './captured-tables.js';
 import type { Logger } from '../../src/logger.js';
 import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
@@ -18,6 +20,8 @@ export interface PgBackfillContext {
   publicationName: string;
   /** The signal table (config `signal`); absent: watermarks are logical messages and no table exists. */
   signalTable?: TableId | undefined;
+  /** The config's per-table settings: backfills read as the publication filters (columns left out, row filter). */
+  tableSettings?: Record<string, TableSettings> | undefined;
   applicationName: (role: string) => string;
   log: Logger;
 }
@@ -163,7 +167,9 @@ class PgBackfillSession implements BackfillSession {
       throw mapPgError(err, this.context.endpoint, `reading the catalog of ${tableIdText(id)}`);
     }
     if (mapped.schema.key.length === 0) return { problem: `${tableIdText(id)} has no primary key (or replica identity index): chunks are key ranges` };
-    const queries = new PgChunkQueries(mapped);
+    const read = readShape(mapped, this.context.tableSettings ?? {});
+    mapped = read.table;
+    const queries = new PgChunkQueries(mapped, read.where);
     const { rows: estimate } = await this.step('estimating the table size', () => this.db.query<{ n: string }>(
       // A partitioned table has no rows of its own (reltuples -1): its leaf partitions (a table: itself) hold them.
       `SELECT sum(GREATEST(c.reltuples, 0))::int8::text AS n

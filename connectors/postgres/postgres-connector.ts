@@ -5,7 +5,10 @@ import type { SourcePosition } from '../../src/model/change-event.js';
 import type { TableId } from '../../src/model/table-schema.js';
 import type { CheckFinding, ConnectorOptions, NextTransaction, PositionControl, SourceConnector, SourceHandler } from '../../src/source/source-connector.js';
 import { ChangeTranslator } from './change-translator.js';
-import { requireTables } from './configured-tables.js';
+import { capturedTables, filteredMember, publicationMembers, type PgTableChoice } from './captured-tables.js';
+import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
+import { tableIdText } from '../../src/model/table-schema.js';
+import { tableFilter } from '../../src/config/table-pattern.js';
 import { type Lsn, formatLsn, maxLsn } from './lsn.js';
 import { closeQuietly, connectedUrl, openCatalogClient, pgClientConfig } from './pg-client.js';
 import { type PgEndpoint, pgEndpoint, scrub } from './pg-endpoint.js';
@@ -13,7 +16,7 @@ import { SourceSetupError, mapPgError } from './pg-errors.js';
 import { derivedObjectName, parseTableName, quoteIdent } from './pg-identifiers.js';
 import { type PgPosition, coveredBelow, fromSourcePosition, positionDisplay } from './pg-position.js';
 import { runPreflight } from './preflight.js';
-import { ensurePublication } from './publication.js';
+import { addToPublication, ensurePublication } from './publication.js';
 import { RelationCache } from './relation-cache.js';
 import { readPublishedShapes } from './row-rewrite.js';
 import { TableShapes } from './table-shapes.js';
@@ -70,9 +73,8 @@ class PostgresConnector implements SourceConnector {
   private readonly endpoint: PgEndpoint;
   private readonly slotName: string;
   private readonly publicationName: string;
-  private readonly tables: TableId[] | undefined;
-  /** What the publication holds: the configured tables and, with backfills on, the signal table. */
-  private readonly publishedTables: TableId[] | undefined;
+  /** The configured tables (names or globs), per-table settings and the signal table: what the publication holds. */
+  private readonly choice: PgTableChoice;
   private readonly log: ConnectorOptions['log'];
   /** The furthest complete position released; survives sessions (applied when the next one starts). */
   private released: Lsn | null = null;
@@ -98,17 +100,16 @@ class PostgresConnector implements SourceConnector {
     if (options.tables !== undefined && options.tables.length === 0) {
       throw new ConfigError('source.tables is empty: list the tables to stream, or leave it out to stream every table');
     }
-    this.tables = options.tables?.map(parseTableName);
     const signalTable = options.signalTable === undefined ? undefined : options.signalTable === '' ? DEFAULT_PG_SIGNAL_TABLE : parseTableName(options.signalTable);
-    this.publishedTables = this.tables && signalTable ? [...this.tables, signalTable] : this.tables;
+    this.choice = { filter: tableFilter(options.tables, options.excludeTables), settings: options.tableSettings ?? {}, signalTable };
     this.log = options.log.child({ connector: options.name, slot: this.slotName });
     this.snapshots = createPgSnapshotSource({
       url: options.url, endpoint: this.endpoint, connectorName: options.name, database: this.database, slotName: this.slotName,
-      publicationName: this.publicationName, tables: this.publishedTables, applicationName: (role) => this.applicationName(role), log: this.log,
+      publicationName: this.publicationName, choice: this.choice, applicationName: (role) => this.applicationName(role), log: this.log,
     });
     // Without a signal table, backfills the daemon asks for itself use logical messages as watermarks.
     this.backfills = (signalTable || options.internalBackfills) ? createPgBackfillSource({
-      url: options.url, endpoint: this.endpoint, publicationName: this.publicationName, signalTable,
+      url: options.url, endpoint: this.endpoint, publicationName: this.publicationName, signalTable, tableSettings: options.tableSettings,
       applicationName: (role) => this.applicationName(role), log: this.log,
     }) : undefined;
   }
@@ -120,7 +121,8 @@ class PostgresConnector implements SourceConnector {
       applicationName: this.applicationName('check'),
       slotName: this.slotName,
       publicationName: this.publicationName,
-      tables: this.tables,
+      tables: undefined,
+      choice: { ...this.choice, signalTable: undefined },
       unchangedToast: this.options.unchangedToast ?? 'read-back',
       signalTable: this.options.signalTable !== undefined,
       internalBackfills: this.options.internalBackfills ?? false,
@@ -276,9 +278,8 @@ class PostgresConnector implements SourceConnector {
     const role = await step('checking the server', () => this.requireLogicalDecoding(db));
     // A multi-host source.url: the replication connection goes to the server the catalog connection found.
     const serverUrl = connectedUrl(db, this.options.url);
-    const tables = this.tables;
-    if (tables) await step('looking up the tables', () => requireTables(db, tables, this.database));
-    await step('preparing the publication', () => ensurePublication(db, this.publicationName, this.publishedTables, log));
+    const members = await step('looking up the tables', () => publicationMembers(db, this.choice, this.database));
+    await step('preparing the publication', () => ensurePublication(db, this.publicationName, members, log));
     const slot = await step('preparing the replication slot', () =>
       prepareSlot({ db, slotName: this.slotName, database: this.database, connectorName: this.options.name, log, failover: wantsFailoverSlot(role), standby: role.standby }, from),
     );
@@ -288,10 +289,12 @@ class PostgresConnector implements SourceConnector {
     // The server skips every transaction committing below its start; a partial position's own transaction is resent.
     const startLsn = from ? maxLsn(coveredBelow(from), confirmed) : confirmed;
     const shapes = new TableShapes(db, () => readPublishedShapes(db, this.publicationName));
+    // With a table list decided by patterns, tables created later that match are added as they are seen.
+    const newTables = members !== undefined && !this.choice.filter.exactOnly ? () => this.pickUpNewTables(db) : async () => [];
     await step('reading the published tables', () => shapes.start());
     const translator = new ChangeTranslator({
       relations: new RelationCache(db, log, (err) => mapPgError(err, this.endpoint, 'reading the catalog'), shapes),
-      shapes: { poll: () => step('looking for altered tables', () => shapes.poll()), everyMs: SHAPE_POLL_MS },
+      shapes: { poll: () => step('looking for altered and new tables', async () => [...(await newTables()), ...(await shapes.poll())]), everyMs: SHAPE_POLL_MS },
       handler,
       resume: new ResumeFilter(from),
       startLsn,
@@ -314,6 +317,28 @@ class PostgresConnector implements SourceConnector {
       timing: this.timing,
       log,
     });
+  }
+
+  /**
+   * Tables the patterns match that the publication lacks (created since the start): each is added to the
+   * publication, and reported as a schema change that rewrote rows, so the resync (src/schema-changes/) publishes
+   * what it held before it was added through the online backfill; its changes stream from the ALTER's commit on.
+   */
+  private async pickUpNewTables(db: pg.Client): Promise<SchemaChange[]> {
+    const wanted = await capturedTables(db, this.choice.filter, this.database, true);
+    if (!wanted) return [];
+    const { rows } = await db.query<{ namespace: string; name: string }>(
+      'SELECT schemaname::text AS namespace, tablename::text AS name FROM pg_catalog.pg_publication_tables WHERE pubname = $1', [this.publicationName]);
+    const have = new Set(rows.map((r) => tableIdText(r)));
+    const changes: SchemaChange[] = [];
+    const filters = Number(((await db.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`)).rows[0]!).v) >= 150000;
+    for (const id of wanted) {
+      if (have.has(tableIdText(id))) continue;
+      await addToPublication(db, this.publicationName, filters ? await filteredMember(db, id, this.choice.settings) : { id });
+      this.log.info({ table: tableIdText(id), publication: this.publicationName }, 'a new table matches source.tables: added to the publication');
+      changes.push({ table: id, rewritesRows: true, reason: 'new-table', columns: [] });
+    }
+    return changes;
   }
 
   /** wal_level and the REPLICATION attribute, checked before anything is created; a standby must be 16+. */

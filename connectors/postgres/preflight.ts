@@ -6,6 +6,8 @@ import type { CheckFinding, UnchangedToastPolicy } from '../../src/source/source
 import { lookUpTables, tableProblem } from './configured-tables.js';
 import { closeQuietly, connectedUrl, openCatalogClient, pgClientConfig } from './pg-client.js';
 import { highAvailabilityFindings } from './high-availability-findings.js';
+import { type PgTableChoice, capturedTables, exactTableIds, filteredMember } from './captured-tables.js';
+import { ConfigError } from '../../src/errors.js';
 import type { PgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteIdent, quoteLiteral, quoteTable } from './pg-identifiers.js';
@@ -23,8 +25,10 @@ export interface PreflightOptions {
   applicationName: string;
   slotName: string;
   publicationName: string;
-  /** Configured tables; undefined: every table. */
+  /** Configured tables; undefined: every table (or as `choice` resolves them). */
   tables: TableId[] | undefined;
+  /** The configured table patterns and per-table settings, resolved against the catalog (and vetted) here. */
+  choice?: PgTableChoice;
   /** What the stream does with an unchanged TOASTed value (config `toast.unchanged`). */
   unchangedToast: UnchangedToastPolicy;
   /** A signal table is configured. */
@@ -146,6 +150,11 @@ export async function runPreflight(o: PreflightOptions): Promise<CheckFinding[]>
     findings.push(...serverFindings(server));
     // Before the publication: on a standby, why logtap cannot write there says more than a missing publication.
     findings.push(...(await highAvailabilityFindings(db, o)));
+    if (o.choice) {
+      const { found, findings: settings } = await choiceFindings(db, o.choice, o.endpoint.database);
+      o = { ...o, tables: found };
+      findings.push(...settings);
+    }
     const tables = await tableFindings(db, o, server);
     findings.push(...tables.findings);
     findings.push(...(await publicationFindings(db, o, server, tables.notOwned)));
@@ -308,7 +317,7 @@ async function publicationFindings(db: pg.Client, o: PreflightOptions, s: Server
       level: 'error',
       id: 'publication_on_standby',
       message: `publication ${pub} ${state ? 'does not match the configured tables' : 'does not exist'}, and this server is a hot standby (read-only): logtap cannot ${state ? 'change' : 'create'} it here`,
-      fix: `on the primary: ${publicationStatement(o.publicationName, o.tables, state !== null)}`,
+      fix: `on the primary: ${publicationStatement(o.publicationName, o.tables?.map((id) => ({ id })), state !== null)}`,
     }];
   }
   if (state) {
@@ -477,3 +486,40 @@ function formatBytes(bytes: bigint): string {
   return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${(Number(bytes) / 2 ** 20).toFixed(1)} MiB`;
 }
 
+
+/**
+ * The tables the configured names and patterns capture (names written out are taken as they are: a missing one is
+ * reported as such), and every per-table setting PostgreSQL would refuse or that would break the table's writes.
+ */
+async function choiceFindings(db: pg.Client, choice: PgTableChoice, database: string): Promise<{ found: TableId[] | undefined; findings: CheckFinding[] }> {
+  const findings: CheckFinding[] = [];
+  const asFinding = (err: unknown, id: string): void => {
+    if (!(err instanceof ConfigError)) throw err;
+    const [message, ...fix] = err.message.split(' — ');
+    findings.push({ level: 'error', id, message: message!, fix: fix.join(' — ') || 'change source.tables or tables: in the config' });
+  };
+  const version = Number((await db.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`)).rows[0]!.v);
+  const rowFilter = Object.entries(choice.settings).find(([, t]) => t.where !== undefined);
+  if (rowFilter && version < 150000) asFinding(new ConfigError(`tables.${JSON.stringify(rowFilter[0])}.where: row filters need PostgreSQL 15 or later — remove where`), 'row_filter_version');
+  let found: TableId[] | undefined;
+  if (choice.filter.exactOnly) {
+    found = exactTableIds(choice.filter);
+  } else {
+    try {
+      found = await capturedTables(db, choice.filter, database);
+    } catch (err) {
+      asFinding(err, 'tables');
+      found = undefined;
+    }
+  }
+  if (version >= 150000) {
+    for (const id of found ?? []) {
+      try {
+        await filteredMember(db, id, choice.settings);
+      } catch (err) {
+        asFinding(err, `table_settings:${tableIdText(id)}`);
+      }
+    }
+  }
+  return { found, findings };
+}

@@ -4,6 +4,7 @@ import { tableIdText } from '../../src/model/table-schema.js';
 import type { PgQueryable } from './introspect-columns.js';
 import { SourceSetupError } from './pg-errors.js';
 import { quoteIdent, quoteTable } from './pg-identifiers.js';
+import type { PublicationMember } from './captured-tables.js';
 
 /** What logtap needs of its publication, besides the table set. */
 const WITH_OPTIONS = `WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`;
@@ -88,18 +89,30 @@ export function diffPublication(state: PublicationState, wanted: readonly TableI
  */
 export const publicationMember = (id: TableId): string => `ONLY ${quoteTable(id)}`;
 
-const target = (tables: readonly TableId[] | undefined): string =>
-  tables === undefined ? 'FOR ALL TABLES' : `FOR TABLE ${tables.map(publicationMember).join(', ')}`;
+/** A member with its column list and row filter (PostgreSQL 15+). */
+const memberSql = (m: PublicationMember): string =>
+  `${publicationMember(m.id)}${m.columns ? ` (${m.columns.map(quoteIdent).join(', ')})` : ''}${m.where !== undefined ? ` WHERE (${m.where})` : ''}`;
+
+const target = (members: readonly PublicationMember[] | undefined): string =>
+  members === undefined ? 'FOR ALL TABLES' : `FOR TABLE ${members.map(memberSql).join(', ')}`;
+
+/**
+ * Adds a table created after the stream started to the publication (with its column list and row filter): its
+ * changes are decoded from the ALTER's commit on; what it held before is published by a backfill.
+ */
+export async function addToPublication(db: PgQueryable, name: string, member: PublicationMember): Promise<void> {
+  await db.query(`ALTER PUBLICATION ${quoteIdent(name)} ADD TABLE ${memberSql(member)}`);
+}
 
 /** The statement that makes the publication what the connector wants (for a user to run on the primary). */
-export const publicationStatement = (name: string, wanted: readonly TableId[] | undefined, exists: boolean): string =>
+export const publicationStatement = (name: string, wanted: readonly PublicationMember[] | undefined, exists: boolean): string =>
   `${exists ? `DROP PUBLICATION ${quoteIdent(name)}; ` : ''}CREATE PUBLICATION ${quoteIdent(name)} ${target(wanted)} ${WITH_OPTIONS};`;
 
 /**
  * A hot standby is read-only: its publications are the primary's, replicated. Capturing from a standby needs the
  * publication created there first (and replicated before the slot is created: pgoutput looks it up as of the WAL).
  */
-async function refuseOnStandby(db: PgQueryable, name: string, wanted: readonly TableId[] | undefined): Promise<void> {
+async function refuseOnStandby(db: PgQueryable, name: string, wanted: readonly PublicationMember[] | undefined): Promise<void> {
   const { rows } = await db.query('SELECT pg_catalog.pg_is_in_recovery() AS standby');
   if (!(rows[0] as { standby: boolean }).standby) return;
   const exists = (await readPublication(db, name)) !== null;
@@ -111,24 +124,27 @@ async function refuseOnStandby(db: PgQueryable, name: string, wanted: readonly T
  * Must run before the slot is created: pgoutput looks the publication up as of each decoded transaction,
  * and fails for WAL from before the publication existed.
  */
-export async function ensurePublication(db: PgQueryable, name: string, wanted: readonly TableId[] | undefined, log: Logger): Promise<void> {
+export async function ensurePublication(db: PgQueryable, name: string, members: readonly PublicationMember[] | undefined, log: Logger): Promise<void> {
+  const wanted = members?.map((m) => m.id);
+  // Column lists and row filters are set on every start: the catalog prints a filter otherwise than it was written.
+  const filtered = members?.some((m) => m.columns !== undefined || m.where !== undefined) ?? false;
   const state = await readPublication(db, name);
   const pub = quoteIdent(name);
-  if (!state || !diffPublication(state, wanted).same) await refuseOnStandby(db, name, wanted);
+  if (!state || !diffPublication(state, wanted).same) await refuseOnStandby(db, name, members);
   if (!state) {
-    await db.query(`CREATE PUBLICATION ${pub} ${target(wanted)} ${WITH_OPTIONS}`);
+    await db.query(`CREATE PUBLICATION ${pub} ${target(members)} ${WITH_OPTIONS}`);
     log.info({ publication: name, tables: wanted?.map(tableIdText) ?? 'all' }, 'created publication');
     return;
   }
   const diff = diffPublication(state, wanted);
-  if (diff.same) return;
+  if (diff.same && !filtered) return;
   const changes = { publication: name, added: diff.added.map(tableIdText), removed: diff.removed.map(tableIdText) };
   if (diff.recreate) {
     // One transaction: decoding looks the publication up by name and always finds one of the two.
     await db.query('BEGIN');
     try {
       await db.query(`DROP PUBLICATION ${pub}`);
-      await db.query(`CREATE PUBLICATION ${pub} ${target(wanted)} ${WITH_OPTIONS}`);
+      await db.query(`CREATE PUBLICATION ${pub} ${target(members)} ${WITH_OPTIONS}`);
       await db.query('COMMIT');
     } catch (err) {
       await db.query('ROLLBACK').catch(() => {});
@@ -137,9 +153,10 @@ export async function ensurePublication(db: PgQueryable, name: string, wanted: r
     log.warn({ ...changes, tables: wanted?.map(tableIdText) ?? 'all' }, 'recreated the publication with the configured tables: changes are published with the new table set from here on');
     return;
   }
-  if (diff.added.length > 0 || diff.removed.length > 0 || diff.hasExtras) {
-    await db.query(`ALTER PUBLICATION ${pub} SET TABLE ${wanted!.map(publicationMember).join(', ')}`);
+  if (diff.added.length > 0 || diff.removed.length > 0 || diff.hasExtras || filtered) {
+    await db.query(`ALTER PUBLICATION ${pub} SET TABLE ${members!.map(memberSql).join(', ')}`);
   }
   if (!diff.optionsOk) await db.query(`ALTER PUBLICATION ${pub} SET (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`);
+  if (diff.same || (filtered && diff.added.length === 0 && diff.removed.length === 0 && diff.optionsOk)) return;
   log.warn({ ...changes, optionsFixed: !diff.optionsOk, extrasRemoved: diff.hasExtras }, 'altered the publication to the configured tables: changes are published with the new table set from here on');
 }

@@ -96,9 +96,19 @@ FROM pg_catalog.pg_publication_tables p
 WHERE p.pubname = $1
 GROUP BY a.attrelid, p.schemaname, p.tablename`;
 
+/** PostgreSQL 15+: a table's column list (pg_publication_tables.attnames) limits what its Relation messages carry. */
+const PUBLISHED_SHAPES_15_SQL = PUBLISHED_SHAPES_SQL.replace(`a.attgenerated = ''`, `a.attgenerated = '' AND (p.attnames IS NULL OR a.attname = ANY(p.attnames))`);
+
+const columnLists = new WeakMap<PgQueryable, boolean>();
+
 /** The published shape of every table of the publication, by oid: one query. */
 export async function readPublishedShapes(db: PgQueryable, publication: string): Promise<Map<number, PublishedShape>> {
-  const { rows } = await db.query(PUBLISHED_SHAPES_SQL, [publication]);
+  let lists = columnLists.get(db);
+  if (lists === undefined) {
+    lists = Number(((await db.query(`SELECT current_setting('server_version_num')::int AS v`)).rows[0] as { v: number }).v) >= 150000;
+    columnLists.set(db, lists);
+  }
+  const { rows } = await db.query(lists ? PUBLISHED_SHAPES_15_SQL : PUBLISHED_SHAPES_SQL, [publication]);
   const shapes = new Map<number, PublishedShape>();
   for (const r of rows as Array<{ oid: string | number; schemaname: string; tablename: string; columns: string }>) {
     const columns = JSON.parse(r.columns) as Array<RelationColumnShape & { attnum: number }>;

@@ -47,7 +47,8 @@ export class PgChunkQueries {
   private readonly keyTypes: string[];
   private readonly keyColumns: string[];
 
-  constructor(readonly table: PgChunkTable) {
+  /** `rowFilter`: an SQL boolean expression every row read must satisfy (config `tables.<t>.where`). */
+  constructor(readonly table: PgChunkTable, private readonly rowFilter?: string) {
     this.from = rowsOf(table.schema.id, table.partitioned ?? false);
     this.selectList = table.columns.map((c) => quoteIdent(c.name)).join(', ');
     this.keyColumns = table.schema.key;
@@ -70,6 +71,7 @@ export class PgChunkQueries {
 
   private where(range: PgKeyRange): string {
     const parts: string[] = [];
+    if (this.rowFilter !== undefined) parts.push(`(${this.rowFilter})`);
     if (range.after) parts.push(`(${this.keyList}) > ${this.keyValue(range.after)}`);
     if (range.upTo) parts.push(`(${this.keyList}) <= ${this.keyValue(range.upTo)}`);
     return parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '';

@@ -6,7 +6,7 @@ import { tableIdText } from '../../src/model/table-schema.js';
 import type { SnapshotChunk, SnapshotRequest, SnapshotSource, SourceSnapshot } from '../../src/source/snapshot-source.js';
 import { type SnapshotProgress, compareTables, resumeKey, tablePublished } from '../../src/snapshot/snapshot-progress.js';
 import { mapTable } from './column-mapping.js';
-import { requireTables } from './configured-tables.js';
+import { type PgTableChoice, publicationMembers, readShape } from './captured-tables.js';
 import { introspectTable } from './introspect-columns.js';
 import { formatLsn, parseLsn } from './lsn.js';
 import { closeQuietly, connectedUrl, openCatalogClient, pgClientConfig } from './pg-client.js';
@@ -27,7 +27,7 @@ export interface PgSnapshotContext {
   database: string;
   slotName: string;
   publicationName: string;
-  tables: TableId[] | undefined;
+  choice: PgTableChoice;
   applicationName: (role: string) => string;
   log: Logger;
 }
@@ -67,10 +67,9 @@ async function openPgSnapshot(context: PgSnapshotContext, request: SnapshotReque
     // Every other connection of the snapshot goes to the server this one reached (a multi-host URL: its primary).
     const url = connectedUrl(catalog, context.url);
     const serverRole = await step('checking the server', () => readServerRole(catalog));
-    const tables = context.tables;
-    if (tables) await step('looking up the tables', () => requireTables(catalog, tables, context.database));
+    const members = await step('looking up the tables', () => publicationMembers(catalog, context.choice, context.database));
     // Before the slot: pgoutput needs the publication to exist for all WAL it decodes.
-    await step('preparing the publication', () => ensurePublication(catalog, context.publicationName, tables, log));
+    await step('preparing the publication', () => ensurePublication(catalog, context.publicationName, members, log));
 
     let stream: PgPosition;
     let progress: SnapshotProgress | null = null;
@@ -130,7 +129,7 @@ async function openPgSnapshot(context: PgSnapshotContext, request: SnapshotReque
     const pending = published.filter((t) => !tablePublished(t, progress));
     const start = from !== null && isPgSnapshotToken(from.token) ? from : toSnapshotSourcePosition({ stream, progress: null });
     log.info({ tables: pending.map(tableIdText), resumeAfter: progress ? start.display : null }, 'snapshot tables');
-    const planned = new PgChunkPlanner(planner, readers, pending, progress, stream, request.chunkRows, (doing, err) => mapPgError(err, endpoint, doing));
+    const planned = new PgChunkPlanner(planner, readers, pending, progress, stream, request.chunkRows, (doing, err) => mapPgError(err, endpoint, doing), context.choice.settings);
     request.signal.removeEventListener('abort', onAbort);
     return {
       start,
@@ -191,6 +190,7 @@ class PgChunkPlanner {
     private readonly stream: PgPosition,
     private readonly chunkRows: number,
     private readonly mapError: (doing: string, err: unknown) => unknown,
+    private readonly settings: PgTableChoice['settings'],
   ) {
     this.free = [...readers];
   }
@@ -207,8 +207,9 @@ class PgChunkPlanner {
     if (this.tableDone) {
       const id = this.tables[this.tableIndex++];
       if (!id) return null;
-      const mapped = mapTable(await introspectTable(this.planner, id));
-      this.queries = new PgChunkQueries(mapped);
+      const read = readShape(mapTable(await introspectTable(this.planner, id)), this.settings);
+      const mapped = read.table;
+      this.queries = new PgChunkQueries(mapped, read.where);
       this.after = mapped.schema.key.length > 0 ? resumeKey(id, this.progress) : null;
       this.tableDone = false;
     }

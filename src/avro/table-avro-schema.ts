@@ -122,6 +122,7 @@ function recordSchema(name: string, namespace: string, table: TableSchema, plans
         name: field,
         type: fieldType,
         ...(carried ? { default: carried.json } : column.nullable ? { default: null } : {}),
+        ...(value && column.mask !== undefined ? { doc: `masked by logtap (${column.mask}): not the source's values` } : {}),
         'logtap.column': column.name,
         'logtap.sourceType': column.sourceType,
         'logtap.columnType': column.type,

@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { DEFAULT_TOPIC_NAME, topicsNamingProblem } from '../routing/topic-router.js';
 import { DEFAULT_OUTBOX_COLUMNS, DEFAULT_OUTBOX_TOPIC, outboxTopicProblem } from '../outbox/outbox-config.js';
+import { tableSettingsSchema, type TableSettings } from './table-settings.js';
+import { tablePattern } from './table-pattern.js';
 
 /** `host:port`, the form Kafka clients take. */
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 
 /** Names that become slots, publications, transactional ids and topic parts: keep them portable. */
 const identifier = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'expected 1–100 letters, digits, _ . or -');
+
+/** `namespace.table`, exact or a glob (src/config/table-pattern.ts). */
+const tableName = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected namespace.table');
 
 const kafkaSection = z.object({
   brokers: z.array(hostPort).min(1, 'expected at least one broker'),
@@ -74,9 +79,23 @@ export const configSchema = z.object({
     url: z.string().regex(/^(postgres|postgresql|mysql|mariadb):\/\//, 'expected a postgres://, mysql:// or mariadb:// URL')
       .refine((url) => !/^(mysql|mariadb):/.test(url) || !hostsOf(url).includes(','), 'several hosts (h1,h2) are supported for PostgreSQL only: name one MySQL/MariaDB server')
       .refine((url) => !hostsOf(url).includes(',') || !hostsOf(url).split(',').includes(''), 'the host list has an empty entry (h1,,h2): remove the extra comma'),
-    /** `schema.table` (PostgreSQL) or `database.table` (MySQL); default: every table. */
-    tables: z.array(z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected namespace.table')).optional(),
+    /**
+     * `schema.table` (PostgreSQL) or `database.table` (MySQL), exact or a glob (`public.*`, `shop.orders_*`:
+     * tables created later that match are captured too); default: every table.
+     */
+    tables: z.array(tableName).optional(),
+    /** Tables left out of `tables` (exact or globs). */
+    excludeTables: z.array(tableName).optional(),
   }).strict(),
+  /**
+   * Per-table settings, keyed by `namespace.table` or a glob of it (docs/configuration.md): an exact key wins over
+   * globs, and among globs the first in the file. `columns` (include/exclude/mask), `where` (row filter).
+   */
+  tables: z.record(z.string(), tableSettingsSchema).default({}),
+  /** Hash masks: SHA-256 of (salt + value), the salt read from this environment variable. */
+  masking: z.object({
+    saltEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').default('LOGTAP_MASK_SALT'),
+  }).strict().default({ saltEnv: 'LOGTAP_MASK_SALT' }),
   kafka: kafkaSection,
   /** {prefix} of the topic names (`topics.name`, default `<topicPrefix>.<namespace>.<table>`) and of logtap's own topics. */
   topicPrefix: identifier,
@@ -106,13 +125,6 @@ export const configSchema = z.object({
     topic: z.boolean().default(false),
     header: z.boolean().default(false),
   }).strict().default({ topic: false, header: false }),
-  /**
-   * Settings per table, keyed by `namespace.table` or a glob of it (`*` any characters): an exact name wins over a glob,
-   * a longer glob over a shorter one (src/config/table-envelope.ts).
-   */
-  tables: z.record(z.string(), z.object({
-    envelope: z.enum(['entity', 'debezium', 'key-only']),
-  }).partial().strict()).default({}),
   encoding: z.object({
     format: z.enum(['single-object', 'confluent']).default('single-object'),
     /** Confluent-compatible Schema Registry, for format: confluent. */
@@ -196,8 +208,8 @@ export const configSchema = z.object({
     token: z.string().min(16, 'expected at least 16 characters (put it in the environment: token: ${LOGTAP_HTTP_TOKEN})').optional(),
   }).strict().default({ host: '127.0.0.1' }),
 }).strict().superRefine((c, ctx) => {
-  for (const name of Object.keys(c.tables)) {
-    if (!/^[^.\s]+\.[^.\s]+$/.test(name)) ctx.addIssue({ code: 'custom', path: ['tables', name], message: 'expected namespace.table or a glob of it (e.g. shop.orders, shop.audit_*)' });
+  for (const key of Object.keys(c.tables)) {
+    if (!tablePattern(key)) ctx.addIssue({ code: 'custom', path: ['tables', key], message: 'expected namespace.table (or a glob of it, e.g. public.*) as the key' });
   }
   if (c.encoding.format === 'confluent' && !c.encoding.registryUrl) {
     ctx.addIssue({ code: 'custom', path: ['encoding', 'registryUrl'], message: 'required when encoding.format is confluent' });
@@ -214,6 +226,7 @@ export const configSchema = z.object({
 });
 
 export type LogtapConfig = z.infer<typeof configSchema>;
+export type { TableSettings };
 
 /** What commands that only read logtap's topics need (schemas, replay's Kafka side). */
 export const topicsConfigSchema = z.object({ kafka: kafkaSection, topicPrefix: identifier, topics: topicsSection });

@@ -200,7 +200,7 @@ export class ConsoleService {
       return this.send(req, res, 400, 'text/plain', `${(err as Error).message}\n`);
     }
     const { config } = this.o;
-    const connector = this.o.createConnector({ name: config.name, url: config.source.url, tables: config.source.tables, signalTable: config.signal.table ?? '', log: this.o.log });
+    const connector = this.o.createConnector({ name: config.name, url: config.source.url, tables: config.source.tables, excludeTables: config.source.excludeTables, signalTable: config.signal.table ?? '', log: this.o.log });
     let request: string;
     try {
       const requested = await requestBackfill(connector.backfills!, [table], config.name);

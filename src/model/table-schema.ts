@@ -55,6 +55,8 @@ export interface Column {
   missingValue?: unknown;
   /** The source's default expression as the source prints it (PostgreSQL pg_get_expr, MySQL COLUMN_DEFAULT); absent without one. */
   defaultExpression?: string;
+  /** Its values are masked by logtap (`hash`, `null`, `truncate:<n>`; config `tables.<t>.columns.mask`): not the source's values. */
+  mask?: string;
 }
 
 /** A generated column the source's log does not carry (PostgreSQL before 18): in no record, kept for the definition. */
@@ -91,7 +93,7 @@ export function parseTableId(text: string): TableId | null {
 }
 
 /** Keys of Column that describe the definition only (carried as `logtap.<key>` attributes of a value field). */
-export const COLUMN_DEFINITION_KEYS = ['charset', 'collation', 'onUpdate', 'autoIncrement', 'identity', 'generated', 'domain'] as const;
+export const COLUMN_DEFINITION_KEYS = ['charset', 'collation', 'onUpdate', 'autoIncrement', 'identity', 'generated', 'domain', 'mask'] as const;
 /**
  * A table version's shape (or a part of it) as text, for telling versions apart: JSON with the values JSON lacks
  * (a missing value may be a BigInt or an infinity) spelled out.

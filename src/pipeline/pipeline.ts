@@ -44,6 +44,11 @@ export interface PipelineOptions {
   beforeStream?: (handler: SourceHandler, signal: AbortSignal) => Promise<SourcePosition | null>;
   /** Called once the source starts streaming (after the snapshot, when there is one), with where it starts. */
   onStreaming?: (from: SourcePosition | null) => void;
+  /**
+   * Shapes every change before it is encoded (the configured columns and masks, src/columns/): snapshot, backfill
+   * and stream changes all enter here. Absent: changes are published as the source gave them.
+   */
+  shape?: (event: ChangeEvent) => ChangeEvent;
   /** Sees every source call before the pipeline and adds its state to each checkpoint (online backfills, src/backfill/). */
   interceptor?: HandlerInterceptor;
   /**
@@ -143,8 +148,9 @@ export class Pipeline implements SourceHandler {
     }
   }
 
-  onChange(event: ChangeEvent): Promise<void> {
+  onChange(source: ChangeEvent): Promise<void> {
     return this.serialize(async () => {
+      const event = this.options.shape ? this.options.shape(source) : source;
       const { contract } = this.options;
       if (contract) for (const record of contract.beforeChange(event)) this.add(record);
       const outbox = this.options.outboxTables?.find(event.table.id);

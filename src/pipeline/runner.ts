@@ -32,6 +32,7 @@ import { EventContract, type EventContractState } from './event-contract.js';
 import { tableEnvelopeFor } from '../config/table-envelope.js';
 import { transactionsTopic } from '../events/transaction-boundaries.js';
 import { watermarksTopic } from '../events/watermark-record.js';
+import { configuredShaper } from '../columns/configured-shaper.js';
 
 export interface RunDependencies {
   kafka: Kafka;
@@ -67,7 +68,7 @@ export function connectorOptions(config: LogtapConfig, log: Logger, kafka?: Kafk
   // Outbox tables are captured (their rows become outbox records) even when source.tables leaves them out.
   const outboxTables = config.outbox.tables.map((t) => t.table).filter((t) => !config.source.tables?.includes(t));
   return {
-    name: config.name, url: config.source.url, tables: config.source.tables && [...config.source.tables, ...outboxTables],
+    name: config.name, url: config.source.url, tables: config.source.tables && [...config.source.tables, ...outboxTables], excludeTables: config.source.excludeTables, tableSettings: config.tables,
     outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log,
     signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
     unchangedToast: config.toast.unchanged, metrics,
@@ -150,6 +151,8 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
   let failures = 0;
   /** Whether streaming ever began: until then every failure is reported, not retried (a misconfiguration, not an outage). */
   let started = false;
+  // Before anything connects: a hash mask without its salt is a configuration error.
+  const shaper = configuredShaper(config);
 
   while (!signal.aborted) {
     deps.onState?.('starting');
@@ -248,6 +251,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         },
         interceptor,
         ...(contract ? { contract } : {}),
+        ...(shaper ? { shape: (event) => shaper.event(event) } : {}),
         limits: config.batch,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         version: deps.version,

@@ -14,7 +14,12 @@ export type RowRewriteReason =
   /** ALTER COLUMN … TYPE (PostgreSQL), MODIFY/CHANGE (MariaDB/MySQL): values converted to the new type. */
   | 'column-type-changed'
   /** CONVERT TO CHARACTER SET (MariaDB/MySQL): every text column re-encoded. */
-  | 'charset-converted';
+  | 'charset-converted'
+  /**
+   * A table a `source.tables` glob matches appeared while streaming (PostgreSQL): added to the publication then,
+   * its rows from before are in no change event.
+   */
+  | 'new-table';
 
 /** A change of a captured table's definition that the connector saw in the log. */
 export interface SchemaChange {

@@ -5,14 +5,23 @@ import type { SnapshotSource } from './snapshot-source.js';
 import type { BackfillSource, Watermark } from '../backfill/backfill-source.js';
 import type { SchemaChange } from '../schema-changes/schema-change.js';
 import type { SetupPlan, SetupPlanOptions } from '../setup/setup-plan.js';
+import type { TableSettings } from '../config/table-settings.js';
 
 /** What every connector is built from (the config's source section, validated, plus the connector name). */
 export interface ConnectorOptions {
   /** Config `name`: the slot, publication, server id and checkpoint key derive from it. */
   name: string;
   url: string;
-  /** `namespace.table` names; undefined: every table. */
+  /** `namespace.table` names or globs of them (src/config/table-pattern.ts); undefined: every table. */
   tables?: string[] | undefined;
+  /** Tables left out of `tables` (names or globs). */
+  excludeTables?: string[] | undefined;
+  /**
+   * The config's per-table settings (src/config/table-settings.ts; resolve with tableSettingsFor): a connector
+   * pushes what its source can filter itself (PostgreSQL 15+: column lists and row filters into the publication)
+   * and refuses what it cannot (`where` on MySQL/MariaDB). Masks and column choices are applied by the core.
+   */
+  tableSettings?: Record<string, TableSettings> | undefined;
   /** Logical messages with this prefix are published as outbox messages; undefined: outbox off. */
   outboxPrefix?: string | undefined;
   /** Online backfills on (config `signal`): the signal table, `namespace.table`, or '' for the connector's default. */

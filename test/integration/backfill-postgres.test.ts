@@ -121,7 +121,7 @@ describe('online backfill of PostgreSQL', () => {
     const on = writeConfig({ ...base, signal: { enabled: true, table: `public.${signalTable}` } });
     const notCaptured = await requestBackfillFailing(on, 'public.elsewhere');
     expect(notCaptured.code).toBe(2);
-    expect(userLines(notCaptured.stderr)).toEqual(['logtap: --table public.elsewhere is not in source.tables of the config: only captured tables can be backfilled']);
+    expect(userLines(notCaptured.stderr)).toEqual(['logtap: --table public.elsewhere is not in source.tables of the config (or is in source.excludeTables): only captured tables can be backfilled']);
     const noKey = await requestBackfillFailing(on, `public.${keyless}`);
     expect(noKey.code).toBe(2);
     expect(userLines(noKey.stderr)).toHaveLength(1);

@@ -67,8 +67,8 @@ describe('event ids', () => {
 });
 
 describe('per-table envelope', () => {
-  it('takes the exact name over the longest glob over the global envelope', () => {
-    const tables = { 'public.*': { envelope: 'debezium' as const }, 'public.pi*': { envelope: 'key-only' as const }, 'public.pings_x': { envelope: 'entity' as const } };
+  it('takes the exact name over the first matching glob (file order) over the global envelope', () => {
+    const tables = { 'public.pi*': { envelope: 'key-only' as const }, 'public.*': { envelope: 'debezium' as const }, 'public.pings_x': { envelope: 'entity' as const } };
     expect(tableEnvelopeFor({ envelope: 'entity', tables }, 'public', 'pings')).toBe('key-only');
     expect(tableEnvelopeFor({ envelope: 'entity', tables }, 'public', 'pings_x')).toBe('entity');
     expect(tableEnvelopeFor({ envelope: 'entity', tables }, 'public', 'orders')).toBe('debezium');

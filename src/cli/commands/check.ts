@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { configuredShaper } from '../../columns/configured-shaper.js';
 import { loadConfig } from '../../config/load-config.js';
 import { silentLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
@@ -55,6 +56,8 @@ export const checkCommand = {
   builder: (y: Argv) => configOptions(y).example('$0 check --config shop.yaml', 'exit code 0 when nothing blocks streaming'),
   handler: async (args: ConfigArgs) => {
     const config = loadConfig({ ...(args.config ? { file: args.config } : {}), overrides: configOverrides(args) });
+    // As run refuses it: a hash mask without its salt.
+    configuredShaper(config);
     // Built as run builds it: the same tables, TOAST policy and cascade reader, so check sees what run will.
     const connector = (await connectorFactoryFor(config.source.url))(connectorOptions(config, silentLogger, createKafka(config.kafka, `${config.name}-check`)));
     let findings: CheckFinding[];

@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
 import { loadConfig } from '../../config/load-config.js';
+import { isGlobText, tableFilter } from '../../config/table-pattern.js';
+import { parseTableId } from '../../model/table-schema.js';
 import { ConfigError, LogtapError } from '../../errors.js';
 import { createLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
@@ -56,7 +58,18 @@ export const replayCommand = {
     const kafka = createKafka(config.kafka, 'replay');
     const entries = await new SchemaTopic(kafka, config.topicPrefix).readAll();
     if (entries === null) throw new ConfigError(`no topic ${config.topicPrefix}._schemas: nothing was published with topic prefix ${config.topicPrefix}`);
-    const topics = await topicsToReplay(kafka, topicRouter(config), entries, args.table ?? config.source.tables?.filter((t) => !config.outbox.tables.some((o) => o.table === t)), log);
+    // With globs (source.tables, excludeTables): the table topics there are whose table the patterns capture.
+    const patterns = !args.table && ((config.source.tables ?? []).some(isGlobText) || (config.source.excludeTables ?? []).length > 0);
+    const listed = args.table ?? (patterns ? undefined : config.source.tables?.filter((t) => !config.outbox.tables.some((o) => o.table === t)));
+    let topics = await topicsToReplay(kafka, topicRouter(config), entries, listed, log);
+    if (patterns) {
+      const filter = tableFilter(config.source.tables, config.source.excludeTables);
+      topics = topics.filter((topic) => {
+        const text = entries.find((e) => e.subject === `${topic}-value` && e.table !== null)?.table;
+        const id = text ? parseTableId(text) : null;
+        return id !== null && filter.captures(id);
+      });
+    }
     const plans = topics.map((topic) => planTopic(topic, entries));
 
     const target = await targetConnector.openTarget(args.target, log);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv } from 'yargs';
 import { loadConfig } from '../../config/load-config.js';
+import { tableFilter } from '../../config/table-pattern.js';
 import { ConfigError } from '../../errors.js';
 import { createLogger } from '../../logger.js';
 import { createKafka } from '../../kafka/kafka-client.js';
@@ -51,10 +52,10 @@ export const snapshotCommand = {
       throw new ConfigError('online backfills are off: set `signal: { enabled: true }` in the config (and restart `logtap run` with it, if it runs), then request the backfill');
     }
     const tables = args.table.map(parseTable);
-    const configured = config.source.tables;
+    const configured = tableFilter(config.source.tables, config.source.excludeTables);
     for (const t of tables) {
-      if (configured && !configured.includes(tableIdText(t))) {
-        throw new ConfigError(`--table ${tableIdText(t)} is not in source.tables of the config: only captured tables can be backfilled`);
+      if (!configured.captures(t)) {
+        throw new ConfigError(`--table ${tableIdText(t)} is not in source.tables of the config (or is in source.excludeTables): only captured tables can be backfilled`);
       }
     }
     const log = createLogger().child({ connector: config.name, component: 'snapshot' });
