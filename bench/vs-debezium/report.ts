@@ -1,8 +1,8 @@
 // The results: medians per workload and tool, ratios logtap/Debezium and logtap/limit, as a Markdown table
 // (printed and written to bench/results/<date>.md) and a bar chart (SVG drawn here, rendered to PNG by
-// rsvg-convert from Debian's librsvg2-bin: no image library is needed in node_modules).
-import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+// @resvg/resvg-js, a dev dependency with prebuilt binaries: nothing to install on the machine but a font).
+import { writeFileSync } from 'node:fs';
+import { Resvg } from '@resvg/resvg-js';
 import type { Measurement, Tool } from './measurement.js';
 
 const median = (xs: number[]) => {
@@ -89,12 +89,8 @@ export function writeChart(rows: Row[], pngFile: string, title: string): void {
     });
   });
   parts.push('</svg>');
-  const svgFile = pngFile.replace(/\.png$/, '.svg');
-  writeFileSync(svgFile, parts.join('\n'));
-  try {
-    execFileSync('rsvg-convert', ['-o', pngFile, svgFile]);
-    rmSync(svgFile);
-  } catch {
-    throw new Error(`rsvg-convert failed or is missing (install it with \`apt-get install -y librsvg2-bin\`); the chart is left as ${svgFile}`);
-  }
+  const svg = parts.join('\n');
+  // The system's fonts (DejaVu Sans on Debian; any sans-serif otherwise) draw the text.
+  const png = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: 'white' }).render().asPng();
+  writeFileSync(pngFile, png);
 }

@@ -161,13 +161,16 @@ function definitionOf(column: PgColumnInfo): Column {
 
 const coreColumn = ({ arrayDelimiter: _delimiter, money: _money, ...column }: PgMappedColumn): Column => column;
 
+/** A table as the connector reads and publishes it. */
+export interface PgMappedTable { schema: TableSchema; columns: PgMappedColumn[]; partitioned: boolean }
+
 /**
  * The table's schema as the core sees it, and the mapped columns for the decoder. Generated columns are
  * left out of the columns: pgoutput does not publish them (PostgreSQL < 18); the stored ones are kept as
  * `unpublished`, with their expression, for replay. The key is the REPLICA IDENTITY index when one is set,
  * else the primary key.
  */
-export function mapTable(table: PgTableInfo): { schema: TableSchema; columns: PgMappedColumn[]; partitioned: boolean } {
+export function mapTable(table: PgTableInfo): PgMappedTable {
   const columns = table.columns.filter((c) => !c.generated).map(mapColumn);
   const key = table.replicaIdentity === 'index' ? table.replicaIdentityIndex : table.primaryKey;
   const unpublished: UnpublishedColumn[] = [];

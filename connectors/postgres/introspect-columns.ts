@@ -55,11 +55,14 @@ export const MISSING_AND_DEFAULT = `CASE WHEN a.atthasmissing THEN a.attmissingv
          END AS missing_text,
          CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END AS default_expr`;
 
+// Types are looked up by oid through the index (OFFSET 0 keeps the planner from turning the lookup into a hash join
+// over all of pg_type, which it estimates cheaper for the recursive CTE's guessed 500 rows: every table adds two
+// types, so a database of thousands of tables made each description scan thousands of types).
 export const TYPE_AND_KEY_CTES = `type_oids(oid) AS (
   SELECT atttypid FROM cols
   UNION
   SELECT r.oid FROM type_oids t
-    JOIN pg_catalog.pg_type ty ON ty.oid = t.oid
+    CROSS JOIN LATERAL (SELECT typelem, typbasetype FROM pg_catalog.pg_type WHERE oid = t.oid OFFSET 0) AS ty
     CROSS JOIN LATERAL (VALUES (ty.typelem), (ty.typbasetype)) AS r(oid)
   WHERE r.oid <> 0
 ),
@@ -79,7 +82,7 @@ types AS (
                                  FROM pg_catalog.pg_constraint c WHERE c.contypid = ty.oid AND c.contype = 'c'), '[]'::json)
          ) END AS domain
   FROM type_oids t
-    JOIN pg_catalog.pg_type ty ON ty.oid = t.oid
+    CROSS JOIN LATERAL (SELECT * FROM pg_catalog.pg_type WHERE oid = t.oid OFFSET 0) AS ty
     JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace
     LEFT JOIN pg_catalog.pg_type el ON el.oid = ty.typelem
 ),
@@ -93,17 +96,17 @@ index_cols AS (
 )`;
 
 /**
- * One round trip: the table, its columns, every type they reach (array elements and domain bases,
- * recursively), enum labels in sort order and the primary-key / replica-identity index columns.
- * The answer is one JSON text so that no driver-side type parser touches it (oids as int8: json
- * renders the oid type as a string).
+ * The description of the table named by the SQL expressions `namespace` and `name`: the table, its columns, every
+ * type they reach (array elements and domain bases, recursively), enum labels in sort order and the primary-key /
+ * replica-identity index columns, as one JSON text so that no driver-side type parser touches it (oids as int8:
+ * json renders the oid type as a string). No row when there is no such table.
  */
-export const INTROSPECT_TABLE_SQL = `
+const describeTableSql = (namespace: string, name: string) => `
 WITH RECURSIVE
 rel AS (
   SELECT c.oid, n.nspname, c.relname, c.relreplident
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+  WHERE n.nspname = ${namespace} AND c.relname = ${name} AND c.relkind IN ('r', 'p')
 ),
 cols AS (
   SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attndims, a.attnotnull,
@@ -123,6 +126,18 @@ SELECT json_build_object(
 ${TABLE_INFO_FIELDS}
 )::text AS info
 FROM rel`;
+
+/** One round trip for one table ($1 schema, $2 name). */
+export const INTROSPECT_TABLE_SQL = describeTableSql('$1', '$2');
+
+/**
+ * One round trip for many tables ($1 schemas, $2 names): the same description per table, in the given order,
+ * null where there is no such table. One query planned once instead of one per table (6–7 ms each: a
+ * database of thousands of tables, bench/many-tables).
+ */
+export const INTROSPECT_TABLES_SQL = `SELECT w.ord::int AS ord, (${describeTableSql('w.nspname', 'w.relname')}) AS info
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(nspname, relname, ord)
+ORDER BY w.ord`;
 
 const oid = z.number().int().nonnegative();
 const typeRow = z.object({
@@ -191,6 +206,25 @@ export async function introspectTable(db: PgQueryable, table: TableId): Promise<
   if (first === undefined) throw new TableNotFoundError(table);
   if (typeof first.info !== 'string') throw new Error('table introspection returned no JSON text (column "info")');
   return tableInfoFromCatalogJson(JSON.parse(first.info));
+}
+
+/** Tables introspected per query: bounds the answer's size (a few kB of JSON per table). */
+const TABLES_PER_QUERY = 500;
+
+/** Reads the catalog descriptions of `tables`, in their order, a batch of tables per round trip. */
+export async function introspectTables(db: PgQueryable, tables: readonly TableId[]): Promise<PgTableInfo[]> {
+  const infos: PgTableInfo[] = [];
+  for (let from = 0; from < tables.length; from += TABLES_PER_QUERY) {
+    const batch = tables.slice(from, from + TABLES_PER_QUERY);
+    const { rows } = await db.query(INTROSPECT_TABLES_SQL, [batch.map((t) => t.namespace), batch.map((t) => t.name)]);
+    const byOrd = new Map((rows as Array<{ ord: number; info: string | null }>).map((r) => [r.ord, r.info]));
+    batch.forEach((table, i) => {
+      const info = byOrd.get(i + 1);
+      if (info === null || info === undefined) throw new TableNotFoundError(table);
+      infos.push(tableInfoFromCatalogJson(JSON.parse(info)));
+    });
+  }
+  return infos;
 }
 
 /** Turns the introspection query's JSON into typed, cross-linked column info. Exported for unit tests. */

@@ -5,9 +5,9 @@ import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import type { SnapshotChunk, SnapshotRequest, SnapshotSource, SourceSnapshot } from '../../src/source/snapshot-source.js';
 import { type SnapshotProgress, compareTables, resumeKey, tablePublished } from '../../src/snapshot/snapshot-progress.js';
-import { mapTable } from './column-mapping.js';
+import { type PgMappedTable, mapTable } from './column-mapping.js';
 import { type PgTableChoice, publicationMembers, readShape } from './captured-tables.js';
-import { introspectTable } from './introspect-columns.js';
+import { introspectTables } from './introspect-columns.js';
 import { formatLsn, parseLsn } from './lsn.js';
 import { closeQuietly, connectedUrl, openCatalogClient, pgClientConfig } from './pg-client.js';
 import type { PgEndpoint } from './pg-endpoint.js';
@@ -129,13 +129,21 @@ async function openPgSnapshot(context: PgSnapshotContext, request: SnapshotReque
     const pending = published.filter((t) => !tablePublished(t, progress));
     const start = from !== null && isPgSnapshotToken(from.token) ? from : toSnapshotSourcePosition({ stream, progress: null });
     log.info({ tables: pending.map(tableIdText), resumeAfter: progress ? start.display : null }, 'snapshot tables');
-    const planned = new PgChunkPlanner(planner, readers, pending, progress, stream, request.chunkRows, (doing, err) => mapPgError(err, endpoint, doing), context.choice.settings);
+    // Every table described up front, in the snapshot, a few round trips for all (not one per table).
+    // Without JIT: the estimated cost of describing 500 tables in one query passes jit_above_cost, and compiling it
+    // took seconds for a query that runs in milliseconds (the setting ends with the planner's transaction).
+    const described = (await step('describing the tables', async () => {
+      await planner.query('SET LOCAL jit = off');
+      return introspectTables(planner, pending);
+    })).map(mapTable);
+    const planned = new PgChunkPlanner(planner, readers, described, progress, stream, request.chunkRows, (doing, err) => mapPgError(err, endpoint, doing), context.choice.settings);
     request.signal.removeEventListener('abort', onAbort);
     return {
       start,
       streamFrom: toSourcePosition(stream),
       parallelism: readerCount,
       consistency: exported.consistency,
+      tables: described.map((t) => t.schema),
       nextChunk: () => planned.next(),
       close: async () => {
         await closeAll();
@@ -185,7 +193,7 @@ class PgChunkPlanner {
   constructor(
     private readonly planner: pg.Client,
     readers: pg.Client[],
-    private readonly tables: TableId[],
+    private readonly tables: PgMappedTable[],
     private readonly progress: SnapshotProgress | null,
     private readonly stream: PgPosition,
     private readonly chunkRows: number,
@@ -205,10 +213,11 @@ class PgChunkPlanner {
 
   private async plan(): Promise<SnapshotChunk | null> {
     if (this.tableDone) {
-      const id = this.tables[this.tableIndex++];
-      if (!id) return null;
-      const read = readShape(mapTable(await introspectTable(this.planner, id)), this.settings);
+      const next = this.tables[this.tableIndex++];
+      if (!next) return null;
+      const read = readShape(next, this.settings);
       const mapped = read.table;
+      const id = mapped.schema.id;
       this.queries = new PgChunkQueries(mapped, read.where);
       this.after = mapped.schema.key.length > 0 ? resumeKey(id, this.progress) : null;
       this.tableDone = false;

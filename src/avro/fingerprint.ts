@@ -125,9 +125,21 @@ export function fingerprint64(schema: object | string): bigint {
   return rabin64(Buffer.from(parsingCanonicalForm(schema), 'utf8'));
 }
 
+/**
+ * Fingerprints of schema objects met before (logtap's fixed schemas are registered once per table: thousands of
+ * times in a database of thousands of tables, at a few ms each through avsc). Keyed by identity: callers never
+ * change a schema object once made.
+ */
+const fingerprints = new WeakMap<object, bigint>();
+
 /** The fingerprint as single-object encoding carries it: 8 bytes, little-endian. */
 export function fingerprint64Bytes(schema: object | string): Buffer {
+  let fingerprint = typeof schema === 'object' ? fingerprints.get(schema) : undefined;
+  if (fingerprint === undefined) {
+    fingerprint = fingerprint64(schema);
+    if (typeof schema === 'object') fingerprints.set(schema, fingerprint);
+  }
   const bytes = Buffer.allocUnsafe(8);
-  bytes.writeBigUInt64LE(fingerprint64(schema));
+  bytes.writeBigUInt64LE(fingerprint);
   return bytes;
 }

@@ -37,7 +37,10 @@ interface CompiledField {
 const scratch = new AvroWriter();
 
 export function compileRowCodec(table: TableSchema, part: { schema: AvroSchema; fields: FieldPlan[] }): RowCodec {
-  const type = avroType(part.schema);
+  // avsc compiles code per record type (tens of kB each): made on first decode only, since publishing never
+  // needs it and a daemon holds a codec per table (thousands of tables: bench/many-tables).
+  let compiled: avro.Type | undefined;
+  const type = (): avro.Type => (compiled ??= avroType(part.schema));
   const fieldTypes = new Map(((part.schema as { fields?: Array<{ name: string; type: unknown }> }).fields ?? []).map((f) => [f.name, f.type]));
   const fields: CompiledField[] = part.fields.map(({ column, field }) => {
     const fieldType = fieldTypes.get(field);
@@ -89,7 +92,7 @@ export function compileRowCodec(table: TableSchema, part: { schema: AvroSchema; 
 
   return {
     schema: part.schema,
-    type,
+    get type() { return type(); },
     lower,
     write,
     encode: (row, position) => {
@@ -98,7 +101,7 @@ export function compileRowCodec(table: TableSchema, part: { schema: AvroSchema; 
       return scratch.take();
     },
     decode(body) {
-      const record = type.fromBuffer(body) as Record<string, unknown>;
+      const record = type().fromBuffer(body) as Record<string, unknown>;
       const row: Row = {};
       for (const f of fields) {
         const value = record[f.field];

@@ -10,6 +10,12 @@ import { schemaTopic } from '../events/topic-names.js';
 import { readTopicToEnd } from './read-to-end.js';
 import { kafkaReadError } from './kafka-errors.js';
 
+/**
+ * Schema records per produce request: one partition's records of a request form one record batch, which the
+ * broker refuses past message.max.bytes (1 MiB by default); a table's value schema is a few kB at most.
+ */
+const SCHEMAS_PER_REQUEST = 100;
+
 interface SchemaRecord {
   fingerprint: string;
   subject: string;
@@ -33,23 +39,31 @@ export class SchemaTopic {
     this.recordFingerprint = fingerprint64Bytes(this.recordSchema.schema as object);
   }
 
-  async publish(producer: Producer, entry: SchemaEntry): Promise<void> {
-    const record: SchemaRecord = {
-      fingerprint: entry.fingerprintHex,
-      subject: entry.subject,
-      version: entry.version,
-      table: entry.table,
-      schema: JSON.stringify(entry.schema),
-      registeredAtMicros: BigInt(Date.now()) * 1000n,
-    };
-    try {
-      await producer.send({
-        topic: this.topic,
-        acks: -1,
-        messages: [{ key: entry.fingerprintHex, value: frameSingleObject(this.recordFingerprint, this.recordSchema.type.toBuffer(record)) }],
+  publish(producer: Producer, entry: SchemaEntry): Promise<void> {
+    return this.publishAll(producer, [entry]);
+  }
+
+  /** Publishes `entries` in order, SCHEMAS_PER_REQUEST to a request (a snapshot of thousands of tables has thousands). */
+  async publishAll(producer: Producer, entries: readonly SchemaEntry[]): Promise<void> {
+    for (let from = 0; from < entries.length; from += SCHEMAS_PER_REQUEST) {
+      const batch = entries.slice(from, from + SCHEMAS_PER_REQUEST);
+      const messages = batch.map((entry) => {
+        const record: SchemaRecord = {
+          fingerprint: entry.fingerprintHex,
+          subject: entry.subject,
+          version: entry.version,
+          table: entry.table,
+          schema: JSON.stringify(entry.schema),
+          registeredAtMicros: BigInt(Date.now()) * 1000n,
+        };
+        return { key: entry.fingerprintHex, value: frameSingleObject(this.recordFingerprint, this.recordSchema.type.toBuffer(record)) };
       });
-    } catch (err) {
-      throw new SinkError(`cannot publish schema ${entry.subject} v${entry.version} to ${this.topic}: ${(err as Error).message}`, { cause: err });
+      try {
+        await producer.send({ topic: this.topic, acks: -1, messages });
+      } catch (err) {
+        const what = batch.length === 1 ? `schema ${batch[0]!.subject} v${batch[0]!.version}` : `${batch.length} schemas (${batch[0]!.subject} v${batch[0]!.version}, …)`;
+        throw new SinkError(`cannot publish ${what} to ${this.topic}: ${(err as Error).message}`, { cause: err });
+      }
     }
   }
 

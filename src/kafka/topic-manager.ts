@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { LogtapError } from '../errors.js';
 import { kafkaError } from './kafka-errors.js';
@@ -77,51 +78,115 @@ export class TopicManager {
 
   /** Returns how many partitions the topic has (an existing topic keeps its own count). */
   async ensure(topic: string, settings: TopicSettings): Promise<number> {
-    const known = this.known.get(topic);
-    if (known !== undefined) return known;
+    return (await this.ensureAll([{ topic, settings }]))[0]!;
+  }
+
+  /**
+   * `ensure` for many topics at once, with one admin connection, one listing and a creation request per
+   * TOPICS_PER_REQUEST topics (a database of thousands of tables would otherwise cost a connection, a listing of
+   * every topic and a creation round trip per table). Returns the partition counts in the order given.
+   */
+  async ensureAll(requests: ReadonlyArray<{ topic: string; settings: TopicSettings }>): Promise<number[]> {
+    const unknown = [...new Map(requests.filter((r) => !this.known.has(r.topic)).map((r) => [r.topic, r])).values()];
+    if (unknown.length === 0) return requests.map((r) => this.known.get(r.topic)!);
     const admin = this.kafka.admin();
+    let doing = unknown;
     try {
       await admin.connect();
-      let partitions = settings.partitions;
-      if (!(await admin.listTopics()).includes(topic)) {
-        const retention = settings.keepAll ? [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }] : [];
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [{
-            topic,
-            numPartitions: settings.partitions,
-            ...(settings.replicationFactor ? { replicationFactor: settings.replicationFactor } : {}),
-            configEntries: [{ name: 'cleanup.policy', value: settings.compacted ? 'compact' : 'delete' }, ...retention],
-          }],
-        });
-      } else if (settings.compacted || settings.keepAll) {
-        const actual = await describeTopic(admin, topic);
-        const conflict = topicConflict(topic, settings, actual);
-        if (conflict) throw new LogtapError('TOPIC_CONFIG', conflict);
-        partitions = actual.partitions;
-      } else {
-        partitions = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length ?? settings.partitions;
+      const existing = new Set(await admin.listTopics());
+      const missing = unknown.filter((r) => !existing.has(r.topic));
+      for (let from = 0; from < missing.length; from += TOPICS_PER_REQUEST) {
+        doing = missing.slice(from, from + TOPICS_PER_REQUEST);
+        await admin.createTopics({ waitForLeaders: false, timeout: 60_000, topics: doing.map(({ topic, settings }) => topicToCreate(topic, settings)) });
       }
-      this.known.set(topic, partitions);
-      return partitions;
+      // One wait for all: a broker takes a moment (seconds when loaded) to serve each creation's metadata.
+      doing = missing;
+      if (missing.length > 0) await waitForLeaders(this.kafka, missing.map((r) => r.topic));
+      for (const { topic, settings } of missing) this.known.set(topic, settings.partitions);
+      const present = unknown.filter((r) => existing.has(r.topic));
+      for (let from = 0; from < present.length; from += TOPICS_PER_REQUEST) {
+        doing = present.slice(from, from + TOPICS_PER_REQUEST);
+        const checked = doing.filter((r) => r.settings.compacted || r.settings.keepAll);
+        const actual = await describeTopics(admin, doing.map((r) => r.topic), checked.map((r) => r.topic));
+        for (const { topic, settings } of checked) {
+          const conflict = topicConflict(topic, settings, actual.get(topic)!);
+          if (conflict) throw new LogtapError('TOPIC_CONFIG', conflict);
+        }
+        for (const { topic, settings } of doing) this.known.set(topic, actual.get(topic)?.partitions ?? settings.partitions);
+      }
+      return requests.map((r) => this.known.get(r.topic)!);
     } catch (err) {
       if (err instanceof LogtapError) throw err;
-      throw kafkaError(err, `creating topic ${topic}`, this.connector, [{ topic, table: settings.table, keyless: false }]);
+      const what = doing.length === 1 ? `topic ${doing[0]!.topic}` : `${doing.length} topics (${doing[0]!.topic}, …)`;
+      throw kafkaError(err, `creating ${what}`, this.connector, doing.map(({ topic, settings }) => ({ topic, table: settings.table, keyless: false })));
     } finally {
       await admin.disconnect().catch(() => {});
     }
   }
 }
 
-async function describeTopic(admin: ReturnType<Kafka['admin']>, topic: string): Promise<TopicConfig> {
-  const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: CHECKED_CONFIGS }] });
-  const entries = described.resources[0]?.configEntries ?? [];
-  const value = (name: string, fallback: string) => entries.find((e) => e.configName === name)?.configValue ?? fallback;
-  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+/** Errors a topic just created answers with until the controller's metadata reached the broker. */
+const NOT_YET_THERE = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Waits until every partition of `topics` has a leader. kafkajs's own wait (createTopics' waitForLeaders) gives up
+ * on the first UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers for a moment after creating many topics.
+ */
+async function waitForLeaders(kafka: Kafka, topics: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // Asked without kafkajs's own retries (backing off to seconds): this loop polls.
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  await admin.connect();
+  try {
+    await pollLeaders(admin, topics, deadline, timeoutMs);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+async function pollLeaders(admin: ReturnType<Kafka['admin']>, topics: string[], deadline: number, timeoutMs: number): Promise<void> {
+  for (;;) {
+    try {
+      const { topics: described } = await admin.fetchTopicMetadata({ topics });
+      if (described.length === topics.length && described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!NOT_YET_THERE.has((err as { type?: string }).type ?? '') || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for the leaders of ${topics.length} new topic(s)`);
+    await sleep(100);
+  }
+}
+
+/** Topics created (or checked) per admin request. */
+const TOPICS_PER_REQUEST = 200;
+
+function topicToCreate(topic: string, settings: TopicSettings) {
+  const retention = settings.keepAll ? [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }] : [];
   return {
-    cleanupPolicy: value('cleanup.policy', 'delete'),
-    retentionMs: value('retention.ms', '604800000'),
-    retentionBytes: value('retention.bytes', '-1'),
-    partitions: metadata.topics[0]?.partitions.length ?? 1,
+    topic,
+    numPartitions: settings.partitions,
+    ...(settings.replicationFactor ? { replicationFactor: settings.replicationFactor } : {}),
+    configEntries: [{ name: 'cleanup.policy', value: settings.compacted ? 'compact' : 'delete' }, ...retention],
   };
+}
+
+/** The partition counts of `topics`, and the checked configs of those in `configsOf` (broker defaults included). */
+async function describeTopics(admin: ReturnType<Kafka['admin']>, topics: string[], configsOf: string[]): Promise<Map<string, TopicConfig>> {
+  const described = configsOf.length === 0 ? { resources: [] } : await admin.describeConfigs({
+    includeSynonyms: false, resources: configsOf.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: CHECKED_CONFIGS })),
+  });
+  const metadata = await admin.fetchTopicMetadata({ topics });
+  const partitions = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+  const configs = new Map<string, TopicConfig>();
+  for (const topic of topics) {
+    const entries = described.resources.find((r) => r.resourceName === topic)?.configEntries ?? [];
+    const value = (name: string, fallback: string) => entries.find((e) => e.configName === name)?.configValue ?? fallback;
+    configs.set(topic, {
+      cleanupPolicy: value('cleanup.policy', 'delete'),
+      retentionMs: value('retention.ms', '604800000'),
+      retentionBytes: value('retention.bytes', '-1'),
+      partitions: partitions.get(topic) ?? 1,
+    });
+  }
+  return configs;
 }

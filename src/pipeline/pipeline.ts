@@ -3,6 +3,7 @@ import type { TableSchema } from '../model/table-schema.js';
 import type { Logger } from '../logger.js';
 import type { HeartbeatInfo, OutboxMessage, SourceConnector, SourceHandler } from '../source/source-connector.js';
 import type { EventEncoder, PublishSchema } from '../events/event-encoder.js';
+import type { SchemaEntry } from '../schema/schema-catalog.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import type { ChangeSink } from '../kafka/change-sink.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -27,6 +28,10 @@ export interface PipelineOptions {
   publishSchema: PublishSchema;
   /** Makes sure a table's topic exists before its first record; returns its partition count. */
   ensureTableTopic: (table: TableSchema) => Promise<number>;
+  /** ensureTableTopic for many tables at once (a snapshot's tables), in their order; absent: one by one. */
+  ensureTableTopics?: (tables: readonly TableSchema[]) => Promise<number[]>;
+  /** publishSchema for many schemas at once; absent: one by one. */
+  publishSchemas?: (entries: SchemaEntry[]) => Promise<void>;
   /** Makes sure an outbox message's topic exists before its first record. */
   ensureOutboxTopic: (topic: string) => Promise<unknown>;
   /** Outbox tables (config outbox.tables): their inserted rows become outbox records instead of table records. */
@@ -41,7 +46,7 @@ export interface PipelineOptions {
    * Runs before streaming (an initial snapshot, src/snapshot/): hands its rows to the pipeline and returns
    * where streaming continues, or null when aborted. Absent: streaming starts at `from`.
    */
-  beforeStream?: (handler: SourceHandler, signal: AbortSignal) => Promise<SourcePosition | null>;
+  beforeStream?: (handler: SourceHandler, signal: AbortSignal, prepareTables: PrepareTables) => Promise<SourcePosition | null>;
   /** Called once the source starts streaming (after the snapshot, when there is one), with where it starts. */
   onStreaming?: (from: SourcePosition | null) => void;
   /**
@@ -49,6 +54,8 @@ export interface PipelineOptions {
    * and stream changes all enter here. Absent: changes are published as the source gave them.
    */
   shape?: (event: ChangeEvent) => ChangeEvent;
+  /** The table version `shape` gives its events (prepared ahead for a snapshot's tables). */
+  shapeTable?: (table: TableSchema) => TableSchema;
   /** Sees every source call before the pipeline and adds its state to each checkpoint (online backfills, src/backfill/). */
   interceptor?: HandlerInterceptor;
   /**
@@ -67,6 +74,12 @@ export interface PipelineOptions {
   log: Logger;
   metrics?: PipelineMetrics;
 }
+
+/**
+ * Prepares tables ahead of their first change (a snapshot's next tables): their topics are ensured and their new
+ * schemas published in batches instead of one table at a time.
+ */
+export type PrepareTables = (tables: readonly TableSchema[]) => Promise<void>;
 
 /** Sits between the source and the pipeline (src/backfill/online-backfill.ts). */
 export interface HandlerInterceptor {
@@ -127,7 +140,7 @@ export class Pipeline implements SourceHandler {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const { interceptor } = this.options;
-      const from = this.options.beforeStream ? await this.options.beforeStream(interceptor?.wrap(this, 'snapshot') ?? this, this.stop.signal) : this.options.from;
+      const from = this.options.beforeStream ? await this.options.beforeStream(interceptor?.wrap(this, 'snapshot') ?? this, this.stop.signal, (tables) => this.prepareTables(tables)) : this.options.from;
       if (!this.stop.signal.aborted) {
         this.options.onStreaming?.(from);
         await this.options.source.stream(from, interceptor?.wrap(this, 'stream') ?? this, this.stop.signal);
@@ -178,6 +191,28 @@ export class Pipeline implements SourceHandler {
       this.groupOpen = event.continuesGroup === true;
       if (this.full() && !this.groupOpen) await this.flush('size');
       else this.armTimer();
+    });
+  }
+
+  private prepareTables(tables: readonly TableSchema[]): Promise<void> {
+    return this.serialize(async () => {
+      const { encoder, ensureTableTopics, publishSchemas } = this.options;
+      // As their events will arrive: shaped (tables.<t>.columns), outbox tables left out (they have no table topic).
+      const { shapeTable, outboxTables } = this.options;
+      const todo = tables.filter((t) => !outboxTables?.find(t.id)).map((t) => shapeTable?.(t) ?? t).filter((t) => !encoder.isPrepared(t));
+      if (todo.length === 0) return;
+      const started = Date.now();
+      const partitions = ensureTableTopics ? await ensureTableTopics(todo) : [];
+      const topicsReady = Date.now();
+      const entries: SchemaEntry[] = [];
+      // New schemas are collected and published together before prepareTables returns: before any record uses them.
+      const collect: PublishSchema = publishSchemas ? async (entry) => { entries.push(entry); } : this.options.publishSchema;
+      for (const [i, table] of todo.entries()) {
+        await encoder.prepare(table, collect, partitions[i] ?? await this.options.ensureTableTopic(table));
+      }
+      const encodersReady = Date.now();
+      if (entries.length > 0) await publishSchemas!(entries);
+      this.options.log.debug({ tables: todo.length, schemas: entries.length, topicsMs: topicsReady - started, encodersMs: encodersReady - topicsReady, schemasMs: Date.now() - encodersReady }, 'prepared tables');
     });
   }
 

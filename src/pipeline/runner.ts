@@ -227,11 +227,17 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         encoder,
         sink,
         publishSchema: (entry) => schemaTopic.publish(producer, entry),
+        publishSchemas: (entries) => schemaTopic.publishAll(producer, entries),
         ensureTableTopic: (table) => {
           const { topic } = router.route(table.id);
           tableOfTopic.set(topic, tableIdText(table.id));
           return topics.ensure(topic, tableTopicSettings(config, table));
         },
+        ensureTableTopics: (tables) => topics.ensureAll(tables.map((table) => {
+          const { topic } = router.route(table.id);
+          tableOfTopic.set(topic, tableIdText(table.id));
+          return { topic, settings: tableTopicSettings(config, table) };
+        })),
         ensureOutboxTopic: (topic) => topics.ensure(topic, { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: false }),
         outboxTables,
         ...(cleanup ? { onOutboxCommitted: (rows) => cleanup!.enqueue(rows) } : {}),
@@ -242,7 +248,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
           reached = c.position;
           deps.onCheckpoint?.(c);
         },
-        ...(snapshot ? { beforeStream: (handler, stop) => { deps.onPhase?.('snapshot'); return snapshot(handler, stop); } } : {}),
+        ...(snapshot ? { beforeStream: (handler, stop, prepare) => { deps.onPhase?.('snapshot'); return snapshot(handler, stop, prepare); } } : {}),
         // "streaming" only once the source streams: an initial snapshot comes first, and a reader of the log
         // (or a test waiting for this line before it writes) must not take the snapshot's start for it.
         onStreaming: (streamFrom) => {
@@ -251,7 +257,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         },
         interceptor,
         ...(contract ? { contract } : {}),
-        ...(shaper ? { shape: (event) => shaper.event(event) } : {}),
+        ...(shaper ? { shape: (event) => shaper.event(event), shapeTable: (table) => shaper.table(table) } : {}),
         limits: config.batch,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         version: deps.version,

@@ -33,7 +33,8 @@ export const fingerprintHex = (fingerprint: Buffer): string => Buffer.from(finge
  */
 export class SchemaCatalog {
   private readonly byFingerprint = new Map<string, SchemaEntry>();
-  private readonly latest = new Map<string, { entry: SchemaEntry; type: avro.Type }>();
+  /** The latest version of each subject; its avsc type only once a newer version is checked against it (compiled code, tens of kB each). */
+  private readonly latest = new Map<string, { entry: SchemaEntry; type?: avro.Type }>();
   /** Tables whose next version of each subject may be incompatible (a resync republishes them), with the subjects that used it. */
   private readonly republished = new Map<string, Set<string>>();
 
@@ -61,9 +62,9 @@ export class SchemaCatalog {
     }
 
     const previous = this.latest.get(subject);
-    const type = avroType(schema);
-    if (previous) {
-      const problem = backwardProblem(type, previous.type);
+    const type = previous ? avroType(schema) : undefined;
+    if (previous && type) {
+      const problem = backwardProblem(type, previous.type ??= avroType(previous.entry.schema));
       // The permission covers the subject's next version only, compatible or not.
       const used = table === null ? undefined : this.republished.get(table);
       const permitted = used !== undefined && !used.has(subject);
@@ -101,7 +102,7 @@ export class SchemaCatalog {
   private remember(entry: SchemaEntry, type?: avro.Type): void {
     this.byFingerprint.set(`${entry.subject}/${entry.fingerprintHex}`, entry);
     const current = this.latest.get(entry.subject);
-    if (!current || current.entry.version < entry.version) this.latest.set(entry.subject, { entry, type: type ?? avroType(entry.schema) });
+    if (!current || current.entry.version < entry.version) this.latest.set(entry.subject, type ? { entry, type } : { entry });
   }
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { SourcePosition } from '../model/change-event.js';
 import { tableIdText } from '../model/table-schema.js';
 import type { PipelineMetrics } from '../pipeline/pipeline-metrics.js';
+import type { PrepareTables } from '../pipeline/pipeline.js';
 import type { SourceHandler } from '../source/source-connector.js';
 import type { SnapshotChunk, SourceSnapshot } from '../source/snapshot-source.js';
 import { ChunkPrefetch } from './chunk-prefetch.js';
@@ -13,7 +14,12 @@ export interface SnapshotDriverOptions {
   /** A progress line per table at least this often while it is read (default 10 s). */
   progressIntervalMs?: number;
   metrics?: Pick<PipelineMetrics, 'snapshotRows'> | undefined;
+  /** Prepares the snapshot's next tables (SourceSnapshot.tables) in batches before their first chunk. */
+  prepareTables?: PrepareTables | undefined;
 }
+
+/** Tables prepared at once (topics created, schemas published): few round trips, and not every table's codecs at once. */
+const TABLES_PREPARED_AT_ONCE = 500;
 
 /**
  * Publishes a snapshot through the pipeline's handler: every chunk's rows as `op = r` events (snapshot flag
@@ -33,6 +39,11 @@ export async function publishSnapshot(snapshot: SourceSnapshot, handler: SourceH
   const window: ChunkPrefetch[] = [];
   let planned = false;
   const progress = new TableProgress(log, interval);
+  const upcoming = options.prepareTables ? snapshot.tables ?? [] : [];
+  /** Tables of `upcoming` reached so far, and how many of them are prepared. */
+  let reached = 0;
+  let prepared = 0;
+  let lastTable: SnapshotChunk['table'] | undefined;
 
   const fill = async (): Promise<void> => {
     while (!planned && window.length < snapshot.parallelism && !readSignal.aborted) {
@@ -52,6 +63,13 @@ export async function publishSnapshot(snapshot: SourceSnapshot, handler: SourceH
       const current = window[0]!;
       const { chunk } = current;
       progress.table(chunk);
+      if (chunk.table !== lastTable) {
+        lastTable = chunk.table;
+        if (++reached > prepared && prepared < upcoming.length) {
+          await options.prepareTables!(upcoming.slice(prepared, prepared + TABLES_PREPARED_AT_ONCE));
+          prepared += TABLES_PREPARED_AT_ONCE;
+        }
+      }
       log.debug({ chunk: chunk.display }, 'snapshot chunk');
       // A table without a key is one chunk, and its topic a change log that nothing folds: a truncate marker
       // first makes this read replace what an interrupted (or earlier) snapshot published of it.

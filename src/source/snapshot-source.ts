@@ -39,6 +39,12 @@ export interface SourceSnapshot {
   readonly parallelism: number;
   /** What the database guarantees about this run's reads, for the log (e.g. `exported snapshot at 0/1A2B3C4`). */
   readonly consistency: string;
+  /**
+   * The tables this run reads, in order, when the connector knows them up front (the very objects its chunks
+   * carry): the pipeline then creates their topics and publishes their schemas in batches before the first chunk,
+   * instead of one table at a time (a database of thousands of tables).
+   */
+  readonly tables?: readonly TableSchema[];
   /** The next chunk in publication order, planned lazily; null after the last. */
   nextChunk(): Promise<SnapshotChunk | null>;
   /** Releases every connection; a chunk being read stops. */

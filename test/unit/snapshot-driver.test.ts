@@ -156,3 +156,36 @@ describe('publishSnapshot', () => {
     await expect(publishSnapshot(failing, handler, { log: silentLogger }, new AbortController().signal)).rejects.toThrow('connection lost');
   });
 });
+
+describe('publishSnapshot with the tables known up front', () => {
+  it('prepares them 500 at a time, each batch before the first row of its first table', async () => {
+    const tables: TableSchema[] = Array.from({ length: 1_200 }, (_, i) => ({ ...table, id: { namespace: 's', name: `t${i}` } }));
+    const calls: string[] = [];
+    let planned = 0;
+    const snapshot: SourceSnapshot = {
+      start: pos('start'), streamFrom: pos('stream'), parallelism: 2, consistency: 'fake', tables,
+      // Two chunks per table: a table's second chunk must not prepare anything again.
+      async nextChunk() {
+        if (planned === tables.length * 2) return null;
+        const index = planned++;
+        const of = tables[Math.floor(index / 2)]!;
+        return {
+          table: of, display: `chunk ${index}`, done: pos(`done-${index}`),
+          async *pages() { yield { rows: [{ id: index }], bytes: 10 }; },
+        };
+      },
+      async close() {},
+    };
+    const handler: SourceHandler = {
+      async onChange(event: ChangeEvent) { calls.push(`row ${event.table.id.name}`); },
+      async onCommit() {},
+      async onHeartbeat() {},
+    };
+    const prepareTables = async (batch: readonly TableSchema[]) => { calls.push(`prepare ${batch[0]!.id.name}..${batch.at(-1)!.id.name} (${batch.length})`); };
+    await publishSnapshot(snapshot, handler, { log: silentLogger, prepareTables }, new AbortController().signal);
+    const prepares = calls.filter((c) => c.startsWith('prepare'));
+    expect(prepares).toEqual(['prepare t0..t499 (500)', 'prepare t500..t999 (500)', 'prepare t1000..t1199 (200)']);
+    for (const first of ['t0', 't500', 't1000']) expect(calls.indexOf(`row ${first}`)).toBe(calls.findIndex((c) => c.startsWith(`prepare ${first}..`)) + 1);
+    expect(calls.filter((c) => c.startsWith('row')).length).toBe(2_400);
+  });
+});
