@@ -12,6 +12,7 @@ import { type CatalogColumn, outOfLineColumns } from './out-of-line-columns.js';
 import { diffPublication, publicationMember, readPublication } from './publication.js';
 import { REPLICA_IDENTITY_NAME, type TableIdentity, identifiesRows, replicaIdentityFinding } from './replica-identity.js';
 import { readSlot, slotLost, unusableSlotReason } from './slot.js';
+import { PUBLISHED_COLUMN_SQL } from './published-columns.js';
 
 /** A slot holding back more WAL than this is worth a warning (disk fills while the stream lags). */
 export const RETAINED_WAL_WARNING_BYTES = 1n << 30n;
@@ -56,9 +57,10 @@ interface TableRow extends Identity {
   /** A partitioned table's leaf partitions (at any depth): they hold the rows, each with its own replica identity. */
   leaves: Identity[] | null;
   candidate_index: string | null;
-  /** Every stored column (generated ones take room in the row too). */
+  /** Every stored column (generated ones take room in the row too); `generated`: one pgoutput does not publish. */
   columns: Array<CatalogColumn & { generated: boolean }>;
   toast_tuple_target: number | null;
+  /** The generated columns pgoutput does not publish (published-columns.ts). */
   generated: string[];
   owned: boolean;
 }
@@ -89,7 +91,7 @@ SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::te
                   'name', a.attname, 'storage', a.attstorage, 'typlen', bt.typlen, 'typeOid', bt.oid::int8,
                   'typmod', CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END,
                   'rangeSubtypeLen', (SELECT st.typlen FROM pg_catalog.pg_range r JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype WHERE r.rngtypid = bt.oid),
-                  'generated', a.attgenerated <> '') ORDER BY a.attnum)
+                  'generated', NOT ${PUBLISHED_COLUMN_SQL}) ORDER BY a.attnum)
                  FROM pg_catalog.pg_attribute a
                  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
                  JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
@@ -105,7 +107,7 @@ SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::te
            JOIN pg_catalog.pg_namespace ln ON ln.oid = l.relnamespace
          WHERE pt.isleaf AND l.relkind = 'r'), '[]'::json) END AS leaves,
        ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> ''
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND NOT ${PUBLISHED_COLUMN_SQL}
              ORDER BY a.attnum) AS generated,
        pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`;
@@ -236,7 +238,7 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
       findings.push({
         level: 'warning',
         id: `generated_columns:${name}`,
-        message: `table ${name}: generated columns (${t.generated.map(quoteIdent).join(', ')}) are not published by pgoutput before PostgreSQL 18 and are left out of its records`,
+        message: `table ${name}: generated columns (${t.generated.map(quoteIdent).join(', ')}) are not published by pgoutput (stored ones are from PostgreSQL 18, virtual ones never) and are left out of its records`,
         fix: 'compute them downstream, or store them as ordinary columns',
       });
     }

@@ -3,16 +3,27 @@ import type { TableId } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import type { PgQueryable } from './introspect-columns.js';
 import { quoteIdent, quoteTable } from './pg-identifiers.js';
+import { PUBLISHES_GENERATED_FROM } from './published-columns.js';
 
-/** What logtap needs of its publication, besides the table set. */
-const WITH_OPTIONS = `WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`;
+/**
+ * What logtap needs of its publication, besides the table set: every kind of change, through the partition
+ * root, and from PostgreSQL 18 the stored generated columns, published like any column (published-columns.ts).
+ */
+export const publicationOptions = (version: number): string =>
+  `publish = 'insert, update, delete, truncate', publish_via_partition_root = true${version >= PUBLISHES_GENERATED_FROM ? ', publish_generated_columns = stored' : ''}`;
+const withOptions = (version: number): string => `WITH (${publicationOptions(version)})`;
+
+async function serverVersion(db: PgQueryable): Promise<number> {
+  const { rows } = await db.query(`SELECT current_setting('server_version_num')::int AS version`);
+  return (rows[0] as { version: number }).version;
+}
 
 export interface PublicationState {
   name: string;
   allTables: boolean;
   /** The tables named in the publication (FOR TABLE), sorted; empty for FOR ALL TABLES. */
   tables: TableId[];
-  /** Publishes insert, update, delete and truncate, through the partition root. */
+  /** Publishes insert, update, delete and truncate, through the partition root (and stored generated columns, 18+). */
   optionsOk: boolean;
   /** Holds schemas (FOR TABLES IN SCHEMA), row filters or column lists, which logtap does not use. */
   hasExtras: boolean;
@@ -33,9 +44,11 @@ export interface PublicationDiff {
 const byName = (a: TableId, b: TableId): number => (tableIdText(a) < tableIdText(b) ? -1 : tableIdText(a) > tableIdText(b) ? 1 : 0);
 
 export async function readPublication(db: PgQueryable, name: string): Promise<PublicationState | null> {
+  const version = await serverVersion(db);
   const { rows } = await db.query(
     `SELECT p.oid::int8::text AS oid, p.puballtables AS all_tables,
-            p.pubinsert AND p.pubupdate AND p.pubdelete AND p.pubtruncate AND p.pubviaroot AS options_ok,
+            p.pubinsert AND p.pubupdate AND p.pubdelete AND p.pubtruncate AND p.pubviaroot
+              ${version >= PUBLISHES_GENERATED_FROM ? "AND p.pubgencols = 's'" : ''} AS options_ok,
             current_setting('server_version_num')::int AS version
      FROM pg_catalog.pg_publication p WHERE p.pubname = $1`,
     [name],
@@ -96,6 +109,8 @@ const target = (tables: readonly TableId[] | undefined): string =>
  * and fails for WAL from before the publication existed.
  */
 export async function ensurePublication(db: PgQueryable, name: string, wanted: readonly TableId[] | undefined, log: Logger): Promise<void> {
+  const version = await serverVersion(db);
+  const WITH_OPTIONS = withOptions(version);
   const state = await readPublication(db, name);
   const pub = quoteIdent(name);
   if (!state) {
@@ -123,6 +138,6 @@ export async function ensurePublication(db: PgQueryable, name: string, wanted: r
   if (diff.added.length > 0 || diff.removed.length > 0 || diff.hasExtras) {
     await db.query(`ALTER PUBLICATION ${pub} SET TABLE ${wanted!.map(publicationMember).join(', ')}`);
   }
-  if (!diff.optionsOk) await db.query(`ALTER PUBLICATION ${pub} SET (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`);
+  if (!diff.optionsOk) await db.query(`ALTER PUBLICATION ${pub} SET (${publicationOptions(version)})`);
   log.warn({ ...changes, optionsFixed: !diff.optionsOk, extrasRemoved: diff.hasExtras }, 'altered the publication to the configured tables: changes are published with the new table set from here on');
 }
