@@ -2,7 +2,7 @@
 // The PostgreSQL version matrix: for each major, starts a server of that version on its own port and data
 // directory (next to the shared test bed, whose Kafka, MariaDB and registry the suites keep using), runs the
 // PostgreSQL connector, snapshot, backfill and replay suites against it, stops it, and prints a table.
-// Usage: node scripts/pg-matrix.mjs [--versions 14,16,17,18] [--keep-going] [suite files…]
+// Usage: node scripts/pg-matrix.mjs [--versions 14,16,17,18] [suite files…]  (default: every version, PG_MATRIX_SUITES)
 //   LOGTAP_PG_MATRIX_DIR  where the servers' data directories go (default: the OS temp dir)
 //   LOGTAP_PG_MATRIX_PORT first port to use (default 55700; version N uses it + N)
 import { spawn } from 'node:child_process';
@@ -27,7 +27,7 @@ export const PG_MATRIX_SUITES = [
 ];
 
 function parseArgs(argv) {
-  const options = { versions: ['14', '15', '16', '17', '18'], suites: [], keepGoing: true };
+  const options = { versions: [...PG_VERSIONS], suites: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--versions') {
@@ -104,7 +104,10 @@ async function main() {
   let current = null;
   const onSignal = async () => {
     stopping = true;
-    if (current) await current.down().catch(() => {});
+    if (current) {
+      await current.server.down().catch(() => {});
+      rmSync(current.dir, { recursive: true, force: true });
+    }
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
@@ -115,9 +118,9 @@ async function main() {
     const server = pgServer({ dir, port: firstPort + Number(version), version });
     const t0 = Date.now();
     const result = { version };
+    current = { server, dir };
     try {
       process.stderr.write(`pg-matrix: PostgreSQL ${version}: starting on port ${firstPort + Number(version)}\n`);
-      current = server;
       await server.up();
       const { code, perFile } = await runSuites(options.suites, server.url, join(dir, 'report.json'));
       Object.assign(result, { code, perFile });
