@@ -589,6 +589,8 @@ function writeEnv() {
 }
 
 export async function up() {
+  // A bad LOGTAP_TEST_PG_VERSION stops here, before any service starts.
+  if (pgVersion !== undefined) pgBindir(pgVersion);
   mkdirSync(stateDir, { recursive: true });
   // Kafka's JVM start is the slowest: start all three at once.
   const results = await Promise.allSettled(services.map(async (s) => {
