@@ -108,6 +108,7 @@ async function main() {
       await current.server.down().catch(() => {});
       rmSync(current.dir, { recursive: true, force: true });
     }
+    if (results.length > 0) printTable(results, options.suites);
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
