@@ -4,9 +4,10 @@
 // PostgreSQL connector, snapshot, backfill and replay suites against it, stops it, and prints a table.
 // Usage: node scripts/pg-matrix.mjs [--versions 14,16,17,18] [suite files…]  (default: every version, PG_MATRIX_SUITES)
 //   LOGTAP_PG_MATRIX_DIR  where the servers' data directories go (default: the OS temp dir)
-//   LOGTAP_PG_MATRIX_PORT first port to use (default 55700; version N uses it + N)
+//   LOGTAP_PG_MATRIX_PORT first port to use (version N uses it + N; default: a free port the OS picks, per version)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +82,18 @@ function runSuites(suites, pgUrl, reportFile) {
   });
 }
 
+/** A port nothing listens on now (a fixed one in the ephemeral range may be some client's). */
+function freePort() {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
 function printTable(results, suites) {
   const name = (s) => s.replace(/^test\/integration\//, '').replace(/\.test\.ts$/, '');
   const cell = (c) => (c ? `${c.passed}✓ ${c.failed}✗${c.skipped ? ` ${c.skipped}s` : ''} ${Math.round(c.seconds)}s` : '-');
@@ -98,7 +111,7 @@ async function main() {
   if (!(await allRunning())) throw new SetupError('the test bed is not running: start it with `npm run services:up` (the matrix reuses its Kafka, MariaDB and registry)');
   const base = resolve(process.env.LOGTAP_PG_MATRIX_DIR ?? tmpdir());
   mkdirSync(base, { recursive: true });
-  const firstPort = Number(process.env.LOGTAP_PG_MATRIX_PORT ?? 55700);
+  const firstPort = process.env.LOGTAP_PG_MATRIX_PORT ? Number(process.env.LOGTAP_PG_MATRIX_PORT) : undefined;
   const results = [];
   let stopping = false;
   let current = null;
@@ -116,12 +129,13 @@ async function main() {
   for (const version of options.versions) {
     if (stopping) break;
     const dir = mkdtempSync(join(base, `logtap-pg${version}-`));
-    const server = pgServer({ dir, port: firstPort + Number(version), version });
+    const port = firstPort === undefined ? await freePort() : firstPort + Number(version);
+    const server = pgServer({ dir, port, version });
     const t0 = Date.now();
     const result = { version };
     current = { server, dir };
     try {
-      process.stderr.write(`pg-matrix: PostgreSQL ${version}: starting on port ${firstPort + Number(version)}\n`);
+      process.stderr.write(`pg-matrix: PostgreSQL ${version}: starting on port ${port}\n`);
       await server.up();
       const { code, perFile } = await runSuites(options.suites, server.url, join(dir, 'report.json'));
       Object.assign(result, { code, perFile });
