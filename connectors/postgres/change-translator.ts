@@ -27,6 +27,8 @@ interface OpenTransaction {
   commitTimeMicros: bigint;
   /** Changes (and outbox messages) seen so far, skipped ones included. */
   changes: number;
+  /** A change or logical decoding message came in this transaction (PostgreSQL 14 also sends empty ones). */
+  hasContent: boolean;
   /** Leading changes already published before the resume position (Infinity: the whole transaction). */
   skip: number;
   positionOf: (changes: number) => SourcePosition;
@@ -89,6 +91,7 @@ export class ChangeTranslator {
 
   /** `walStart`: the message's WAL position (XLogData), for a change the LSN of its own WAL record. */
   async message(msg: RawPgoutputMessage, walStart?: string): Promise<void> {
+    if (this.tx && CONTENT_TAGS.has(msg.tag)) this.tx.hasContent = true;
     switch (msg.tag) {
       case 'begin':
         return this.begin(lsnOf(msg.commitLsn, 'Begin'), msg.xid, msg.commitTime as unknown as bigint);
@@ -184,7 +187,7 @@ export class ChangeTranslator {
   private begin(commitLsn: Lsn, xid: number, commitTimeMicros: bigint): void {
     if (this.tx) throw new Error(`pgoutput sent Begin of commit ${formatLsn(commitLsn)} inside the transaction of commit ${formatLsn(this.tx.commitLsn)}`);
     const skip = this.options.resume.changesToSkip(commitLsn);
-    this.tx = { commitLsn, txId: String(xid >>> 0), commitTimeMicros: BigInt(commitTimeMicros), changes: 0, skip, positionOf: partialPositions(commitLsn) };
+    this.tx = { commitLsn, txId: String(xid >>> 0), commitTimeMicros: BigInt(commitTimeMicros), changes: 0, hasContent: false, skip, positionOf: partialPositions(commitLsn) };
     if (skip > 0) this.options.log.debug({ commit: formatLsn(commitLsn), skip: skip === Infinity ? 'all' : skip }, 'skipping what the resume position covers');
   }
 
@@ -349,6 +352,9 @@ export class ChangeTranslator {
     if (tx.commitLsn !== commitLsn) throw new Error(`pgoutput sent Commit ${formatLsn(commitLsn)} for the transaction of commit ${formatLsn(tx.commitLsn)}`);
     this.tx = null;
     if (tx.skip === Infinity) return;
+    // PostgreSQL 14's pgoutput sends every transaction, also one that wrote no published table (15+ skips those):
+    // as on 15, it is no commit; the keepalives that follow report the stream's progress.
+    if (!tx.hasContent) return;
     await this.options.reader.flush();
     await this.releaseHeld();
     this.lastComplete = maxLsn(this.lastComplete, endLsn);
@@ -357,6 +363,8 @@ export class ChangeTranslator {
     await this.options.handler.onCommit(toSourcePosition(completePosition(endLsn)), { commitTimeMicros: tx.commitTimeMicros, txId: tx.txId });
   }
 }
+
+const CONTENT_TAGS: ReadonlySet<string> = new Set(['insert', 'update', 'delete', 'truncate', 'message']);
 
 function withBefore(before: Row | undefined, after: Row | undefined): { before?: Row; after?: Row } {
   return { ...(before ? { before } : {}), ...(after ? { after } : {}) };

@@ -140,6 +140,8 @@ export function mapColumn(column: PgColumnInfo): PgMappedColumn {
   };
   if (column.missingText !== undefined) mapped.missingValue = decodeMissingValue(mapped, column.missingText);
   if (column.defaultExpression !== undefined) mapped.defaultExpression = column.defaultExpression;
+  // A published generated column (PostgreSQL 18+): its values come in records, its expression is kept for the definition.
+  if (column.generated && column.generationExpression !== undefined) mapped.generated = { kind: 'stored', expression: column.generationExpression };
   return mapped;
 }
 
@@ -165,17 +167,17 @@ const coreColumn = ({ arrayDelimiter: _delimiter, money: _money, ...column }: Pg
 export interface PgMappedTable { schema: TableSchema; columns: PgMappedColumn[]; partitioned: boolean }
 
 /**
- * The table's schema as the core sees it, and the mapped columns for the decoder. Generated columns are
- * left out of the columns: pgoutput does not publish them (PostgreSQL < 18); the stored ones are kept as
- * `unpublished`, with their expression, for replay. The key is the REPLICA IDENTITY index when one is set,
- * else the primary key.
+ * The table's schema as the core sees it, and the mapped columns for the decoder. The columns are the ones
+ * pgoutput publishes: a stored generated column is one of them from PostgreSQL 18 (with its expression as
+ * `generated`, a value like any other in records); before 18 it is left out and kept as `unpublished`, with
+ * its expression, for replay. The key is the REPLICA IDENTITY index when one is set, else the primary key.
  */
 export function mapTable(table: PgTableInfo): PgMappedTable {
-  const columns = table.columns.filter((c) => !c.generated).map(mapColumn);
+  const columns = table.columns.filter((c) => c.published).map(mapColumn);
   const key = table.replicaIdentity === 'index' ? table.replicaIdentityIndex : table.primaryKey;
   const unpublished: UnpublishedColumn[] = [];
   table.columns.forEach((c, position) => {
-    if (c.generated && c.generationExpression !== undefined) {
+    if (c.generated && !c.published && c.generationExpression !== undefined) {
       unpublished.push({ ...definitionOf(c), generated: { kind: 'stored', expression: c.generationExpression }, position });
     }
   });

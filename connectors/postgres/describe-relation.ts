@@ -24,7 +24,7 @@ rel AS (
 cols AS (
   SELECT w.ord AS attnum, w.name AS attname, w.type AS atttypid, w.typmod AS atttypmod,
          COALESCE(a.attndims, 0) AS attndims, COALESCE(a.attnotnull, false) AS attnotnull,
-         false AS generated, pg_catalog.format_type(w.type, w.typmod) AS source_type,
+         false AS generated, true AS published, pg_catalog.format_type(w.type, w.typmod) AS source_type,
          ${COLUMN_DEFINITION_SELECT},
          ${MISSING_AND_DEFAULT}
   FROM wanted w

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TableId } from '../../src/model/table-schema.js';
 import type { PgColumnInfo, PgReplicaIdentity, PgTableInfo, PgTypeInfo } from './pg-column-info.js';
+import { PUBLISHED_COLUMN_SQL } from './published-columns.js';
 
 /** The one thing introspection needs from a connection (pg's Client and Pool satisfy it). */
 export interface PgQueryable {
@@ -15,7 +16,7 @@ export interface PgQueryable {
 /** The json_build_object fields both catalog queries return after oid, schema, name and replident. */
 export const TABLE_INFO_FIELDS = `  'columns', COALESCE((SELECT json_agg(json_build_object(
       'attnum', attnum, 'name', attname, 'type', atttypid::int8, 'typmod', atttypmod, 'ndims', attndims,
-      'notNull', attnotnull, 'generated', generated, 'sourceType', source_type, 'identity', identity_kind,
+      'notNull', attnotnull, 'generated', generated, 'published', published, 'sourceType', source_type, 'identity', identity_kind,
       'serialSequence', serial_sequence, 'collation', collation_sql, 'generationExpression', generation_expression,
       'missing', missing_text, 'default', default_expr) ORDER BY attnum) FROM cols), '[]'::json),
   'types', COALESCE((SELECT json_agg(types) FROM types), '[]'::json),
@@ -110,7 +111,7 @@ rel AS (
 ),
 cols AS (
   SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, a.attndims, a.attnotnull,
-         a.attgenerated <> '' AS generated, pg_catalog.format_type(a.atttypid, a.atttypmod) AS source_type,
+         a.attgenerated <> '' AS generated, ${PUBLISHED_COLUMN_SQL} AS published, pg_catalog.format_type(a.atttypid, a.atttypmod) AS source_type,
          ${COLUMN_DEFINITION_SELECT},
          ${MISSING_AND_DEFAULT}
   FROM pg_catalog.pg_attribute a JOIN rel ON a.attrelid = rel.oid
@@ -173,6 +174,7 @@ const tableRow = z.object({
       ndims: z.number().int(),
       notNull: z.boolean(),
       generated: z.boolean(),
+      published: z.boolean(),
       sourceType: z.string(),
       identity: z.enum(['', 'a', 'd']).default(''),
       serialSequence: z.string().nullish(),
@@ -259,6 +261,7 @@ export function tableInfoFromCatalogJson(json: unknown): PgTableInfo {
       ndims: c.ndims,
       notNull: c.notNull,
       generated: c.generated,
+      published: c.published,
       sourceType: c.sourceType,
     };
     if (c.identity !== '') column.identity = c.identity === 'a' ? 'always' : 'by default';

@@ -39,8 +39,10 @@ export interface PgColumnInfo {
   /** pg_attribute.attndims: the declared array dimensions (not enforced by PostgreSQL). */
   ndims: number;
   notNull: boolean;
-  /** pg_attribute.attgenerated is set: PostgreSQL 15's pgoutput does not publish these columns. */
+  /** pg_attribute.attgenerated is set (stored, or virtual from PostgreSQL 18). */
   generated: boolean;
+  /** pgoutput publishes the column: an ordinary one, or a stored generated one from PostgreSQL 18 (published-columns.ts). */
+  published: boolean;
   /** format_type(atttypid, atttypmod), e.g. `numeric(12,2)`, `timestamp with time zone`, `integer[]`. */
   sourceType: string;
   /** pg_attribute.attidentity: GENERATED ALWAYS / BY DEFAULT AS IDENTITY. */

@@ -15,6 +15,7 @@ import { type CatalogColumn, outOfLineColumns } from './out-of-line-columns.js';
 import { diffPublication, publicationMember, publicationStatement, readPublication } from './publication.js';
 import { REPLICA_IDENTITY_NAME, type TableIdentity, identifiesRows, replicaIdentityFinding } from './replica-identity.js';
 import { readSlot, slotLost, unusableSlotReason } from './slot.js';
+import { PUBLISHED_COLUMN_SQL } from './published-columns.js';
 
 /** A slot holding back more WAL than this is worth a warning (disk fills while the stream lags). */
 export const RETAINED_WAL_WARNING_BYTES = 1n << 30n;
@@ -50,6 +51,7 @@ interface ServerRow {
   encoding_max: number;
   /** A hot standby: read-only, the publication comes from the primary. */
   in_recovery: boolean;
+  version_num: number;
 }
 
 /** Where a table's rows live and what PostgreSQL checks before UPDATE and DELETE: its replica identity. */
@@ -67,9 +69,10 @@ interface TableRow extends Identity {
   /** A partitioned table's leaf partitions (at any depth): they hold the rows, each with its own replica identity. */
   leaves: Identity[] | null;
   candidate_index: string | null;
-  /** Every stored column (generated ones take room in the row too). */
+  /** Every stored column (generated ones take room in the row too); `generated`: one pgoutput does not publish. */
   columns: Array<CatalogColumn & { generated: boolean }>;
   toast_tuple_target: number | null;
+  /** The generated columns pgoutput does not publish (published-columns.ts). */
   generated: string[];
   owned: boolean;
 }
@@ -84,7 +87,8 @@ SELECT current_setting('wal_level') AS wal_level,
        COALESCE(r.rolsuper, false) AS superuser, COALESCE(r.rolreplication, false) AS replication,
        has_database_privilege(current_database(), 'CREATE') AS may_create,
        (SELECT pg_catalog.pg_encoding_max_length(d.encoding) FROM pg_catalog.pg_database d WHERE d.datname = current_database()) AS encoding_max,
-       pg_catalog.pg_is_in_recovery() AS in_recovery
+       pg_catalog.pg_is_in_recovery() AS in_recovery,
+       current_setting('server_version_num')::int AS version_num
 FROM (SELECT 1) AS one LEFT JOIN pg_catalog.pg_roles r ON r.rolname = current_user`;
 
 const TABLE_COLUMNS = `
@@ -101,7 +105,7 @@ SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::te
                   'name', a.attname, 'storage', a.attstorage, 'typlen', bt.typlen, 'typeOid', bt.oid::int8,
                   'typmod', CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END,
                   'rangeSubtypeLen', (SELECT st.typlen FROM pg_catalog.pg_range r JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype WHERE r.rngtypid = bt.oid),
-                  'generated', a.attgenerated <> '') ORDER BY a.attnum)
+                  'generated', NOT ${PUBLISHED_COLUMN_SQL}) ORDER BY a.attnum)
                  FROM pg_catalog.pg_attribute a
                  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
                  JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
@@ -117,7 +121,7 @@ SELECT n.nspname::text AS namespace, c.relname::text AS name, c.relreplident::te
            JOIN pg_catalog.pg_namespace ln ON ln.oid = l.relnamespace
          WHERE pt.isleaf AND l.relkind = 'r'), '[]'::json) END AS leaves,
        ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> ''
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND NOT ${PUBLISHED_COLUMN_SQL}
              ORDER BY a.attnum) AS generated,
        pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owned
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`;
@@ -255,7 +259,7 @@ async function tableFindings(db: pg.Client, o: PreflightOptions, s: ServerRow): 
       findings.push({
         level: 'warning',
         id: `generated_columns:${name}`,
-        message: `table ${name}: generated columns (${t.generated.map(quoteIdent).join(', ')}) are not published by pgoutput before PostgreSQL 18 and are left out of its records`,
+        message: `table ${name}: generated columns (${t.generated.map(quoteIdent).join(', ')}) are not published by pgoutput (stored ones are from PostgreSQL 18, virtual ones never) and are left out of its records`,
         fix: 'compute them downstream, or store them as ordinary columns',
       });
     }
@@ -317,7 +321,7 @@ async function publicationFindings(db: pg.Client, o: PreflightOptions, s: Server
       level: 'error',
       id: 'publication_on_standby',
       message: `publication ${pub} ${state ? 'does not match the configured tables' : 'does not exist'}, and this server is a hot standby (read-only): logtap cannot ${state ? 'change' : 'create'} it here`,
-      fix: `on the primary: ${publicationStatement(o.publicationName, o.tables?.map((id) => ({ id })), state !== null)}`,
+      fix: `on the primary: ${publicationStatement(o.publicationName, o.tables?.map((id) => ({ id })), state !== null, s.version_num)}`,
     }];
   }
   if (state) {

@@ -5,16 +5,27 @@ import type { PgQueryable } from './introspect-columns.js';
 import { SourceSetupError } from './pg-errors.js';
 import { quoteIdent, quoteTable } from './pg-identifiers.js';
 import type { PublicationMember } from './captured-tables.js';
+import { PUBLISHES_GENERATED_FROM } from './published-columns.js';
 
-/** What logtap needs of its publication, besides the table set. */
-const WITH_OPTIONS = `WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`;
+/**
+ * What logtap needs of its publication, besides the table set: every kind of change, through the partition
+ * root, and from PostgreSQL 18 the stored generated columns, published like any column (published-columns.ts).
+ */
+export const publicationOptions = (version: number): string =>
+  `publish = 'insert, update, delete, truncate', publish_via_partition_root = true${version >= PUBLISHES_GENERATED_FROM ? ', publish_generated_columns = stored' : ''}`;
+const withOptions = (version: number): string => `WITH (${publicationOptions(version)})`;
+
+async function serverVersion(db: PgQueryable): Promise<number> {
+  const { rows } = await db.query(`SELECT current_setting('server_version_num')::int AS version`);
+  return (rows[0] as { version: number }).version;
+}
 
 export interface PublicationState {
   name: string;
   allTables: boolean;
   /** The tables named in the publication (FOR TABLE), sorted; empty for FOR ALL TABLES. */
   tables: TableId[];
-  /** Publishes insert, update, delete and truncate, through the partition root. */
+  /** Publishes insert, update, delete and truncate, through the partition root (and stored generated columns, 18+). */
   optionsOk: boolean;
   /** Holds schemas (FOR TABLES IN SCHEMA), row filters or column lists, which logtap does not use. */
   hasExtras: boolean;
@@ -35,9 +46,11 @@ export interface PublicationDiff {
 const byName = (a: TableId, b: TableId): number => (tableIdText(a) < tableIdText(b) ? -1 : tableIdText(a) > tableIdText(b) ? 1 : 0);
 
 export async function readPublication(db: PgQueryable, name: string): Promise<PublicationState | null> {
+  const version = await serverVersion(db);
   const { rows } = await db.query(
     `SELECT p.oid::int8::text AS oid, p.puballtables AS all_tables,
-            p.pubinsert AND p.pubupdate AND p.pubdelete AND p.pubtruncate AND p.pubviaroot AS options_ok,
+            p.pubinsert AND p.pubupdate AND p.pubdelete AND p.pubtruncate AND p.pubviaroot
+              ${version >= PUBLISHES_GENERATED_FROM ? "AND p.pubgencols = 's'" : ''} AS options_ok,
             current_setting('server_version_num')::int AS version
      FROM pg_catalog.pg_publication p WHERE p.pubname = $1`,
     [name],
@@ -105,8 +118,8 @@ export async function addToPublication(db: PgQueryable, name: string, member: Pu
 }
 
 /** The statement that makes the publication what the connector wants (for a user to run on the primary). */
-export const publicationStatement = (name: string, wanted: readonly PublicationMember[] | undefined, exists: boolean): string =>
-  `${exists ? `DROP PUBLICATION ${quoteIdent(name)}; ` : ''}CREATE PUBLICATION ${quoteIdent(name)} ${target(wanted)} ${WITH_OPTIONS};`;
+export const publicationStatement = (name: string, wanted: readonly PublicationMember[] | undefined, exists: boolean, version: number): string =>
+  `${exists ? `DROP PUBLICATION ${quoteIdent(name)}; ` : ''}CREATE PUBLICATION ${quoteIdent(name)} ${target(wanted)} ${withOptions(version)};`;
 
 /**
  * A hot standby is read-only: its publications are the primary's, replicated. Capturing from a standby needs the
@@ -116,7 +129,7 @@ async function refuseOnStandby(db: PgQueryable, name: string, wanted: readonly P
   const { rows } = await db.query('SELECT pg_catalog.pg_is_in_recovery() AS standby');
   if (!(rows[0] as { standby: boolean }).standby) return;
   const exists = (await readPublication(db, name)) !== null;
-  throw new SourceSetupError(`source.url names a hot standby, where logtap cannot ${exists ? 'change' : 'create'} publication ${quoteIdent(name)} (read-only) — run on the primary: ${publicationStatement(name, wanted, exists)}`);
+  throw new SourceSetupError(`source.url names a hot standby, where logtap cannot ${exists ? 'change' : 'create'} publication ${quoteIdent(name)} (read-only) — run on the primary: ${publicationStatement(name, wanted, exists, await serverVersion(db))}`);
 }
 
 /**
@@ -128,6 +141,8 @@ export async function ensurePublication(db: PgQueryable, name: string, members: 
   const wanted = members?.map((m) => m.id);
   // Column lists and row filters are set on every start: the catalog prints a filter otherwise than it was written.
   const filtered = members?.some((m) => m.columns !== undefined || m.where !== undefined) ?? false;
+  const version = await serverVersion(db);
+  const WITH_OPTIONS = withOptions(version);
   const state = await readPublication(db, name);
   const pub = quoteIdent(name);
   if (!state || !diffPublication(state, wanted).same) await refuseOnStandby(db, name, members);
@@ -156,7 +171,7 @@ export async function ensurePublication(db: PgQueryable, name: string, members: 
   if (diff.added.length > 0 || diff.removed.length > 0 || diff.hasExtras || filtered) {
     await db.query(`ALTER PUBLICATION ${pub} SET TABLE ${members!.map(memberSql).join(', ')}`);
   }
-  if (!diff.optionsOk) await db.query(`ALTER PUBLICATION ${pub} SET (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`);
+  if (!diff.optionsOk) await db.query(`ALTER PUBLICATION ${pub} SET (${publicationOptions(version)})`);
   if (diff.same || (filtered && diff.added.length === 0 && diff.removed.length === 0 && diff.optionsOk)) return;
   log.warn({ ...changes, optionsFixed: !diff.optionsOk, extrasRemoved: diff.hasExtras }, 'altered the publication to the configured tables: changes are published with the new table set from here on');
 }

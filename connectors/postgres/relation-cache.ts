@@ -130,9 +130,9 @@ export class RelationCache {
   }
 }
 
-/** The Relation message lists the catalog's published (non-generated) columns, by name, type and modifier, in order. */
+/** The Relation message lists the catalog's published columns (published-columns.ts), by name, type and modifier, in order. */
 function sameColumns(info: PgTableInfo, relation: Pgoutput.MessageRelation): boolean {
-  const published = info.columns.filter((c) => !c.generated);
+  const published = info.columns.filter((c) => c.published);
   if (published.length !== relation.columns.length) return false;
   return relation.columns.every((r, i) => {
     const c = published[i]!;

@@ -86,7 +86,15 @@ class PgReplayTarget implements ReplayTarget {
         });
         if (plan) unpublished.push(column);
       }
-      const withUnpublished: TableSchema = { ...table, unpublished };
+      // A stored generated column a PostgreSQL 18+ source publishes is rebuilt as generated too: its values are
+      // computed here, never written (published-columns.ts). Where the target refuses its expression it becomes
+      // an ordinary column, written from the records.
+      const derived = source === 'postgres' ? table.columns.filter((c) => c.generated?.kind === 'stored') : [];
+      const withUnpublished: TableSchema = {
+        ...table,
+        columns: table.columns.filter((c) => !derived.includes(c)),
+        unpublished: [...unpublished, ...derived.map((c) => ({ ...c, generated: c.generated!, position: table.columns.indexOf(c) }))],
+      };
       const missingCollations = new Set<string>();
       for (const column of [...table.columns, ...unpublished]) {
         if (collationClause(column, source) && !(await this.knownCollation(column.collation!))) missingCollations.add(column.name);
@@ -124,7 +132,7 @@ class PgReplayTarget implements ReplayTarget {
         this.log.info({ table: tableIdText(table.id) }, 'created target table');
       } else {
         for (const c of table.columns) {
-          if (existing.columns.some((e) => e.name === c.name)) continue;
+          if (derived.includes(c) || existing.columns.some((e) => e.name === c.name)) continue;
           await this.client.query(`ALTER TABLE ${quoteTable(table.id)} ADD COLUMN ${definition(c, 'added')}`);
           // The rows written before the column read its missing value (added with it); the table's own default after.
           const defaults = pgColumnDefaults(c, source, plans.get(c.name)!.sql, pgTextEncoder(c.type));
@@ -132,7 +140,7 @@ class PgReplayTarget implements ReplayTarget {
             await this.client.query(`ALTER TABLE ${quoteTable(table.id)} ALTER COLUMN ${quoteIdent(c.name)} SET DEFAULT ${defaults.table}`);
           }
         }
-        for (const c of unpublished) {
+        for (const c of [...unpublished, ...derived]) {
           if (!existing.columns.some((e) => e.name === c.name) && !(await this.columnExists(table, c.name))) await this.addGenerated(table, definition(c, 'unpublished'));
         }
         for (const name of dropped) {
@@ -157,12 +165,19 @@ class PgReplayTarget implements ReplayTarget {
           }
         }
       }
+      for (const c of derived) {
+        if (await this.columnExists(table, c.name)) continue;
+        await this.client.query(`ALTER TABLE ${quoteTable(table.id)} ADD COLUMN ${definition(c, 'added')}`);
+        this.log.warn({ table: tableIdText(table.id), column: c.name }, 'the generated column is an ordinary column here, written from the records');
+      }
       await this.client.query('COMMIT');
     }, `creating ${tableIdText(table.id)}`);
     const info = await this.run(() => introspectTable(this.client, table.id), 'reading the target table');
     const always = new Set(info.columns.filter((c) => c.identity === 'always').map((c) => c.name));
+    // A column the target generates takes no value from the records (PostgreSQL refuses one).
+    const generatedHere = new Set(info.columns.filter((c) => c.generated).map((c) => c.name));
     this.plans.set(tableIdText(table.id), {
-      columns: table.columns.map((c) => ({ name: c.name, cast: info.columns.find((i) => i.name === c.name)!.sourceType, encode: pgTextEncoder(c.type), alwaysIdentity: always.has(c.name) })),
+      columns: table.columns.filter((c) => !generatedHere.has(c.name)).map((c) => ({ name: c.name, cast: info.columns.find((i) => i.name === c.name)!.sourceType, encode: pgTextEncoder(c.type), alwaysIdentity: always.has(c.name) })),
       key: table.key,
     });
   }

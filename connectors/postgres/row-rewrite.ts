@@ -1,6 +1,7 @@
 import type { TableId } from '../../src/model/table-schema.js';
 import type { SchemaChange } from '../../src/schema-changes/schema-change.js';
 import type { PgQueryable } from './introspect-columns.js';
+import { PUBLISHED_COLUMN_SQL } from './published-columns.js';
 
 /** A column as a pgoutput Relation message lists it. */
 export interface RelationColumnShape {
@@ -52,7 +53,7 @@ export function highestAttnum(columns: readonly RelationColumnShape[], facts: Re
  *   or with a default but no stored missing value: the default was evaluated per row (volatile: gen_random_uuid(),
  *   clock_timestamp()). A constant default is stored once (atthasmissing) and old rows read it: not a rewrite; no
  *   default: old rows are NULL, not a rewrite either.
- * Generated columns are not published by PostgreSQL < 18, so they never appear in a Relation message.
+ * - a stored generated column was added (published from PostgreSQL 18 only, published-columns.ts): every row got its value.
  */
 export function pgSchemaChange(
   table: TableId,
@@ -73,10 +74,12 @@ export function pgSchemaChange(
     const f = facts.get(c.name)!;
     return f.hasDefault && !f.hasMissingValue && !f.identity && !f.generated;
   }).map((c) => c.name);
+  const generated = newlyAdded.filter((c) => facts.get(c.name)!.generated).map((c) => c.name);
   const changed = [...retyped, ...added.map((c) => c.name)];
   if (retyped.length > 0) return { table, rewritesRows: true, reason: 'column-type-changed', columns: [...retyped, ...volatile, ...identity] };
   if (volatile.length > 0) return { table, rewritesRows: true, reason: 'volatile-default', columns: [...volatile, ...identity] };
   if (identity.length > 0) return { table, rewritesRows: true, reason: 'identity-column', columns: identity };
+  if (generated.length > 0) return { table, rewritesRows: true, reason: 'stored-generated-column', columns: generated };
   return { table, rewritesRows: false, columns: changed };
 }
 
@@ -92,7 +95,7 @@ const PUBLISHED_SHAPES_SQL = `SELECT a.attrelid::int8 AS oid, p.schemaname, p.ta
 FROM pg_catalog.pg_publication_tables p
   JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname
   JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
-  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND ${PUBLISHED_COLUMN_SQL}
 WHERE p.pubname = $1
 GROUP BY a.attrelid, p.schemaname, p.tablename`;
 

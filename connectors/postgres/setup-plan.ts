@@ -3,6 +3,7 @@ import { closeQuietly, openCatalogClient } from './pg-client.js';
 import type { PgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteIdent } from './pg-identifiers.js';
+import { publicationOptions } from './publication.js';
 import { postgresObjectNames } from './postgres-connector.js';
 
 interface TableRow {
@@ -30,7 +31,7 @@ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY 1, 2`;
 
 const SERVER_SQL = `
-SELECT current_setting('server_version') AS version, current_setting('wal_level') AS wal_level,
+SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS version_num, current_setting('wal_level') AS wal_level,
        current_setting('max_replication_slots')::int AS max_slots, current_setting('max_wal_senders')::int AS max_senders,
        (SELECT count(*) FROM pg_catalog.pg_replication_slots)::int AS slots_used,
        current_database()::text AS database,
@@ -48,7 +49,7 @@ export async function planPostgresSetup(url: string, endpoint: PgEndpoint, optio
   try {
     const { publication } = postgresObjectNames(options.name);
     const server = (await db.query(SERVER_SQL, [options.role, publication])).rows[0] as {
-      version: string; wal_level: string; max_slots: number; max_senders: number; slots_used: number; database: string;
+      version: string; version_num: number; wal_level: string; max_slots: number; max_senders: number; slots_used: number; database: string;
       role_exists: boolean; publication_all_tables: boolean | null;
     };
     const tables = (await db.query<TableRow>(SETUP_SQL)).rows;
@@ -70,12 +71,12 @@ export async function planPostgresSetup(url: string, endpoint: PgEndpoint, optio
     }
     if (server.publication_all_tables === null) {
       statements.push({
-        sql: `CREATE PUBLICATION ${quoteIdent(publication)} FOR ALL TABLES WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`,
+        sql: `CREATE PUBLICATION ${quoteIdent(publication)} FOR ALL TABLES WITH (${publicationOptions(server.version_num)})`,
         why: `the publication of connector ${options.name} (FOR ALL TABLES needs a superuser; logtap finds it by name)`,
       });
     } else if (!server.publication_all_tables) {
       statements.push({
-        sql: `DROP PUBLICATION ${quoteIdent(publication)}; CREATE PUBLICATION ${quoteIdent(publication)} FOR ALL TABLES WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)`,
+        sql: `DROP PUBLICATION ${quoteIdent(publication)}; CREATE PUBLICATION ${quoteIdent(publication)} FOR ALL TABLES WITH (${publicationOptions(server.version_num)})`,
         why: `publication ${publication} exists for a table list; by default logtap captures every table`,
       });
     }

@@ -9,7 +9,7 @@ export type RowRewriteReason =
   | 'volatile-default'
   /** An added identity column (PostgreSQL): existing rows got sequence values. */
   | 'identity-column'
-  /** An added STORED/PERSISTENT generated column (MariaDB/MySQL; PostgreSQL < 18 does not publish them). */
+  /** An added STORED/PERSISTENT generated column (MariaDB/MySQL; PostgreSQL from 18, which publishes them). */
   | 'stored-generated-column'
   /** ALTER COLUMN … TYPE (PostgreSQL), MODIFY/CHANGE (MariaDB/MySQL): values converted to the new type. */
   | 'column-type-changed'

@@ -95,6 +95,16 @@ interface Spec {
   view?: (decoded: unknown) => unknown;
 }
 
+const serverMajor = await (async () => {
+  const client = new pg.Client({ connectionString: testBed().pgUrl });
+  await client.connect();
+  try {
+    return Math.floor((await client.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`)).rows[0]!.v / 10000);
+  } finally {
+    await client.end();
+  }
+})();
+
 const ROW_IDS = [1, 2, 3, 5, 6, 7];
 const NULL_ROW = 4;
 const s = (semantic: 'xml' | 'inet' | 'cidr' | 'macaddr' | 'macaddr8' | 'geometric' | 'range' | 'text-search' | 'other'): ColumnType => ({ kind: 'string', semantic });
@@ -209,9 +219,11 @@ const SPECS: Spec[] = Object.entries({
   c_interval: {
     ddl: 'interval',
     type: { kind: 'interval' },
+    // The extremes but one microsecond: from PostgreSQL 17 every field at its limit is ±infinity, which has no
+    // interval value (text-datetime.ts refuses it). PostgreSQL 14 reads no time part beyond ±2147483647 hours.
     values: [
-      `'178956970 years 7 months 2147483647 days 2562047788 hours 54.775807 seconds'`,
-      `'-178956970 years -8 months -2147483648 days -2562047788 hours -54.775808 seconds'`,
+      serverMajor >= 15 ? `'178956970 years 7 months 2147483647 days 2562047788 hours 54.775806 seconds'` : `'178956970 years 7 months 2147483647 days 2147483647 hours 54.775806 seconds'`,
+      serverMajor >= 15 ? `'-178956970 years -8 months -2147483648 days -2562047788 hours -54.775807 seconds'` : `'-178956970 years -8 months -2147483648 days -2147483647 hours -54.775807 seconds'`,
       `'0'`,
       `'1 year 2 mons 3 days 04:05:06.789'`,
       `'-1 year -2 mons +3 days -04:05:06.789'`,
@@ -350,7 +362,9 @@ const SPECS: Spec[] = Object.entries({
     expected: expect_.json,
     view: (x) => nested(x, bits64),
   },
-} satisfies Record<string, Omit<Spec, 'name'>>).map(([name, spec]) => ({ name, ...spec }) as Spec);
+} satisfies Record<string, Omit<Spec, 'name'>>).map(([name, spec]) => ({ name, ...spec }) as Spec)
+  // A negative numeric scale is PostgreSQL 15+ (the version matrix runs this file on 14 too).
+  .filter((spec) => spec.name !== 'c_numeric_neg_scale' || serverMajor >= 15);
 
 const ERROR_ROWS = { lowerBound: 90, undeclaredDimensions: 91 };
 

@@ -64,8 +64,11 @@ async function definition(url: string): Promise<{ columns: unknown[]; types: unk
   }));
 }
 
+let sourceMajor = 0;
+
 beforeAll(async () => {
   await sql.connect();
+  sourceMajor = Math.floor(Number((await sql.query(`SELECT current_setting('server_version_num') AS v`)).rows[0].v) / 10000);
   await sql.query(`CREATE SCHEMA ${schema}`);
   await sql.query(`CREATE TYPE ${schema}.mood AS ENUM ('sad', 'ok', 'glad')`);
   await sql.query(`CREATE DOMAIN ${schema}.posint AS integer NOT NULL CONSTRAINT positive CHECK (VALUE > 0) CONSTRAINT small CHECK (VALUE < 1000)`);
@@ -151,6 +154,12 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     const database = uniqueName('replay_def');
     mysqlDatabases.push(database);
     const result = await replay(['--target', `${bed.mysqlUrl.replace(/\/[^/]*$/, '')}/${database}`, '--table', `${schema}.items`, '--verify']);
+    if (sourceMajor >= 18) {
+      // From PostgreSQL 18 the generated column is published, a column like any other: an unlimited numeric has no MySQL type.
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(new RegExp(`^logtap: cannot replay ${schema}\\.items\\.total \\(numeric\\) into MySQL: .*leave the table out`, 'm'));
+      return;
+    }
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^equal ${schema}\\.items: source 4 rows `, 'm'));
@@ -175,6 +184,7 @@ describe('logtap replay rebuilds the table definition in PostgreSQL', () => {
     expect(result.stderr).toContain('the target lacks these columns\' collations');
     expect(result.stdout).toMatch(new RegExp(`^equal ${schema}\\.odd: source 2 rows `, 'm'));
     const { rows } = await withClient(target, (c) => c.query(`SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [`${schema}.odd`]));
-    expect(rows.map((r) => r.attname)).toEqual(['id', 'n', 'm']);
+    // From PostgreSQL 18 d's values are in the records: it is kept, as an ordinary column written from them.
+    expect(rows.map((r) => r.attname)).toEqual(sourceMajor >= 18 ? ['id', 'n', 'm', 'd'] : ['id', 'n', 'm']);
   }, 240_000);
 });

@@ -60,6 +60,16 @@ describe('PostgreSQL watermark messages', () => {
     expect(a.commits).toEqual(b.commits);
   });
 
+  it('a transaction without changes or messages (PostgreSQL 14 sends those, 15+ does not) is no commit; one with a message is', async () => {
+    const { translator, commits } = translate(true);
+    const [begin, , commit] = transaction(bytes(''));
+    await translator.message(begin!);
+    await translator.message(commit!);
+    expect(commits).toEqual([]);
+    for (const m of transaction(bytes(watermarkContent({ id: 'y', type: 't', data: '' })))) await translator.message(m);
+    expect(commits).toHaveLength(1);
+  });
+
   it('ignores content that is not a watermark', () => {
     expect(parseWatermarkContent(bytes('{"id":1}'))).toBeNull();
     expect(parseWatermarkContent(new Uint8Array([0xff]))).toBeNull();

@@ -39,6 +39,11 @@ describe('PostgreSQL: a new Relation message against the previous one', () => {
     expect(pgSchemaChange(T, before, [...before, col('seq', INT4)], facts, 2)).toMatchObject({ rewritesRows: true, reason: 'identity-column', columns: ['seq'] });
   });
 
+  it('an added stored generated column (published from PostgreSQL 18) got a value in every row: rewritten', () => {
+    const facts = new Map([...baseFacts, ['total', fact(3, { hasDefault: true, generated: true })]]);
+    expect(pgSchemaChange(T, before, [...before, col('total', INT4)], facts, 2)).toMatchObject({ rewritesRows: true, reason: 'stored-generated-column', columns: ['total'] });
+  });
+
   it('a column of another type or modifier (ALTER COLUMN … TYPE … USING): rewritten', () => {
     const facts = new Map(baseFacts);
     expect(pgSchemaChange(T, before, [col('id', INT4), col('n', NUMERIC, (12 << 16 | 2) + 4)], facts, 2)).toEqual({ table: T, rewritesRows: true, reason: 'column-type-changed', columns: ['n'] });
