@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, LogtapError } from '../../src/errors.js';
 import type { SourcePosition } from '../../src/model/change-event.js';
@@ -23,11 +25,15 @@ import { UnchangedToastReader } from './unchanged-toast.js';
 import { prepareSlot, readSlot } from './slot.js';
 import { parseUserPosition, slotRefusal } from './user-position.js';
 import { peekNextTransaction } from './next-transaction.js';
+import { openSessionSpillDir, removeSessionSpillDir } from './spill-dir.js';
+import { type MessageSink, StreamSpool } from './stream-spool.js';
 
 /** How often a standby looks whether the slot became free. */
 const STANDBY_POLL_MS = 1_000;
 /** At most this often, while idle (at a keepalive), the catalog is compared with the captured tables' known shapes. */
 const SHAPE_POLL_MS = 10_000;
+/** pgoutput streams in-progress transactions from protocol 2 on, PostgreSQL 14. */
+const STREAMING_SINCE = 140_000;
 import { createPgSnapshotSource } from './snapshot-source.js';
 import { isPgSnapshotToken } from './snapshot-position.js';
 import type { SnapshotSource } from '../../src/source/snapshot-source.js';
@@ -220,6 +226,8 @@ class PostgresConnector implements SourceConnector {
     if (signal.aborted) return;
     const from = fromToken ? fromSourcePosition(fromToken) : null;
     let session: ReplicationSession | undefined;
+    let spillDir: string | undefined;
+    let spool: StreamSpool | undefined;
     let catalogLost: LogtapError | undefined;
     const catalog = await openCatalogClient(this.options.url, this.applicationName('catalog'), this.endpoint, (err) => {
       catalogLost ??= err;
@@ -232,7 +240,7 @@ class PostgresConnector implements SourceConnector {
     try {
       if (signal.aborted) return;
       try {
-        session = await this.prepare(catalog, from, handler);
+        ({ session, spillDir, spool } = await this.prepare(catalog, from, handler));
       } catch (err) {
         if (signal.aborted) return;
         throw err;
@@ -250,11 +258,13 @@ class PostgresConnector implements SourceConnector {
       this.session = null;
       this.catalog = null;
       await closeQuietly(catalog);
+      await spool?.close();
+      if (spillDir) await removeSessionSpillDir(spillDir);
     }
   }
 
   /** Checks the server, brings publication and slot in line, and builds the session (not started). */
-  private async prepare(db: pg.Client, from: PgPosition | null, handler: SourceHandler): Promise<ReplicationSession> {
+  private async prepare(db: pg.Client, from: PgPosition | null, handler: SourceHandler): Promise<{ session: ReplicationSession; spillDir?: string; spool?: StreamSpool }> {
     const log = this.log;
     const step = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
       try {
@@ -263,7 +273,7 @@ class PostgresConnector implements SourceConnector {
         throw mapPgError(err, this.endpoint, doing);
       }
     };
-    await step('checking the server', () => this.requireLogicalDecoding(db));
+    const serverVersion = await step('checking the server', () => this.requireLogicalDecoding(db));
     const tables = this.tables;
     if (tables) await step('looking up the tables', () => requireTables(db, tables, this.database));
     await step('preparing the publication', () => ensurePublication(db, this.publicationName, this.publishedTables, log));
@@ -288,24 +298,37 @@ class PostgresConnector implements SourceConnector {
       reader: new UnchangedToastReader(db, log, this.options.metrics, (err) => mapPgError(err, this.endpoint, 'reading back unchanged TOASTed values')),
       log,
     });
-    log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName }, 'streaming from PostgreSQL');
-    return new ReplicationSession({
-      clientConfig: pgClientConfig(this.options.url, this.applicationName('replication')),
+    const streaming = (this.options.streaming?.mode ?? 'auto') === 'auto' && serverVersion >= STREAMING_SINCE;
+    let messages: MessageSink = translator;
+    let spillDir: string | undefined;
+    let spool: StreamSpool | undefined;
+    if (streaming) {
+      spillDir = await openSessionSpillDir(this.options.streaming?.spillDir ?? join(tmpdir(), `logtap-${this.options.name}`));
+      spool = new StreamSpool({ dir: spillDir, next: translator, publicationName: this.publicationName, log });
+      messages = spool;
+    }
+    const workMem = this.options.streaming?.workMem;
+    log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName, inProgressTransactions: streaming ? 'streamed' : 'at commit' }, 'streaming from PostgreSQL');
+    const session = new ReplicationSession({
+      clientConfig: pgClientConfig(this.options.url, this.applicationName('replication'), workMem ? { logical_decoding_work_mem: workMem } : {}),
       endpoint: this.endpoint,
       slotName: this.slotName,
       publicationName: this.publicationName,
       startLsn,
       releasedLsn: released,
-      translator,
+      messages,
+      streaming,
       timing: this.timing,
       log,
     });
+    return { session, ...(spillDir ? { spillDir } : {}), ...(spool ? { spool } : {}) };
   }
 
-  /** wal_level and the REPLICATION attribute, checked before anything is created. */
-  private async requireLogicalDecoding(db: pg.Client): Promise<void> {
-    const { rows } = await db.query<{ wal_level: string; role: string; may_replicate: boolean }>(
+  /** wal_level and the REPLICATION attribute, checked before anything is created; the server's version number. */
+  private async requireLogicalDecoding(db: pg.Client): Promise<number> {
+    const { rows } = await db.query<{ wal_level: string; role: string; may_replicate: boolean; version: number }>(
       `SELECT current_setting('wal_level') AS wal_level, current_user::text AS role,
+              current_setting('server_version_num')::int AS version,
               COALESCE((SELECT rolsuper OR rolreplication FROM pg_catalog.pg_roles WHERE rolname = current_user), false) AS may_replicate`,
     );
     const row = rows[0]!;
@@ -316,5 +339,6 @@ class PostgresConnector implements SourceConnector {
       const role = quoteIdent(row.role);
       throw new SourceSetupError(`role ${role} may not stream changes: it lacks the REPLICATION attribute — run ALTER ROLE ${role} REPLICATION; as a superuser`);
     }
+    return row.version;
   }
 }
