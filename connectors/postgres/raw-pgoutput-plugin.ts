@@ -110,10 +110,9 @@ export class RawPgoutputPlugin extends PgoutputPlugin {
         break;
     }
     if (this.streamXid === null || !XID_TAGGED.has(tag!)) return null;
-    // The message bytes are copied: the library's chunk buffer is not ours to keep.
-    const bytes = Buffer.from(buffer);
+    // The library reads each message into a buffer of its own, which may be kept (the spool copies it once more).
     if (tag === 0x52 /* R */ || tag === 0x59 /* Y */) this.parsePlain(withoutXid(Buffer.from(buffer)));
-    return { tag: 'stream_change', xid: this.streamXid, subxid: bytes.readUInt32BE(1), bytes };
+    return { tag: 'stream_change', xid: this.streamXid, subxid: buffer.readUInt32BE(1), bytes: buffer };
   }
 }
 

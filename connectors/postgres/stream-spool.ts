@@ -23,8 +23,9 @@ interface SpooledTransaction {
   xid: number;
   path: string;
   file: FileHandle | null;
-  pending: Buffer[];
-  pendingBytes: number;
+  /** Records not written yet: `buffered` bytes at the start of `buffer` (allocated while a block runs). */
+  buffer: Buffer | null;
+  buffered: number;
   records: number;
   /** Subtransactions rolled back (ROLLBACK TO SAVEPOINT): their records are passed over at commit. */
   aborted: Set<number>;
@@ -72,7 +73,7 @@ export class StreamSpool implements MessageSink {
       case 'stream_stop': {
         const tx = this.block;
         this.block = null;
-        if (tx) await this.flush(tx);
+        if (tx) await this.flush(tx, true);
         return;
       }
       case 'stream_abort':
@@ -108,7 +109,7 @@ export class StreamSpool implements MessageSink {
       tx = undefined;
     }
     if (!tx) {
-      tx = { xid: msg.xid, path: join(this.options.dir, `xid-${msg.xid}.spill`), file: null, pending: [], pendingBytes: 0, records: 0, aborted: new Set() };
+      tx = { xid: msg.xid, path: join(this.options.dir, `xid-${msg.xid}.spill`), file: null, buffer: null, buffered: 0, records: 0, aborted: new Set() };
       this.open.set(msg.xid, tx);
       this.options.log.debug({ xid: msg.xid }, 'streamed transaction: spooling its changes until it ends');
     }
@@ -116,24 +117,34 @@ export class StreamSpool implements MessageSink {
   }
 
   private async append(tx: SpooledTransaction, bytes: Buffer): Promise<void> {
-    const length = Buffer.allocUnsafe(4);
-    length.writeUInt32BE(bytes.length);
-    tx.pending.push(length, bytes);
-    tx.pendingBytes += 4 + bytes.length;
     tx.records += 1;
-    if (tx.pendingBytes >= WRITE_BUFFER_BYTES) await this.flush(tx);
+    const size = 4 + bytes.length;
+    if (tx.buffered + size > WRITE_BUFFER_BYTES) await this.flush(tx);
+    if (size > WRITE_BUFFER_BYTES) {
+      const length = Buffer.allocUnsafe(4);
+      length.writeUInt32BE(bytes.length);
+      return this.write(tx, [length, bytes]);
+    }
+    tx.buffer ??= Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
+    tx.buffer.writeUInt32BE(bytes.length, tx.buffered);
+    bytes.copy(tx.buffer, tx.buffered + 4);
+    tx.buffered += size;
   }
 
-  private async flush(tx: SpooledTransaction): Promise<void> {
-    if (tx.pending.length === 0) return;
+  /** Writes what is buffered; at the end of a block the buffer goes too (another transaction's block may follow). */
+  private async flush(tx: SpooledTransaction, release = false): Promise<void> {
+    if (tx.buffer && tx.buffered > 0) await this.write(tx, [tx.buffer.subarray(0, tx.buffered)]);
+    tx.buffered = 0;
+    if (release) tx.buffer = null;
+  }
+
+  private async write(tx: SpooledTransaction, chunks: Buffer[]): Promise<void> {
     try {
       tx.file ??= await open(tx.path, 'w');
-      await tx.file.writev(tx.pending);
+      await tx.file.writev(chunks);
     } catch (err) {
       throw spillError(`cannot write ${tx.path}`, tx.xid, err);
     }
-    tx.pending = [];
-    tx.pendingBytes = 0;
   }
 
   private async abort(xid: number, subxid: number): Promise<void> {
@@ -158,7 +169,7 @@ export class StreamSpool implements MessageSink {
   private async commit(msg: Extract<StreamMessage, { tag: 'stream_commit' }>): Promise<void> {
     const tx = this.open.get(msg.xid);
     if (!tx) throw new Error(`pgoutput sent Stream Commit of transaction ${msg.xid}, which no stream block of this session began`);
-    await this.flush(tx);
+    await this.flush(tx, true);
     const next = this.options.next;
     const commitLsn = formatLsn(msg.commitLsn);
     this.options.log.debug({ xid: msg.xid, commit: commitLsn, records: tx.records }, 'streamed transaction committed: handing it over');
