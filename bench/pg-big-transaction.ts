@@ -41,10 +41,11 @@ if (MODE === 'all') {
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     const code = await new Promise<number | null>((r) => child.once('exit', r));
-    if (code !== 0) throw new Error(`the ${mode} run failed (exit ${code}): ${out}`);
-    results.push(JSON.parse(out.trim().split('\n').pop()!) as Result);
+    // A failed run (the shared test bed's broker refusing for a moment) is reported; the others still count.
+    if (code !== 0) console.log(`${mode}: failed (exit ${code}), see above`);
+    else results.push(JSON.parse(out.trim().split('\n').pop()!) as Result);
   }
-  const floor = results.find((r) => r.mode === 'pg_recvlogical')!.commitToLastSeconds;
+  const floor = results.find((r) => r.mode === 'pg_recvlogical')?.commitToLastSeconds ?? NaN;
   for (const r of results) {
     const rss = r.peakRssMb === undefined ? '' : `, peak RSS ${r.peakRssMb} MB`;
     const spill = r.spilledMb ? `, ${r.spilledMb} MB spooled` : '';
