@@ -37,10 +37,15 @@ if (MODE === 'all') {
   console.log(`bench/pg-big-transaction — one transaction of ${ROWS.toLocaleString('en-US')} rows, PostgreSQL ${settings!.version} (logical_decoding_work_mem ${settings!.work_mem}), node ${process.version}`);
   const results: Result[] = [];
   for (const mode of ['pg_recvlogical', 'streaming-off', 'streaming-on'] as const) {
-    const child = spawn(process.execPath, ['--max-semi-space-size=4', process.argv[1]!, '--mode', mode, '--rows', String(ROWS)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    let code: number | null = null;
+    // The shared test bed's broker may refuse to create a topic for a moment: a run that fails is tried again.
+    for (let attempt = 1; attempt <= 3 && code !== 0; attempt++) {
+      const child = spawn(process.execPath, ['--max-semi-space-size=4', process.argv[1]!, '--mode', mode, '--rows', String(ROWS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      code = await new Promise<number | null>((r) => child.once('exit', r));
+    }
     // A failed run (the shared test bed's broker refusing for a moment) is reported; the others still count.
     if (code !== 0) console.log(`${mode}: failed (exit ${code}), see above`);
     else results.push(JSON.parse(out.trim().split('\n').pop()!) as Result);
