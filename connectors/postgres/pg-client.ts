@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { withSessionOptions } from './session-settings.js';
+import { REQUIRED_SESSION_SETTINGS, type SessionSettings, withSessionOptions } from './session-settings.js';
 import { type PgEndpoint, endpointText, pgEndpoint } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { ConnectionError, type LogtapError } from '../../src/errors.js';
@@ -10,11 +10,12 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The client settings of both connections: the session settings the text decoder depends on (the catalog
- * connection uses them too, so both read values alike), a connect timeout and TCP keepalives.
+ * connection uses them too, so both read values alike), a connect timeout and TCP keepalives; `extraSettings`
+ * for one connection (the replication connection's logical_decoding_work_mem).
  */
-export function pgClientConfig(url: string, applicationName: string): pg.ClientConfig {
+export function pgClientConfig(url: string, applicationName: string, extraSettings: SessionSettings = {}): pg.ClientConfig {
   return {
-    connectionString: withSessionOptions(url),
+    connectionString: withSessionOptions(url, { ...REQUIRED_SESSION_SETTINGS, ...extraSettings }),
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
     application_name: applicationName,

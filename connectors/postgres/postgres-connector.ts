@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, LogtapError } from '../../src/errors.js';
 import type { SourcePosition } from '../../src/model/change-event.js';
@@ -28,6 +30,8 @@ import { prepareSlot, readSlot } from './slot.js';
 import { STANDBY_DECODING_VERSION, type ServerRole, readServerRole, wantsFailoverSlot } from './server-role.js';
 import { parseUserPosition, slotRefusal } from './user-position.js';
 import { peekNextTransaction } from './next-transaction.js';
+import { openSessionSpillDir, removeSessionSpillDir } from './spill-dir.js';
+import { type MessageSink, StreamSpool } from './stream-spool.js';
 
 /** How often a standby looks whether the slot became free. */
 const STANDBY_POLL_MS = 1_000;
@@ -36,6 +40,8 @@ const SOURCE_CLOCK_PROBE_MS = 1_000;
 
 /** At most this often, while idle (at a keepalive), the catalog is compared with the captured tables' known shapes. */
 const SHAPE_POLL_MS = 10_000;
+/** pgoutput streams in-progress transactions from protocol 2 on, PostgreSQL 14. */
+const STREAMING_SINCE = 140_000;
 import { createPgSnapshotSource } from './snapshot-source.js';
 import { isPgSnapshotToken } from './snapshot-position.js';
 import type { SnapshotSource } from '../../src/source/snapshot-source.js';
@@ -232,6 +238,8 @@ class PostgresConnector implements SourceConnector {
     if (signal.aborted) return;
     const from = fromToken ? fromSourcePosition(fromToken) : null;
     let session: ReplicationSession | undefined;
+    let spillDir: string | undefined;
+    let spool: StreamSpool | undefined;
     let catalogLost: LogtapError | undefined;
     const catalog = await openCatalogClient(this.options.url, this.applicationName('catalog'), this.endpoint, (err) => {
       catalogLost ??= err;
@@ -244,7 +252,7 @@ class PostgresConnector implements SourceConnector {
     try {
       if (signal.aborted) return;
       try {
-        session = await this.prepare(catalog, from, handler);
+        ({ session, spillDir, spool } = await this.prepare(catalog, from, handler));
       } catch (err) {
         if (signal.aborted) return;
         throw err;
@@ -262,11 +270,13 @@ class PostgresConnector implements SourceConnector {
       this.session = null;
       this.catalog = null;
       await closeQuietly(catalog);
+      await spool?.close();
+      if (spillDir) await removeSessionSpillDir(spillDir);
     }
   }
 
   /** Checks the server, brings publication and slot in line, and builds the session (not started). */
-  private async prepare(db: pg.Client, from: PgPosition | null, handler: SourceHandler): Promise<ReplicationSession> {
+  private async prepare(db: pg.Client, from: PgPosition | null, handler: SourceHandler): Promise<{ session: ReplicationSession; spillDir?: string; spool?: StreamSpool }> {
     const log = this.log;
     const step = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
       try {
@@ -304,19 +314,31 @@ class PostgresConnector implements SourceConnector {
       ...(this.options.sourceClock ? { clock: { probe: () => step('reading the server clock', () => probeSourceClock(db)), everyMs: SOURCE_CLOCK_PROBE_MS } } : {}),
       log,
     });
+    const streaming = (this.options.streaming?.mode ?? 'auto') === 'auto' && role.versionNum >= STREAMING_SINCE;
+    let messages: MessageSink = translator;
+    let spillDir: string | undefined;
+    let spool: StreamSpool | undefined;
+    if (streaming) {
+      spillDir = await openSessionSpillDir(this.options.streaming?.spillDir ?? join(tmpdir(), `logtap-${this.options.name}`));
+      spool = new StreamSpool({ dir: spillDir, next: translator, publicationName: this.publicationName, log });
+      messages = spool;
+    }
+    const workMem = this.options.streaming?.workMem;
     const server = pgEndpoint(serverUrl);
-    log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName, server: `${server.host}:${server.port}`, standby: role.standby }, 'streaming from PostgreSQL');
-    return new ReplicationSession({
-      clientConfig: pgClientConfig(serverUrl, this.applicationName('replication')),
+    log.info({ from: from ? positionDisplay(from) : null, start: formatLsn(startLsn), publication: this.publicationName, server: `${server.host}:${server.port}`, standby: role.standby, inProgressTransactions: streaming ? 'streamed' : 'at commit' }, 'streaming from PostgreSQL');
+    const session = new ReplicationSession({
+      clientConfig: pgClientConfig(serverUrl, this.applicationName('replication'), workMem ? { logical_decoding_work_mem: workMem } : {}),
       endpoint: server,
       slotName: this.slotName,
       publicationName: this.publicationName,
       startLsn,
       releasedLsn: released,
-      translator,
+      messages,
+      streaming,
       timing: this.timing,
       log,
     });
+    return { session, ...(spillDir ? { spillDir } : {}), ...(spool ? { spool } : {}) };
   }
 
   /**
@@ -345,6 +367,7 @@ class PostgresConnector implements SourceConnector {
   private async requireLogicalDecoding(db: pg.Client): Promise<ServerRole> {
     const { rows } = await db.query<{ wal_level: string; role: string; may_replicate: boolean }>(
       `SELECT current_setting('wal_level') AS wal_level, current_user::text AS role,
+              current_setting('server_version_num')::int AS version,
               COALESCE((SELECT rolsuper OR rolreplication FROM pg_catalog.pg_roles WHERE rolname = current_user), false) AS may_replicate`,
     );
     const row = rows[0]!;

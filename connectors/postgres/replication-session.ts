@@ -2,13 +2,13 @@ import type pg from 'pg';
 import { LogicalReplicationService } from 'pg-logical-replication';
 import { ConnectionError, LogtapError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import type { ChangeTranslator } from './change-translator.js';
 import { type Lsn, formatLsn, parseLsn } from './lsn.js';
 import { type PgEndpoint, endpointText } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteIdent } from './pg-identifiers.js';
 import { RawPgoutputPlugin } from './raw-pgoutput-plugin.js';
 import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
+import type { MessageSink } from './stream-spool.js';
 
 export interface SessionTiming {
   /** How often a standby status (the released LSN, asking for a reply) is sent, also while the handler is busy. */
@@ -28,7 +28,10 @@ export interface SessionOptions {
   startLsn: Lsn;
   /** The slot's confirmed position (or further, when released while no session ran). */
   releasedLsn: Lsn;
-  translator: ChangeTranslator;
+  /** The translator, or the spool of in-progress transactions in front of it (streaming on). */
+  messages: MessageSink;
+  /** pgoutput `streaming 'on'` (protocol 2): in-progress transactions arrive in blocks (stream-spool.ts). */
+  streaming: boolean;
   timing: SessionTiming;
   log: Logger;
 }
@@ -40,16 +43,17 @@ const UNPARSABLE = Object.freeze({ tag: 'origin', originLsn: null, originName: '
 class ArrivalCountingPlugin extends RawPgoutputPlugin {
   constructor(
     publicationName: string,
+    streaming: boolean,
     private readonly onArrival: () => void,
     private readonly onUnparsable: (err: unknown) => void,
   ) {
-    super({ protoVersion: 1, publicationNames: [publicationName], messages: true });
+    super({ publicationNames: [publicationName], messages: true, streaming });
   }
 
-  override parse(buffer: Buffer): RawPgoutputMessage {
+  override parseRaw(buffer: Buffer): RawPgoutputMessage {
     this.onArrival();
     try {
-      return super.parse(buffer);
+      return super.parseRaw(buffer);
     } catch (err) {
       this.onUnparsable(err);
       return UNPARSABLE;
@@ -118,6 +122,7 @@ export class ReplicationSession {
 
     const plugin = new ArrivalCountingPlugin(
       options.publicationName,
+      options.streaming,
       () => {
         this.arrived += 1;
         this.lastHeardAt = Date.now();
@@ -195,7 +200,7 @@ export class ReplicationSession {
 
   private onData(message: RawPgoutputMessage, walStart: string): Promise<void> {
     return this.serial(async () => {
-      await this.options.translator.message(message, walStart);
+      await this.options.messages.message(message, walStart);
       this.handled += 1;
       if (this.handled === this.arrived) this.lastHeardAt = Date.now();
       await this.applyHeldKeepalives();
@@ -222,7 +227,7 @@ export class ReplicationSession {
   private async applyHeldKeepalives(): Promise<void> {
     while (this.heldKeepalives.length > 0 && this.heldKeepalives[0]!.after <= this.handled) {
       const { walEnd } = this.heldKeepalives.shift()!;
-      await this.options.translator.keepalive(walEnd);
+      await this.options.messages.keepalive(walEnd);
     }
   }
 

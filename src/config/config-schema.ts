@@ -168,6 +168,18 @@ export const configSchema = z.object({
   toast: z.object({
     unchanged: z.enum(['read-back', 'fail']).default('read-back'),
   }).strict().default({ unchanged: 'read-back' }),
+  /**
+   * PostgreSQL 14+: a large transaction's changes arrive while the server decodes it (pgoutput streaming) and
+   * are spooled to `spillDir` until its commit; `off`: the server decodes it whole first (docs/postgres-connector.md).
+   * `workMem` sets logical_decoding_work_mem for logtap's replication connection only.
+   */
+  streaming: z.object({
+    mode: z.enum(['auto', 'off']).default('auto'),
+    spillDir: z.string().min(1).optional(),
+    workMem: z.string().regex(/^\d+(kB|MB|GB)$/, 'expected a size like 64MB or 512kB (at least 64kB)')
+      .refine((v) => Number(/^\d+/.exec(v)![0]) * ({ kB: 1, MB: 1024, GB: 1024 * 1024 } as const)[/(kB|MB|GB)$/.exec(v)![0] as 'kB' | 'MB' | 'GB'] >= 64, 'expected at least 64kB')
+      .optional(),
+  }).strict().default({ mode: 'auto' }),
   /** SIGTERM/SIGINT: how long the in-flight Kafka transaction and checkpoint may take before exit. */
   shutdownGraceMs: z.number().int().min(0).default(30_000),
   /** Initial snapshot (docs/snapshots.md): initial (first start), always (every start) or never; chunks read at once; rows per chunk. */

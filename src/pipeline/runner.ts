@@ -71,7 +71,7 @@ export function connectorOptions(config: LogtapConfig, log: Logger, kafka?: Kafk
     name: config.name, url: config.source.url, tables: config.source.tables && [...config.source.tables, ...outboxTables], excludeTables: config.source.excludeTables, tableSettings: config.tables,
     outboxPrefix: config.outbox.enabled ? config.outbox.prefix : undefined, log,
     signalTable: config.signal.enabled ? (config.signal.table ?? '') : undefined,
-    unchangedToast: config.toast.unchanged, metrics,
+    unchangedToast: config.toast.unchanged, metrics, streaming: config.streaming,
     sourceClock: config.watermarks.topic || config.watermarks.header,
     internalBackfills: config.schemaChanges.resync === 'auto',
     // Only the entity envelope carries whole rows a connector can read back (foreign-key cascades).

@@ -36,6 +36,8 @@ export interface ConnectorOptions {
   unchangedToast?: UnchangedToastPolicy | undefined;
   /** Watermarks are published (config `watermarks`): heartbeats should carry the source's clock (HeartbeatInfo). */
   sourceClock?: boolean | undefined;
+  /** PostgreSQL: in-progress transactions streamed by the server (config `streaming`); absent: mode auto. */
+  streaming?: TransactionStreaming | undefined;
   /** What the connector counts as it goes (the daemon's Prometheus metrics); absent: nothing counted. */
   metrics?: SourceMetrics | undefined;
   /**
@@ -52,6 +54,20 @@ export interface ConnectorOptions {
  * `read-back` reads the value from the table by key; `fail` stops the stream (docs/postgres-connector.md).
  */
 export type UnchangedToastPolicy = 'read-back' | 'fail';
+
+/**
+ * PostgreSQL's streaming of in-progress transactions (docs/postgres-connector.md, Large transactions): the
+ * server sends a large transaction's changes as it decodes them; the connector spools them to `spillDir` and
+ * hands them over at the commit.
+ */
+export interface TransactionStreaming {
+  /** auto: on when the server has it (PostgreSQL 14+); off: the server sends each transaction whole at its commit. */
+  mode: 'auto' | 'off';
+  /** Where the spool files go; default `<os tmpdir>/logtap-<name>`. */
+  spillDir?: string | undefined;
+  /** logical_decoding_work_mem of logtap's walsender (`64MB`, `512kB`): how much the server decodes before streaming; default the server's. */
+  workMem?: string | undefined;
+}
 
 /** What a connector reports as it goes; src/ops/daemon-metrics.ts implements it. */
 export interface SourceMetrics {

@@ -84,6 +84,8 @@ export interface StreamOptions {
   outboxPrefix?: string | undefined;
   unchangedToast?: ConnectorOptions['unchangedToast'];
   metrics?: ConnectorOptions['metrics'];
+  /** Default: the connector's (auto). */
+  streaming?: ConnectorOptions['streaming'];
 }
 
 export const FAST: PostgresConnectorTuning = { statusIntervalMs: 300 };
@@ -92,7 +94,7 @@ export function startStream(options: StreamOptions): RunningStream {
   const connector = createPostgresConnector(
     {
       name: options.name, url: options.url ?? testBed().pgUrl, tables: options.tables, outboxPrefix: 'outboxPrefix' in options ? options.outboxPrefix : 'logtap.outbox',
-      unchangedToast: options.unchangedToast, metrics: options.metrics, log: options.log ?? silentLogger,
+      unchangedToast: options.unchangedToast, metrics: options.metrics, streaming: options.streaming, log: options.log ?? silentLogger,
     },
     options.tuning ?? FAST,
   );

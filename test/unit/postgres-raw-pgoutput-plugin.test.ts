@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PgoutputPlugin } from 'pg-logical-replication';
-import { RawPgoutputPlugin } from '../../connectors/postgres/raw-pgoutput-plugin.js';
+import { RawPgoutputPlugin, withoutXid } from '../../connectors/postgres/raw-pgoutput-plugin.js';
 import type { RawMessageInsert, RawMessageUpdate } from '../../connectors/postgres/raw-pgoutput-plugin.js';
 
 // pgoutput messages built byte by byte after the protocol documentation
@@ -110,5 +110,48 @@ describe('RawPgoutputPlugin', () => {
     plugin.parse(relationMessage());
     const insert = plugin.parse(insertMessage(values)) as RawMessageInsert;
     expect(insert.new.at).toBe('2020-01-01 00:00:00.123456+00');
+  });
+});
+
+// Protocol 2 with streaming 'on' ("Logical Replication Message Formats": Stream Start 'S', Stream Stop 'E',
+// Stream Commit 'c', Stream Abort 'A'; inside a stream block a change carries its (sub)transaction's xid after the tag).
+describe('RawPgoutputPlugin with streaming', () => {
+  const int64 = (value: bigint): Buffer => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(value);
+    return b;
+  };
+  /** A message of a stream block: the tag, the xid, then the body of the same message outside a stream. */
+  const streamed = (plain: Buffer, xid: number): Buffer => {
+    const x = Buffer.alloc(4);
+    x.writeUInt32BE(xid);
+    return Buffer.concat([plain.subarray(0, 1), x, plain.subarray(1)]);
+  };
+
+  it('reads the stream messages and hands over a block\'s changes as bytes, to be parsed as the plain message', () => {
+    const plugin = new RawPgoutputPlugin({ publicationNames: ['p'], streaming: true });
+    expect(plugin.parseRaw(new MessageBuilder().byte('S').int32(740).byte(1).build())).toEqual({ tag: 'stream_start', xid: 740, firstSegment: true });
+    // The Relation message is learnt at once (a later whole transaction may rely on it) and spooled too.
+    const relation = plugin.parseRaw(streamed(relationMessage(), 740));
+    expect(relation).toMatchObject({ tag: 'stream_change', xid: 740, subxid: 740 });
+    const change = plugin.parseRaw(streamed(insertMessage(values), 741));
+    expect(change).toMatchObject({ tag: 'stream_change', xid: 740, subxid: 741 });
+    expect(plugin.parseRaw(Buffer.from('E'))).toEqual({ tag: 'stream_stop' });
+    // Outside a block, the same insert is a plain one of the relation learnt inside it.
+    expect(plugin.parseRaw(insertMessage(values))).toMatchObject({ tag: 'insert', new: { id: values[0], note: values[3] } });
+
+    // At the commit, another parser reads the spooled bytes as the messages of a whole transaction.
+    const replay = new RawPgoutputPlugin({ publicationNames: ['p'] });
+    replay.parseRaw(withoutXid(Buffer.from((relation as { bytes: Buffer }).bytes)));
+    expect(replay.parseRaw(withoutXid(Buffer.from((change as { bytes: Buffer }).bytes)))).toMatchObject({ tag: 'insert', new: { at: values[1], doc: values[2] } });
+
+    const commit = Buffer.concat([new MessageBuilder().byte('c').int32(740).byte(0).build(), int64(0x16b3748n), int64(0x16b3780n), int64(1_000_000n)]);
+    expect(plugin.parseRaw(commit)).toEqual({ tag: 'stream_commit', xid: 740, commitLsn: 0x16b3748n, endLsn: 0x16b3780n, commitTimeMicros: 946_684_800_000_000n + 1_000_000n });
+    expect(plugin.parseRaw(new MessageBuilder().byte('A').int32(740).int32(741).build())).toEqual({ tag: 'stream_abort', xid: 740, subxid: 741 });
+  });
+
+  it('without streaming, knows no stream messages', () => {
+    const plugin = new RawPgoutputPlugin({ publicationNames: ['p'] });
+    expect(() => plugin.parseRaw(new MessageBuilder().byte('S').int32(740).byte(1).build())).toThrow();
   });
 });

@@ -1,0 +1,27 @@
+// For bench/pg-big-transaction: a read_committed consumer in its own process that counts a topic's records and
+// prints when the `count`th became readable. `node count-consumer.js <brokers> <topic> <count>` prints `ready`
+// once it consumes, then {"lastAt": <epoch ms>, "n": <records>}.
+import { createKafka } from '../../src/kafka/kafka-client.js';
+
+const [brokers, topic, count] = process.argv.slice(2);
+const kafka = createKafka({ brokers: brokers!.split(',') }, 'bench-count');
+const consumer = kafka.consumer({ groupId: `bench-count-${Date.now()}`, readUncommitted: false, maxWaitTimeInMs: 20, maxBytes: 64 << 20 });
+let n = 0;
+let lastAt = 0;
+let done!: () => void;
+const finished = new Promise<void>((r) => { done = r; });
+consumer.on(consumer.events.GROUP_JOIN, () => process.stdout.write('ready\n'));
+await consumer.connect();
+await consumer.subscribe({ topic: topic!, fromBeginning: true });
+await consumer.run({
+  eachBatch: async ({ batch }) => {
+    n += batch.messages.length;
+    if (n >= Number(count)) {
+      lastAt = Date.now();
+      done();
+    }
+  },
+});
+await Promise.race([finished, new Promise((r) => setTimeout(r, 600_000))]);
+await consumer.disconnect();
+process.stdout.write(`${JSON.stringify({ lastAt, n })}\n`);
