@@ -147,7 +147,7 @@ describe('PostgreSQL source: resume', () => {
     const orphan = startStream({ name, tables: list, from: { token: 'pg1:0/16B3780', display: 'lsn 0/16B3780' } });
     await orphan.ended;
     expect(orphan.error()).toBeInstanceOf(PositionLostError);
-    expect((orphan.error() as Error).message).toMatch(/does not exist but the checkpoint \(lsn 0\/16B3780\) needs it.*re-snapshot/);
+    expect((orphan.error() as Error).message).toMatch(/does not exist on this server but the checkpoint \(lsn 0\/16B3780\) needs it.*re-snapshot/);
     expect(await slotRow(sql, name)).toBeUndefined();
     await orphan.connector.close();
 
