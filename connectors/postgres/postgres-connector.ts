@@ -300,7 +300,7 @@ class PostgresConnector implements SourceConnector {
     const startLsn = from ? maxLsn(coveredBelow(from), confirmed) : confirmed;
     const shapes = new TableShapes(db, () => readPublishedShapes(db, this.publicationName));
     // With a table list decided by patterns, tables created later that match are added as they are seen.
-    const newTables = members !== undefined && !this.choice.filter.exactOnly ? () => this.pickUpNewTables(db) : async () => [];
+    const newTables = members !== undefined && !this.choice.filter.exactOnly ? () => this.pickUpNewTables(db, role.versionNum >= 150000) : async () => [];
     await step('reading the published tables', () => shapes.start());
     const translator = new ChangeTranslator({
       relations: new RelationCache(db, log, (err) => mapPgError(err, this.endpoint, 'reading the catalog'), shapes),
@@ -346,14 +346,14 @@ class PostgresConnector implements SourceConnector {
    * publication, and reported as a schema change that rewrote rows, so the resync (src/schema-changes/) publishes
    * what it held before it was added through the online backfill; its changes stream from the ALTER's commit on.
    */
-  private async pickUpNewTables(db: pg.Client): Promise<SchemaChange[]> {
+  /** `filters`: the server takes column lists and row filters in a publication (15+). */
+  private async pickUpNewTables(db: pg.Client, filters: boolean): Promise<SchemaChange[]> {
     const wanted = await capturedTables(db, this.choice.filter, this.database, true);
     if (!wanted) return [];
     const { rows } = await db.query<{ namespace: string; name: string }>(
       'SELECT schemaname::text AS namespace, tablename::text AS name FROM pg_catalog.pg_publication_tables WHERE pubname = $1', [this.publicationName]);
     const have = new Set(rows.map((r) => tableIdText(r)));
     const changes: SchemaChange[] = [];
-    const filters = Number(((await db.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`)).rows[0]!).v) >= 150000;
     for (const id of wanted) {
       if (have.has(tableIdText(id))) continue;
       await addToPublication(db, this.publicationName, filters ? await filteredMember(db, id, this.choice.settings) : { id });
@@ -367,7 +367,6 @@ class PostgresConnector implements SourceConnector {
   private async requireLogicalDecoding(db: pg.Client): Promise<ServerRole> {
     const { rows } = await db.query<{ wal_level: string; role: string; may_replicate: boolean }>(
       `SELECT current_setting('wal_level') AS wal_level, current_user::text AS role,
-              current_setting('server_version_num')::int AS version,
               COALESCE((SELECT rolsuper OR rolreplication FROM pg_catalog.pg_roles WHERE rolname = current_user), false) AS may_replicate`,
     );
     const row = rows[0]!;

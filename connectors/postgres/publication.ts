@@ -50,15 +50,14 @@ export async function readPublication(db: PgQueryable, name: string): Promise<Pu
   const { rows } = await db.query(
     `SELECT p.oid::int8::text AS oid, p.puballtables AS all_tables,
             p.pubinsert AND p.pubupdate AND p.pubdelete AND p.pubtruncate AND p.pubviaroot
-              ${version >= PUBLISHES_GENERATED_FROM ? "AND p.pubgencols = 's'" : ''} AS options_ok,
-            current_setting('server_version_num')::int AS version
+              ${version >= PUBLISHES_GENERATED_FROM ? "AND p.pubgencols = 's'" : ''} AS options_ok
      FROM pg_catalog.pg_publication p WHERE p.pubname = $1`,
     [name],
   );
-  const row = rows[0] as { oid: string; all_tables: boolean; options_ok: boolean; version: number } | undefined;
+  const row = rows[0] as { oid: string; all_tables: boolean; options_ok: boolean } | undefined;
   if (!row) return null;
   const tables = await db.query(
-    `SELECT n.nspname AS namespace, c.relname AS name ${row.version >= 150000 ? ', (pr.prqual IS NOT NULL OR pr.prattrs IS NOT NULL) AS filtered' : ', false AS filtered'}
+    `SELECT n.nspname AS namespace, c.relname AS name ${version >= 150000 ? ', (pr.prqual IS NOT NULL OR pr.prattrs IS NOT NULL) AS filtered' : ', false AS filtered'}
      FROM pg_catalog.pg_publication_rel pr
      JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -66,7 +65,7 @@ export async function readPublication(db: PgQueryable, name: string): Promise<Pu
     [row.oid],
   );
   let schemas = false;
-  if (row.version >= 150000) {
+  if (version >= 150000) {
     const { rows: s } = await db.query('SELECT 1 FROM pg_catalog.pg_publication_namespace WHERE pnpubid = $1::oid LIMIT 1', [row.oid]);
     schemas = s.length > 0;
   }
