@@ -1,6 +1,6 @@
 import type { ChangeEvent, Row } from '../../src/model/change-event.js';
 import type { Logger } from '../../src/logger.js';
-import type { SourceHandler } from '../../src/source/source-connector.js';
+import type { CommitInfo, SourceHandler } from '../../src/source/source-connector.js';
 import type { BinlogCursor } from './binlog-cursor.js';
 import type { BinlogItem } from './binlog-reader.js';
 import { binlogSourceFields } from './source-fields.js';
@@ -50,7 +50,9 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
     const txId = cursor.transactionId;
     const position = cursor.commit(endOffset);
     if (touched) {
-      await handler.onCommit(position, txId === undefined ? { commitTimeMicros: BigInt(timestampMs) * 1000n } : { commitTimeMicros: BigInt(timestampMs) * 1000n, txId });
+      // Binlog order is commit order, and binlog times only grow with it.
+      const info: CommitInfo = { commitTimeMicros: BigInt(timestampMs) * 1000n, boundsLaterCommits: true };
+      await handler.onCommit(position, txId === undefined ? info : { ...info, txId });
     } else if (!cursor.resuming && Date.now() - lastUncapturedReport >= UNCAPTURED_REPORT_INTERVAL_MS) {
       lastUncapturedReport = Date.now();
       // Binlog times only grow: every later transaction commits at or after this one's time.

@@ -19,6 +19,7 @@ import type { UnchangedToastReader } from './unchanged-toast.js';
 import type { UnchangedToastPolicy } from '../../src/source/source-connector.js';
 import { asMove, isPartitionMove } from './partition-move.js';
 import type { ClockProbe } from './source-clock.js';
+import { CommitTimeBound } from './commit-time-bound.js';
 
 interface OpenTransaction {
   /** Start of the commit record (pgoutput's Begin final_lsn): names the transaction in positions. */
@@ -51,8 +52,8 @@ export interface TranslatorOptions {
   unchangedToast: UnchangedToastPolicy;
   reader: UnchangedToastReader;
   /**
-   * The server's flushed WAL end and clock at one moment (source-clock.ts), read at keepalives at most every `everyMs`:
-   * once the stream passed that WAL end, every later commit takes its time after that clock — an idle source's watermark.
+   * The server's clock with the transactions running after it and the WAL insert position (source-clock.ts), read at
+   * keepalives at most every `everyMs`: what bounds the commit times still to come (commit-time-bound.ts), watermarks.
    */
   clock?: { probe(): Promise<ClockProbe>; everyMs: number };
   log: Logger;
@@ -69,8 +70,8 @@ export class ChangeTranslator {
   private lastComplete: Lsn;
   /** The end of the last commit this session decoded: the first half of Debezium's `sequence`. */
   private lastCommitEnd: Lsn | null = null;
-  /** The last clock probe the stream has not passed yet. */
-  private probe: ClockProbe | null = null;
+  /** What bounds the commit times still to come (watermarks). */
+  private readonly commitTimeBound = new CommitTimeBound();
   private probedAt = 0;
   /** `lastComplete` was handed over in this session (not merely the start point, which may precede a partial resume). */
   private completeHandedOver = false;
@@ -158,22 +159,18 @@ export class ChangeTranslator {
   }
 
   /**
-   * The source time a keepalive at `walEnd` may report: a probe's clock once the stream has passed the WAL end it read
-   * (every commit before is handed over; every commit after took its time later), then a new probe when due.
+   * The source time a keepalive at `walEnd` may report: the bound's probe time once the stream has passed where it
+   * holds (commit-time-bound.ts), then a new probe when due.
    */
   private async sourceClock(walEnd: Lsn): Promise<HeartbeatInfo | undefined> {
     const clock = this.options.clock;
     if (!clock) return undefined;
-    let info: HeartbeatInfo | undefined;
-    if (this.probe && maxLsn(walEnd, this.lastComplete) >= this.probe.flushedLsn) {
-      info = { sourceTimeMicros: this.probe.timeMicros };
-      this.probe = null;
-    }
-    if (!this.probe && Date.now() - this.probedAt >= clock.everyMs) {
+    const time = this.commitTimeBound.take(maxLsn(walEnd, this.lastComplete));
+    if (this.commitTimeBound.wantsProbe && Date.now() - this.probedAt >= clock.everyMs) {
       this.probedAt = Date.now();
-      this.probe = await clock.probe();
+      this.commitTimeBound.add(await clock.probe());
     }
-    return info;
+    return time === undefined ? undefined : { sourceTimeMicros: time };
   }
 
   /** A DDL followed by no change of its table sends no Relation message: the catalog says it (at this point of the stream or later). */

@@ -1,4 +1,5 @@
 import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
+import type { CommitInfo } from '../source/source-connector.js';
 import { tableIdText } from '../model/table-schema.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { EVENT_ID_HEADER } from './event-id.js';
@@ -64,7 +65,7 @@ export class TransactionBoundaries {
   }
 
   /** The END record when a transaction with published changes committed (none otherwise). */
-  onCommit(position: SourcePosition, info: { commitTimeMicros?: bigint; txId?: string }): KafkaRecord[] {
+  onCommit(position: SourcePosition, info: CommitInfo): KafkaRecord[] {
     const open = this.open;
     if (!open) return [];
     this.open = null;

@@ -1,5 +1,5 @@
 import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
-import type { HeartbeatInfo } from '../source/source-connector.js';
+import type { CommitInfo, HeartbeatInfo } from '../source/source-connector.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import { type OpenTransaction, TransactionBoundaries } from '../events/transaction-boundaries.js';
 import { WATERMARK_HEADER, watermarkRecord } from '../events/watermark-record.js';
@@ -91,8 +91,8 @@ export class EventContract {
   }
 
   /** Records that follow a source commit (an END). */
-  onCommit(position: SourcePosition, info: { commitTimeMicros?: bigint; txId?: string }): KafkaRecord[] {
-    if (info.commitTimeMicros !== undefined) this.advance(info.commitTimeMicros);
+  onCommit(position: SourcePosition, info: CommitInfo): KafkaRecord[] {
+    if (info.commitTimeMicros !== undefined && info.boundsLaterCommits) this.advance(info.commitTimeMicros);
     return this.boundaries?.onCommit(position, info) ?? NONE;
   }
 

@@ -1,7 +1,7 @@
 import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
 import type { TableSchema } from '../model/table-schema.js';
 import type { Logger } from '../logger.js';
-import type { HeartbeatInfo, OutboxMessage, SourceConnector, SourceHandler } from '../source/source-connector.js';
+import type { CommitInfo, HeartbeatInfo, OutboxMessage, SourceConnector, SourceHandler } from '../source/source-connector.js';
 import type { EventEncoder, PublishSchema } from '../events/event-encoder.js';
 import type { SchemaEntry } from '../schema/schema-catalog.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
@@ -244,7 +244,7 @@ export class Pipeline implements SourceHandler {
     if (this.firstWaitingAt === 0) this.firstWaitingAt = Date.now();
   }
 
-  onCommit(position: SourcePosition, info: { commitTimeMicros?: bigint; txId?: string } = {}): Promise<void> {
+  onCommit(position: SourcePosition, info: CommitInfo = {}): Promise<void> {
     return this.serialize(async () => {
       const { contract } = this.options;
       if (contract) for (const record of contract.onCommit(position, info)) this.add(record);

@@ -209,7 +209,7 @@ export interface SourceHandler {
   /** One row change (or truncate); `event.position` names the change itself. */
   onChange(event: ChangeEvent): Promise<void> | void;
   /** A source transaction ended: every change up to `position` has been handed over. */
-  onCommit(position: SourcePosition, info: { commitTimeMicros?: bigint; txId?: string }): Promise<void> | void;
+  onCommit(position: SourcePosition, info: CommitInfo): Promise<void> | void;
   /**
    * The source moved to `position` with nothing to publish (idle, or only unpublished tables), with no
    * transaction open: checkpointing it keeps the retained log bounded.
@@ -224,6 +224,19 @@ export interface SourceHandler {
   onSchemaChange?(change: SchemaChange): Promise<void> | void;
   /** A backfill watermark the connector's own channel carried (PostgreSQL: a logical message; src/backfill/). */
   onWatermark?(mark: Watermark): Promise<void> | void;
+}
+
+/** What a connector knows of a source transaction it saw commit. */
+export interface CommitInfo {
+  /** The source's commit time (µs since the epoch). */
+  commitTimeMicros?: bigint;
+  txId?: string;
+  /**
+   * Every later transaction of the log carries a commit time at or after `commitTimeMicros`, so a watermark may follow
+   * commits (MariaDB's binlog order). PostgreSQL stamps a commit before it writes the record: concurrent commits reach
+   * the WAL out of time order, and its watermarks come from clock probes only (connectors/postgres/commit-time-bound.ts).
+   */
+  boundsLaterCommits?: boolean;
 }
 
 /** What a heartbeat knows of the source's clock (watermarks, docs/events.md). */

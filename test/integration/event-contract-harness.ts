@@ -209,6 +209,7 @@ export async function contractWorkload(db: ContractDb): Promise<void> {
       for (const r of mine) if (r.headers['logtap.snapshot'] === 'false' && commitOf(r) <= s.watermark) expect(s.ids.has(r.headers['logtap.id']!), `${r.headers['logtap.id']} (commit ${commitOf(r)}) readable at watermark ${s.watermark}`).toBe(true);
     }
     // The header: below the record's own commit time, and never backwards within a topic.
+    expect(mine.some((r) => r.headers['logtap.snapshot'] === 'false' && r.headers['logtap.watermark'] !== undefined), 'a streamed record with a watermark header').toBe(true);
     for (const t of [orders, lines, pings]) {
       const streamedHere = mine.filter((r) => r.topic === `${prefixes[0]}.${t}` && r.headers['logtap.snapshot'] === 'false');
       let previous = -1n;

@@ -123,9 +123,16 @@ describe('event contract', () => {
     expect(json(records.find((r) => r.topic === 'p._watermarks')!)).toMatchObject({ watermark_us: 899 });
   });
 
+  it('follows commit times only where they bound later commits (MariaDB), not where the log may run out of time order (PostgreSQL)', () => {
+    const unordered = contract(null, null);
+    unordered.onCommit(at('pg1:0/10'), { commitTimeMicros: 2_000n });
+    expect(unordered.point().sourceTimeMicros).toBeNull();
+    expect(unordered.advances(unordered.point())).toBe(false);
+  });
+
   it('publishes a watermark just below the last commit time, and puts the previous one on records', () => {
     const c = contract(null, null);
-    c.onCommit(at('pg1:0/10'), { commitTimeMicros: 2_000n });
+    c.onCommit(at('pg1:0/10'), { commitTimeMicros: 2_000n, boundsLaterCommits: true });
     const records: KafkaRecord[] = [{ topic: 't', key: null, value: null, headers: {} }];
     c.decorate(records);
     expect(records[0]!.headers['logtap.watermark']).toBe('1999');
