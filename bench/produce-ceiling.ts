@@ -3,18 +3,22 @@
 //  1. logtap's transactional sink (src/kafka/change-sink.ts, kafkajs) committing pre-encoded records (10-byte key,
 //     200-byte value) in transactions of 5,000 with a checkpoint record, one commit in flight while the next is
 //     prepared (as the pipeline does): with logtap's three snapshot headers per record, and without headers.
-//  2. Same-run baseline: Kafka's own Java producer (org.apache.kafka.tools.ProducerPerformance, from the broker's
+//  2. The same sink written with @platformatic/kafka (bench/lib/platformatic-sink.ts, issue #19), same records.
+//  3. Same-run baseline: Kafka's own Java producer (org.apache.kafka.tools.ProducerPerformance, from the broker's
 //     jars), same record size, acks=all, idempotent, linger 5 ms, 512 KiB batches.
-// For each: records/s and the broker's CPU per record (from /proc); for logtap's sink also its own CPU per record.
+// For each: records/s and the broker's CPU per record (from /proc); for the sinks also their own CPU per record, and
+// after the clock a read_committed count of what they wrote (each key once, one checkpoint per transaction).
 // Usage: npm run bench:produce-ceiling [-- --records 300000]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { openTransactionalSink } from '../src/kafka/change-sink.js';
+import { type ChangeSink, openTransactionalSink } from '../src/kafka/change-sink.js';
+import { readTopicToEnd } from '../src/kafka/read-to-end.js';
 import type { KafkaRecord } from '../src/events/kafka-record.js';
 import { brokerCpuSeconds, numberArg, testBedScripts, testBedUp } from './lib/bench-common.js';
+import { openPlatformaticTransactionalSink } from './lib/platformatic-sink.js';
 
 const RECORDS = numberArg('records', 300_000);
 const PER_TRANSACTION = 5000;
@@ -34,10 +38,17 @@ const freshTopic = async (name: string) => {
   return topic;
 };
 console.log(`bench/produce-ceiling — ${RECORDS.toLocaleString('en-US')} records of ${10 + VALUE_BYTES} bytes (key + value), one partition, node ${process.version}`);
+const load = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+console.log(`  before: ${load()}`);
 
-/** logtap's sink, the records built before the clock starts. */
-async function sinkRun(label: string, headers: Record<string, string>): Promise<void> {
-  const slug = label.replaceAll(' ', '-');
+const SINKS = {
+  'logtap sink (kafkajs)': (connector: string) => openTransactionalSink(kafka, connector),
+  '@platformatic/kafka sink': (connector: string) => openPlatformaticTransactionalSink(brokers.split(','), connector),
+} satisfies Record<string, (connector: string) => Promise<ChangeSink>>;
+
+/** A sink, the records built before the clock starts. */
+async function sinkRun(client: keyof typeof SINKS, label: string, headers: Record<string, string>): Promise<void> {
+  const slug = `${client.startsWith('@') ? 'platformatic' : 'kafkajs'}-${label.replaceAll(' ', '-')}`;
   const topic = await freshTopic(slug);
   const checkpointTopic = await freshTopic(`${slug}-offsets`);
   const value = Buffer.alloc(VALUE_BYTES, 7);
@@ -51,7 +62,7 @@ async function sinkRun(label: string, headers: Record<string, string>): Promise<
     }
     batches.push(batch);
   }
-  const sink = await openTransactionalSink(kafka, topic);
+  const sink = await SINKS[client](topic);
   const checkpoint: KafkaRecord = { topic: checkpointTopic, key: Buffer.from('bench'), value: Buffer.from('position'), headers: {} };
   const broker0 = brokerCpuSeconds();
   const cpu0 = process.cpuUsage();
@@ -67,7 +78,20 @@ async function sinkRun(label: string, headers: Record<string, string>): Promise<
   const broker = brokerCpuSeconds() - broker0;
   await sink.close();
   const records = batches.length * PER_TRANSACTION;
-  report(`logtap sink (kafkajs), exactly-once, ${label}`, records, seconds, (cpu.user + cpu.system) / 1e6, broker);
+  report(`${client}, exactly-once, ${label}`, records, seconds, (cpu.user + cpu.system) / 1e6, broker);
+  await countCommitted(topic, records, checkpointTopic, batches.length);
+}
+
+/** What a read_committed reader finds: every key once, and one checkpoint record per transaction. */
+async function countCommitted(topic: string, records: number, checkpointTopic: string, transactions: number): Promise<void> {
+  const keys = new Set<string>();
+  let read = 0;
+  await readTopicToEnd(kafka, topic, ({ message }) => { read++; keys.add(message.key!.toString('hex')); });
+  let checkpoints = 0;
+  await readTopicToEnd(kafka, checkpointTopic, () => { checkpoints++; });
+  const exact = read === records && keys.size === records && checkpoints === transactions;
+  console.log(`    read_committed: ${read.toLocaleString('en-US')} records (${keys.size.toLocaleString('en-US')} keys), ${checkpoints} checkpoints — ${exact ? 'exact' : `NOT EXACT: expected ${records.toLocaleString('en-US')} and ${transactions}`}`);
+  if (!exact) process.exitCode = 1;
 }
 
 /** Kafka's Java producer from the broker's own jars (the JVM's start is outside its own clock). */
@@ -90,9 +114,11 @@ function report(label: string, records: number, seconds: number, producerCpu: nu
 }
 
 try {
-  await sinkRun('with headers', { 'logtap.op': 'r', 'logtap.position': 'pgsnap1:pg1:0/1CE9F298|["public","orders",["123456"]]', 'logtap.snapshot': 'true' });
-  await sinkRun('no headers', {});
+  const snapshotHeaders = { 'logtap.op': 'r', 'logtap.position': 'pgsnap1:pg1:0/1CE9F298|["public","orders",["123456"]]', 'logtap.snapshot': 'true' };
+  for (const client of Object.keys(SINKS) as (keyof typeof SINKS)[]) await sinkRun(client, 'with headers', snapshotHeaders);
+  for (const client of Object.keys(SINKS) as (keyof typeof SINKS)[]) await sinkRun(client, 'no headers', {});
   await javaRun();
+  console.log(`  after: ${load()}`);
 } finally {
   await admin.deleteTopics({ topics }).catch(() => {});
   await admin.disconnect();
