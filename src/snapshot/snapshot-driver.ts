@@ -14,7 +14,7 @@ export interface SnapshotDriverOptions {
   /** A progress line per table at least this often while it is read (default 10 s). */
   progressIntervalMs?: number;
   metrics?: Pick<PipelineMetrics, 'snapshotRows'> | undefined;
-  /** Prepares the snapshot's next tables (SourceSnapshot.tables) in batches before their first chunk. */
+  /** Prepares the snapshot's next tables (SourceSnapshot.tables) in batches before their first chunk, the first with every later table as upcoming. */
   prepareTables?: PrepareTables | undefined;
 }
 
@@ -66,7 +66,9 @@ export async function publishSnapshot(snapshot: SourceSnapshot, handler: SourceH
       if (chunk.table !== lastTable) {
         lastTable = chunk.table;
         if (++reached > prepared && prepared < upcoming.length) {
-          await options.prepareTables!(upcoming.slice(prepared, prepared + TABLES_PREPARED_AT_ONCE));
+          // The first batch announces the rest: their topics are created while the tables before them are read.
+          const later = prepared === 0 ? upcoming.slice(TABLES_PREPARED_AT_ONCE) : [];
+          await options.prepareTables!(upcoming.slice(prepared, prepared + TABLES_PREPARED_AT_ONCE), later);
           prepared += TABLES_PREPARED_AT_ONCE;
         }
       }
