@@ -80,9 +80,9 @@ export interface PipelineOptions {
 
 /**
  * Prepares tables ahead of their first change (a snapshot's next tables): their topics are ensured and their new
- * schemas published in batches instead of one table at a time.
+ * schemas published in batches instead of one table at a time. `upcoming` are prepared later: their topics can be
+ * started now.
  */
-/** Prepares `tables` before their first record; `upcoming` are prepared later (their topics can be started now). */
 export type PrepareTables = (tables: readonly TableSchema[], upcoming?: readonly TableSchema[]) => Promise<void>;
 
 /** Sits between the source and the pipeline (src/backfill/online-backfill.ts). */
