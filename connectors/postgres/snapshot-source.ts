@@ -193,7 +193,7 @@ class PgChunkPlanner {
   constructor(
     private readonly planner: pg.Client,
     readers: pg.Client[],
-    private readonly tables: PgMappedTable[],
+    private readonly tables: Array<PgMappedTable | undefined>,
     private readonly progress: SnapshotProgress | null,
     private readonly stream: PgPosition,
     private readonly chunkRows: number,
@@ -213,8 +213,10 @@ class PgChunkPlanner {
 
   private async plan(): Promise<SnapshotChunk | null> {
     if (this.tableDone) {
-      const next = this.tables[this.tableIndex++];
+      const next = this.tables[this.tableIndex];
       if (!next) return null;
+      // Let go of it: once read, nothing here keeps a table of thousands (nor what the pipeline prepared for it).
+      this.tables[this.tableIndex++] = undefined;
       const read = readShape(next, this.settings);
       const mapped = read.table;
       const id = mapped.schema.id;

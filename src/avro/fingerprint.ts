@@ -1,30 +1,38 @@
-import avro from 'avsc';
-
 /**
  * CRC-64-AVRO, the 64-bit Rabin fingerprint of a schema's Parsing Canonical Form (Avro specification,
  * "Parsing Canonical Form for Schemas" and "Schema Fingerprints"). Single-object encoding puts it in
  * front of every message, so a consumer can find the writer's schema; it must agree bit for bit with
- * every other Avro implementation.
+ * every other Avro implementation. The canonical form is written straight from the schema's JSON: every
+ * table's key and value schema is fingerprinted when the table is prepared, and building an avsc type
+ * for it (compiled code) took most of the 6 ms per table of a database of thousands of tables.
  */
 
 /** The fingerprint of the empty input; also the polynomial the table is built from. */
 const EMPTY = 0xc15d213aa4d7a795n;
 
-const TABLE: readonly bigint[] = (() => {
-  const table: bigint[] = [];
+/** The table of the spec's algorithm, each 64-bit entry as two 32-bit halves (Number arithmetic, no BigInt per byte). */
+const [TABLE_HI, TABLE_LO] = (() => {
+  const hi = new Uint32Array(256);
+  const lo = new Uint32Array(256);
   for (let i = 0; i < 256; i++) {
     let fp = BigInt(i);
     for (let bit = 0; bit < 8; bit++) fp = (fp >> 1n) ^ (fp & 1n ? EMPTY : 0n);
-    table.push(fp);
+    hi[i] = Number(fp >> 32n);
+    lo[i] = Number(fp & 0xffffffffn);
   }
-  return table;
+  return [hi, lo];
 })();
 
-/** The fingerprint of raw bytes; values are kept as unsigned 64-bit, so `>>` is the spec's `>>>`. */
+/** The fingerprint of raw bytes: fp = (fp >>> 8) ^ TABLE[(fp ^ byte) & 0xff], on two unsigned 32-bit halves. */
 function rabin64(bytes: Uint8Array): bigint {
-  let fp = EMPTY;
-  for (const byte of bytes) fp = (fp >> 8n) ^ TABLE[(Number(fp & 0xffn) ^ byte) & 0xff]!;
-  return fp;
+  let hi = Number(EMPTY >> 32n);
+  let lo = Number(EMPTY & 0xffffffffn);
+  for (const byte of bytes) {
+    const i = (lo ^ byte) & 0xff;
+    lo = ((lo >>> 8) | ((hi & 0xff) << 24)) ^ TABLE_LO[i]!;
+    hi = (hi >>> 8) ^ TABLE_HI[i]!;
+  }
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
@@ -38,86 +46,106 @@ function schemaValue(schema: object | string): unknown {
   let parsed: unknown;
   try {
     parsed = JSON.parse(schema);
-  } catch {
-    return schema;
+  } catch (err) {
+    if (/^[A-Za-z_.][A-Za-z0-9_.]*$/.test(schema)) return schema;
+    throw new Error(`not a schema: ${(err as Error).message}`);
   }
   return typeof parsed === 'string' || (typeof parsed === 'object' && parsed !== null) ? parsed : schema;
 }
 
-const NAMED = new Set(['record', 'error', 'enum', 'fixed']);
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * A copy of the schema in which every named type whose name is a fullname (`a.b.R`) has the namespace
- * of that name as its `namespace` attribute. The spec ignores the attribute then, and types nested
- * inside take the name's namespace; avsc takes the attribute, and would make `a.b.R`'s nested `S`
- * into `<attribute>.S` where Avro Java says `a.b.S`.
- */
-function namespacesFromFullnames(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(namespacesFromFullnames);
-  if (node === null || typeof node !== 'object') return node;
-  const schema: Record<string, unknown> = { ...(node as Record<string, unknown>) };
-  const { name, type } = schema;
-  if (typeof type !== 'string') {
-    schema.type = namespacesFromFullnames(type);
-    return schema;
-  }
-  if (NAMED.has(type) && typeof name === 'string' && name.includes('.')) {
-    schema.namespace = name.slice(0, name.lastIndexOf('.'));
-  }
-  if ((type === 'record' || type === 'error') && Array.isArray(schema.fields)) {
-    schema.fields = schema.fields.map((field: unknown) =>
-      field !== null && typeof field === 'object'
-        ? { ...field, type: namespacesFromFullnames((field as { type?: unknown }).type) }
-        : field,
-    );
-  }
-  if (type === 'array' && 'items' in schema) schema.items = namespacesFromFullnames(schema.items);
-  if (type === 'map' && 'values' in schema) schema.values = namespacesFromFullnames(schema.values);
-  return schema;
-}
-
-/**
- * The schema's Parsing Canonical Form. avsc parses and validates the schema and resolves every name to
- * its fullname; the text is written here rather than taken from avsc's `getSchema()`, which writes an
- * `error` as `"type":"error"` where Avro Java (the reference for fingerprints) writes `"record"`.
- * Logical types vanish: avsc is not given any, so it keeps only the underlying type ([STRIP]).
+ * The schema's Parsing Canonical Form, written from its JSON: names resolved to fullnames ([FULLNAMES]; the
+ * namespace of a dotted name wins over a `namespace` attribute, a nested name takes its enclosing type's
+ * namespace, a reference not defined in it falls back to the null namespace as in Avro Java), an `error` written
+ * as a `record` (Avro Java, the reference for fingerprints), logical types dropped for their underlying type
+ * ([STRIP]). What is not a valid schema (an undefined or invalid name, a missing attribute) throws.
  */
 export function parsingCanonicalForm(schema: object | string): string {
-  const type = avro.Type.forSchema(namespacesFromFullnames(schemaValue(schema)) as avro.Schema);
-  return canonical(type, new Set());
+  return canonical(schemaValue(schema), '', new Set());
 }
 
-// Names are validated by avsc ([A-Za-z_][A-Za-z0-9_]*), so JSON.stringify escapes nothing in them ([STRINGS]).
+// Names are checked against NAME, so JSON.stringify escapes nothing in them ([STRINGS]).
 const q = (text: string): string => JSON.stringify(text);
 
+/** The fullname of a named type defined as `name` (with attribute `namespace`) inside `enclosing`. */
+function fullnameOf(name: unknown, namespace: unknown, enclosing: string): string {
+  if (typeof name !== 'string') throw new Error(`a named type without a name: ${JSON.stringify(name)}`);
+  const space = name.includes('.') ? '' : typeof namespace === 'string' ? namespace : enclosing;
+  const full = name.startsWith('.') ? name.slice(1) : space === '' ? name : `${space}.${name}`;
+  for (const part of full.split('.')) if (!NAME.test(part)) throw new Error(`invalid name: ${full}`);
+  if (PRIMITIVES.has(full.slice(full.lastIndexOf('.') + 1))) throw new Error(`a primitive type name cannot name a type: ${full}`);
+  return full;
+}
+
+const namespaceOf = (fullname: string): string => fullname.slice(0, Math.max(0, fullname.lastIndexOf('.')));
+
+/** A reference to a named type met before ([FULLNAMES]: written as its fullname). */
+function reference(name: string, enclosing: string, defined: Set<string>): string {
+  if (PRIMITIVES.has(name)) return q(name);
+  const qualified = name.includes('.') ? name.replace(/^\./, '') : enclosing === '' ? name : `${enclosing}.${name}`;
+  if (defined.has(qualified)) return q(qualified);
+  if (defined.has(name)) return q(name);
+  throw new Error(`undefined type name: ${name}`);
+}
+
 /** Writes one type: attributes in [ORDER], nothing else ([STRIP]), no whitespace ([WHITESPACE]). */
-function canonical(type: avro.Type, defined: Set<string>): string {
-  if (type instanceof avro.types.LogicalType) return canonical(type.underlyingType, defined);
-  const name = type.name;
-  if (name !== undefined) {
-    // [FULLNAMES]: a named type is written out where it first appears and referred to by fullname after.
-    if (defined.has(name)) return q(name);
-    defined.add(name);
+function canonical(node: unknown, enclosing: string, defined: Set<string>): string {
+  if (typeof node === 'string') return reference(node, enclosing, defined);
+  if (Array.isArray(node)) {
+    if (node.length === 0) throw new Error('an empty union has no branch to write');
+    return `[${node.map((branch) => canonical(branch, enclosing, defined)).join(',')}]`;
   }
-  if (type instanceof avro.types.RecordType) {
-    const fields = type.fields.map((field) => `{"name":${q(field.name)},"type":${canonical(field.type, defined)}}`);
-    return `{"name":${q(name!)},"type":"record","fields":[${fields.join(',')}]}`;
+  if (node === null || typeof node !== 'object') throw new Error(`not a schema: ${JSON.stringify(node)}`);
+  const schema = node as Record<string, unknown>;
+  const { type } = schema;
+  if (typeof type !== 'string') return canonical(type, enclosing, defined);
+  switch (type) {
+    case 'record':
+    case 'error': {
+      const fullname = define(schema, enclosing, defined);
+      if (!Array.isArray(schema.fields)) throw new Error(`record ${fullname} has no fields array`);
+      const inner = namespaceOf(fullname);
+      const fields = schema.fields.map((field: unknown) => {
+        const { name, type: fieldType } = (field ?? {}) as { name?: unknown; type?: unknown };
+        if (typeof name !== 'string' || !NAME.test(name)) throw new Error(`record ${fullname}: invalid field name ${JSON.stringify(name)}`);
+        if (fieldType === undefined) throw new Error(`record ${fullname}: field ${name} has no type`);
+        return `{"name":${q(name)},"type":${canonical(fieldType, inner, defined)}}`;
+      });
+      return `{"name":${q(fullname)},"type":"record","fields":[${fields.join(',')}]}`;
+    }
+    case 'enum': {
+      const fullname = define(schema, enclosing, defined);
+      const { symbols } = schema;
+      if (!Array.isArray(symbols) || symbols.some((s) => typeof s !== 'string' || !NAME.test(s))) throw new Error(`enum ${fullname}: invalid symbols`);
+      return `{"name":${q(fullname)},"type":"enum","symbols":[${(symbols as string[]).map(q).join(',')}]}`;
+    }
+    case 'fixed': {
+      const fullname = define(schema, enclosing, defined);
+      const { size } = schema;
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw new Error(`fixed ${fullname}: invalid size ${JSON.stringify(size)}`);
+      // [INTEGERS]: a number, never a string, never leading zeros.
+      return `{"name":${q(fullname)},"type":"fixed","size":${size.toFixed(0)}}`;
+    }
+    case 'array':
+      if (schema.items === undefined) throw new Error('array without items');
+      return `{"type":"array","items":${canonical(schema.items, enclosing, defined)}}`;
+    case 'map':
+      if (schema.values === undefined) throw new Error('map without values');
+      return `{"type":"map","values":${canonical(schema.values, enclosing, defined)}}`;
+    default:
+      // [PRIMITIVES] as the bare name (logicalType and other attributes dropped), or a reference in an object.
+      return reference(type, enclosing, defined);
   }
-  if (type instanceof avro.types.EnumType) {
-    return `{"name":${q(name!)},"type":"enum","symbols":[${type.symbols.map(q).join(',')}]}`;
-  }
-  if (type instanceof avro.types.FixedType) {
-    // [INTEGERS]: a number, never a string, never leading zeros.
-    return `{"name":${q(name!)},"type":"fixed","size":${type.size.toFixed(0)}}`;
-  }
-  if (type instanceof avro.types.ArrayType) return `{"type":"array","items":${canonical(type.itemsType, defined)}}`;
-  if (type instanceof avro.types.MapType) return `{"type":"map","values":${canonical(type.valuesType as avro.Type, defined)}}`;
-  if (type instanceof avro.types.UnwrappedUnionType || type instanceof avro.types.WrappedUnionType) {
-    return `[${type.types.map((branch) => canonical(branch, defined)).join(',')}]`;
-  }
-  // [PRIMITIVES]: always the bare name.
-  if (PRIMITIVES.has(type.typeName)) return q(type.typeName);
-  throw new Error(`no Parsing Canonical Form for avsc type ${type.typeName}`);
+}
+
+/** Defines a named type where it first appears ([FULLNAMES]: written out there, referred to by fullname after). */
+function define(schema: Record<string, unknown>, enclosing: string, defined: Set<string>): string {
+  const fullname = fullnameOf(schema.name, schema.namespace, enclosing);
+  if (defined.has(fullname)) throw new Error(`duplicate type name: ${fullname}`);
+  defined.add(fullname);
+  return fullname;
 }
 
 /** CRC-64-AVRO of the schema's Parsing Canonical Form, as an unsigned 64-bit value. */
@@ -127,7 +155,7 @@ export function fingerprint64(schema: object | string): bigint {
 
 /**
  * Fingerprints of schema objects met before (logtap's fixed schemas are registered once per table: thousands of
- * times in a database of thousands of tables, at a few ms each through avsc). Keyed by identity: callers never
+ * times in a database of thousands of tables, not worth writing out again). Keyed by identity: callers never
  * change a schema object once made.
  */
 const fingerprints = new WeakMap<object, bigint>();

@@ -73,6 +73,8 @@ export function topicConflict(topic: string, settings: TopicSettings, actual: To
 export class TopicManager {
   /** Partition count of each topic ensured so far. */
   private readonly known = new Map<string, number>();
+  /** Topics asked for ahead (createAhead): the topics its creation request made, once it answered. */
+  private readonly creating = new Map<string, Promise<ReadonlySet<string>>>();
 
   constructor(private readonly kafka: Kafka, private readonly connector: string) {}
 
@@ -82,13 +84,71 @@ export class TopicManager {
   }
 
   /**
+   * Starts creating the topics that do not exist yet, in the order given, without waiting: a broker takes seconds
+   * per few hundred new topics to bring them up, time that overlaps the reads of the tables before them (a
+   * snapshot of thousands of tables). ensureAll still has the last word: it waits for a topic's creation and its
+   * leaders, and checks (or creates) what this did not create — an existing topic, a failed request.
+   */
+  createAhead(requests: ReadonlyArray<{ topic: string; settings: TopicSettings }>): void {
+    const todo = [...new Map(requests.filter((r) => !this.known.has(r.topic) && !this.creating.has(r.topic)).map((r) => [r.topic, r])).values()];
+    if (todo.length === 0) return;
+    const chunks: Array<typeof todo> = [];
+    for (let from = 0; from < todo.length; from += TOPICS_PER_REQUEST) chunks.push(todo.slice(from, from + TOPICS_PER_REQUEST));
+    const answers: Array<(created: ReadonlySet<string>) => void> = [];
+    for (const chunk of chunks) {
+      const answer = new Promise<ReadonlySet<string>>((resolve) => answers.push(resolve));
+      for (const { topic } of chunk) this.creating.set(topic, answer);
+    }
+    void (async () => {
+      const admin = this.kafka.admin();
+      let answered = 0;
+      try {
+        await admin.connect();
+        const existing = new Set(await admin.listTopics());
+        for (const chunk of chunks) {
+          const missing = chunk.filter((r) => !existing.has(r.topic));
+          if (missing.length > 0) await admin.createTopics({ waitForLeaders: false, timeout: 60_000, topics: missing.map(({ topic, settings }) => topicToCreate(topic, settings)) });
+          answers[answered++]!(new Set(missing.map((r) => r.topic)));
+        }
+      } catch {
+        // Left to ensureAll, which creates or checks these topics itself and reports what fails.
+      } finally {
+        for (; answered < answers.length; answered++) answers[answered]!(new Set());
+        await admin.disconnect().catch(() => {});
+      }
+    })();
+  }
+
+  /**
    * `ensure` for many topics at once, with one admin connection, one listing and a creation request per
    * TOPICS_PER_REQUEST topics (a database of thousands of tables would otherwise cost a connection, a listing of
    * every topic and a creation round trip per table). Returns the partition counts in the order given.
    */
   async ensureAll(requests: ReadonlyArray<{ topic: string; settings: TopicSettings }>): Promise<number[]> {
+    await this.awaitCreatedAhead(requests);
     const unknown = [...new Map(requests.filter((r) => !this.known.has(r.topic)).map((r) => [r.topic, r])).values()];
-    if (unknown.length === 0) return requests.map((r) => this.known.get(r.topic)!);
+    if (unknown.length > 0) await this.ensureUnknown(unknown);
+    return requests.map((r) => this.known.get(r.topic)!);
+  }
+
+  /** Of `requests`, the topics createAhead created: known once their leaders are up. The others are left as they were. */
+  private async awaitCreatedAhead(requests: ReadonlyArray<{ topic: string; settings: TopicSettings }>): Promise<void> {
+    const ahead = [...new Map(requests.filter((r) => this.creating.has(r.topic)).map((r) => [r.topic, r])).values()];
+    if (ahead.length === 0) return;
+    const created = await Promise.all(ahead.map((r) => this.creating.get(r.topic)!));
+    const made = ahead.filter((r, i) => created[i]!.has(r.topic));
+    for (const { topic } of ahead) this.creating.delete(topic);
+    if (made.length === 0) return;
+    try {
+      await waitForLeaders(this.kafka, made.map((r) => r.topic));
+    } catch (err) {
+      const what = made.length === 1 ? `topic ${made[0]!.topic}` : `${made.length} topics (${made[0]!.topic}, …)`;
+      throw kafkaError(err, `creating ${what}`, this.connector, made.map(({ topic, settings }) => ({ topic, table: settings.table, keyless: false })));
+    }
+    for (const { topic, settings } of made) this.known.set(topic, settings.partitions);
+  }
+
+  private async ensureUnknown(unknown: ReadonlyArray<{ topic: string; settings: TopicSettings }>): Promise<void> {
     const admin = this.kafka.admin();
     let doing = unknown;
     try {
@@ -114,7 +174,6 @@ export class TopicManager {
         }
         for (const { topic, settings } of doing) this.known.set(topic, actual.get(topic)?.partitions ?? settings.partitions);
       }
-      return requests.map((r) => this.known.get(r.topic)!);
     } catch (err) {
       if (err instanceof LogtapError) throw err;
       const what = doing.length === 1 ? `topic ${doing[0]!.topic}` : `${doing.length} topics (${doing[0]!.topic}, …)`;

@@ -28,8 +28,11 @@ export interface PipelineOptions {
   publishSchema: PublishSchema;
   /** Makes sure a table's topic exists before its first record; returns its partition count. */
   ensureTableTopic: (table: TableSchema) => Promise<number>;
-  /** ensureTableTopic for many tables at once (a snapshot's tables), in their order; absent: one by one. */
-  ensureTableTopics?: (tables: readonly TableSchema[]) => Promise<number[]>;
+  /**
+   * ensureTableTopic for many tables at once (a snapshot's tables), in their order; absent: one by one. The topics
+   * of `upcoming` (tables prepared later) may be started meanwhile, without waiting for them.
+   */
+  ensureTableTopics?: (tables: readonly TableSchema[], upcoming?: readonly TableSchema[]) => Promise<number[]>;
   /** publishSchema for many schemas at once; absent: one by one. */
   publishSchemas?: (entries: SchemaEntry[]) => Promise<void>;
   /** Makes sure an outbox message's topic exists before its first record. */
@@ -77,9 +80,10 @@ export interface PipelineOptions {
 
 /**
  * Prepares tables ahead of their first change (a snapshot's next tables): their topics are ensured and their new
- * schemas published in batches instead of one table at a time.
+ * schemas published in batches instead of one table at a time. `upcoming` are prepared later: their topics can be
+ * started now.
  */
-export type PrepareTables = (tables: readonly TableSchema[]) => Promise<void>;
+export type PrepareTables = (tables: readonly TableSchema[], upcoming?: readonly TableSchema[]) => Promise<void>;
 
 /** Sits between the source and the pipeline (src/backfill/online-backfill.ts). */
 export interface HandlerInterceptor {
@@ -140,7 +144,7 @@ export class Pipeline implements SourceHandler {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const { interceptor } = this.options;
-      const from = this.options.beforeStream ? await this.options.beforeStream(interceptor?.wrap(this, 'snapshot') ?? this, this.stop.signal, (tables) => this.prepareTables(tables)) : this.options.from;
+      const from = this.options.beforeStream ? await this.options.beforeStream(interceptor?.wrap(this, 'snapshot') ?? this, this.stop.signal, (tables, upcoming) => this.prepareTables(tables, upcoming)) : this.options.from;
       if (!this.stop.signal.aborted) {
         this.options.onStreaming?.(from);
         await this.options.source.stream(from, interceptor?.wrap(this, 'stream') ?? this, this.stop.signal);
@@ -194,15 +198,16 @@ export class Pipeline implements SourceHandler {
     });
   }
 
-  private prepareTables(tables: readonly TableSchema[]): Promise<void> {
+  private prepareTables(tables: readonly TableSchema[], upcoming: readonly TableSchema[] = []): Promise<void> {
     return this.serialize(async () => {
       const { encoder, ensureTableTopics, publishSchemas } = this.options;
       // As their events will arrive: shaped (tables.<t>.columns), outbox tables left out (they have no table topic).
       const { shapeTable, outboxTables } = this.options;
-      const todo = tables.filter((t) => !outboxTables?.find(t.id)).map((t) => shapeTable?.(t) ?? t).filter((t) => !encoder.isPrepared(t));
+      const asPublished = (list: readonly TableSchema[]) => list.filter((t) => !outboxTables?.find(t.id)).map((t) => shapeTable?.(t) ?? t).filter((t) => !encoder.isPrepared(t));
+      const todo = asPublished(tables);
       if (todo.length === 0) return;
       const started = Date.now();
-      const partitions = ensureTableTopics ? await ensureTableTopics(todo) : [];
+      const partitions = ensureTableTopics ? await ensureTableTopics(todo, asPublished(upcoming)) : [];
       const topicsReady = Date.now();
       const entries: SchemaEntry[] = [];
       // New schemas are collected and published together before prepareTables returns: before any record uses them.

@@ -179,8 +179,9 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       // Fence any older instance first, so no checkpoint can move after we read it.
       const tableOf = (topic: string) => tableOfTopic.get(topic);
       sink = config.delivery === 'exactly-once' ? await openTransactionalSink(kafka, config.name, tableOf) : await openIdempotentSink(kafka, config.name, tableOf);
-      await topics.ensure(checkpoints.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
-      await topics.ensure(schemaTopic.topic, { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true });
+      // Both in one request and one wait for leaders (seconds each on a loaded broker).
+      const internal = { partitions: 1, replicationFactor: config.topics.replicationFactor, compacted: true };
+      await topics.ensureAll([{ topic: checkpoints.topic, settings: internal }, { topic: schemaTopic.topic, settings: internal }]);
       const { checkpoint, failure, contract: contractState } = await checkpoints.loadState(signal);
       const from = checkpoint?.position ?? null;
       reached = from;
@@ -233,11 +234,17 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
           tableOfTopic.set(topic, tableIdText(table.id));
           return topics.ensure(topic, tableTopicSettings(config, table));
         },
-        ensureTableTopics: (tables) => topics.ensureAll(tables.map((table) => {
-          const { topic } = router.route(table.id);
-          tableOfTopic.set(topic, tableIdText(table.id));
-          return { topic, settings: tableTopicSettings(config, table) };
-        })),
+        ensureTableTopics: (tables, upcoming = []) => {
+          const requests = (list: readonly TableSchema[]) => list.map((table) => {
+            const { topic } = router.route(table.id);
+            tableOfTopic.set(topic, tableIdText(table.id));
+            return { topic, settings: tableTopicSettings(config, table) };
+          });
+          const now = requests(tables);
+          // Asked for in order, these first: ensureAll below waits only for their creation requests and leaders.
+          if (upcoming.length > 0) topics.createAhead([...now, ...requests(upcoming)]);
+          return topics.ensureAll(now);
+        },
         ensureOutboxTopic: (topic) => topics.ensure(topic, { partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor, compacted: false }),
         outboxTables,
         ...(cleanup ? { onOutboxCommitted: (rows) => cleanup!.enqueue(rows) } : {}),

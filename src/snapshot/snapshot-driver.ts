@@ -14,7 +14,7 @@ export interface SnapshotDriverOptions {
   /** A progress line per table at least this often while it is read (default 10 s). */
   progressIntervalMs?: number;
   metrics?: Pick<PipelineMetrics, 'snapshotRows'> | undefined;
-  /** Prepares the snapshot's next tables (SourceSnapshot.tables) in batches before their first chunk. */
+  /** Prepares the snapshot's next tables (SourceSnapshot.tables) in batches before their first chunk, the first with every later table as upcoming. */
   prepareTables?: PrepareTables | undefined;
 }
 
@@ -39,10 +39,11 @@ export async function publishSnapshot(snapshot: SourceSnapshot, handler: SourceH
   const window: ChunkPrefetch[] = [];
   let planned = false;
   const progress = new TableProgress(log, interval);
+  // Taken out batch by batch (SourceSnapshot.tables): a table read is no longer referenced from here.
   const upcoming = options.prepareTables ? snapshot.tables ?? [] : [];
-  /** Tables of `upcoming` reached so far, and how many of them are prepared. */
-  let reached = 0;
-  let prepared = 0;
+  /** Tables prepared and not reached yet. */
+  let preparedAhead = 0;
+  let first = true;
   let lastTable: SnapshotChunk['table'] | undefined;
 
   const fill = async (): Promise<void> => {
@@ -65,10 +66,14 @@ export async function publishSnapshot(snapshot: SourceSnapshot, handler: SourceH
       progress.table(chunk);
       if (chunk.table !== lastTable) {
         lastTable = chunk.table;
-        if (++reached > prepared && prepared < upcoming.length) {
-          await options.prepareTables!(upcoming.slice(prepared, prepared + TABLES_PREPARED_AT_ONCE));
-          prepared += TABLES_PREPARED_AT_ONCE;
+        if (preparedAhead === 0 && upcoming.length > 0) {
+          const batch = upcoming.splice(0, TABLES_PREPARED_AT_ONCE);
+          // The first batch announces the rest: their topics are created while the tables before them are read.
+          await options.prepareTables!(batch, first ? [...upcoming] : []);
+          first = false;
+          preparedAhead = batch.length;
         }
+        if (preparedAhead > 0) preparedAhead--;
       }
       log.debug({ chunk: chunk.display }, 'snapshot chunk');
       // A table without a key is one chunk, and its topic a change log that nothing folds: a truncate marker

@@ -42,9 +42,10 @@ export interface SourceSnapshot {
   /**
    * The tables this run reads, in order, when the connector knows them up front (the very objects its chunks
    * carry): the pipeline then creates their topics and publishes their schemas in batches before the first chunk,
-   * instead of one table at a time (a database of thousands of tables).
+   * instead of one table at a time (a database of thousands of tables). The snapshot driver takes them out of this
+   * list as it prepares them: once a table is read, nothing keeps its objects (nor what was prepared for them).
    */
-  readonly tables?: readonly TableSchema[];
+  readonly tables?: TableSchema[];
   /** The next chunk in publication order, planned lazily; null after the last. */
   nextChunk(): Promise<SnapshotChunk | null>;
   /** Releases every connection; a chunk being read stops. */

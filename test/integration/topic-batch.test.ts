@@ -48,6 +48,31 @@ describe('TopicManager.ensureAll', () => {
     expect(again).toEqual([...requests].reverse().map((r) => r.settings.partitions));
   });
 
+  it('creates topics ahead without waiting, and ensureAll then returns once the ones asked for have leaders', { timeout: 120_000 }, async () => {
+    const prefix = uniqueName('ahead');
+    const requests = Array.from({ length: 230 }, (_, i) => ({ topic: `${prefix}.t${i}`, settings: { partitions: 2, compacted: true } }));
+    // One exists already with settings that cannot hold a table: creating ahead leaves it to ensureAll's check.
+    const deleting = `${prefix}.deleting`;
+    created.push(...requests.map((r) => r.topic), deleting);
+    await new TopicManager(kafka, prefix).ensureAll([{ topic: deleting, settings: { partitions: 1, compacted: false } }]);
+
+    const manager = new TopicManager(kafka, prefix);
+    manager.createAhead([...requests, { topic: deleting, settings: { partitions: 1, compacted: true } }]);
+    expect(await manager.ensureAll(requests.slice(0, 10))).toEqual(Array(10).fill(2));
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // Ready to be written to: every partition of the first ten has a leader.
+      const { topics } = await admin.fetchTopicMetadata({ topics: requests.slice(0, 10).map((r) => r.topic) });
+      expect(topics.map((t) => t.partitions.filter((p) => p.leader >= 0).length)).toEqual(Array(10).fill(2));
+    } finally {
+      await admin.disconnect();
+    }
+    expect(await manager.ensureAll(requests)).toEqual(Array(230).fill(2));
+    const error = await manager.ensureAll([{ topic: deleting, settings: { partitions: 1, compacted: true } }]).then(() => null, (err: unknown) => err);
+    expect((error as LogtapError).code).toBe('TOPIC_CONFIG');
+  });
+
   it('refuses an existing topic whose settings cannot hold the table, naming it, among topics that can', { timeout: 60_000 }, async () => {
     const prefix = uniqueName('batchconflict');
     const fine = `${prefix}.fine`;

@@ -163,7 +163,7 @@ describe('publishSnapshot with the tables known up front', () => {
     const calls: string[] = [];
     let planned = 0;
     const snapshot: SourceSnapshot = {
-      start: pos('start'), streamFrom: pos('stream'), parallelism: 2, consistency: 'fake', tables,
+      start: pos('start'), streamFrom: pos('stream'), parallelism: 2, consistency: 'fake', tables: [...tables],
       // Two chunks per table: a table's second chunk must not prepare anything again.
       async nextChunk() {
         if (planned === tables.length * 2) return null;
@@ -181,10 +181,16 @@ describe('publishSnapshot with the tables known up front', () => {
       async onCommit() {},
       async onHeartbeat() {},
     };
-    const prepareTables = async (batch: readonly TableSchema[]) => { calls.push(`prepare ${batch[0]!.id.name}..${batch.at(-1)!.id.name} (${batch.length})`); };
+    const prepareTables = async (batch: readonly TableSchema[], upcoming: readonly TableSchema[] = []) => {
+      const later = upcoming.length > 0 ? `, then ${upcoming[0]!.id.name}..${upcoming.at(-1)!.id.name} (${upcoming.length})` : '';
+      calls.push(`prepare ${batch[0]!.id.name}..${batch.at(-1)!.id.name} (${batch.length})${later}`);
+    };
     await publishSnapshot(snapshot, handler, { log: silentLogger, prepareTables }, new AbortController().signal);
     const prepares = calls.filter((c) => c.startsWith('prepare'));
-    expect(prepares).toEqual(['prepare t0..t499 (500)', 'prepare t500..t999 (500)', 'prepare t1000..t1199 (200)']);
+    // The first batch announces every later table (their topics are created ahead).
+    expect(prepares).toEqual(['prepare t0..t499 (500), then t500..t1199 (700)', 'prepare t500..t999 (500)', 'prepare t1000..t1199 (200)']);
+    // Taken out as prepared: the snapshot no longer holds the tables it published.
+    expect(snapshot.tables).toEqual([]);
     for (const first of ['t0', 't500', 't1000']) expect(calls.indexOf(`row ${first}`)).toBe(calls.findIndex((c) => c.startsWith(`prepare ${first}..`)) + 1);
     expect(calls.filter((c) => c.startsWith('row')).length).toBe(2_400);
   });
