@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ChangeEvent } from '../model/change-event.js';
+import type { ChangeEvent, Row } from '../model/change-event.js';
 import type { TableSchema } from '../model/table-schema.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import type { PreparedTable } from '../events/table-records.js';
@@ -23,6 +24,8 @@ export interface EncodePoolOptions {
   log: Logger;
   /** Changes per message to a worker: the cost of a message is shared by this many (default 256). */
   batchChanges?: number;
+  /** A message is sent once its changes hold this many bytes (estimated), whatever their count (default 1 MiB). */
+  batchBytes?: number;
   /** The worker's module (tests); default encode-worker.js beside this file. */
   workerUrl?: URL;
 }
@@ -70,7 +73,13 @@ export class EncodingBatch {
 
 /** The records of one change, being encoded by a worker: their place among the pipeline's waiting records. */
 export class PendingRecords {
-  constructor(readonly batch: EncodingBatch, readonly index: number, private readonly decorate: ((records: KafkaRecord[]) => void) | null) {}
+  constructor(
+    readonly batch: EncodingBatch,
+    readonly index: number,
+    /** The change's size, estimated from its values (the records are not known yet): batch limits count it. */
+    readonly bytes: number,
+    private readonly decorate: ((records: KafkaRecord[]) => void) | null,
+  ) {}
 
   /** The records, once `batch.done` resolved; throws the change's encoding failure. */
   records(): KafkaRecord[] {
@@ -102,11 +111,14 @@ export class EncodePool {
   private failure: Error | undefined;
   private closing = false;
   private readonly batchChanges: number;
+  private readonly batchBytes: number;
+  private openBytes = 0;
   /** Told of the first failure at once (the pipeline stops then, not only at its next flush). */
   onFailure: ((error: Error) => void) | undefined;
 
   constructor(private readonly options: EncodePoolOptions) {
     this.batchChanges = options.batchChanges ?? 256;
+    this.batchBytes = options.batchBytes ?? 1 << 20;
     const entry = workerEntry(options.workerUrl);
     for (let i = 0; i < options.workers; i++) this.slots.push(this.start(i, entry));
   }
@@ -141,8 +153,10 @@ export class EncodePool {
     if (table === undefined) return null;
     const batch = this.open ??= new EncodingBatch(this.nextBatch++);
     batch.changes.push(toWire(event, table, event.snapshot ? undefined : this.options.encoder.changeIdBase(event)));
-    const pending = new PendingRecords(batch, batch.changes.length - 1, decorate);
-    if (batch.changes.length >= this.batchChanges) this.dispatch();
+    const bytes = rowBytes(event.after) + rowBytes(event.before);
+    this.openBytes += bytes;
+    const pending = new PendingRecords(batch, batch.changes.length - 1, bytes, decorate);
+    if (batch.changes.length >= this.batchChanges || this.openBytes >= this.batchBytes) this.dispatch();
     return pending;
   }
 
@@ -151,6 +165,7 @@ export class EncodePool {
     const batch = this.open;
     if (!batch) return;
     this.open = undefined;
+    this.openBytes = 0;
     if (this.failure) return batch.reject(this.failure);
     let slot = this.slots[0]!;
     for (const s of this.slots) if (s.outstanding.length < slot.outstanding.length) slot = s;
@@ -207,5 +222,19 @@ function workerEntry(url: URL | undefined): URL | string {
   const js = url ?? new URL('./encode-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return js;
   const ts = js.href.replace(/\.js$/, '.ts');
-  return `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })`;
+  // Resolved here: an eval'd worker resolves bare names from the working directory, which may be anywhere.
+  // (require resolves the CommonJS build of tsx's ESM API; its ESM build sits beside it.)
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  return `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })`;
+}
+
+/** A row's size, estimated: its text and bytes values, 8 for any other value (the row's encoded size is about this). */
+function rowBytes(row: Row | undefined): number {
+  if (!row) return 0;
+  let bytes = 0;
+  for (const name in row) {
+    const value = row[name];
+    bytes += typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.byteLength : 8;
+  }
+  return bytes;
 }
