@@ -290,7 +290,8 @@ export class Pipeline implements SourceHandler {
           last = waiting.batch;
           await last.done;
         }
-        waiting.records();
+        // Throws when this change could not be encoded.
+        waiting.batch.recordsOf(waiting.index);
       } catch (err) {
         this.failedAt = i;
         throw err;
