@@ -9,7 +9,7 @@ import type { KafkaRecord } from '../events/kafka-record.js';
 import type { PreparedTable } from '../events/table-records.js';
 import { EncodingError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { type FromWorker, type ToWorker, type WireChange, toWire, unpackRecords } from './encode-protocol.js';
+import { type FromWorker, type ToWorker, WireChanges, unpackRecords } from './encode-protocol.js';
 
 /** What the pool needs of the EventEncoder (the main thread prepares every table version: schemas, registry ids). */
 export interface PreparedTables {
@@ -35,8 +35,9 @@ export const defaultWorkers = (): number => Math.max(1, availableParallelism() -
 
 /** Changes sent to one worker in one message; settles when its records came back. */
 export class EncodingBatch {
-  readonly changes: WireChange[] = [];
-  /** How many changes it holds (`changes` is emptied once they are sent). */
+  /** Its changes until they are sent (then dropped: the message holds its copy). */
+  changes: WireChanges | undefined = new WireChanges();
+  /** How many changes it holds. */
   count = 0;
   private results: KafkaRecord[][] | undefined;
   private failedAt = Infinity;
@@ -152,11 +153,12 @@ export class EncodePool {
     const table = this.tableId(event.table);
     if (table === undefined) return null;
     const batch = this.open ??= new EncodingBatch(this.nextBatch++);
-    batch.changes.push(toWire(event, table, event.snapshot ? undefined : this.options.encoder.changeIdBase(event)));
+    batch.changes!.push(event, table, event.snapshot ? undefined : this.options.encoder.changeIdBase(event));
+    batch.count++;
     const bytes = rowBytes(event.after) + rowBytes(event.before);
     this.openBytes += bytes;
-    const pending = new PendingRecords(batch, batch.changes.length - 1, bytes, decorate);
-    if (batch.changes.length >= this.batchChanges || this.openBytes >= this.batchBytes) this.dispatch();
+    const pending = new PendingRecords(batch, batch.count - 1, bytes, decorate);
+    if (batch.count >= this.batchChanges || this.openBytes >= this.batchBytes) this.dispatch();
     return pending;
   }
 
@@ -170,10 +172,9 @@ export class EncodePool {
     let slot = this.slots[0]!;
     for (const s of this.slots) if (s.outstanding.length < slot.outstanding.length) slot = s;
     slot.outstanding.push(batch);
-    batch.count = batch.changes.length;
-    this.post(slot, { kind: 'encode', batch: batch.id, changes: batch.changes });
+    this.post(slot, { kind: 'encode', batch: batch.id, changes: batch.changes!.values });
     // The changes are copied into the message: the rows may go now.
-    batch.changes.length = 0;
+    batch.changes = undefined;
   }
 
   private tableId(table: TableSchema): number | undefined {

@@ -10,42 +10,59 @@ import type { PreparedTable } from '../events/table-records.js';
  */
 export type ToWorker =
   | { kind: 'prepare'; id: number; table: PreparedTable }
-  | { kind: 'encode'; batch: number; changes: WireChange[] };
+  | { kind: 'encode'; batch: number; changes: unknown[] };
 
 export type FromWorker = { kind: 'encoded'; batch: number } & PackedRecords;
 
-/** A change as it crosses to a worker: its table version by number, its position by token. */
-export interface WireChange {
-  table: number;
-  op: Operation;
-  after?: Row;
-  before?: Row;
-  token: string;
-  txId?: string;
-  commitTimeMicros?: bigint;
-  snapshot: boolean;
-  /** A streamed change's event id base (counted in log order on the main thread: event-id.ts). */
-  idBase?: string;
+/**
+ * Changes as they cross to a worker: one flat array of plain values, which structured clone copies about twice as
+ * fast as the same changes as objects (no property names per row). Per change: its table version (a number), its
+ * operation, flags (snapshot, has after, has before), position token, transaction id, commit time, event id base
+ * (a streamed change's, counted in log order on the main thread: event-id.ts), then the after and before rows'
+ * values in the table's column order.
+ */
+export class WireChanges {
+  readonly values: unknown[] = [];
+
+  push(event: ChangeEvent, table: number, idBase: string | undefined): void {
+    const v = this.values;
+    const flags = (event.snapshot ? 1 : 0) | (event.after ? 2 : 0) | (event.before ? 4 : 0);
+    v.push(table, event.op, flags, event.position.token, event.txId, event.commitTimeMicros, idBase);
+    const { columns } = event.table;
+    if (event.after) for (const c of columns) v.push(event.after[c.name]);
+    if (event.before) for (const c of columns) v.push(event.before[c.name]);
+  }
 }
 
-export const toWire = (event: ChangeEvent, table: number, idBase: string | undefined): WireChange => {
-  const change: WireChange = { table, op: event.op, token: event.position.token, snapshot: event.snapshot };
-  if (event.after !== undefined) change.after = event.after;
-  if (event.before !== undefined) change.before = event.before;
-  if (event.txId !== undefined) change.txId = event.txId;
-  if (event.commitTimeMicros !== undefined) change.commitTimeMicros = event.commitTimeMicros;
-  if (idBase !== undefined) change.idBase = idBase;
-  return change;
-};
-
-export const fromWire = (change: WireChange, table: TableSchema): ChangeEvent => {
-  const event: ChangeEvent = { table, op: change.op, position: { token: change.token, display: change.token }, snapshot: change.snapshot };
-  if (change.after !== undefined) event.after = change.after;
-  if (change.before !== undefined) event.before = change.before;
-  if (change.txId !== undefined) event.txId = change.txId;
-  if (change.commitTimeMicros !== undefined) event.commitTimeMicros = change.commitTimeMicros;
-  return event;
-};
+/** The changes of a WireChanges array, each with its event id base (undefined: a snapshot row's, made from its key). */
+export function* readChanges(values: unknown[], tableOf: (id: number) => TableSchema): Generator<{ table: number; event: ChangeEvent; idBase: string | undefined }> {
+  let at = 0;
+  const row = (table: TableSchema): Row => {
+    const r: Row = {};
+    for (const c of table.columns) {
+      const value = values[at++];
+      // A value the change does not carry (an unchanged TOASTed value) stays absent, as in the source's row.
+      if (value !== undefined) r[c.name] = value;
+    }
+    return r;
+  };
+  while (at < values.length) {
+    const id = values[at++] as number;
+    const table = tableOf(id);
+    const op = values[at++] as Operation;
+    const flags = values[at++] as number;
+    const token = values[at++] as string;
+    const txId = values[at++] as string | undefined;
+    const commitTimeMicros = values[at++] as bigint | undefined;
+    const idBase = values[at++] as string | undefined;
+    const event: ChangeEvent = { table, op, position: { token, display: token }, snapshot: (flags & 1) !== 0 };
+    if (txId !== undefined) event.txId = txId;
+    if (commitTimeMicros !== undefined) event.commitTimeMicros = commitTimeMicros;
+    if (flags & 2) event.after = row(table);
+    if (flags & 4) event.before = row(table);
+    yield { table: id, event, idBase };
+  }
+}
 
 /**
  * The records of a batch of changes. `layout` per change: its record count; per record: key offset, key length

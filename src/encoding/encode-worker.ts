@@ -3,7 +3,7 @@ import type { KafkaRecord } from '../events/kafka-record.js';
 import { TableRecords } from '../events/table-records.js';
 import { assignEventIds, rowReadBase } from '../events/event-id.js';
 import { EncodingError } from '../errors.js';
-import { type FromWorker, type ToWorker, fromWire, packRecords } from './encode-protocol.js';
+import { type FromWorker, type ToWorker, packRecords, readChanges } from './encode-protocol.js';
 
 /**
  * An encoding worker (encode-pool.ts): builds each table version's encoder from its PreparedTable, then turns
@@ -20,13 +20,19 @@ port.on('message', (message: ToWorker) => {
   }
   const done: KafkaRecord[][] = [];
   let failure: { at: number; error: unknown } | undefined;
-  for (const [i, change] of message.changes.entries()) {
+  const tableOf = (id: number) => {
+    const table = tables.get(id);
+    if (!table) throw new Error(`table version ${id} was not prepared in this worker`);
+    return table.prepared.table;
+  };
+  const changes = readChanges(message.changes, tableOf);
+  for (let i = 0; ; i++) {
     try {
-      const table = tables.get(change.table);
-      if (!table) throw new Error(`table version ${change.table} was not prepared in this worker`);
-      const event = fromWire(change, table.prepared.table);
-      const records = table.records(event);
-      assignEventIds(event, records, change.idBase ?? rowReadBase(event, records));
+      const next = changes.next();
+      if (next.done) break;
+      const { table, event, idBase } = next.value;
+      const records = tables.get(table)!.records(event);
+      assignEventIds(event, records, idBase ?? rowReadBase(event, records));
       done.push(records);
     } catch (error) {
       failure = { at: i, error };
