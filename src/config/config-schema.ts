@@ -143,7 +143,8 @@ export const configSchema = z.object({
   }).strict().default({ maxRecords: 5000, maxBytes: 8 * 1024 * 1024, maxDelayMs: 20 }),
   /**
    * Worker threads that encode the changes (Avro, event ids) while the main thread reads the source, keeps order and
-   * produces to Kafka; absent: the machine's cores − 1, at least 1; 0: everything on the main thread.
+   * produces to Kafka; absent: the machine's cores − 1, but none on 1 or 2 cores (encode-pool.ts defaultWorkers);
+   * 0: everything on the main thread.
    */
   workers: z.number().int().min(0).max(64).optional(),
   /** An idle source still checkpoints (and lets the database release its log) this often. */

@@ -30,8 +30,14 @@ export interface EncodePoolOptions {
   workerUrl?: URL;
 }
 
-/** The default of config `workers`: every core but the one the main thread needs, at least one. */
-export const defaultWorkers = (): number => Math.max(1, availableParallelism() - 1);
+/**
+ * The default of config `workers`: every core but the one the main thread needs. On a machine of 1 or 2 cores none:
+ * there the workers measured no faster (bench:snapshot, bench:pg-stream) and took logtap's RSS above 150 MB.
+ */
+export const defaultWorkers = (): number => {
+  const cores = availableParallelism();
+  return cores > 2 ? cores - 1 : 0;
+};
 
 /** Changes sent to one worker in one message; settles when its records came back. */
 export class EncodingBatch {
@@ -129,7 +135,9 @@ export class EncodePool {
   }
 
   private start(index: number, entry: URL | string): WorkerSlot {
-    const worker = new Worker(entry, { eval: typeof entry === 'string', name: `logtap-encode-${index}` });
+    // A small young generation, as the main thread's (--max-semi-space-size): its garbage is short-lived, and V8's
+    // default would add up to tens of MB of RSS per worker. The old generation is not capped: one row may be large.
+    const worker = new Worker(entry, { eval: typeof entry === 'string', name: `logtap-encode-${index}`, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     const slot: WorkerSlot = { worker, outstanding: [] };
     worker.on('message', (message: FromWorker) => {
       const batch = slot.outstanding.shift();
