@@ -31,7 +31,7 @@ const RATE = numberArg('rate', 5000);
 const SECONDS = numberArg('seconds', 15);
 const MAX_DELAY_MS = numberArg('max-delay-ms', 10);
 const DELIVERY = choiceArg('delivery', ['exactly-once', 'at-least-once'] as const, 'exactly-once');
-const WORKERS = numberListArg('workers', [...new Set([0, defaultWorkers()])]);
+const WORKERS = numberListArg('workers', [0, Math.max(1, defaultWorkers())]);
 
 const env = await testBedUp();
 const pgUrl = env.LOGTAP_TEST_PG_URL;

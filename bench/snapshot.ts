@@ -26,7 +26,7 @@ applyDaemonHeapPolicy();
 const ROWS = numberArg('rows', 1_000_000);
 const READERS = numberArg('readers', 4);
 const CHUNK_ROWS = numberArg('chunk-rows', 10_000);
-const WORKERS = numberListArg('workers', [...new Set([0, defaultWorkers()])]);
+const WORKERS = numberListArg('workers', [0, Math.max(1, defaultWorkers())]);
 
 const env = await testBedUp();
 const pgUrl = env.LOGTAP_TEST_PG_URL;
