@@ -1,6 +1,6 @@
 // bench/encode: records/s for encoding a 10-column mixed-type row (key + value, single-object framed) on
 // one core, with two same-run baselines: avsc writing the already-lowered record (the floor of Avro work)
-// and JSON.stringify of the row. Usage: npm run bench:encode [-- --seconds 3]
+// and JSON.stringify of the row. Usage: npm run bench:encode [-- --seconds 3 --workers 1,2]
 import { performance } from 'node:perf_hooks';
 import type { ChangeEvent } from '../src/model/change-event.js';
 import type { TableSchema } from '../src/model/table-schema.js';
@@ -9,6 +9,8 @@ import { SchemaCatalog } from '../src/schema/schema-catalog.js';
 import { singleObjectWire } from '../src/schema/wire-format.js';
 import { tableAvroSchemas } from '../src/avro/table-avro-schema.js';
 import { compileRowCodec } from '../src/avro/row-codec.js';
+import { EncodePool, type PendingRecords } from '../src/encoding/encode-pool.js';
+import { silentLogger } from '../src/logger.js';
 
 const flag = process.argv.indexOf('--seconds');
 const seconds = flag === -1 ? 3 : Number(process.argv[flag + 1]);
@@ -73,7 +75,7 @@ const jsonRows = rows.map((r) => ({ ...r, id: r.id.toString(), placed_at: r.plac
 
 console.log(`bench/encode — 10-column row, key + value, one core, ${seconds}s each, node ${process.version}`);
 const ours = measure('logtap EventEncoder.encode (entity, single-object framed)', (i) => encoder.encode(events[i & 1023]!));
-if (process.argv.includes('--only-logtap')) process.exit(0);
+if (process.argv.includes('--only-logtap') && !process.argv.includes('--workers')) process.exit(0);
 const floor = measure('baseline: avsc toBuffer of pre-lowered key + value', (i) => {
   const l = lowered[i & 1023]!;
   keyCodec.type.toBuffer(l.key);
@@ -85,3 +87,48 @@ const json = measure('baseline: JSON.stringify key + value', (i) => {
   JSON.stringify(r);
 });
 console.log(`ratio logtap / avsc floor: ${(ours / floor).toFixed(2)}; logtap / JSON: ${(ours / json).toFixed(2)}; target ≥ 300,000 records/s: ${ours >= 300_000 ? 'met' : 'NOT met'}`);
+
+// Encoding workers (config `workers`): records/s through the pool, and the main thread's busy time per record
+// (what it still spends per change: handing it over, unpacking its records), beside the in-thread encode above.
+const WORKERS = process.argv.includes('--workers') ? process.argv[process.argv.indexOf('--workers') + 1]!.split(',').map(Number) : [];
+for (const workers of WORKERS) {
+  const pool = new EncodePool({ workers, encoder, log: silentLogger });
+  const snapshotEvents: ChangeEvent[] = events.map((e) => ({ ...e, op: 'r', snapshot: true, txId: undefined, commitTimeMicros: undefined }));
+  for (const [label, list] of [['stream', events], ['snapshot', snapshotEvents]] as const) {
+    const run = async (n: number) => {
+      const pending: PendingRecords[] = [];
+      for (let i = 0; i < n; i++) {
+        pending.push(pool.submit(list[i & 1023]!, null)!);
+        // As the pipeline: a flush every 5,000 changes waits for their records (and another batch fills meanwhile).
+        if (pending.length === 5000) {
+          pool.dispatch();
+          await settle(pending.splice(0));
+        }
+      }
+      pool.dispatch();
+      await settle(pending);
+    };
+    await run(50_000);
+    const elu0 = performance.eventLoopUtilization();
+    const t0 = performance.now();
+    const n = Math.round(seconds * 100_000);
+    await run(n);
+    const wall = (performance.now() - t0) / 1000;
+    const elu = performance.eventLoopUtilization(elu0);
+    console.log(`${`EncodePool, ${workers} worker${workers === 1 ? '' : 's'}, ${label} changes`.padEnd(58)} ${Math.round(n / wall).toLocaleString('en-US').padStart(12)} records/s; main thread busy ${(elu.active * 1000 / n).toFixed(2)} µs per record`);
+  }
+  await pool.close();
+}
+const inThreadSnapshot = measure('in-thread EventEncoder.encode, snapshot changes (event id digest)', (i) => encoder.encode({ ...events[i & 1023]!, op: 'r', snapshot: true }));
+console.log(`  (in-thread: ${(1e6 / ours).toFixed(2)} µs per stream record, ${(1e6 / inThreadSnapshot).toFixed(2)} µs per snapshot record, all on the main thread)`);
+
+async function settle(pending: PendingRecords[]): Promise<void> {
+  let last: PendingRecords['batch'] | undefined;
+  for (const p of pending) {
+    if (p.batch !== last) {
+      last = p.batch;
+      await last.done;
+    }
+    p.records();
+  }
+}

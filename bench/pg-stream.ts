@@ -5,7 +5,9 @@
 //  2. Latency: logtap streams live while pgbench writes at a fixed 5,000 transactions/s; p50/p99 of
 //     source commit → Kafka commit, measured by the pipeline per source transaction.
 //  Peak RSS of the process (logtap runs in it; the load comes from pgbench and pg_recvlogical processes).
-// Usage: npm run bench:pg-stream [-- --transactions 100000 --rate 5000 --seconds 15 --delivery exactly-once|at-least-once --max-delay-ms 10]
+//  The catch-up runs once per `--workers` setting (config `workers`: encoding worker threads, 0 = none), each through
+//  its own slot filled by the same workload, with its own peak RSS; the live phase uses the last setting.
+// Usage: npm run bench:pg-stream [-- --transactions 100000 --rate 5000 --seconds 15 --delivery exactly-once|at-least-once --max-delay-ms 10 --workers 0,1]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,7 +17,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { brokerCpuSeconds, choiceArg, numberArg, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
+import { brokerCpuSeconds, choiceArg, numberArg, numberListArg, rssPeak, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
+import { defaultWorkers } from '../src/encoding/encode-pool.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createPostgresConnector } from '../connectors/postgres/postgres-connector.js';
 import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
@@ -28,6 +31,7 @@ const RATE = numberArg('rate', 5000);
 const SECONDS = numberArg('seconds', 15);
 const MAX_DELAY_MS = numberArg('max-delay-ms', 10);
 const DELIVERY = choiceArg('delivery', ['exactly-once', 'at-least-once'] as const, 'exactly-once');
+const WORKERS = numberListArg('workers', [0, Math.max(1, defaultWorkers())]);
 
 const env = await testBedUp();
 const pgUrl = env.LOGTAP_TEST_PG_URL;
@@ -82,28 +86,34 @@ const metrics: PipelineMetrics = {
     }
   },
 };
-const config = configSchema.parse({
-  name, source: { url: pgUrl, tables: [`public.${table}`] }, kafka: { brokers: env.LOGTAP_TEST_KAFKA_BROKERS.split(',') }, topicPrefix: name,
+const configOf = (workers: number) => configSchema.parse({
+  name: `${name}-w${workers}`, workers, source: { url: pgUrl, tables: [`public.${table}`] }, kafka: { brokers: env.LOGTAP_TEST_KAFKA_BROKERS.split(',') }, topicPrefix: name,
   // Streaming only: the table fills while logtap is stopped, and an initial snapshot would publish it twice.
   snapshot: { mode: 'never' },
   delivery: DELIVERY,
   batch: { maxRecords: 5000, maxBytes: 8 << 20, maxDelayMs: MAX_DELAY_MS }, heartbeatIntervalMs: 1000,
 });
-const kafka = createKafka(config.kafka, name);
+const configs = WORKERS.map(configOf);
+const kafka = createKafka(configs[0]!.kafka, name);
 
 /** Runs logtap in this process until `until` resolves. */
-const runLogtap = (until: (state: { streaming: Promise<void> }) => Promise<void>) => runLogtapUntil(config, kafka, createPostgresConnector, (streaming) => until({ streaming }), metrics);
+const runLogtap = (config: ReturnType<typeof configOf>, until: (state: { streaming: Promise<void> }) => Promise<void>) => runLogtapUntil(config, kafka, createPostgresConnector, (streaming) => until({ streaming }), metrics);
 
-const slotOf = async () => (await sql.query<{ slot_name: string }>(`SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [`%${name.replace(/[^a-z0-9]/g, '_')}%`])).rows[0]?.slot_name;
+const slotOf = async (config: ReturnType<typeof configOf>) => (await sql.query<{ slot_name: string }>(`SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [`%${config.name.replace(/[^a-z0-9]/g, '_')}%`])).rows[0]?.slot_name;
 const currentLsn = async () => (await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
 const caughtUp = async (slot: string, lsn: string) => (await sql.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn])).rows[0]!.ok;
 
-// Create logtap's slot and publication, and pg_recvlogical's slot, before the workload.
-let slot = '';
-await runLogtap(async ({ streaming }) => {
-  await streaming;
-  while (!(slot = (await slotOf()) ?? '')) await sleep(20);
-});
+// Create logtap's slots and publications (one per workers setting), and pg_recvlogical's slot, before the workload.
+const slots: string[] = [];
+for (const config of configs) {
+  await runLogtap(config, async ({ streaming }) => {
+    await streaming;
+    let found = '';
+    while (!(found = (await slotOf(config)) ?? '')) await sleep(20);
+    slots.push(found);
+  });
+}
+const slot = slots.at(-1)!;
 const publication = (await sql.query<{ pubname: string }>(`SELECT pubname FROM pg_publication_tables WHERE tablename = $1`, [table])).rows[0]!.pubname;
 const rawSlot = `bench_raw_${suffix}`;
 await sql.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [rawSlot]);
@@ -121,28 +131,35 @@ const raw = spawnSync(join(bin, 'pg_recvlogical'), ['-d', pgUrl, '-S', rawSlot, 
 const rawSeconds = (Date.now() - r0) / 1000;
 if (raw.status !== 0) throw new Error(`pg_recvlogical failed with ${raw.status}`);
 await sql.query('SELECT pg_drop_replication_slot($1)', [rawSlot]);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-// logtap catching up the same WAL into Kafka.
-const l0 = Date.now();
-const cpu0 = process.cpuUsage();
-flushedRecords = 0;
-batches = 0;
-commitMillis = 0;
-await runLogtap(async ({ streaming }) => {
-  await streaming;
-  while (!(await caughtUp(slot, endLsn))) await sleep(20);
-});
-const logtapSeconds = (Date.now() - l0) / 1000;
-const cpu = process.cpuUsage(cpu0);
-// CPU per event is steadier than events/s on a shared machine: it does not count time spent waiting for a core.
-const cpuPerEvent = `${((cpu.user + cpu.system) / events).toFixed(1)} µs of logtap CPU per event (${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)`;
-const catchUpBatches = `${batches} Kafka transactions of ${Math.round(flushedRecords / Math.max(1, batches))} records on average, ${(commitMillis / Math.max(1, batches)).toFixed(0)} ms per commit`;
+// logtap catching up the same WAL into Kafka, once per workers setting.
 const rawRate = events / rawSeconds;
-const logtapRate = events / logtapSeconds;
+const catchUps: string[] = [];
+for (const [i, config] of configs.entries()) {
+  const l0 = Date.now();
+  const cpu0 = process.cpuUsage();
+  const rss = rssPeak();
+  flushedRecords = 0;
+  batches = 0;
+  commitMillis = 0;
+  await runLogtap(config, async ({ streaming }) => {
+    await streaming;
+    while (!(await caughtUp(slots[i]!, endLsn))) await sleep(20);
+  });
+  const logtapSeconds = (Date.now() - l0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const logtapRate = events / logtapSeconds;
+  // CPU per event is steadier than events/s on a shared machine: it does not count time spent waiting for a core.
+  catchUps.push(`logtap catch-up into Kafka (${DELIVERY}), workers ${config.workers}: ${fmt(logtapRate)} events/s (${logtapSeconds.toFixed(2)} s, incl. start; ${(logtapRate / rawRate).toFixed(2)}× pg_recvlogical, target ≥ 0.6)`,
+    `  ${((cpu.user + cpu.system) / events).toFixed(1)} µs of logtap CPU per event, worker threads included (${((cpu.user + cpu.system) / 1e6).toFixed(2)} s); peak RSS ${(rss.stop() / 2 ** 20).toFixed(0)} MB`,
+    `  ${batches} Kafka transactions of ${Math.round(flushedRecords / Math.max(1, batches))} records on average, ${(commitMillis / Math.max(1, batches)).toFixed(0)} ms per commit`);
+  if (i < configs.length - 1) await sql.query('SELECT pg_drop_replication_slot($1)', [slots[i]!]);
+}
 
 // Latency at a fixed rate, streaming live.
 latencies.length = 0;
-await runLogtap(async ({ streaming }) => {
+await runLogtap(configs.at(-1)!, async ({ streaming }) => {
   await streaming;
   // A new walsender first decodes again from the slot's restart_lsn (which trails the catch-up just done) up to
   // its confirmed position: not what this phase measures. Start the load once the slot is caught up.
@@ -164,12 +181,9 @@ latencies.sort((a, b) => a - b);
 const pct = (p: number, of = latencies) => of[Math.min(of.length - 1, Math.floor((p / 100) * of.length))] ?? NaN;
 settledLatencies.sort((a, b) => a - b);
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`pg_recvlogical (raw pgoutput decode, same WAL)       ${fmt(rawRate).padStart(10)} events/s  (${rawSeconds.toFixed(2)} s)`);
-console.log(`logtap catch-up into Kafka (${DELIVERY.padEnd(13)})  ${fmt(logtapRate).padStart(10)} events/s  (${logtapSeconds.toFixed(2)} s, incl. start)`);
-console.log(`  catch-up: ${catchUpBatches}`);
-console.log(`  ${cpuPerEvent}`);
-console.log(`ratio logtap / pg_recvlogical: ${(logtapRate / rawRate).toFixed(2)} (target ≥ 0.6)`);
+for (const line of catchUps) console.log(line);
+console.log(`live phase with workers ${configs.at(-1)!.workers}:`);
 console.log(`commit → Kafka ack at ${fmt(RATE)} tx/s for ${SECONDS} s: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${pct(100).toFixed(1)} ms over ${fmt(latencies.length)} transactions (target p99 ≤ 50 ms)`);
 const summary = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -17,6 +17,19 @@ export const numberArg = (name: string, fallback: number): number => {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 };
 
+/** `--name 0,1,2` from the command line as numbers, or the fallback. */
+export const numberListArg = (name: string, fallback: number[]): number[] => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : process.argv[i + 1]!.split(',').map(Number);
+};
+
+/** The peak RSS of this process (logtap and its worker threads) between start() and stop(), sampled every 20 ms. */
+export function rssPeak(): { stop: () => number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 20);
+  return { stop: () => { clearInterval(timer); return Math.max(peak, process.memoryUsage.rss()); } };
+}
+
 /** `--name value` among `choices`, or `fallback`; anything else stops the bench with one line. */
 export const choiceArg = <T extends string>(name: string, choices: readonly T[], fallback: T): T => {
   const at = process.argv.indexOf(`--${name}`);

@@ -141,6 +141,12 @@ export const configSchema = z.object({
     maxBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
     maxDelayMs: z.number().int().min(0).max(60_000).default(20),
   }).strict().default({ maxRecords: 5000, maxBytes: 8 * 1024 * 1024, maxDelayMs: 20 }),
+  /**
+   * Worker threads that encode the changes (Avro, event ids) while the main thread reads the source, keeps order and
+   * produces to Kafka; absent: the machine's cores − 1, but none on 1 or 2 cores (encode-pool.ts defaultWorkers);
+   * 0: everything on the main thread.
+   */
+  workers: z.number().int().min(0).max(64).optional(),
   /** An idle source still checkpoints (and lets the database release its log) this often. */
   heartbeatIntervalMs: z.number().int().min(100).default(10_000),
   topics: topicsSection,

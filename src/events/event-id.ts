@@ -25,16 +25,14 @@ export class EventIds {
   private atSameToken = 0;
 
   assign(event: ChangeEvent, records: KafkaRecord[]): void {
-    const base = event.snapshot ? this.rowReadBase(event, records) : this.changeBase(event);
-    for (const record of records) {
-      const role = `${record.headers['logtap.op'] ?? event.op}${record.value === null ? '~' : ''}${record.partition !== undefined ? `@${record.partition}` : ''}`;
-      // Truncate markers share one headers object across partitions.
-      if (record.partition !== undefined) record.headers = { ...record.headers };
-      record.headers[EVENT_ID_HEADER] = `${base}/${role}`;
-    }
+    assignEventIds(event, records, event.snapshot ? rowReadBase(event, records) : this.changeBase(event));
   }
 
-  private changeBase(event: ChangeEvent): string {
+  /**
+   * The id base of a streamed change, counting the changes at the same position: called once per streamed change,
+   * in log order (an encoding worker gets it with the change; a snapshot row's base needs no order: rowReadBase).
+   */
+  changeBase(event: ChangeEvent): string {
     const token = event.position.token;
     if (token === this.lastToken) this.atSameToken++;
     else {
@@ -43,13 +41,24 @@ export class EventIds {
     }
     return this.atSameToken === 0 ? token : `${token}.${this.atSameToken}`;
   }
+}
 
-  private rowReadBase(event: ChangeEvent, records: KafkaRecord[]): string {
-    const identity = records.find((r) => r.key !== null)?.key ?? records.find((r) => r.value !== null)?.value;
-    const table = tableIdText(event.table.id);
-    if (!identity) return `${event.position.token}/${table}`;
-    // The key as encoded (with its schema's id): the same row read again under the same key schema gets the same id.
-    const digest = createHash('sha256').update(table).update('\0').update(identity).digest('base64url').slice(0, 22);
-    return `${event.position.token}/${table}/${digest}`;
+/** Sets the event id of each record of a change from the change's id base. */
+export function assignEventIds(event: ChangeEvent, records: KafkaRecord[], base: string): void {
+  for (const record of records) {
+    const role = `${record.headers['logtap.op'] ?? event.op}${record.value === null ? '~' : ''}${record.partition !== undefined ? `@${record.partition}` : ''}`;
+    // Truncate markers share one headers object across partitions.
+    if (record.partition !== undefined) record.headers = { ...record.headers };
+    record.headers[EVENT_ID_HEADER] = `${base}/${role}`;
   }
+}
+
+/** The id base of a snapshot or backfill row: its read's position, its table and a digest of its key (or whole row). */
+export function rowReadBase(event: ChangeEvent, records: KafkaRecord[]): string {
+  const identity = records.find((r) => r.key !== null)?.key ?? records.find((r) => r.value !== null)?.value;
+  const table = tableIdText(event.table.id);
+  if (!identity) return `${event.position.token}/${table}`;
+  // The key as encoded (with its schema's id): the same row read again under the same key schema gets the same id.
+  const digest = createHash('sha256').update(table).update('\0').update(identity).digest('base64url').slice(0, 22);
+  return `${event.position.token}/${table}/${digest}`;
 }

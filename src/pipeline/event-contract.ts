@@ -82,12 +82,19 @@ export class EventContract {
 
   /** Adds the watermark header to a change's records: every change before them in the log is in their Kafka transaction or an earlier one. */
   decorate(records: KafkaRecord[]): void {
-    if (!this.options.watermarkHeader || this.sourceTimeMicros === null) return;
+    this.decorator()?.(records);
+  }
+
+  /** decorate() as of now, for records an encoding worker makes later (src/encoding/); null: nothing to add. */
+  decorator(): ((records: KafkaRecord[]) => void) | null {
+    if (!this.options.watermarkHeader || this.sourceTimeMicros === null) return null;
     const watermark = (this.sourceTimeMicros - 1n).toString();
-    for (const record of records) {
-      if (record.partition !== undefined) record.headers = { ...record.headers };
-      record.headers[WATERMARK_HEADER] = watermark;
-    }
+    return (records) => {
+      for (const record of records) {
+        if (record.partition !== undefined) record.headers = { ...record.headers };
+        record.headers[WATERMARK_HEADER] = watermark;
+      }
+    };
   }
 
   /** Records that follow a source commit (an END). */

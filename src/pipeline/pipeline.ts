@@ -10,6 +10,7 @@ import type { Checkpoint } from './checkpoint.js';
 import { type PipelineMetrics, noMetrics } from './pipeline-metrics.js';
 import type { CapturedOutboxRow, OutboxTables } from '../outbox/outbox-table.js';
 import type { ContractPoint, EventContract } from './event-contract.js';
+import { type EncodePool, PendingRecords } from '../encoding/encode-pool.js';
 
 export interface BatchLimits {
   /** Flush when this many records wait (also inside a source transaction: bounded memory). */
@@ -24,6 +25,8 @@ export interface PipelineOptions {
   name: string;
   source: SourceConnector;
   encoder: EventEncoder;
+  /** Encoding worker threads (config `workers`); absent: every change is encoded on this thread. */
+  encodePool?: EncodePool;
   sink: ChangeSink;
   publishSchema: PublishSchema;
   /** Makes sure a table's topic exists before its first record; returns its partition count. */
@@ -98,7 +101,8 @@ export interface HandlerInterceptor {
  * Handler calls and timer flushes run one at a time; a full batch makes the source wait (backpressure).
  */
 export class Pipeline implements SourceHandler {
-  private records: KafkaRecord[] = [];
+  /** The waiting records in order; a change an encoding worker has yet to encode holds its records' place. */
+  private records: Waiting[] = [];
   private bytes = 0;
   private firstWaitingAt = 0;
   private changes = 0;
@@ -120,7 +124,14 @@ export class Pipeline implements SourceHandler {
    * when a change fails, what precedes its transaction is still committed, so the checkpoint stands right
    * before the transaction that failed (logtap offsets skip-current-transaction skips exactly that one).
    */
-  private boundary: { records: number; bytes: number; changes: number; commitTimes: number; position: SourcePosition; contract: ContractPoint | null } | null = null;
+  private boundary: Boundary | null = null;
+  /**
+   * With encoding workers, every boundary of the waiting records: a change found unencodable only at the flush may
+   * sit before the last boundary, and the checkpoint goes right before its transaction all the same.
+   */
+  private boundaries: Boundary[] = [];
+  /** The waiting record (index) whose change could not be encoded, when that is the failure. */
+  private failedAt = Infinity;
   /** The Kafka commit (and release) of the previous batch, while it runs. */
   private inFlight: Promise<void> | undefined;
   private readonly stop = new AbortController();
@@ -133,6 +144,13 @@ export class Pipeline implements SourceHandler {
 
   constructor(private readonly options: PipelineOptions) {
     this.firstCommitRecords = options.firstCommitRecords ?? [];
+    if (options.encodePool) {
+      // A worker that fails stops the stream now, not at the next flush.
+      options.encodePool.onFailure = (err) => {
+        this.failure ??= err;
+        this.stop.abort();
+      };
+    }
     this.position = options.from;
     this.checkpointed = options.from;
     this.metrics = options.metrics ?? noMetrics;
@@ -186,9 +204,13 @@ export class Pipeline implements SourceHandler {
           const partitions = await this.options.ensureTableTopic(event.table);
           await encoder.prepare(event.table, this.options.publishSchema, partitions);
         }
-        const records = encoder.encode(event);
-        contract?.decorate(records);
-        for (const record of records) this.add(record);
+        const pending = this.options.encodePool?.submit(event, contract?.decorator() ?? null);
+        if (pending) this.addPending(pending);
+        else {
+          const records = encoder.encode(event);
+          contract?.decorate(records);
+          for (const record of records) this.add(record);
+        }
       }
       this.changes++;
       this.position = event.position;
@@ -249,6 +271,39 @@ export class Pipeline implements SourceHandler {
     if (this.firstWaitingAt === 0) this.firstWaitingAt = Date.now();
   }
 
+  /** A change an encoding worker encodes: its place among the waiting records, its size estimated until then. */
+  private addPending(pending: PendingRecords): void {
+    this.records.push(pending);
+    this.bytes += pending.bytes;
+    if (this.firstWaitingAt === 0) this.firstWaitingAt = Date.now();
+  }
+
+  /**
+   * Waits until every waiting change an encoding worker holds is encoded. A change that could not be encoded fails
+   * here: `failedAt` notes its place, so that the transactions before it are still committed (commitUpToBoundary).
+   */
+  private async settle(): Promise<void> {
+    const pool = this.options.encodePool;
+    if (!pool) return;
+    pool.dispatch();
+    let last: PendingRecords['batch'] | undefined;
+    for (let i = 0; i < this.records.length; i++) {
+      const waiting = this.records[i]!;
+      if (!(waiting instanceof PendingRecords)) continue;
+      try {
+        if (waiting.batch !== last) {
+          last = waiting.batch;
+          await last.done;
+        }
+        // Throws when this change could not be encoded.
+        waiting.batch.recordsOf(waiting.index);
+      } catch (err) {
+        this.failedAt = i;
+        throw err;
+      }
+    }
+  }
+
   onCommit(position: SourcePosition, info: CommitInfo = {}): Promise<void> {
     return this.serialize(async () => {
       const { contract } = this.options;
@@ -304,6 +359,7 @@ export class Pipeline implements SourceHandler {
     if (this.groupOpen) return;
     // The previous batch commits (and releases) before this one starts: order, and at most two batches in memory.
     if (this.inFlight) await this.inFlight;
+    await this.settle();
     const position = this.position;
     const contract = this.options.contract?.point() ?? null;
     if (!position || (this.records.length === 0 && this.firstCommitRecords.length === 0 && position.token === this.checkpointed?.token
@@ -313,6 +369,7 @@ export class Pipeline implements SourceHandler {
     this.firstCommitRecords = [];
     this.captured = [];
     this.boundary = null;
+    this.boundaries = [];
     this.records = [];
     this.bytes = 0;
     this.changes = 0;
@@ -335,8 +392,9 @@ export class Pipeline implements SourceHandler {
     if (reason === 'stop' || reason === 'heartbeat' || reason === 'schema-change') await commit;
   }
 
-  private async commit(batch: { records: KafkaRecord[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null; extra: KafkaRecord[]; captured: CapturedOutboxRow[]; contract: ContractPoint | null }, reason: string): Promise<void> {
-    const { records, position } = batch;
+  private async commit(batch: { records: Waiting[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null; extra: KafkaRecord[]; captured: CapturedOutboxRow[]; contract: ContractPoint | null }, reason: string): Promise<void> {
+    const { position } = batch;
+    const records = settledRecords(batch.records);
     const { contract } = this.options;
     const extra = contract && batch.contract ? [...batch.extra, ...contract.commitRecords(batch.contract, position)] : batch.extra;
     const started = Date.now();
@@ -347,7 +405,7 @@ export class Pipeline implements SourceHandler {
     await this.options.sink.commit(extra.length > 0 ? [...records, ...extra] : records, this.options.checkpointRecord(checkpoint));
     if (contract && batch.contract) contract.committed(batch.contract);
     const ackedMicros = BigInt(Date.now()) * 1000n;
-    this.metrics.flushed({ records: records.length, bytes: batch.bytes, changes: batch.changes, millis: Date.now() - started, position });
+    this.metrics.flushed({ records: records.length, bytes: batch.records === records ? batch.bytes : bytesOf(records), changes: batch.changes, millis: Date.now() - started, position });
     this.metrics.published?.(records);
     for (const committed of batch.commitTimes) this.metrics.commitToAck(Number(ackedMicros - committed) / 1000);
     this.options.log.debug({ reason, records: records.length, position: position.display }, 'committed');
@@ -361,6 +419,10 @@ export class Pipeline implements SourceHandler {
   }
 
   private markBoundary(position: SourcePosition): void {
+    if (this.options.encodePool && this.boundary && this.boundary.records < this.records.length) {
+      this.boundaries.push(this.boundary);
+      this.boundary = null;
+    }
     const b = this.boundary ??= { records: 0, bytes: 0, changes: 0, commitTimes: 0, position, contract: null };
     b.records = this.records.length;
     b.bytes = this.bytes;
@@ -373,7 +435,9 @@ export class Pipeline implements SourceHandler {
 
   /** After a failure that was not Kafka's: commits the waiting records of the transactions completed before it. */
   private async commitUpToBoundary(): Promise<void> {
-    const b = this.boundary;
+    // The last boundary before the change that could not be encoded (with encoding workers it may not be the last one).
+    let b = this.boundary;
+    if (b && b.records > this.failedAt) b = this.boundaries.filter((x) => x.records <= this.failedAt).pop() ?? null;
     clearTimeout(this.timer);
     if (!b || (b.records === 0 && b.position.token === this.checkpointed?.token)) return;
     const batch = {
@@ -384,6 +448,7 @@ export class Pipeline implements SourceHandler {
     this.records = [];
     this.captured = [];
     this.boundary = null;
+    this.boundaries = [];
     try {
       await this.commit(batch, 'before the failure');
     } catch (err) {
@@ -409,3 +474,21 @@ export class Pipeline implements SourceHandler {
     return next;
   }
 }
+
+interface Boundary { records: number; bytes: number; changes: number; commitTimes: number; position: SourcePosition; contract: ContractPoint | null }
+
+/** A waiting record, or the place of a change's records while an encoding worker encodes them. */
+type Waiting = KafkaRecord | PendingRecords;
+
+/** The records in order, every change's records in its place (all settled: Pipeline.settle). */
+function settledRecords(waiting: Waiting[]): KafkaRecord[] {
+  if (!waiting.some((w) => w instanceof PendingRecords)) return waiting as KafkaRecord[];
+  const records: KafkaRecord[] = [];
+  for (const w of waiting) {
+    if (w instanceof PendingRecords) records.push(...w.records());
+    else records.push(w);
+  }
+  return records;
+}
+
+const bytesOf = (records: KafkaRecord[]): number => records.reduce((sum, r) => sum + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0);

@@ -6,6 +6,7 @@ import { LogtapError } from '../errors.js';
 import { redactUrl } from '../config/load-config.js';
 import type { ConnectorFactory, ConnectorOptions, SourceConnector, SourceMetrics } from '../source/source-connector.js';
 import { EventEncoder } from '../events/event-encoder.js';
+import { EncodePool, defaultWorkers } from '../encoding/encode-pool.js';
 import { TopicRouter } from '../routing/topic-router.js';
 import { OutboxTables } from '../outbox/outbox-table.js';
 import { OutboxCleanup } from '../outbox/outbox-cleanup.js';
@@ -161,6 +162,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
     let schemaProducer: Producer | undefined;
     let backfill: OnlineBackfill | undefined;
     let cleanup: OutboxCleanup | undefined;
+    let encodePool: EncodePool | undefined;
     /** The last checkpoint of this connector, once read: a failure is recorded as following it. */
     let reached: Checkpoint['position'] | null = null;
     /** When this attempt began streaming: a long healthy stream resets the backoff, a long failing start does not. */
@@ -221,11 +223,14 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       });
       const contract = await eventContract(config, topics, checkpoints, contractState, from, log);
       if (contract?.resumedTransaction) encoder.resumeTransaction(contract.resumedTransaction);
+      const workers = config.workers ?? defaultWorkers();
+      if (workers > 0) encodePool = new EncodePool({ workers, encoder, log: log.child({ component: 'encoding' }) });
       const snapshot = snapshotStep(config.snapshot, connector, from, log, deps.metrics);
       const pipeline = new Pipeline({
         name: config.name,
         source: connector,
         encoder,
+        ...(encodePool ? { encodePool } : {}),
         sink,
         publishSchema: (entry) => schemaTopic.publish(producer, entry),
         publishSchemas: (entries) => schemaTopic.publishAll(producer, entries),
@@ -271,7 +276,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
         log,
         metrics: deps.metrics ?? noMetrics,
       });
-      log.info({ from: from?.display ?? 'the source\'s start point', delivery: sink.mode, snapshot: config.snapshot.mode }, 'started');
+      log.info({ from: from?.display ?? 'the source\'s start point', delivery: sink.mode, snapshot: config.snapshot.mode, encodingWorkers: encodePool?.size ?? 0 }, 'started');
       deps.onState?.('streaming');
       started = true;
       streamingSince = Date.now();
@@ -294,6 +299,7 @@ export async function runConnector(config: LogtapConfig, deps: RunDependencies, 
       await sleep(backoff, undefined, { signal }).catch(() => {});
     } finally {
       deps.onSource?.(null);
+      await encodePool?.close();
       await sink?.close().catch(() => {});
       await schemaProducer?.disconnect().catch(() => {});
       await backfill?.close();
