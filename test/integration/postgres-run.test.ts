@@ -14,6 +14,7 @@ import { readTopicAsTable } from '../helpers/topic-table.js';
 import { startTemporaryPostgres } from '../helpers/temp-postgres.js';
 import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 import { readTopicToEnd } from '../../src/kafka/read-to-end.js';
+import { defaultWorkers } from '../../src/encoding/encode-pool.js';
 
 const bed = testBed();
 const kafka = createKafka({ brokers: bed.kafkaBrokers }, 'test');
@@ -33,15 +34,17 @@ describe('logtap run with PostgreSQL', () => {
     for (const c of cleanup.splice(0).reverse()) await c().catch(() => {});
   });
 
-  it('turns inserts, updates, deletes, a key change, a truncate and ADD/DROP COLUMN into a topic that is the table; SIGTERM exits 0 after checkpointing', async () => {
+  // The default (docs/configuration.md#workers: on this 2-core machine, the daemon's own thread), and once more through a worker thread.
+  it.each([{ workers: undefined, threads: defaultWorkers() }, { workers: 1, threads: 1 }])('turns inserts, updates, deletes, a key change, a truncate and ADD/DROP COLUMN into a topic that is the table; SIGTERM exits 0 after checkpointing (workers: $workers)', async ({ workers, threads }) => {
     const name = uniqueName('run');
     const prefix = uniqueName('rp');
     const table = uniqueName('orders');
     await sql.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, note text, total numeric(12,2) NOT NULL)`);
     cleanup.push(() => sql.query(`DROP TABLE ${table}`));
-    const daemon: Daemon = startDaemon(writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${table}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix }));
+    const daemon: Daemon = startDaemon(writeConfig({ name, source: { url: bed.pgUrl, tables: [`public.${table}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, ...(workers === undefined ? {} : { workers }) }));
     cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; await dropConnectorObjects(sql, name); });
     await waitStreaming(daemon);
+    expect(daemon.log()).toContain(`"encodingWorkers":${threads}`);
     await waitFor('the slot', async () => ((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [slotName(name)])).rowCount ? true : undefined));
 
     await sql.query(`INSERT INTO ${table} VALUES (1, 'one', 1.10), (2, 'two', 2.20), (3, 'three', 3.30)`);
