@@ -1,3 +1,4 @@
+import { defaultWorkers } from '../../src/encoding/encode-pool.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import { createKafka } from '../../src/kafka/kafka-client.js';
@@ -24,14 +25,16 @@ afterAll(() => sql.end());
 const runFailing = (config: Record<string, unknown>) => runLogtapFailing({ kafka: { brokers: bed.kafkaBrokers }, topicPrefix: uniqueName('bad'), ...config });
 
 describe('logtap run with MariaDB', () => {
-  it('turns multi-row statements, a multi-table transaction, a key change, TRUNCATE and ALTER TABLE into topics that are the tables', async () => {
+  // The default (docs/configuration.md#workers: on this 2-core machine, the daemon's own thread), and once more through a worker thread.
+  it.each([{ workers: undefined, threads: defaultWorkers() }, { workers: 1, threads: 1 }])('turns multi-row statements, a multi-table transaction, a key change, TRUNCATE and ALTER TABLE into topics that are the tables (workers: $workers)', async ({ workers, threads }) => {
     const name = uniqueName('mrun');
     const prefix = uniqueName('mr');
     const db = uniqueName('shop');
     await sql.query(`CREATE DATABASE ${db}; CREATE TABLE ${db}.orders (id INT PRIMARY KEY, note VARCHAR(50), total DECIMAL(12,2) NOT NULL); CREATE TABLE ${db}.lines (order_id INT, line INT, qty INT NOT NULL, PRIMARY KEY (order_id, line))`);
-    const daemon = startDaemon(writeConfig({ name, source: { url: urlFor(db), tables: [`${db}.orders`, `${db}.lines`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' } }));
+    const daemon = startDaemon(writeConfig({ name, source: { url: urlFor(db), tables: [`${db}.orders`, `${db}.lines`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 500, snapshot: { mode: 'never' }, ...(workers === undefined ? {} : { workers }) }));
     try {
       await waitStreaming(daemon);
+      expect(daemon.log()).toContain(`"encodingWorkers":${threads}`);
       await sql.query(`INSERT INTO ${db}.orders VALUES (1, 'one', 1.10), (2, 'two', 2.20), (3, 'three', 3.30)`);
       await sql.query(`TRUNCATE TABLE ${db}.orders`);
       await sql.query(`START TRANSACTION; INSERT INTO ${db}.orders VALUES (4, 'four', 4.40), (5, 'five', 5.50); INSERT INTO ${db}.lines VALUES (4, 1, 2), (4, 2, 3), (5, 1, 1); COMMIT`);
