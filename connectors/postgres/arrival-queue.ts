@@ -1,0 +1,102 @@
+import { type Lsn, maxLsn } from './lsn.js';
+import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
+import type { MessageSink } from './stream-spool.js';
+
+/** An XLogData message with its WAL position, or a keepalive (message null) with the server's WAL end. */
+type Arrival = { message: RawPgoutputMessage; walStart: string } | { message: null; walEnd: Lsn };
+
+export interface ArrivalQueueOptions {
+  sink: MessageSink;
+  /** Stop reading the socket: the sink is behind (backpressure, bounded memory). */
+  pause(): void;
+  resume(): void;
+  /** The sink failed: nothing more is handed over. */
+  fail(err: unknown): void;
+  /** Everything that arrived has been handled. */
+  idle(): void;
+}
+
+/**
+ * What the replication connection delivers, handed to the sink in arrival order, a run at a time: every
+ * message of one socket read (pg parses a read whole before the queued microtask runs) is handled in one
+ * loop, and a sink call is awaited only when it returned a promise (a flush, a TOAST read-back, a table's
+ * preparation), instead of a promise chain per message. Keepalives queue behind the messages that arrived
+ * before them, so one never overtakes a transaction still queued. The socket is paused while the sink is
+ * awaited and resumed once the queue is empty.
+ */
+export class ArrivalQueue {
+  private queue: Arrival[] = [];
+  private running: Promise<void> | null = null;
+  private paused = false;
+  private stopped = false;
+
+  constructor(private readonly options: ArrivalQueueOptions) {}
+
+  message(message: RawPgoutputMessage, walStart: string): void {
+    if (this.stopped) return;
+    this.queue.push({ message, walStart });
+    this.schedule();
+  }
+
+  keepalive(walEnd: Lsn): void {
+    if (this.stopped) return;
+    // Keepalives in a row say nothing the last of them does not.
+    const last = this.queue[this.queue.length - 1];
+    if (last && last.message === null) last.walEnd = maxLsn(last.walEnd, walEnd);
+    else this.queue.push({ message: null, walEnd });
+    this.schedule();
+  }
+
+  /** Nothing queued and nothing being handled. */
+  get idle(): boolean {
+    return this.running === null;
+  }
+
+  /** Drops what is queued; a sink call in flight finishes (await `settled`). */
+  stop(): void {
+    this.stopped = true;
+    this.queue = [];
+  }
+
+  /** Resolves once no sink call runs. Never rejects. */
+  settled(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  private schedule(): void {
+    if (this.running) return;
+    this.running = this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    // The rest of this socket read arrives before the microtask continues: it joins this run.
+    await undefined;
+    const { sink } = this.options;
+    try {
+      while (this.queue.length > 0 && !this.stopped) {
+        const run = this.queue;
+        this.queue = [];
+        for (const arrival of run) {
+          if (this.stopped) return;
+          const pending = arrival.message === null ? sink.keepalive(arrival.walEnd) : sink.message(arrival.message, arrival.walStart);
+          if (!pending) continue;
+          if (!this.paused) {
+            this.paused = true;
+            this.options.pause();
+          }
+          await pending;
+        }
+      }
+    } catch (err) {
+      this.stop();
+      this.options.fail(err);
+    } finally {
+      this.running = null;
+      if (!this.stopped) {
+        if (this.paused) this.options.resume();
+        this.options.idle();
+      }
+      this.paused = false;
+    }
+  }
+}
