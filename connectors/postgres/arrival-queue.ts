@@ -14,6 +14,11 @@ export interface ArrivalQueueOptions {
   fail(err: unknown): void;
   /** Everything that arrived has been handled. */
   idle(): void;
+  /**
+   * After a run the socket rests this long before it is read again, so the next read carries what arrived meanwhile:
+   * the walsender flushes every message on its own, and live each one would otherwise cost a read and a run. 0: read at once.
+   */
+  restMs: number;
 }
 
 /**
@@ -21,13 +26,15 @@ export interface ArrivalQueueOptions {
  * message of one socket read (pg parses a read whole before the queued microtask runs) is handled in one
  * loop, and a sink call is awaited only when it returned a promise (a flush, a TOAST read-back, a table's
  * preparation), instead of a promise chain per message. Keepalives queue behind the messages that arrived
- * before them, so one never overtakes a transaction still queued. The socket is paused while the sink is
- * awaited and resumed once the queue is empty.
+ * before them, so one never overtakes a transaction still queued; of a run's keepalives only the last is applied
+ * (live, the walsender sends one after nearly every transaction). The socket is paused while the sink is
+ * awaited, and after a run it rests `restMs` before it is read again (the kernel holds what arrives meanwhile).
  */
 export class ArrivalQueue {
   private queue: Arrival[] = [];
   private running: Promise<void> | null = null;
   private paused = false;
+  private resting: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly options: ArrivalQueueOptions) {}
@@ -56,6 +63,7 @@ export class ArrivalQueue {
   stop(): void {
     this.stopped = true;
     this.queue = [];
+    clearTimeout(this.resting);
   }
 
   /** Resolves once no sink call runs. Never rejects. */
@@ -76,14 +84,16 @@ export class ArrivalQueue {
       while (this.queue.length > 0 && !this.stopped) {
         const run = this.queue;
         this.queue = [];
-        for (const arrival of run) {
+        // Only a run's last keepalive is applied (at its place): it reports everything the earlier ones would.
+        let lastKeepalive = -1;
+        for (let i = run.length - 1; i >= 0 && lastKeepalive < 0; i--) if (run[i]!.message === null) lastKeepalive = i;
+        for (let i = 0; i < run.length; i++) {
+          const arrival = run[i]!;
           if (this.stopped) return;
+          if (arrival.message === null && i !== lastKeepalive) continue;
           const pending = arrival.message === null ? sink.keepalive(arrival.walEnd) : sink.message(arrival.message, arrival.walStart);
           if (!pending) continue;
-          if (!this.paused) {
-            this.paused = true;
-            this.options.pause();
-          }
+          this.pause();
           await pending;
         }
       }
@@ -93,10 +103,32 @@ export class ArrivalQueue {
     } finally {
       this.running = null;
       if (!this.stopped) {
-        if (this.paused) this.options.resume();
+        this.rest();
         this.options.idle();
       }
-      this.paused = false;
     }
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.options.pause();
+  }
+
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.options.resume();
+  }
+
+  private rest(): void {
+    clearTimeout(this.resting);
+    this.resting = undefined;
+    if (this.options.restMs <= 0) return this.resume();
+    this.pause();
+    this.resting = setTimeout(() => {
+      this.resting = undefined;
+      if (!this.stopped && !this.running) this.resume();
+    }, this.options.restMs);
   }
 }

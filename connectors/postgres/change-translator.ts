@@ -151,18 +151,28 @@ export class ChangeTranslator {
   }
 
   /** A keepalive: with no transaction open, every commit below `walEnd` has been handed over. */
-  async keepalive(walEnd: Lsn): Promise<void> {
+  keepalive(walEnd: Lsn): Promise<void> | void {
     if (this.tx) return;
+    // Live, the walsender sends a keepalive after nearly every transaction: without a poll or probe due, no promise turn.
+    if (this.shapesDue() || this.probeDue()) return this.keepaliveWaiting(walEnd);
+    return this.heartbeat(walEnd, this.clockTime(walEnd));
+  }
+
+  private async keepaliveWaiting(walEnd: Lsn): Promise<void> {
     await this.pollShapes();
     const info = await this.sourceClock(walEnd);
+    await this.heartbeat(walEnd, info);
+  }
+
+  private heartbeat(walEnd: Lsn, info: HeartbeatInfo | undefined): Promise<void> | void {
     if (walEnd <= this.lastComplete) {
       // Nothing new in the log, but the source's clock moved on (an idle source's watermark).
-      if (info && this.completeHandedOver) await this.options.handler.onHeartbeat(toSourcePosition(completePosition(this.lastComplete)), info);
+      if (info && this.completeHandedOver) return this.options.handler.onHeartbeat(toSourcePosition(completePosition(this.lastComplete)), info);
       return;
     }
     this.lastComplete = walEnd;
     this.completeHandedOver = true;
-    await this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)), info);
+    return this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)), info);
   }
 
   /**
@@ -172,18 +182,34 @@ export class ChangeTranslator {
   private async sourceClock(walEnd: Lsn): Promise<HeartbeatInfo | undefined> {
     const clock = this.options.clock;
     if (!clock) return undefined;
-    const time = this.commitTimeBound.take(maxLsn(walEnd, this.lastComplete));
-    if (this.commitTimeBound.wantsProbe && Date.now() - this.probedAt >= clock.everyMs) {
+    const info = this.clockTime(walEnd);
+    if (this.probeDue()) {
       this.probedAt = Date.now();
       this.commitTimeBound.add(await clock.probe());
     }
+    return info;
+  }
+
+  private clockTime(walEnd: Lsn): HeartbeatInfo | undefined {
+    if (!this.options.clock) return undefined;
+    const time = this.commitTimeBound.take(maxLsn(walEnd, this.lastComplete));
     return time === undefined ? undefined : { sourceTimeMicros: time };
+  }
+
+  private probeDue(): boolean {
+    const clock = this.options.clock;
+    return clock !== undefined && this.commitTimeBound.wantsProbe && Date.now() - this.probedAt >= clock.everyMs;
+  }
+
+  private shapesDue(): boolean {
+    const shapes = this.options.shapes;
+    return shapes !== undefined && Date.now() - this.polledAt >= shapes.everyMs;
   }
 
   /** A DDL followed by no change of its table sends no Relation message: the catalog says it (at this point of the stream or later). */
   private async pollShapes(): Promise<void> {
     const shapes = this.options.shapes;
-    if (!shapes || Date.now() - this.polledAt < shapes.everyMs) return;
+    if (!shapes || !this.shapesDue()) return;
     this.polledAt = Date.now();
     for (const change of await shapes.poll()) await this.options.handler.onSchemaChange?.(change);
   }

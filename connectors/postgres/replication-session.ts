@@ -16,9 +16,11 @@ export interface SessionTiming {
   statusIntervalMs: number;
   /** No message from the server for this long while idle: the connection counts as lost. */
   livenessTimeoutMs: number;
+  /** After handing a run of messages over, the socket rests this long before the next read (arrival-queue.ts). */
+  readRestMs: number;
 }
 
-export const DEFAULT_TIMING: SessionTiming = { statusIntervalMs: 10_000, livenessTimeoutMs: 120_000 };
+export const DEFAULT_TIMING: SessionTiming = { statusIntervalMs: 10_000, livenessTimeoutMs: 120_000, readRestMs: 2 };
 
 export interface SessionOptions {
   clientConfig: pg.ClientConfig;
@@ -110,6 +112,7 @@ export class ReplicationSession {
       idle: () => {
         this.lastHeardAt = Date.now();
       },
+      restMs: options.timing.readRestMs,
     });
   }
 

@@ -277,8 +277,8 @@ export class Pipeline implements SourceHandler {
     });
   }
 
-  onHeartbeat(position: SourcePosition, info?: HeartbeatInfo): Promise<void> {
-    return this.serialize(async () => {
+  onHeartbeat(position: SourcePosition, info?: HeartbeatInfo): Promise<void> | void {
+    return this.serializeNow(() => {
       this.options.contract?.onHeartbeat(info);
       this.position = position;
       this.markBoundary(position);
@@ -286,7 +286,7 @@ export class Pipeline implements SourceHandler {
       // The first position of a start without a checkpoint is checkpointed at once: a source that keeps no
       // state of its own (MySQL) would otherwise start elsewhere after a crash.
       const due = this.checkpointed === null || Date.now() - this.lastCheckpointAt >= this.options.heartbeatIntervalMs;
-      if (this.records.length === 0 && !this.inFlight && due) await this.flush('heartbeat');
+      if (this.records.length === 0 && !this.inFlight && due) return this.flush('heartbeat');
     });
   }
 

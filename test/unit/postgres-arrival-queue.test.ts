@@ -32,7 +32,7 @@ class RecordingSink implements MessageSink {
   }
 }
 
-function queueFor(sink: MessageSink) {
+function queueFor(sink: MessageSink, restMs = 0) {
   const events: string[] = [];
   const failures: unknown[] = [];
   const queue = new ArrivalQueue({
@@ -41,6 +41,7 @@ function queueFor(sink: MessageSink) {
     resume: () => events.push('resume'),
     fail: (err) => failures.push(err),
     idle: () => events.push('idle'),
+    restMs,
   });
   return { queue, events, failures };
 }
@@ -68,7 +69,7 @@ describe('arrival queue', () => {
     expect(queue.idle).toBe(true);
   });
 
-  it('pauses the socket while the sink waits; what arrives meanwhile follows in order, keepalives never ahead', async () => {
+  it('pauses the socket while the sink waits; what arrives meanwhile follows in order, its last keepalive after it', async () => {
     const sink = new RecordingSink();
     sink.waitOn.add('commit:1');
     const { queue, events } = queueFor(sink);
@@ -87,8 +88,8 @@ describe('arrival queue', () => {
     expect(queue.idle).toBe(false);
     sink.release();
     await turns(5);
-    // Keepalives in a row count as their last one.
-    expect(sink.seen).toEqual(['begin:1', 'commit:1', 'keepalive:16', 'begin:2', 'keepalive:64']);
+    // Of a run's keepalives only the last applies, after everything that arrived before it.
+    expect(sink.seen).toEqual(['begin:1', 'commit:1', 'begin:2', 'keepalive:64']);
     expect(events).toEqual(['pause', 'resume', 'idle']);
     expect(queue.idle).toBe(true);
   });
@@ -125,5 +126,23 @@ describe('arrival queue', () => {
     await settled;
     expect(sink.seen).toEqual(['begin:1']);
     expect(queue.idle).toBe(true);
+  });
+
+  it('rests the socket after a run, so the next read carries what arrived meanwhile', async () => {
+    const sink = new RecordingSink();
+    const { queue, events } = queueFor(sink, 20);
+    queue.message(begin(1), '0/1');
+    await turns();
+    expect(sink.seen).toEqual(['begin:1']);
+    expect(events).toEqual(['pause', 'idle']);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(events).toEqual(['pause', 'idle', 'resume']);
+    // A stop while resting leaves the socket to the session (it is closing).
+    queue.message(commit(1), '0/2');
+    await turns();
+    queue.stop();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(sink.seen).toEqual(['begin:1', 'commit:1']);
+    expect(events).toEqual(['pause', 'idle', 'resume', 'pause', 'idle']);
   });
 });
