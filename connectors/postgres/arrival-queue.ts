@@ -2,6 +2,12 @@ import { type Lsn, maxLsn } from './lsn.js';
 import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
 import type { MessageSink } from './stream-spool.js';
 
+/**
+ * A drain of at least this many arrivals came from full reads (a catch-up): the socket is read again at once. Live,
+ * a read carries a message or a few.
+ */
+const BUSY_DRAIN = 256;
+
 /** An XLogData message with its WAL position, or a keepalive (message null) with the server's WAL end. */
 type Arrival = { message: RawPgoutputMessage; walStart: string } | { message: null; walEnd: Lsn };
 
@@ -28,7 +34,8 @@ export interface ArrivalQueueOptions {
  * preparation), instead of a promise chain per message. Keepalives queue behind the messages that arrived
  * before them, so one never overtakes a transaction still queued; of a run's keepalives only the last is applied
  * (live, the walsender sends one after nearly every transaction). The socket is paused while the sink is
- * awaited, and after a run it rests `restMs` before it is read again (the kernel holds what arrives meanwhile).
+ * awaited, and after a small run (live) it rests `restMs` before it is read again (the kernel holds what arrives
+ * meanwhile); after full reads (a catch-up) it is read again at once.
  */
 export class ArrivalQueue {
   private queue: Arrival[] = [];
@@ -80,10 +87,12 @@ export class ArrivalQueue {
     // The rest of this socket read arrives before the microtask continues: it joins this run.
     await undefined;
     const { sink } = this.options;
+    let handled = 0;
     try {
       while (this.queue.length > 0 && !this.stopped) {
         const run = this.queue;
         this.queue = [];
+        handled += run.length;
         // Only a run's last keepalive is applied (at its place): it reports everything the earlier ones would.
         let lastKeepalive = -1;
         for (let i = run.length - 1; i >= 0 && lastKeepalive < 0; i--) if (run[i]!.message === null) lastKeepalive = i;
@@ -103,7 +112,7 @@ export class ArrivalQueue {
     } finally {
       this.running = null;
       if (!this.stopped) {
-        this.rest();
+        this.rest(handled < BUSY_DRAIN ? this.options.restMs : 0);
         this.options.idle();
       }
     }
@@ -121,14 +130,14 @@ export class ArrivalQueue {
     this.options.resume();
   }
 
-  private rest(): void {
+  private rest(ms: number): void {
     clearTimeout(this.resting);
     this.resting = undefined;
-    if (this.options.restMs <= 0) return this.resume();
+    if (ms <= 0) return this.resume();
     this.pause();
     this.resting = setTimeout(() => {
       this.resting = undefined;
       if (!this.stopped && !this.running) this.resume();
-    }, this.options.restMs);
+    }, ms);
   }
 }

@@ -145,4 +145,16 @@ describe('arrival queue', () => {
     expect(sink.seen).toEqual(['begin:1', 'commit:1']);
     expect(events).toEqual(['pause', 'idle', 'resume', 'pause', 'idle']);
   });
+
+  it('reads again at once after a drain of full reads (a catch-up)', async () => {
+    const sink = new RecordingSink();
+    const { queue, events } = queueFor(sink, 20);
+    for (let xid = 1; xid <= 150; xid++) {
+      queue.message(begin(xid), '0/1');
+      queue.message(commit(xid), '0/2');
+    }
+    await turns();
+    expect(sink.seen.length).toBe(300);
+    expect(events).toEqual(['idle']);
+  });
 });
