@@ -93,6 +93,8 @@ const cpu = process.cpuUsage(cpu0);
 const cpuPerEvent = `${((cpu.user + cpu.system) / events).toFixed(1)} µs of logtap CPU per event (${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)`;
 
 let latency = { p50: NaN, p99: NaN, max: NaN, n: 0 };
+/** CPU of this process from the writer's start until the consumer read the last row: live streaming's cost. */
+let liveCpu: NodeJS.CpuUsage = { user: 0, system: 0 };
 await runLogtap(async (streaming) => {
   await streaming;
   const consumer = spawn(process.execPath, [join(packageRoot(), 'dist-bench', 'bench', 'lib', 'latency-consumer.js'), config.kafka.brokers.join(','), name, `${name}.${database}.items`, String(RATE * SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -100,8 +102,10 @@ await runLogtap(async (streaming) => {
   consumer.stdout.on('data', (d) => { out += d; });
   while (!out.includes('ready')) await sleep(20);
   await sleep(3000); // the consumer's group join
+  const cpu0 = process.cpuUsage();
   await writer(['0', String(RATE), String(SECONDS)]);
   await new Promise((r) => consumer.once('exit', r));
+  liveCpu = process.cpuUsage(cpu0);
   latency = JSON.parse(out.trim().split('\n').pop()!);
 });
 clearInterval(rssTimer);
@@ -111,6 +115,8 @@ console.log(`logtap catch-up into Kafka (exactly-once)             ${fmt(events 
 console.log(`  ${cpuPerEvent}`);
 console.log(`ratio logtap / raw read: ${(rawSeconds / logtapSeconds).toFixed(2)} (target ≥ 0.5)`);
 console.log(`insert → readable in Kafka at ${fmt(RATE)} tx/s for ${SECONDS} s: p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms over ${fmt(latency.n)} rows (target p99 ≤ 50 ms)`);
+const perTx = (micros: number) => (micros / Math.max(1, latency.n)).toFixed(1);
+console.log(`  live phase CPU per transaction: logtap ${perTx(liveCpu.user + liveCpu.system)} µs (user ${perTx(liveCpu.user)}, system ${perTx(liveCpu.system)}; one row each)`);
 console.log(`peak RSS of the logtap process: ${(peakRss / 2 ** 20).toFixed(0)} MB (target ≤ 150 MB)`);
 await sql.query(`DROP DATABASE ${database}`);
 await sql.end();

@@ -36,7 +36,8 @@ function idleSourceTimeMicros(): bigint {
 }
 
 /**
- * Hands the binlog items to the core's handler in binlog order, awaiting each call: a change event per row (its
+ * Hands the binlog items to the core's handler in binlog order, awaiting each call that returns a promise (one the
+ * handler took at once costs no promise turn): a change event per row (its
  * position partial: transaction + count), `onCommit` after a transaction with captured changes, `onHeartbeat` when
  * the server idles, at a rotate, and (at most once a second) after transactions without captured changes — never
  * inside a transaction, nor before a partial start position has been passed. Returns when `next` runs dry or
@@ -45,18 +46,18 @@ function idleSourceTimeMicros(): bigint {
 export async function emitChanges(next: () => BinlogItem | undefined | Promise<BinlogItem | undefined>, cursor: BinlogCursor, handler: SourceHandler, log: Logger, signal: AbortSignal, derived: DerivedChanges = noDerivedChanges): Promise<void> {
   let lastUncapturedReport = 0;
 
-  const endGroup = async (endOffset: number, timestampMs: number): Promise<void> => {
+  const endGroup = (endOffset: number, timestampMs: number): Promise<void> | void => {
     const touched = cursor.transactionTouched;
     const txId = cursor.transactionId;
     const position = cursor.commit(endOffset);
     if (touched) {
       // Binlog order is commit order, and binlog times only grow with it.
       const info: CommitInfo = { commitTimeMicros: BigInt(timestampMs) * 1000n, boundsLaterCommits: true };
-      await handler.onCommit(position, txId === undefined ? info : { ...info, txId });
+      return handler.onCommit(position, txId === undefined ? info : { ...info, txId });
     } else if (!cursor.resuming && Date.now() - lastUncapturedReport >= UNCAPTURED_REPORT_INTERVAL_MS) {
       lastUncapturedReport = Date.now();
       // Binlog times only grow: every later transaction commits at or after this one's time.
-      await handler.onHeartbeat(position, { sourceTimeMicros: BigInt(timestampMs) * 1000n });
+      return handler.onHeartbeat(position, { sourceTimeMicros: BigInt(timestampMs) * 1000n });
     }
   };
 
@@ -109,7 +110,8 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
           const deriving = derived.derive(event, item.foreignKeyChecks !== false);
           const extra = deriving instanceof Promise ? await deriving : deriving;
           if (extra.length === 0) {
-            await handler.onChange(event);
+            const taking = handler.onChange(event);
+            if (taking) await taking;
             continue;
           }
           // The cascade happened with its row, atomically: one group at the row's position, no checkpoint inside,
@@ -143,9 +145,11 @@ export async function emitChanges(next: () => BinlogItem | undefined | Promise<B
         if (item.ddl) await derived.schemaChanged();
         if (cursor.transactionStandalone) await endGroup(item.endOffset, item.timestampMs);
         break;
-      case 'commit':
-        if (cursor.inTransaction) await endGroup(item.endOffset, item.timestampMs);
+      case 'commit': {
+        const ending = cursor.inTransaction ? endGroup(item.endOffset, item.timestampMs) : undefined;
+        if (ending) await ending;
         break;
+      }
       case 'rotate':
         if (cursor.inTransaction) break;
         cursor.rotate(item.file, item.offset);

@@ -62,7 +62,9 @@ export interface TranslatorOptions {
 /**
  * pgoutput messages (in log order) → the SourceHandler's calls: changes with their partial positions,
  * onCommit with the commit's end LSN, heartbeats with a keepalive's WAL position while no transaction is
- * open, skipping what the resume position covers. Each handler call is awaited before the next message.
+ * open, skipping what the resume position covers. Each handler call is awaited before the next message;
+ * a message that waits for nothing (the handler took it at once) is handled without a promise turn: `message`
+ * returns a promise only when there is something to wait for.
  */
 export class ChangeTranslator {
   private tx: OpenTransaction | null = null;
@@ -91,19 +93,13 @@ export class ChangeTranslator {
   }
 
   /** `walStart`: the message's WAL position (XLogData), for a change the LSN of its own WAL record. */
-  async message(msg: RawPgoutputMessage, walStart?: string): Promise<void> {
+  message(msg: RawPgoutputMessage, walStart?: string): Promise<void> | void {
     if (this.tx && CONTENT_TAGS.has(msg.tag)) this.tx.hasContent = true;
     switch (msg.tag) {
       case 'begin':
         return this.begin(lsnOf(msg.commitLsn, 'Begin'), msg.xid, msg.commitTime as unknown as bigint);
-      case 'relation': {
-        // Also between the two halves of a partition move: pgoutput describes the root again for the first
-        // change of each partition in a session.
-        const { change } = await this.options.relations.onRelation(msg);
-        // Before the table's first change in its new shape: a resync starts at this point of the stream.
-        if (change) await this.options.reader.inOrder(async () => this.options.handler.onSchemaChange?.(change));
-        return;
-      }
+      case 'relation':
+        return this.relation(msg);
       case 'insert': {
         const tx = this.change();
         if (!tx) return;
@@ -123,14 +119,7 @@ export class ChangeTranslator {
         return this.emit(tx, version, 'd', (v) => withBefore(beforeImage(v, msg.old, msg.key), undefined), this.sourceFields(walStart));
       }
       case 'truncate':
-        for (const relation of msg.relations) {
-          const tx = this.change();
-          if (!tx) continue;
-          // The parser looks relations up by oid; one it never saw would be undefined.
-          if (!relation) throw new Error('pgoutput sent a Truncate of a relation before its Relation message');
-          await this.emit(tx, this.options.relations.get(relation.relationOid), 't', () => ({}), this.sourceFields(walStart));
-        }
-        return;
+        return this.truncate(msg.relations, walStart);
       case 'message':
         return this.logicalMessage(msg.prefix, msg.transactional, msg.messageLsn, msg.content);
       case 'commit':
@@ -143,19 +132,47 @@ export class ChangeTranslator {
     }
   }
 
+  private async relation(msg: Extract<RawPgoutputMessage, { tag: 'relation' }>): Promise<void> {
+    // Also between the two halves of a partition move: pgoutput describes the root again for the first
+    // change of each partition in a session.
+    const { change } = await this.options.relations.onRelation(msg);
+    // Before the table's first change in its new shape: a resync starts at this point of the stream.
+    if (change) await this.options.reader.inOrder(async () => this.options.handler.onSchemaChange?.(change));
+  }
+
+  private async truncate(relations: Extract<RawPgoutputMessage, { tag: 'truncate' }>['relations'], walStart: string | undefined): Promise<void> {
+    for (const relation of relations) {
+      const tx = this.change();
+      if (!tx) continue;
+      // The parser looks relations up by oid; one it never saw would be undefined.
+      if (!relation) throw new Error('pgoutput sent a Truncate of a relation before its Relation message');
+      await this.emit(tx, this.options.relations.get(relation.relationOid), 't', () => ({}), this.sourceFields(walStart));
+    }
+  }
+
   /** A keepalive: with no transaction open, every commit below `walEnd` has been handed over. */
-  async keepalive(walEnd: Lsn): Promise<void> {
+  keepalive(walEnd: Lsn): Promise<void> | void {
     if (this.tx) return;
+    // Live, the walsender sends a keepalive after nearly every transaction: without a poll or probe due, no promise turn.
+    if (this.shapesDue() || this.probeDue()) return this.keepaliveWaiting(walEnd);
+    return this.heartbeat(walEnd, this.clockTime(walEnd));
+  }
+
+  private async keepaliveWaiting(walEnd: Lsn): Promise<void> {
     await this.pollShapes();
     const info = await this.sourceClock(walEnd);
+    await this.heartbeat(walEnd, info);
+  }
+
+  private heartbeat(walEnd: Lsn, info: HeartbeatInfo | undefined): Promise<void> | void {
     if (walEnd <= this.lastComplete) {
       // Nothing new in the log, but the source's clock moved on (an idle source's watermark).
-      if (info && this.completeHandedOver) await this.options.handler.onHeartbeat(toSourcePosition(completePosition(this.lastComplete)), info);
+      if (info && this.completeHandedOver) return this.options.handler.onHeartbeat(toSourcePosition(completePosition(this.lastComplete)), info);
       return;
     }
     this.lastComplete = walEnd;
     this.completeHandedOver = true;
-    await this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)), info);
+    return this.options.handler.onHeartbeat(toSourcePosition(completePosition(walEnd)), info);
   }
 
   /**
@@ -165,18 +182,34 @@ export class ChangeTranslator {
   private async sourceClock(walEnd: Lsn): Promise<HeartbeatInfo | undefined> {
     const clock = this.options.clock;
     if (!clock) return undefined;
-    const time = this.commitTimeBound.take(maxLsn(walEnd, this.lastComplete));
-    if (this.commitTimeBound.wantsProbe && Date.now() - this.probedAt >= clock.everyMs) {
+    const info = this.clockTime(walEnd);
+    if (this.probeDue()) {
       this.probedAt = Date.now();
       this.commitTimeBound.add(await clock.probe());
     }
+    return info;
+  }
+
+  private clockTime(walEnd: Lsn): HeartbeatInfo | undefined {
+    if (!this.options.clock) return undefined;
+    const time = this.commitTimeBound.take(maxLsn(walEnd, this.lastComplete));
     return time === undefined ? undefined : { sourceTimeMicros: time };
+  }
+
+  private probeDue(): boolean {
+    const clock = this.options.clock;
+    return clock !== undefined && this.commitTimeBound.wantsProbe && Date.now() - this.probedAt >= clock.everyMs;
+  }
+
+  private shapesDue(): boolean {
+    const shapes = this.options.shapes;
+    return shapes !== undefined && Date.now() - this.polledAt >= shapes.everyMs;
   }
 
   /** A DDL followed by no change of its table sends no Relation message: the catalog says it (at this point of the stream or later). */
   private async pollShapes(): Promise<void> {
     const shapes = this.options.shapes;
-    if (!shapes || Date.now() - this.polledAt < shapes.everyMs) return;
+    if (!shapes || !this.shapesDue()) return;
     this.polledAt = Date.now();
     for (const change of await shapes.poll()) await this.options.handler.onSchemaChange?.(change);
   }
@@ -204,11 +237,17 @@ export class ChangeTranslator {
    * An insert or update. A row lacking unchanged TOASTed values is completed by reading them back from the
    * table (held in order with the rest of its transaction), or stops the stream under `toast.unchanged: fail`.
    */
-  private async emitRow(
+  private emitRow(
+    tx: OpenTransaction, version: TableVersion, op: 'c' | 'u', after: AfterTuple, before: (version: TableVersion) => Row | undefined, at: SourceFields,
+  ): Promise<void> | void {
+    if (after.missing.length === 0) return this.emit(tx, version, op, rowImages(after.tuple, before), at);
+    return this.readBack(tx, version, op, after, before, at);
+  }
+
+  private async readBack(
     tx: OpenTransaction, version: TableVersion, op: 'c' | 'u', after: AfterTuple, before: (version: TableVersion) => Row | undefined, at: SourceFields,
   ): Promise<void> {
-    const images = (tuple: RawTuple) => (v: TableVersion) => withBefore(before(v), v.decode(tuple));
-    if (after.missing.length === 0) return this.emit(tx, version, op, images(after.tuple), at);
+    const images = (tuple: RawTuple) => rowImages(tuple, before);
     const index = tx.changes;
     const position = tx.positionOf(index);
     if (this.options.unchangedToast === 'fail') throw unchangedToastError(version, after.missing, position.display);
@@ -222,13 +261,13 @@ export class ChangeTranslator {
   }
 
   /** A change, handed over in log order (after any read-back held before it). */
-  private emit(tx: OpenTransaction, version: TableVersion, op: Operation, images: (version: TableVersion) => { before?: Row; after?: Row }, at: SourceFields): Promise<void> {
+  private emit(tx: OpenTransaction, version: TableVersion, op: Operation, images: (version: TableVersion) => { before?: Row; after?: Row }, at: SourceFields): Promise<void> | void {
     const index = tx.changes;
     const position = tx.positionOf(index);
     return this.options.reader.inOrder(() => this.deliver(tx, index, position, version, op, images, at));
   }
 
-  private async deliver(
+  private deliver(
     tx: OpenTransaction,
     index: number,
     position: SourcePosition,
@@ -236,24 +275,42 @@ export class ChangeTranslator {
     op: Operation,
     images: (version: TableVersion) => { before?: Row; after?: Row },
     at: SourceFields,
-  ): Promise<void> {
-    const where = position.display;
+  ): Promise<void> | void {
     let rows: { before?: Row; after?: Row };
     try {
       rows = images(version);
     } catch (err) {
       if (!(err instanceof PgValueDecodeError)) throw err;
-      // A type may have changed without a new Relation message (a label added to an enum): read the catalog again, once.
-      const refreshed = await this.options.relations.refresh(version.oid);
-      if (refreshed === version) throw decodeFailure(version, where, err);
-      version = refreshed;
-      try {
-        rows = images(version);
-      } catch (again) {
-        throw again instanceof PgValueDecodeError ? decodeFailure(version, where, again) : again;
-      }
+      return this.deliverRefreshed(tx, index, position, version, op, images, at, err);
     }
-    const event: ChangeEvent = {
+    return this.handOver(this.changeEvent(tx, position, version, op, rows, at), index, version);
+  }
+
+  /** A type may have changed without a new Relation message (a label added to an enum): read the catalog again, once. */
+  private async deliverRefreshed(
+    tx: OpenTransaction,
+    index: number,
+    position: SourcePosition,
+    version: TableVersion,
+    op: Operation,
+    images: (version: TableVersion) => { before?: Row; after?: Row },
+    at: SourceFields,
+    err: PgValueDecodeError,
+  ): Promise<void> {
+    const where = position.display;
+    const refreshed = await this.options.relations.refresh(version.oid);
+    if (refreshed === version) throw decodeFailure(version, where, err);
+    let rows: { before?: Row; after?: Row };
+    try {
+      rows = images(refreshed);
+    } catch (again) {
+      throw again instanceof PgValueDecodeError ? decodeFailure(refreshed, where, again) : again;
+    }
+    await this.handOver(this.changeEvent(tx, position, refreshed, op, rows, at), index, refreshed);
+  }
+
+  private changeEvent(tx: OpenTransaction, position: SourcePosition, version: TableVersion, op: Operation, rows: { before?: Row; after?: Row }, at: SourceFields): ChangeEvent {
+    return {
       table: version.schema,
       op,
       ...rows,
@@ -263,27 +320,31 @@ export class ChangeTranslator {
       snapshot: false,
       sourceFields: at,
     };
-    await this.handOver(event, index, version);
   }
 
   /** Hands a change over in log order, joining a partition move's delete and insert into one update. */
-  private async handOver(event: ChangeEvent, index: number, version: TableVersion): Promise<void> {
+  private handOver(event: ChangeEvent, index: number, version: TableVersion): Promise<void> | void {
     const held = this.held;
     this.held = null;
     if (held && held.index + 1 === index && isPartitionMove(held.event, event, version)) return this.options.handler.onChange(asMove(held.event, event));
-    if (held) await this.options.handler.onChange(held.event);
+    const waiting = held ? this.options.handler.onChange(held.event) : undefined;
+    if (waiting) return waiting.then(() => this.holdOrHandOver(event, index, version));
+    return this.holdOrHandOver(event, index, version);
+  }
+
+  private holdOrHandOver(event: ChangeEvent, index: number, version: TableVersion): Promise<void> | void {
     if (event.op === 'd' && version.moveIdentity !== null) {
       this.held = { event, index, version };
       return;
     }
-    await this.options.handler.onChange(event);
+    return this.options.handler.onChange(event);
   }
 
   /** A held delete that no insert followed goes out alone, before whatever comes next. */
-  private async releaseHeld(): Promise<void> {
+  private releaseHeld(): Promise<void> | void {
     const held = this.held;
     this.held = null;
-    if (held) await this.options.handler.onChange(held.event);
+    if (held) return this.options.handler.onChange(held.event);
   }
 
   private async logicalMessage(prefix: string, transactional: boolean, lsnText: string | null, content: Uint8Array): Promise<void> {
@@ -343,7 +404,7 @@ export class ChangeTranslator {
     });
   }
 
-  private async commit(commitLsn: Lsn, endLsn: Lsn): Promise<void> {
+  private commit(commitLsn: Lsn, endLsn: Lsn): Promise<void> | void {
     const tx = this.tx;
     if (!tx) throw new Error(`pgoutput sent Commit ${formatLsn(commitLsn)} outside a transaction`);
     if (tx.commitLsn !== commitLsn) throw new Error(`pgoutput sent Commit ${formatLsn(commitLsn)} for the transaction of commit ${formatLsn(tx.commitLsn)}`);
@@ -352,16 +413,26 @@ export class ChangeTranslator {
     // PostgreSQL 14's pgoutput sends every transaction, also one that wrote no published table (15+ skips those):
     // as on 15, it is no commit; the keepalives that follow report the stream's progress.
     if (!tx.hasContent) return;
-    await this.options.reader.flush();
-    await this.releaseHeld();
+    const flushed = this.options.reader.flush();
+    if (flushed) return flushed.then(() => this.releaseHeld()).then(() => this.commitNow(tx, endLsn));
+    const released = this.releaseHeld();
+    if (released) return released.then(() => this.commitNow(tx, endLsn));
+    return this.commitNow(tx, endLsn);
+  }
+
+  private commitNow(tx: OpenTransaction, endLsn: Lsn): Promise<void> | void {
     this.lastComplete = maxLsn(this.lastComplete, endLsn);
     this.lastCommitEnd = endLsn;
     this.completeHandedOver = true;
-    await this.options.handler.onCommit(toSourcePosition(completePosition(endLsn)), { commitTimeMicros: tx.commitTimeMicros, txId: tx.txId });
+    return this.options.handler.onCommit(toSourcePosition(completePosition(endLsn)), { commitTimeMicros: tx.commitTimeMicros, txId: tx.txId });
   }
 }
 
 const CONTENT_TAGS: ReadonlySet<string> = new Set(['insert', 'update', 'delete', 'truncate', 'message']);
+
+function rowImages(tuple: RawTuple, before: (version: TableVersion) => Row | undefined): (version: TableVersion) => { before?: Row; after?: Row } {
+  return (v) => withBefore(before(v), v.decode(tuple));
+}
 
 function withBefore(before: Row | undefined, after: Row | undefined): { before?: Row; after?: Row } {
   return { ...(before ? { before } : {}), ...(after ? { after } : {}) };

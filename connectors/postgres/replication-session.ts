@@ -6,6 +6,7 @@ import { type Lsn, formatLsn, parseLsn } from './lsn.js';
 import { type PgEndpoint, endpointText } from './pg-endpoint.js';
 import { mapPgError } from './pg-errors.js';
 import { quoteIdent } from './pg-identifiers.js';
+import { ArrivalQueue } from './arrival-queue.js';
 import { RawPgoutputPlugin } from './raw-pgoutput-plugin.js';
 import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
 import type { MessageSink } from './stream-spool.js';
@@ -15,9 +16,11 @@ export interface SessionTiming {
   statusIntervalMs: number;
   /** No message from the server for this long while idle: the connection counts as lost. */
   livenessTimeoutMs: number;
+  /** After handing a run of messages over, the socket rests this long before the next read (arrival-queue.ts). */
+  readRestMs: number;
 }
 
-export const DEFAULT_TIMING: SessionTiming = { statusIntervalMs: 10_000, livenessTimeoutMs: 120_000 };
+export const DEFAULT_TIMING: SessionTiming = { statusIntervalMs: 10_000, livenessTimeoutMs: 120_000, readRestMs: 2 };
 
 export interface SessionOptions {
   clientConfig: pg.ClientConfig;
@@ -39,8 +42,8 @@ export interface SessionOptions {
 /** A parse failure must not throw inside the socket's data handler: it fails the session, and this inert message is queued instead. */
 const UNPARSABLE = Object.freeze({ tag: 'origin', originLsn: null, originName: '' }) as RawPgoutputMessage;
 
-/** Counts XLogData messages as they arrive (parse runs on arrival, in order with keepalives). */
-class ArrivalCountingPlugin extends RawPgoutputPlugin {
+/** Notes each XLogData message as it arrives (parse runs on arrival, in order with keepalives). */
+class ArrivalNotingPlugin extends RawPgoutputPlugin {
   constructor(
     publicationName: string,
     streaming: boolean,
@@ -61,14 +64,19 @@ class ArrivalCountingPlugin extends RawPgoutputPlugin {
   }
 }
 
+/** The replication connection's socket: pg-logical-replication keeps it private (its own flow control pauses it the same way). */
+function socketOf(service: LogicalReplicationService): { pause(): unknown; resume(): unknown } | undefined {
+  return (service as unknown as { _connection?: { stream?: { pause(): unknown; resume(): unknown } } | null })._connection?.stream;
+}
+
 /**
  * One replication connection streaming one slot until aborted or failed (pg-logical-replication does not
  * reconnect: a lost connection fails the session, and the pipeline restarts `stream` from its checkpoint).
  *
- * Ordering: with flow control the library queues XLogData and hands it over one at a time after awaiting
- * the handler, but emits keepalives at once. A keepalive is therefore held until every message that
- * arrived before it has been handled, then applied in that order, so a heartbeat never overtakes a
- * transaction still queued.
+ * Ordering and backpressure: the library emits XLogData and keepalives as they are parsed (its own flow
+ * control, a promise chain per message, is off); both go into one arrival queue (arrival-queue.ts), which
+ * hands a socket read's messages over in one run and pauses the socket while the handler is awaited. So a
+ * heartbeat never overtakes a transaction still queued, and memory stays bounded.
  *
  * The server only learns what was released: standby status updates carry `releasedLsn` (answering
  * keepalives that ask for a reply, on release, and every statusIntervalMs, also while the handler is
@@ -77,10 +85,7 @@ class ArrivalCountingPlugin extends RawPgoutputPlugin {
 export class ReplicationSession {
   private readonly service: LogicalReplicationService;
   private released: Lsn;
-  private arrived = 0;
-  private handled = 0;
-  private readonly heldKeepalives: Array<{ walEnd: Lsn; after: number }> = [];
-  private chain: Promise<void> = Promise.resolve();
+  private readonly arrivals: ArrivalQueue;
   private started = false;
   private stopping = false;
   /** The first failure: a LogtapError, or the handler's own error as it threw it. */
@@ -93,7 +98,21 @@ export class ReplicationSession {
     this.released = options.releasedLsn;
     this.service = new LogicalReplicationService(options.clientConfig, {
       acknowledge: { auto: false, timeoutSeconds: 0 },
-      flowControl: { enabled: true },
+      flowControl: { enabled: false },
+    });
+    this.arrivals = new ArrivalQueue({
+      sink: options.messages,
+      pause: () => socketOf(this.service)?.pause(),
+      resume: () => socketOf(this.service)?.resume(),
+      // The handler's errors pass through as they are; the translator's own are LogtapErrors.
+      fail: (err) => {
+        this.failure ??= { error: err };
+        this.stop();
+      },
+      idle: () => {
+        this.lastHeardAt = Date.now();
+      },
+      restMs: options.timing.readRestMs,
     });
   }
 
@@ -120,16 +139,17 @@ export class ReplicationSession {
     const onAbort = () => this.stop();
     signal.addEventListener('abort', onAbort, { once: true });
 
-    const plugin = new ArrivalCountingPlugin(
+    const plugin = new ArrivalNotingPlugin(
       options.publicationName,
       options.streaming,
       () => {
-        this.arrived += 1;
         this.lastHeardAt = Date.now();
       },
       (err) => this.fail(new LogtapError('SOURCE', `cannot read a pgoutput message from ${endpointText(options.endpoint)}: ${(err as Error).message}`, { cause: err })),
     );
-    service.on('data', (lsn: string, message: RawPgoutputMessage) => this.onData(message, lsn));
+    service.on('data', (lsn: string, message: RawPgoutputMessage) => {
+      if (!this.stopping) this.arrivals.message(message, lsn);
+    });
     service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => this.onKeepalive(lsn, shouldRespond));
     service.on('error', (err: unknown) => this.lost(err));
     service.on('start', () => this.onStart());
@@ -148,7 +168,7 @@ export class ReplicationSession {
       clearInterval(this.timer);
       await stopService(service);
       // A handler call in flight finishes before the stream ends; nothing new starts (stopping is set).
-      await this.chain;
+      await this.arrivals.settled();
       service.removeAllListeners();
       // A late socket error of the ended connection must not become an unhandled 'error' event.
       service.on('error', () => {});
@@ -169,6 +189,7 @@ export class ReplicationSession {
 
   private stop(): void {
     this.stopping = true;
+    this.arrivals.stop();
     this.end();
   }
 
@@ -189,22 +210,13 @@ export class ReplicationSession {
 
   private tick(): void {
     if (this.stopping) return;
-    const idle = this.handled === this.arrived;
+    const idle = this.arrivals.idle;
     const silentFor = Date.now() - this.lastHeardAt;
     if (idle && silentFor > this.options.timing.livenessTimeoutMs) {
       this.fail(new ConnectionError(`no message from PostgreSQL at ${endpointText(this.options.endpoint)} for ${Math.round(silentFor / 1000)} s: the connection is presumed lost`));
       return;
     }
     this.sendStatus(true);
-  }
-
-  private onData(message: RawPgoutputMessage, walStart: string): Promise<void> {
-    return this.serial(async () => {
-      await this.options.messages.message(message, walStart);
-      this.handled += 1;
-      if (this.handled === this.arrived) this.lastHeardAt = Date.now();
-      await this.applyHeldKeepalives();
-    });
   }
 
   private onKeepalive(lsnText: string, shouldRespond: boolean): void {
@@ -218,33 +230,7 @@ export class ReplicationSession {
       this.fail(new LogtapError('SOURCE', `PostgreSQL sent a keepalive with a bad LSN: ${(err as Error).message}`));
       return;
     }
-    const last = this.heldKeepalives[this.heldKeepalives.length - 1];
-    if (last && last.after === this.arrived) last.walEnd = walEnd > last.walEnd ? walEnd : last.walEnd;
-    else this.heldKeepalives.push({ walEnd, after: this.arrived });
-    if (this.handled === this.arrived) void this.serial(() => this.applyHeldKeepalives());
-  }
-
-  private async applyHeldKeepalives(): Promise<void> {
-    while (this.heldKeepalives.length > 0 && this.heldKeepalives[0]!.after <= this.handled) {
-      const { walEnd } = this.heldKeepalives.shift()!;
-      await this.options.messages.keepalive(walEnd);
-    }
-  }
-
-  /** Runs handler work one at a time, in arrival order; after a failure or stop nothing new runs. Never rejects. */
-  private serial(work: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(async () => {
-      if (this.stopping) return;
-      try {
-        await work();
-      } catch (err) {
-        // The handler's errors pass through as they are; the translator's own are LogtapErrors.
-        this.failure ??= { error: err };
-        this.stop();
-      }
-    });
-    this.chain = next;
-    return next;
+    this.arrivals.keepalive(walEnd);
   }
 
   /** A standby status update: written, flushed and applied up to the released LSN. */

@@ -7,9 +7,12 @@ import { type RawPgoutputMessage, RawPgoutputPlugin, type StreamMessage, without
 
 /** What a replication session hands its messages to (the translator, or the spool in front of it). */
 export interface MessageSink {
-  /** `walStart`: the message's WAL position (XLogData), when known. */
-  message(msg: RawPgoutputMessage, walStart?: string): Promise<void>;
-  keepalive(walEnd: Lsn): Promise<void>;
+  /**
+   * `walStart`: the message's WAL position (XLogData), when known. Returns a promise only when it has to wait
+   * (the caller awaits it before the next message); nothing when the message was handled at once.
+   */
+  message(msg: RawPgoutputMessage, walStart?: string): Promise<void> | void;
+  keepalive(walEnd: Lsn): Promise<void> | void;
 }
 
 /** Spooled bytes kept in memory per transaction before they are written. */
@@ -62,7 +65,7 @@ export class StreamSpool implements MessageSink {
     this.replayParser = new RawPgoutputPlugin({ publicationNames: [options.publicationName], messages: true });
   }
 
-  async message(msg: RawPgoutputMessage, walStart?: string): Promise<void> {
+  message(msg: RawPgoutputMessage, walStart?: string): Promise<void> | void {
     switch (msg.tag) {
       case 'stream_start':
         return this.startBlock(msg);
@@ -71,22 +74,25 @@ export class StreamSpool implements MessageSink {
         if (!tx || tx.xid !== msg.xid) throw new Error(`pgoutput sent a streamed change of transaction ${msg.xid} outside its stream block`);
         return this.append(tx, msg.bytes);
       }
-      case 'stream_stop': {
-        const tx = this.block;
-        this.block = null;
-        if (tx) await this.flush(tx, true);
-        return;
-      }
+      case 'stream_stop':
+        return this.stopBlock();
       case 'stream_abort':
         return this.abort(msg.xid, msg.subxid);
       case 'stream_commit':
         return this.commit(msg);
       default:
+        // Outside stream blocks: straight through, without a promise turn of its own.
         return this.options.next.message(msg, walStart);
     }
   }
 
-  keepalive(walEnd: Lsn): Promise<void> {
+  private async stopBlock(): Promise<void> {
+    const tx = this.block;
+    this.block = null;
+    if (tx) await this.flush(tx, true);
+  }
+
+  keepalive(walEnd: Lsn): Promise<void> | void {
     return this.options.next.keepalive(walEnd);
   }
 

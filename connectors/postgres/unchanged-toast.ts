@@ -63,9 +63,9 @@ export class UnchangedToastReader {
   ) {}
 
   /** Hands a change over now, or after the read-backs held before it. */
-  async inOrder(deliver: () => Promise<void>): Promise<void> {
+  inOrder(deliver: () => Promise<void> | void): Promise<void> | void {
     if (this.held.length === 0) return deliver();
-    await this.hold({ request: null, deliver: () => deliver() });
+    return this.hold({ request: null, deliver: async () => deliver() });
   }
 
   /** Holds an update until its values are read; `deliver` gets them (null: the row is gone). */
@@ -74,8 +74,11 @@ export class UnchangedToastReader {
   }
 
   /** Reads what is held and hands every held change over, in order. */
-  async flush(): Promise<void> {
-    if (this.held.length === 0) return;
+  flush(): Promise<void> | void {
+    if (this.held.length > 0) return this.flushHeld();
+  }
+
+  private async flushHeld(): Promise<void> {
     const held = this.held;
     this.held = [];
     const values = await this.read(held.flatMap((h) => (h.request ? [h.request] : [])));

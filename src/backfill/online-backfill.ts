@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
-import type { SourcePosition } from '../model/change-event.js';
+import type { ChangeEvent, SourcePosition } from '../model/change-event.js';
 import { type TableId, tableIdText } from '../model/table-schema.js';
 import type { OutboxMessage, SourceHandler } from '../source/source-connector.js';
 import type { SchemaChange } from '../schema-changes/schema-change.js';
@@ -91,23 +91,13 @@ export class OnlineBackfill {
       };
     }
     return {
-      onChange: async (event) => {
-        if (sameTable(event.table.id, signalTable)) {
-          if (event.op === 'c' && event.after) await this.onSignal(event.after, event, downstream);
-        } else {
-          this.window?.observe(event);
-          await downstream.onChange(event);
-        }
-        await this.startWindow();
+      onChange: (event) => {
+        if (sameTable(event.table.id, signalTable)) return this.signalRow(event, downstream);
+        this.window?.observe(event);
+        return this.thenStartWindow(downstream.onChange(event));
       },
-      onCommit: async (position: SourcePosition, info) => {
-        await downstream.onCommit(position, info);
-        await this.startWindow();
-      },
-      onHeartbeat: async (position, info) => {
-        await downstream.onHeartbeat(position, info);
-        await this.startWindow();
-      },
+      onCommit: (position: SourcePosition, info) => this.thenStartWindow(downstream.onCommit(position, info)),
+      onHeartbeat: (position, info) => this.thenStartWindow(downstream.onHeartbeat(position, info)),
       ...(downstream.onMessage ? { onMessage: (m: OutboxMessage) => downstream.onMessage!(m) } : {}),
       onSchemaChange: async (change) => {
         await downstream.onSchemaChange?.(change);
@@ -118,6 +108,18 @@ export class OnlineBackfill {
         await this.startWindow();
       },
     };
+  }
+
+  private async signalRow(event: ChangeEvent, downstream: SourceHandler): Promise<void> {
+    if (event.op === 'c' && event.after) await this.onSignal(event.after, event, downstream);
+    await this.startWindow();
+  }
+
+  /** startWindow once `pending` is done; without a promise turn when nothing waits and no window is to start (live streaming). */
+  private thenStartWindow(pending: Promise<void> | void): Promise<void> | void {
+    if (pending) return pending.then(() => this.startWindow());
+    if (this.window === null && this.state.queue.length > 0) return this.startWindow();
+    this.warnIfStalled();
   }
 
   async close(): Promise<void> {

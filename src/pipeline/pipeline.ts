@@ -115,6 +115,8 @@ export class Pipeline implements SourceHandler {
   private checkpointedState: string | null = null;
   private lastCheckpointAt = Date.now();
   private serial: Promise<unknown> = Promise.resolve();
+  /** Serialized work queued or running: none, and a handler call may run at once (serializeNow). */
+  private serialPending = 0;
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
   /** A Kafka commit failed (then nothing more is written). */
@@ -183,41 +185,63 @@ export class Pipeline implements SourceHandler {
     }
   }
 
-  onChange(source: ChangeEvent): Promise<void> {
-    return this.serialize(async () => {
-      const event = this.options.shape ? this.options.shape(source) : source;
-      const { contract } = this.options;
-      if (contract) for (const record of contract.beforeChange(event)) this.add(record);
-      const outbox = this.options.outboxTables?.find(event.table.id);
-      if (outbox) {
-        // An outbox table has no table topic: its inserted rows go out as outbox records, in the same batch.
-        const record = outbox.record(event);
-        if (record) {
-          await this.options.ensureOutboxTopic(record.topic);
-          this.add(record);
-          const row = outbox.captured(event);
-          if (row) this.captured.push({ row, records: this.records.length });
-        }
-      } else {
-        const { encoder } = this.options;
-        if (!encoder.isPrepared(event.table)) {
-          const partitions = await this.options.ensureTableTopic(event.table);
-          await encoder.prepare(event.table, this.options.publishSchema, partitions);
-        }
-        const pending = this.options.encodePool?.submit(event, contract?.decorator() ?? null);
-        if (pending) this.addPending(pending);
-        else {
-          const records = encoder.encode(event);
-          contract?.decorate(records);
-          for (const record of records) this.add(record);
-        }
+  onChange(source: ChangeEvent): Promise<void> | void {
+    return this.serializeNow(() => this.change(source));
+  }
+
+  /** A change; a promise only when it waits (an outbox topic, a table's first change, a flush). */
+  private change(source: ChangeEvent): Promise<void> | void {
+    const event = this.options.shape ? this.options.shape(source) : source;
+    const { contract } = this.options;
+    if (contract) for (const record of contract.beforeChange(event)) this.add(record);
+    const outbox = this.options.outboxTables?.find(event.table.id);
+    const { encoder } = this.options;
+    if (outbox || !encoder.isPrepared(event.table)) return this.changeWaiting(event, outbox);
+    this.encode(event);
+    return this.changed(event);
+  }
+
+  /** A change of an outbox table, or of a table whose topic and encoder are not ready yet. */
+  private async changeWaiting(event: ChangeEvent, outbox: ReturnType<OutboxTables['find']>): Promise<void> {
+    if (outbox) {
+      // An outbox table has no table topic: its inserted rows go out as outbox records, in the same batch.
+      const record = outbox.record(event);
+      if (record) {
+        await this.options.ensureOutboxTopic(record.topic);
+        this.add(record);
+        const row = outbox.captured(event);
+        if (row) this.captured.push({ row, records: this.records.length });
       }
-      this.changes++;
-      this.position = event.position;
-      this.groupOpen = event.continuesGroup === true;
-      if (this.full() && !this.groupOpen) await this.flush('size');
-      else this.armTimer();
-    });
+    } else {
+      const { encoder } = this.options;
+      if (!encoder.isPrepared(event.table)) {
+        const partitions = await this.options.ensureTableTopic(event.table);
+        await encoder.prepare(event.table, this.options.publishSchema, partitions);
+      }
+      this.encode(event);
+    }
+    await this.changed(event);
+  }
+
+  /** A change's records, or their place while an encoding worker encodes them. */
+  private encode(event: ChangeEvent): void {
+    const { contract } = this.options;
+    const pending = this.options.encodePool?.submit(event, contract?.decorator() ?? null);
+    if (pending) {
+      this.addPending(pending);
+      return;
+    }
+    const records = this.options.encoder.encode(event);
+    contract?.decorate(records);
+    for (const record of records) this.add(record);
+  }
+
+  private changed(event: ChangeEvent): Promise<void> | void {
+    this.changes++;
+    this.position = event.position;
+    this.groupOpen = event.continuesGroup === true;
+    if (this.full() && !this.groupOpen) return this.flush('size');
+    this.armTimer();
   }
 
   private prepareTables(tables: readonly TableSchema[], upcoming: readonly TableSchema[] = []): Promise<void> {
@@ -304,21 +328,21 @@ export class Pipeline implements SourceHandler {
     }
   }
 
-  onCommit(position: SourcePosition, info: CommitInfo = {}): Promise<void> {
-    return this.serialize(async () => {
+  onCommit(position: SourcePosition, info: CommitInfo = {}): Promise<void> | void {
+    return this.serializeNow(() => {
       const { contract } = this.options;
       if (contract) for (const record of contract.onCommit(position, info)) this.add(record);
       this.position = position;
       this.metrics.transaction();
       if (info.commitTimeMicros !== undefined) this.commitTimes.push(info.commitTimeMicros);
       this.markBoundary(position);
-      if (this.full()) await this.flush('size');
-      else if (!this.inFlight) await this.flushIfDue();
+      if (this.full()) return this.flush('size');
+      if (!this.inFlight) return this.flushIfDue();
     });
   }
 
-  onHeartbeat(position: SourcePosition, info?: HeartbeatInfo): Promise<void> {
-    return this.serialize(async () => {
+  onHeartbeat(position: SourcePosition, info?: HeartbeatInfo): Promise<void> | void {
+    return this.serializeNow(() => {
       this.options.contract?.onHeartbeat(info);
       this.position = position;
       this.markBoundary(position);
@@ -326,7 +350,7 @@ export class Pipeline implements SourceHandler {
       // The first position of a start without a checkpoint is checkpointed at once: a source that keeps no
       // state of its own (MySQL) would otherwise start elsewhere after a crash.
       const due = this.checkpointed === null || Date.now() - this.lastCheckpointAt >= this.options.heartbeatIntervalMs;
-      if (this.records.length === 0 && !this.inFlight && due) await this.flush('heartbeat');
+      if (this.records.length === 0 && !this.inFlight && due) return this.flush('heartbeat');
     });
   }
 
@@ -456,22 +480,56 @@ export class Pipeline implements SourceHandler {
     }
   }
 
-  private async flushIfDue(): Promise<void> {
-    if (this.full() || (this.records.length > 0 && Date.now() - this.firstWaitingAt >= this.options.limits.maxDelayMs)) await this.flush('time');
-    else this.armTimer();
+  private flushIfDue(): Promise<void> | void {
+    if (this.full() || (this.records.length > 0 && Date.now() - this.firstWaitingAt >= this.options.limits.maxDelayMs)) return this.flush('time');
+    this.armTimer();
   }
 
   /** Runs `work` after everything queued before it; the first failure stops the stream and fails all later work. */
-  private serialize<T>(work: () => Promise<T>): Promise<T> {
+  private serialize<T>(work: () => Promise<T> | T): Promise<T> {
+    this.serialPending++;
     const next = this.serial.then(() => {
       if (this.failure) throw this.failure;
       return work();
     });
-    this.serial = next.catch((err) => {
+    this.serial = this.track(next);
+    return next;
+  }
+
+  /**
+   * serialize() without a promise turn when nothing queued before is still running (live streaming: a change or a
+   * commit that only encodes and adds records runs at once); only what `work` waits for (a flush, a table's
+   * preparation) is chained, and later work queues behind it.
+   */
+  private serializeNow(work: () => Promise<void> | void): Promise<void> | void {
+    if (this.serialPending > 0) return this.serialize(work);
+    if (this.failure) return Promise.reject(this.failure);
+    let waiting: Promise<void> | void;
+    try {
+      waiting = work();
+    } catch (err) {
       this.failure ??= err;
       this.stop.abort();
-    });
-    return next;
+      return Promise.reject(err);
+    }
+    if (!waiting) return;
+    this.serialPending++;
+    this.serial = this.track(waiting);
+    return waiting;
+  }
+
+  /** Counts `work` as queued until it ends; its failure stops the stream. */
+  private track(work: Promise<unknown>): Promise<void> {
+    return work.then(
+      () => {
+        this.serialPending--;
+      },
+      (err) => {
+        this.serialPending--;
+        this.failure ??= err;
+        this.stop.abort();
+      },
+    );
   }
 }
 
