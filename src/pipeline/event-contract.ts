@@ -47,6 +47,11 @@ export interface EventContractOptions {
   stateRecord: (state: EventContractState) => KafkaRecord;
   /** A kept open transaction that the stream did not continue (the checkpoint was moved past it). */
   onStale: (transactionId: string) => void;
+  /**
+   * A transaction committed at or before a watermark already in use: the watermark's promise is broken for it (MariaDB:
+   * a statement running over a second; anywhere: a clock stepped back, the checkpoint moved back). Said, not hidden.
+   */
+  onLateCommit?: (late: { commitTimeMicros: bigint; watermarkMicros: bigint; transactionId: string | undefined }) => void;
 }
 
 /**
@@ -99,6 +104,10 @@ export class EventContract {
 
   /** Records that follow a source commit (an END). */
   onCommit(position: SourcePosition, info: CommitInfo): KafkaRecord[] {
+    const watermarksOn = this.options.watermarksTopic !== null || this.options.watermarkHeader;
+    if (watermarksOn && info.commitTimeMicros !== undefined && this.sourceTimeMicros !== null && info.commitTimeMicros < this.sourceTimeMicros) {
+      this.options.onLateCommit?.({ commitTimeMicros: info.commitTimeMicros, watermarkMicros: this.sourceTimeMicros - 1n, transactionId: info.txId });
+    }
     if (info.commitTimeMicros !== undefined && info.boundsLaterCommits) this.advance(info.commitTimeMicros);
     return this.boundaries?.onCommit(position, info) ?? NONE;
   }

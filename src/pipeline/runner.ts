@@ -29,7 +29,7 @@ import { topicRowsReader } from '../cascade/published-rows.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { KafkaRecord } from '../events/kafka-record.js';
 import type { LastFailure } from './last-failure.js';
-import { EventContract, type EventContractState } from './event-contract.js';
+import { EventContract, type EventContractOptions, type EventContractState } from './event-contract.js';
 import { tableEnvelopeFor } from '../config/table-envelope.js';
 import { transactionsTopic } from '../events/transaction-boundaries.js';
 import { watermarksTopic } from '../events/watermark-record.js';
@@ -99,7 +99,22 @@ async function eventContract(config: LogtapConfig, topics: TopicManager, checkpo
     restored, checkpointPosition: from?.token ?? null,
     stateRecord: (state) => checkpoints.eventContractRecord(state),
     onStale: (id) => log.warn({ transaction: id }, 'the checkpoint no longer continues this source transaction: its END record is not written'),
+    onLateCommit: lateCommitWarning(log),
   });
+}
+
+/** The first late commit of a run is said at once, later ones at most once a minute with how many there were. */
+function lateCommitWarning(log: Logger): NonNullable<EventContractOptions['onLateCommit']> {
+  let unsaid = 0;
+  let saidAt = 0;
+  return ({ commitTimeMicros, watermarkMicros, transactionId }) => {
+    unsaid++;
+    if (saidAt !== 0 && Date.now() - saidAt < 60_000) return;
+    saidAt = Date.now();
+    log.warn({ transaction: transactionId, commitTimeMicros: commitTimeMicros.toString(), watermarkMicros: watermarkMicros.toString(), lateCommits: unsaid },
+      'a transaction committed at or before a watermark already in use: consumers that closed that window missed it (docs/events.md, Watermarks)');
+    unsaid = 0;
+  };
 }
 
 const isRetriable = (err: unknown): boolean => err instanceof LogtapError && err.retriable;

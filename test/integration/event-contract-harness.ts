@@ -229,6 +229,8 @@ export async function contractWorkload(db: ContractDb): Promise<void> {
     // An idle source: the watermark moves past the last commit without any new change.
     const lastCommit = BigInt(ends.get(last.id)!.commit_us!);
     await waitFor('the watermark to pass the last commit on the idle source', async () => ((await watermarks(k, prefixes[0]!)).at(-1)! >= lastCommit ? true : undefined), 90_000, 1000);
+    // No commit came at or below a watermark already in use (the daemon says so when one does).
+    for (const d of daemons) expect(d.log()).not.toMatch(/committed at or before a watermark/);
   } catch (err) {
     throw withDaemonLog(err, daemons[0]!, /"level":"(error|warn)"/);
   } finally {

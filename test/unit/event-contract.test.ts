@@ -130,6 +130,21 @@ describe('event contract', () => {
     expect(unordered.advances(unordered.point())).toBe(false);
   });
 
+  it('says a transaction that commits at or before a watermark in use, and nothing for later ones', () => {
+    const late: { commitTimeMicros: bigint; watermarkMicros: bigint; transactionId: string | undefined }[] = [];
+    const c = new EventContract({
+      connector: 'c', transactionsTopic: null, watermarksTopic: 'p._watermarks', watermarkHeader: false, restored: null, checkpointPosition: null,
+      stateRecord: (state) => ({ topic: 'p._offsets', key: null, value: Buffer.from(JSON.stringify(state)), headers: {} }), onStale: () => {},
+      onLateCommit: (l) => late.push(l),
+    });
+    c.onCommit(at('my1:a'), { commitTimeMicros: 2_000_000n, boundsLaterCommits: true, txId: '1' });
+    c.onCommit(at('my1:b'), { commitTimeMicros: 2_000_000n, boundsLaterCommits: true, txId: '2' });
+    expect(late).toEqual([]);
+    // A statement that started a second earlier and committed after: its time is below the watermark 1,999,999.
+    c.onCommit(at('my1:c'), { commitTimeMicros: 1_000_000n, boundsLaterCommits: true, txId: '3' });
+    expect(late).toEqual([{ commitTimeMicros: 1_000_000n, watermarkMicros: 1_999_999n, transactionId: '3' }]);
+  });
+
   it('publishes a watermark just below the last commit time, and puts the previous one on records', () => {
     const c = contract(null, null);
     c.onCommit(at('pg1:0/10'), { commitTimeMicros: 2_000n, boundsLaterCommits: true });
