@@ -5,6 +5,7 @@ import type { KafkaRecord } from '../events/kafka-record.js';
 import { readTopicToEnd } from './read-to-end.js';
 import { type LastFailure, decodeLastFailure, encodeLastFailure, lastFailureKey } from '../pipeline/last-failure.js';
 import { kafkaReadError } from './kafka-errors.js';
+import { readWhileLeadershipMoves } from './leadership-retry.js';
 import { type EventContractState, decodeEventContractState, encodeEventContractState, eventContractKey } from '../pipeline/event-contract.js';
 
 /**
@@ -30,12 +31,13 @@ export class CheckpointStore {
     let checkpoint: Checkpoint | null = null;
     let failure: LastFailure | null = null;
     let contract: EventContractState | null = null;
-    await readTopicToEnd(this.kafka, this.topic, ({ message }) => {
+    // Each try reads from the start; a later record of a key overwrites an earlier one, so a second try is harmless.
+    await readWhileLeadershipMoves(() => readTopicToEnd(this.kafka, this.topic, ({ message }) => {
       const key = message.key?.toString();
       if (key === this.connector) checkpoint = message.value ? decodeCheckpoint(message.value) : null;
       else if (key === failureKey) failure = message.value ? decodeLastFailure(message.value) : null;
       else if (key === contractKey) contract = message.value ? decodeEventContractState(message.value) : null;
-    }, { ...(signal ? { signal } : {}), groupPrefix: 'logtap-offsets' }).catch((err: unknown) => {
+    }, { ...(signal ? { signal } : {}), groupPrefix: 'logtap-offsets' }), { signal }).catch((err: unknown) => {
       throw kafkaReadError(err, `reading the checkpoint from ${this.topic}`);
     });
     return { checkpoint, failure, contract };

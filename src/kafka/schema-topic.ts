@@ -9,6 +9,7 @@ import type { AvroSchema } from '../avro/column-avro-type.js';
 import { schemaTopic } from '../events/topic-names.js';
 import { readTopicToEnd } from './read-to-end.js';
 import { kafkaReadError } from './kafka-errors.js';
+import { readWhileLeadershipMoves } from './leadership-retry.js';
 
 /**
  * Schema records per produce request: one partition's records of a request form one record batch, which the
@@ -70,7 +71,8 @@ export class SchemaTopic {
   /** Every schema in the topic, oldest first (the latest record of a fingerprint wins); null when there is no topic. */
   async readAll(signal?: AbortSignal): Promise<SchemaEntry[] | null> {
     const byKey = new Map<string, SchemaEntry>();
-    const exists = await readTopicToEnd(this.kafka, this.topic, ({ message }) => {
+    // Each try reads from the start into the same map (keyed): a second try is harmless.
+    const exists = await readWhileLeadershipMoves(() => readTopicToEnd(this.kafka, this.topic, ({ message }) => {
       if (!message.key || !message.value) return;
       const record = this.recordSchema.type.fromBuffer(readSingleObjectHeader(message.value).body) as SchemaRecord;
       const schema = JSON.parse(record.schema) as AvroSchema;
@@ -78,7 +80,7 @@ export class SchemaTopic {
       byKey.set(`${record.subject}/${record.fingerprint}`, {
         subject: record.subject, version: record.version, fingerprint, fingerprintHex: fingerprintHex(fingerprint), schema, table: record.table,
       });
-    }, { ...(signal ? { signal } : {}), groupPrefix: 'logtap-schemas' }).catch((err: unknown) => {
+    }, { ...(signal ? { signal } : {}), groupPrefix: 'logtap-schemas' }), { signal }).catch((err: unknown) => {
       throw kafkaReadError(err, `reading the schemas from ${this.topic}`);
     });
     return exists ? [...byKey.values()] : null;
