@@ -12,7 +12,7 @@ const isKafkaJs = (e: unknown): boolean => typeof (e as KafkaJsLike)?.name === '
  * The error and what it wraps: kafkajs reports the failure that ended its retries inside
  * KafkaJSNumberOfRetriesExceeded / KafkaJSNonRetriableError (`cause`), without its `type` or class.
  */
-function causeChain(err: unknown): KafkaJsLike[] {
+export function causeChain(err: unknown): KafkaJsLike[] {
   const chain: KafkaJsLike[] = [];
   for (let e = err; e && typeof e === 'object' && chain.length < 8 && !chain.includes(e as KafkaJsLike); e = (e as KafkaJsLike).cause) chain.push(e as KafkaJsLike);
   return chain;

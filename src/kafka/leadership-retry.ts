@@ -1,14 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { causeChain } from './kafka-errors.js';
 
 /** Partition leadership moving or not yet there: right after a topic's creation, or while a restarted broker loads its partitions. */
 const LEADERSHIP = new Set(['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION']);
 
 export function isLeadershipMoving(err: unknown): boolean {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    const type = (e as { type?: unknown }).type;
-    if (typeof type === 'string' && LEADERSHIP.has(type)) return true;
-  }
-  return false;
+  return causeChain(err).some((e) => e.type !== undefined && LEADERSHIP.has(e.type));
 }
 
 /**
