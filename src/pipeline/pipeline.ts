@@ -165,6 +165,9 @@ export class Pipeline implements SourceHandler {
     try {
       const { interceptor } = this.options;
       const from = this.options.beforeStream ? await this.options.beforeStream(interceptor?.wrap(this, 'snapshot') ?? this, this.stop.signal, (tables, upcoming) => this.prepareTables(tables, upcoming)) : this.options.from;
+      // A finished snapshot is checkpointed at once, also when nothing follows: an idle source sends no keepalive
+      // that moves the log on, and a restart would otherwise begin the snapshot again.
+      if (this.options.beforeStream && from && !this.stop.signal.aborted) await this.serialize(() => this.flush('snapshot'));
       if (!this.stop.signal.aborted) {
         this.options.onStreaming?.(from);
         await this.options.source.stream(from, interceptor?.wrap(this, 'stream') ?? this, this.stop.signal);
@@ -376,7 +379,7 @@ export class Pipeline implements SourceHandler {
    * commit round trip. The safety rule holds per batch: Kafka commit (records + checkpoint) → only then
    * release at the source, in order.
    */
-  private async flush(reason: 'size' | 'time' | 'heartbeat' | 'stop' | 'schema-change'): Promise<void> {
+  private async flush(reason: 'size' | 'time' | 'heartbeat' | 'stop' | 'schema-change' | 'snapshot'): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     // A group's last event ends it and re-arms the timer; a stream stopped inside one resumes before it.
@@ -413,7 +416,7 @@ export class Pipeline implements SourceHandler {
         this.stop.abort();
       },
     );
-    if (reason === 'stop' || reason === 'heartbeat' || reason === 'schema-change') await commit;
+    if (reason === 'stop' || reason === 'heartbeat' || reason === 'schema-change' || reason === 'snapshot') await commit;
   }
 
   private async commit(batch: { records: Waiting[]; bytes: number; changes: number; commitTimes: bigint[]; position: SourcePosition; state: string | null; extra: KafkaRecord[]; captured: CapturedOutboxRow[]; contract: ContractPoint | null }, reason: string): Promise<void> {

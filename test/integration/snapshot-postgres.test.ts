@@ -6,7 +6,7 @@ import type { Row } from '../../src/model/change-event.js';
 import { testBed } from '../helpers/test-bed.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
-import { type Daemon, startDaemon, writeConfig } from '../helpers/daemon.js';
+import { type Daemon, startDaemon, waitStreaming, writeConfig } from '../helpers/daemon.js';
 import { readTopicAsTable } from '../helpers/topic-table.js';
 import { connectorObjectPattern, dropConnectorObjects } from '../helpers/pg-connector-objects.js';
 
@@ -121,6 +121,26 @@ describe('initial snapshot of PostgreSQL', () => {
       expect((await new CheckpointStore(kafka, prefix, name).load())?.position.token).toMatch(/^pg1:/);
     }, 600_000);
   }
+
+  it('checkpoints a finished snapshot (of an empty table) at the stream start point before it streams, also when nothing follows', async () => {
+    const name = uniqueName('snapend');
+    const prefix = uniqueName('se');
+    const table = uniqueName('snap_end');
+    await sql.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, note text)`);
+    cleanup.push(() => sql.query(`DROP TABLE ${table}`));
+    const daemon = startDaemon(writeConfig({
+      name, source: { url: bed.pgUrl, tables: [`public.${table}`] }, kafka: { brokers: bed.kafkaBrokers }, topicPrefix: prefix, heartbeatIntervalMs: 300,
+    }));
+    cleanup.push(async () => { daemon.child.kill('SIGKILL'); await daemon.exited; await dropConnectorObjects(sql, name); });
+    await waitStreaming(daemon);
+    // No change and no keepalive needed: a restart from here streams, it does not snapshot again.
+    const [finished] = logLines(daemon, 'snapshot finished');
+    expect(finished!.rows).toBe(0);
+    const streamFrom = String(finished!.streamFrom).replace(/^lsn /, '');
+    expect((await new CheckpointStore(kafka, prefix, name).load())?.position.token).toBe(`pg1:${streamFrom}`);
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+  }, 120_000);
 
   it('snapshot.mode: never only streams; always snapshots again at the next start and the topic still equals the table', async () => {
     const name = uniqueName('snapmode');
