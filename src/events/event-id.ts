@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ChangeEvent } from '../model/change-event.js';
-import { tableIdText } from '../model/table-schema.js';
+import { type TableSchema, tableIdText } from '../model/table-schema.js';
 import type { KafkaRecord } from './kafka-record.js';
 
 /** The header that carries a record's event id (docs/events.md, Event contract). */
@@ -53,12 +53,20 @@ export function assignEventIds(event: ChangeEvent, records: KafkaRecord[], base:
   }
 }
 
+/** A table's name as it appears in row ids, and the bytes its key digest starts with (`<table>\0`). */
+const rowIdTables = new WeakMap<TableSchema, { text: string; prefix: Buffer }>();
+
 /** The id base of a snapshot or backfill row: its read's position, its table and a digest of its key (or whole row). */
 export function rowReadBase(event: ChangeEvent, records: KafkaRecord[]): string {
   const identity = records.find((r) => r.key !== null)?.key ?? records.find((r) => r.value !== null)?.value;
-  const table = tableIdText(event.table.id);
-  if (!identity) return `${event.position.token}/${table}`;
+  let table = rowIdTables.get(event.table);
+  if (!table) {
+    const text = tableIdText(event.table.id);
+    rowIdTables.set(event.table, (table = { text, prefix: Buffer.from(`${text}\0`) }));
+  }
+  if (!identity) return `${event.position.token}/${table.text}`;
   // The key as encoded (with its schema's id): the same row read again under the same key schema gets the same id.
-  const digest = createHash('sha256').update(table).update('\0').update(identity).digest('base64url').slice(0, 22);
-  return `${event.position.token}/${table}/${digest}`;
+  // SHA-256 of `<table>\0<identity>` in one call (a Hash object per row was 2% of a snapshot's CPU).
+  const digest = hash('sha256', Buffer.concat([table.prefix, identity], table.prefix.length + identity.length), 'base64url').slice(0, 22);
+  return `${event.position.token}/${table.text}/${digest}`;
 }

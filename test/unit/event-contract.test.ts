@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../src/model/change-event.js';
 import type { TableSchema } from '../../src/model/table-schema.js';
@@ -63,6 +64,10 @@ describe('event ids', () => {
     expect(read(orders, { id: 2n, v: 'a' })).not.toBe(one);
     expect(read(keyless, { id: 1n, v: 'a' })).not.toBe(read(keyless, { id: 1n, v: 'b' }));
     expect(one.startsWith('pg1:snap/public.orders/')).toBe(true);
+    // The documented digest (ids stay stable across versions): SHA-256 of `<table>\0<key as encoded>`, base64url, 22 characters.
+    const [record] = encoder.encode(change({ op: 'r', snapshot: true, position: at('pg1:snap'), after: { id: 1n, v: 'a' } }, orders));
+    const digest = createHash('sha256').update('public.orders').update('\0').update(record!.key!).digest('base64url').slice(0, 22);
+    expect(one).toBe(`pg1:snap/public.orders/${digest}/r`);
   });
 });
 
