@@ -47,6 +47,19 @@ describe('the kafkajs patch', () => {
     }), { numRuns: 100 });
   });
 
+  it('checksums record batches with the native CRC-32C, equal to kafkajs\' own', () => {
+    const crc = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (b: Buffer) => number;
+    const kafkajsCrc = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number;
+    // The prebuilt binary of this platform is installed (linux-x64 here and in the Docker image): the fast path is taken.
+    expect(readFileSync(require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js'), 'utf8')).toContain('@node-rs/crc32');
+    expect(typeof (require('@node-rs/crc32') as { crc32c: unknown }).crc32c).toBe('function');
+    expect(crc(Buffer.from('123456789'))).toBe(0xe3069283); // the CRC-32C check value
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 20_000 }), (bytes) => {
+      const buffer = Buffer.from(bytes);
+      expect(crc(buffer)).toBe(kafkajsCrc(buffer) >>> 0);
+    }), { numRuns: 300 });
+  });
+
   it('writes every 32-bit varint and small varlong as kafkajs\' decoder expects', () => {
     const edges = [0, 1, -1, 63, 64, -64, -65, 127, 128, 8191, 8192, 2 ** 20, -(2 ** 20), 2 ** 30 - 1, -(2 ** 30), 2 ** 31 - 1, -(2 ** 31)];
     fc.assert(fc.property(fc.oneof(fc.constantFrom(...edges), fc.integer()), (n) => {
