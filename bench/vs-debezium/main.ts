@@ -9,8 +9,8 @@
 //   --from-log FILE: no run; the report is written from what an earlier run printed (pass that run's other options too)
 //   full (default): 200,000 events, 3 rounds, latency at 2,000 inserts/s for 20 s, 1M-row snapshot
 //   small: 20,000 events, 1 round, latency at 1,000 inserts/s for 10 s, 100k-row snapshot
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { configSchema } from '../../src/config/config-schema.js';
@@ -133,7 +133,9 @@ const dir = join(packageRoot(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 // An at-least-once run is a different comparison: its own file beside the default (exactly-once) one.
 const variant = `${scale}${DELIVERY === 'exactly-once' ? '' : `-${DELIVERY}`}`;
-const base = join(dir, `${date}-vs-debezium-${variant}`);
+// A second run of the day (or of other workloads) gets its own files: results already written are never replaced.
+let base = join(dir, `${date}-vs-debezium-${variant}${WORKLOADS.size === 1 ? `-${[...WORKLOADS][0]}` : ''}`);
+for (let n = 2; existsSync(`${base}.md`); n++) base = base.replace(/(-run\d+)?$/, `-run${n}`);
 const machine = `${execFileSync('nproc').toString().trim()} cores, ${Math.round(Number(/MemTotal:\s+(\d+)/.exec(execFileSync('cat', ['/proc/meminfo']).toString())?.[1] ?? 0) / 2 ** 20)} GiB`;
 const props = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `\`${k}=${v}\``).join(', ');
 writeFileSync(`${base}.md`, `# logtap vs Debezium — ${date}, ${scale} scale, logtap ${DELIVERY}
@@ -145,7 +147,7 @@ Medians over rounds; the first tool alternates between rounds.
 
 ${table}
 
-![chart](${date}-vs-debezium-${variant}.png)
+![chart](${basename(base)}.png)
 
 ## How it is measured
 - events/s: the streaming workload is written while both tools are stopped (each took its start position
