@@ -54,17 +54,92 @@ export async function introspectTable(runner: MysqlQueryRunner, database: string
     runner.query(TABLE_OPTIONS_SQL, [database, table]),
   ]);
   if (columnRows.length === 0) throw new TableNotFoundError(`${database}.${table}`);
-  const isMariaDb = String(versionRows[0]?.version ?? '').toLowerCase().includes('mariadb');
-  const checks = isMariaDb && columnRows.some((row) => TEXT_DATA_TYPES.has(text(row.data_type).toLowerCase()))
+  const isMariaDb = isMariaDbVersion(versionRows);
+  const checks = isMariaDb && hasTextColumn(columnRows)
     ? (await runner.query(CHECKS_SQL, [database, table])).map((row) => text(row.check_clause))
     : [];
+  return tableInfo(database, table, columnRows, keyRows, optionRows[0], checks, isMariaDb);
+}
+
+// The same reads for every table of one database at once, ordered for grouping by table.
+const SCHEMA_COLUMNS_SQL = `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, ORDINAL_POSITION AS ordinal, DATA_TYPE AS data_type,
+  COLUMN_TYPE AS column_type, IS_NULLABLE AS is_nullable, CHARACTER_MAXIMUM_LENGTH AS max_length, NUMERIC_PRECISION AS numeric_precision,
+  NUMERIC_SCALE AS numeric_scale, DATETIME_PRECISION AS datetime_precision, CHARACTER_SET_NAME AS character_set,
+  COLLATION_NAME AS collation, COLUMN_DEFAULT AS column_default, EXTRA AS extra, GENERATION_EXPRESSION AS generation_expression
+FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`;
+
+const SCHEMA_PRIMARY_KEYS_SQL = `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = ? AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_NAME, SEQ_IN_INDEX`;
+
+const SCHEMA_TABLE_OPTIONS_SQL = `SELECT t.TABLE_NAME AS table_name, t.TABLE_COLLATION AS collation, c.CHARACTER_SET_NAME AS charset
+FROM information_schema.TABLES t LEFT JOIN information_schema.COLLATIONS c ON c.COLLATION_NAME = t.TABLE_COLLATION
+WHERE t.TABLE_SCHEMA = ?`;
+
+const SCHEMA_CHECKS_SQL = `SELECT TABLE_NAME AS table_name, CHECK_CLAUSE AS check_clause FROM information_schema.CHECK_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = ?`;
+
+/**
+ * Reads many tables as introspectTable reads one, in a few queries per database (a snapshot of thousands of
+ * tables: one round trip per table and query took ~10 ms each). Each INFORMATION_SCHEMA query names its database
+ * only (MariaDB opens just that database's tables; a list of names would make it open every table of the server).
+ * A table the database-wide read did not name exactly (letter case under lower_case_table_names) is read alone.
+ */
+export async function introspectTables(runner: MysqlQueryRunner, tables: readonly { namespace: string; name: string }[]): Promise<MysqlTableInfo[]> {
+  if (tables.length === 0) return [];
+  const isMariaDb = isMariaDbVersion(await runner.query('SELECT VERSION() AS version', []));
+  const byDatabase = new Map<string, Map<string, MysqlTableInfo | undefined>>();
+  for (const t of tables) {
+    let wanted = byDatabase.get(t.namespace);
+    if (!wanted) byDatabase.set(t.namespace, (wanted = new Map()));
+    wanted.set(t.name, undefined);
+  }
+  for (const [database, wanted] of byDatabase) {
+    const [columnRows, keyRows, optionRows, checkRows] = await Promise.all([
+      runner.query(SCHEMA_COLUMNS_SQL, [database]),
+      runner.query(SCHEMA_PRIMARY_KEYS_SQL, [database]),
+      runner.query(SCHEMA_TABLE_OPTIONS_SQL, [database]),
+      isMariaDb ? runner.query(SCHEMA_CHECKS_SQL, [database]) : Promise.resolve([]),
+    ]);
+    const columns = groupByTable(columnRows, wanted);
+    const keys = groupByTable(keyRows, wanted);
+    const options = groupByTable(optionRows, wanted);
+    const checks = groupByTable(checkRows, wanted);
+    for (const [table, columnsOf] of columns) {
+      const checkClauses = isMariaDb && hasTextColumn(columnsOf) ? (checks.get(table) ?? []).map((row) => text(row.check_clause)) : [];
+      wanted.set(table, tableInfo(database, table, columnsOf, keys.get(table) ?? [], options.get(table)?.[0], checkClauses, isMariaDb));
+    }
+  }
+  const infos: MysqlTableInfo[] = [];
+  for (const t of tables) infos.push(byDatabase.get(t.namespace)!.get(t.name) ?? await introspectTable(runner, t.namespace, t.name));
+  return infos;
+}
+
+/** The rows of the wanted tables, by table, in their order. */
+function groupByTable(rows: Record<string, unknown>[], wanted: ReadonlyMap<string, unknown>): Map<string, Record<string, unknown>[]> {
+  const byTable = new Map<string, Record<string, unknown>[]>();
+  for (const row of rows) {
+    const table = text(row.table_name);
+    if (!wanted.has(table)) continue;
+    let list = byTable.get(table);
+    if (!list) byTable.set(table, (list = []));
+    list.push(row);
+  }
+  return byTable;
+}
+
+const isMariaDbVersion = (versionRows: Record<string, unknown>[]): boolean => String(versionRows[0]?.version ?? '').toLowerCase().includes('mariadb');
+const hasTextColumn = (columnRows: Record<string, unknown>[]): boolean => columnRows.some((row) => TEXT_DATA_TYPES.has(text(row.data_type).toLowerCase()));
+
+function tableInfo(
+  database: string, table: string, columnRows: Record<string, unknown>[], keyRows: Record<string, unknown>[], options: Record<string, unknown> | undefined,
+  checks: readonly string[], isMariaDb: boolean,
+): MysqlTableInfo {
   const info: MysqlTableInfo = {
     database,
     table,
     columns: columnRows.map((row) => columnInfoFromRow(row, checks, isMariaDb)),
     primaryKey: keyRows.map((row) => text(row.name)),
   };
-  const options = optionRows[0];
   if (options?.collation != null) info.options = { collation: text(options.collation), ...(options.charset != null ? { charset: text(options.charset) } : {}) };
   return info;
 }

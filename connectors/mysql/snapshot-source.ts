@@ -2,13 +2,14 @@ import mysql, { type Connection } from 'mysql2';
 import { LogtapError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { Row } from '../../src/model/change-event.js';
-import type { TableId } from '../../src/model/table-schema.js';
+import type { TableId, TableSchema } from '../../src/model/table-schema.js';
 import { tableIdText } from '../../src/model/table-schema.js';
 import type { SnapshotChunk, SnapshotRequest, SnapshotSource, SourceSnapshot } from '../../src/source/snapshot-source.js';
 import { type SnapshotProgress, compareTables, resumeKey, tablePublished } from '../../src/snapshot/snapshot-progress.js';
 import { tableSchemaOf } from './column-mapping.js';
 import { mapDriverError } from './driver-errors.js';
-import { introspectTable, queryRunnerOf } from './introspect-columns.js';
+import { introspectTables, queryRunnerOf } from './introspect-columns.js';
+import type { MysqlTableInfo } from './mysql-column-info.js';
 import { type MysqlPosition, decodeMysqlPosition, toSourcePosition } from './mysql-position.js';
 import { mysqlEndpoint, type MysqlSourceSettings } from './mysql-source-url.js';
 import { beginConsistentRead } from './snapshot-consistent-point.js';
@@ -98,13 +99,18 @@ async function openMysqlSnapshot(settings: MysqlSourceSettings, selection: Table
     const tables = (await doing('listing the tables', () => listTables(session.runner, settings.database, selection))).filter((t) => !tablePublished(t, progress));
     const start = from !== null && isMysqlSnapshotToken(from.token) ? from : toMysqlSnapshotSourcePosition({ stream, progress: null });
     log.info({ tables: tables.map(tableIdText), resumeAfter: progress ? start.display : null }, 'snapshot tables');
-    const planner = new MysqlChunkPlanner(conn, session.runner, tables, progress, stream, request.chunkRows, (what, err) => snapshotError(err, session.errors, what));
+    // Every table described up front, after the consistent read began (a table altered since makes its read fail
+    // with ER_TABLE_DEF_CHANGED, and the snapshot resumes in a new read), in a few queries per database.
+    const described = (await doing('describing the tables', () => introspectTables(session.runner, tables)))
+      .map((info): DescribedTable => ({ info, schema: tableSchemaOf(info) }));
+    const planner = new MysqlChunkPlanner(conn, described, progress, stream, request.chunkRows, (what, err) => snapshotError(err, session.errors, what));
     request.signal.removeEventListener('abort', onAbort);
     return {
       start,
       streamFrom: toSourcePosition(stream),
       parallelism: 1,
       consistency,
+      tables: described.map((t) => t.schema),
       nextChunk: () => planner.next(),
       close: closeAll,
     };
@@ -123,6 +129,12 @@ async function listTables(runner: { query(sql: string, values: readonly unknown[
   return rows.map((r) => ({ namespace: String(r.db), name: String(r.name) })).filter((t) => selection.captures(t.namespace, t.name)).sort(compareTables);
 }
 
+/** A table as the snapshot reads it: its columns as the database describes them, and the schema its chunks carry. */
+interface DescribedTable {
+  info: MysqlTableInfo;
+  schema: TableSchema;
+}
+
 /** Plans the chunks table by table and reads them, all on the one snapshot connection (never at the same time). */
 class MysqlChunkPlanner {
   private tableIndex = 0;
@@ -132,8 +144,7 @@ class MysqlChunkPlanner {
 
   constructor(
     private readonly connection: Connection,
-    private readonly catalog: { query(sql: string, values: readonly unknown[]): Promise<Record<string, unknown>[]> },
-    private readonly tables: TableId[],
+    private readonly tables: Array<DescribedTable | undefined>,
     private readonly progress: SnapshotProgress | null,
     private readonly stream: MysqlPosition,
     private readonly chunkRows: number,
@@ -150,11 +161,12 @@ class MysqlChunkPlanner {
 
   private async plan(): Promise<SnapshotChunk | null> {
     if (this.tableDone) {
-      const id = this.tables[this.tableIndex++];
-      if (!id) return null;
-      const info = await introspectTable(this.catalog, id.namespace, id.name);
-      this.queries = new MysqlChunkQueries(info, tableSchemaOf(info));
-      this.after = this.queries.keyed ? resumeKey(id, this.progress) : null;
+      const next = this.tables[this.tableIndex];
+      if (!next) return null;
+      // Let go of it: once read, nothing here keeps a table of thousands (nor what the pipeline prepared for it).
+      this.tables[this.tableIndex++] = undefined;
+      this.queries = new MysqlChunkQueries(next.info, next.schema);
+      this.after = this.queries.keyed ? resumeKey(next.schema.id, this.progress) : null;
       this.tableDone = false;
     }
     const queries = this.queries!;

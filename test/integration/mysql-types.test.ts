@@ -6,7 +6,7 @@ import type { AnyBinlogEvent, TableMapEvent, WriteRowsEvent } from '@vlasky/zong
 import { testBed } from '../helpers/test-bed.js';
 import { uniqueName } from '../helpers/names.js';
 import { waitFor } from '../helpers/wait.js';
-import { introspectTable, queryRunnerOf } from '../../connectors/mysql/introspect-columns.js';
+import { introspectTable, introspectTables, queryRunnerOf } from '../../connectors/mysql/introspect-columns.js';
 import { tableSchemaOf } from '../../connectors/mysql/column-mapping.js';
 import { compileRowDecoder } from '../../connectors/mysql/row-decoder.js';
 import { bindTableMap } from '../../connectors/mysql/table-map-binding.js';
@@ -297,6 +297,14 @@ describe('MariaDB column types through zongji and the MySQL row decoder', () => 
   it('runs zongji with the options that make its values exact, and binds every table map', () => {
     expect(inexactDecodingOptions(zongji!.connection!.config as unknown as Record<string, unknown>)).toEqual([]);
     expect(bindErrors).toEqual([]);
+  });
+
+  it('describes the tables all at once (the snapshot\'s read) exactly as one at a time, in the order asked', async () => {
+    const runner = queryRunnerOf(sql);
+    const names = ['lossy_labels', 'all_types', 'bad_dates', 'inet6_samples'];
+    const all = await introspectTables(runner, names.map((name) => ({ namespace: database, name })));
+    expect(all).toEqual(names.map((name) => tables.get(name)!.info));
+    await expect(introspectTables(runner, [{ namespace: database, name: 'no_such_table' }])).rejects.toThrow(/no_such_table/);
   });
 
   it('maps the introspected MariaDB columns onto the connector-independent types', () => {
