@@ -66,7 +66,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
 
     ...(signalTable ? { backfills: createMysqlBackfillSource(settings, configured, signalTable, log, onDemand) } : {}),
 
-    async stream(from, handler, signal) {
+    async stream(from, handler, signal, started) {
       if (signal.aborted) return;
       const session = await openSourceSession(settings);
       current = session;
@@ -79,6 +79,8 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
           log.warn({ binlogRowMetadata: session.server.binlogRowMetadata ?? 'unsupported' }, 'binlog_row_metadata is not FULL: table shapes come from INFORMATION_SCHEMA, which is wrong for rows written before a later ALTER TABLE');
         }
         const start = await startPoint(session, from);
+        // From here the binlog is read from `start`: whatever commits now is captured.
+        started?.();
         const tracker = createSchemaTracker({ runner: session.runner, log });
         await cascades.prepare(session.runner, signal);
         childRows = createChildRowReader(settings, session.runner, session.errors);

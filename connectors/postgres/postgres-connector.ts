@@ -139,10 +139,10 @@ class PostgresConnector implements SourceConnector {
     return planPostgresSetup(this.options.url, this.endpoint, options);
   }
 
-  async stream(from: SourcePosition | null, handler: SourceHandler, signal: AbortSignal): Promise<void> {
+  async stream(from: SourcePosition | null, handler: SourceHandler, signal: AbortSignal, started?: () => void): Promise<void> {
     if (this.closing.signal.aborted) throw new Error('the PostgreSQL connector is closed');
     if (this.streaming) throw new Error('the PostgreSQL connector is already streaming');
-    const run = this.runStream(from, handler, AbortSignal.any([signal, this.closing.signal]));
+    const run = this.runStream(from, handler, AbortSignal.any([signal, this.closing.signal]), started);
     this.streaming = run.then(() => {}, () => {});
     try {
       await run;
@@ -234,7 +234,7 @@ class PostgresConnector implements SourceConnector {
     return `logtap:${this.options.name}:${role}`.slice(0, 63);
   }
 
-  private async runStream(fromToken: SourcePosition | null, handler: SourceHandler, signal: AbortSignal): Promise<void> {
+  private async runStream(fromToken: SourcePosition | null, handler: SourceHandler, signal: AbortSignal, started?: () => void): Promise<void> {
     if (signal.aborted) return;
     const from = fromToken ? fromSourcePosition(fromToken) : null;
     let session: ReplicationSession | undefined;
@@ -263,6 +263,8 @@ class PostgresConnector implements SourceConnector {
       if (signal.aborted) return;
       this.session = session;
       this.catalog = catalog;
+      // The slot exists (created now, on a first start): every transaction committing from here on is streamed.
+      started?.();
       // The session's failures are LogtapErrors, or the handler's own errors as they were thrown.
       await session.run(signal);
     } finally {

@@ -53,7 +53,7 @@ export interface PipelineOptions {
    * where streaming continues, or null when aborted. Absent: streaming starts at `from`.
    */
   beforeStream?: (handler: SourceHandler, signal: AbortSignal, prepareTables: PrepareTables) => Promise<SourcePosition | null>;
-  /** Called once the source starts streaming (after the snapshot, when there is one), with where it starts. */
+  /** Called once the source streams (after the snapshot, when there is one; once it fixed its start), with where it starts. */
   onStreaming?: (from: SourcePosition | null) => void;
   /**
    * Shapes every change before it is encoded (the configured columns and masks, src/columns/): snapshot, backfill
@@ -169,8 +169,15 @@ export class Pipeline implements SourceHandler {
       // that moves the log on, and a restart would otherwise begin the snapshot again.
       if (this.options.beforeStream && from && !this.stop.signal.aborted) await this.serialize(() => this.flush('snapshot'));
       if (!this.stop.signal.aborted) {
-        this.options.onStreaming?.(from);
-        await this.options.source.stream(from, interceptor?.wrap(this, 'stream') ?? this, this.stop.signal);
+        // Said once the source has fixed its start (a new slot, the binlog position read): not before, or a change
+        // written right after the line could precede the start and be missed.
+        let announced = false;
+        const started = () => {
+          if (announced) return;
+          announced = true;
+          this.options.onStreaming?.(from);
+        };
+        await this.options.source.stream(from, interceptor?.wrap(this, 'stream') ?? this, this.stop.signal, started);
       }
       await this.serialize(() => this.flush('stop'));
     } catch (err) {

@@ -126,8 +126,11 @@ export interface SourceConnector {
    * Streams changes after `from` (null: from the source's own start point, e.g. a new slot), calling the
    * handler in log order and awaiting each call before reading on, so a slow sink pauses the source.
    * Resolves when `signal` aborts; rejects on a failure (a LogtapError says whether to retry).
+   * `started` is called once, before any change is handed over, when the source has fixed where it reads from
+   * (the slot exists, the binlog position is read): every change committed after that call is captured. The
+   * daemon says `streaming` only then, so a change written after that line is never missed.
    */
-  stream(from: SourcePosition | null, handler: SourceHandler, signal: AbortSignal): Promise<void>;
+  stream(from: SourcePosition | null, handler: SourceHandler, signal: AbortSignal, started?: () => void): Promise<void>;
 
   /**
    * The changes up to `position` are durable in Kafka and checkpointed: the source may discard its log
