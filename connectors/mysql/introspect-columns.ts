@@ -28,10 +28,12 @@ export function queryRunnerOf(connection: { query(sql: string, values: unknown[]
 }
 
 // Aliased to lower case: MySQL 8 and MariaDB differ in the letter case of INFORMATION_SCHEMA result names.
-const COLUMNS_SQL = `SELECT COLUMN_NAME AS name, ORDINAL_POSITION AS ordinal, DATA_TYPE AS data_type, COLUMN_TYPE AS column_type,
+const COLUMN_FIELDS = `COLUMN_NAME AS name, ORDINAL_POSITION AS ordinal, DATA_TYPE AS data_type, COLUMN_TYPE AS column_type,
   IS_NULLABLE AS is_nullable, CHARACTER_MAXIMUM_LENGTH AS max_length, NUMERIC_PRECISION AS numeric_precision,
   NUMERIC_SCALE AS numeric_scale, DATETIME_PRECISION AS datetime_precision, CHARACTER_SET_NAME AS character_set,
-  COLLATION_NAME AS collation, COLUMN_DEFAULT AS column_default, EXTRA AS extra, GENERATION_EXPRESSION AS generation_expression
+  COLLATION_NAME AS collation, COLUMN_DEFAULT AS column_default, EXTRA AS extra, GENERATION_EXPRESSION AS generation_expression`;
+
+const COLUMNS_SQL = `SELECT ${COLUMN_FIELDS}
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
 
 const PRIMARY_KEY_SQL = `SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS
@@ -62,10 +64,7 @@ export async function introspectTable(runner: MysqlQueryRunner, database: string
 }
 
 // The same reads for every table of one database at once, ordered for grouping by table.
-const SCHEMA_COLUMNS_SQL = `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, ORDINAL_POSITION AS ordinal, DATA_TYPE AS data_type,
-  COLUMN_TYPE AS column_type, IS_NULLABLE AS is_nullable, CHARACTER_MAXIMUM_LENGTH AS max_length, NUMERIC_PRECISION AS numeric_precision,
-  NUMERIC_SCALE AS numeric_scale, DATETIME_PRECISION AS datetime_precision, CHARACTER_SET_NAME AS character_set,
-  COLLATION_NAME AS collation, COLUMN_DEFAULT AS column_default, EXTRA AS extra, GENERATION_EXPRESSION AS generation_expression
+const SCHEMA_COLUMNS_SQL = `SELECT TABLE_NAME AS table_name, ${COLUMN_FIELDS}
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`;
 
 const SCHEMA_PRIMARY_KEYS_SQL = `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name FROM information_schema.STATISTICS

@@ -112,7 +112,8 @@ interface WorkerSlot {
 export class EncodePool {
   private readonly slots: WorkerSlot[] = [];
   private readonly tableIds = new WeakMap<TableSchema, number>();
-  private readonly preparedInWorkers: PreparedTable[] = [];
+  /** The id the next table version sent to the workers gets. */
+  private nextTableId = 0;
   private open: EncodingBatch | undefined;
   private nextBatch = 0;
   private failure: Error | undefined;
@@ -190,8 +191,7 @@ export class EncodePool {
     if (known !== undefined) return known;
     const prepared = this.options.encoder.preparedTable(table);
     if (!prepared) return undefined;
-    const id = this.preparedInWorkers.length;
-    this.preparedInWorkers.push(prepared);
+    const id = this.nextTableId++;
     this.tableIds.set(table, id);
     // Messages to a worker arrive in order: the table is known there before its first change.
     for (const slot of this.slots) this.post(slot, { kind: 'prepare', id, table: prepared });

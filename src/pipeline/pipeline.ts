@@ -301,7 +301,7 @@ export class Pipeline implements SourceHandler {
 
   private add(record: KafkaRecord): void {
     this.records.push(record);
-    this.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    this.bytes += recordSize(record);
     if (this.firstWaitingAt === 0) this.firstWaitingAt = Date.now();
   }
 
@@ -559,4 +559,7 @@ function settledRecords(waiting: Waiting[]): KafkaRecord[] {
   return records;
 }
 
-const bytesOf = (records: KafkaRecord[]): number => records.reduce((sum, r) => sum + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0);
+/** What a record adds to the batch's byte count (batch.maxBytes): its key and value. */
+const recordSize = (r: KafkaRecord): number => (r.key?.length ?? 0) + (r.value?.length ?? 0);
+
+const bytesOf = (records: KafkaRecord[]): number => records.reduce((sum, r) => sum + recordSize(r), 0);
