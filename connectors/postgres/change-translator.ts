@@ -97,7 +97,7 @@ export class ChangeTranslator {
     if (this.tx && CONTENT_TAGS.has(msg.tag)) this.tx.hasContent = true;
     switch (msg.tag) {
       case 'begin':
-        return this.begin(lsnOf(msg.commitLsn, 'Begin'), msg.xid, msg.commitTime as unknown as bigint);
+        return this.begin(msg.commitLsn, msg.xid, msg.commitTime);
       case 'relation':
         return this.relation(msg);
       case 'insert': {
@@ -123,7 +123,7 @@ export class ChangeTranslator {
       case 'message':
         return this.logicalMessage(msg.prefix, msg.transactional, msg.messageLsn, msg.content);
       case 'commit':
-        return this.commit(lsnOf(msg.commitLsn, 'Commit'), lsnOf(msg.commitEndLsn, 'Commit'));
+        return this.commit(msg.commitLsn, msg.commitEndLsn);
       case 'type':
       case 'origin':
         return;

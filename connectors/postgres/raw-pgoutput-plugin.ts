@@ -69,6 +69,20 @@ export class RawPgoutputPlugin extends PgoutputPlugin {
 
   /** A message as a non-streamed transaction carries it (no xid after the tag). */
   parsePlain(buffer: Buffer): RawPgoutputMessage {
+    // Begin and Commit come with every transaction: read here with their LSNs as numbers (the library spells them
+    // as zero-padded hex text, which the translator would parse straight back).
+    if (buffer[0] === 0x42 /* B */) {
+      return { tag: 'begin', commitLsn: buffer.readBigUInt64BE(1), commitTime: buffer.readBigInt64BE(9) + PG_EPOCH_MICROS, xid: buffer.readUInt32BE(17) };
+    }
+    if (buffer[0] === 0x43 /* C */) {
+      return {
+        tag: 'commit',
+        flags: buffer[1]!,
+        commitLsn: buffer.readBigUInt64BE(2),
+        commitEndLsn: buffer.readBigUInt64BE(10),
+        commitTime: buffer.readBigInt64BE(18) + PG_EPOCH_MICROS,
+      };
+    }
     const message = super.parse(buffer);
     switch (message.tag) {
       case 'relation':
@@ -145,9 +159,28 @@ export type StreamMessage =
   /** `subxid` equal to `xid`: the whole transaction; else only that subtransaction's changes. */
   | { tag: 'stream_abort'; xid: number; subxid: number };
 
+/** Begin (pgoutput 'B'): the LSN of the transaction's commit record, its time in µs since the Unix epoch. */
+export interface RawMessageBegin {
+  tag: 'begin';
+  commitLsn: bigint;
+  commitTime: bigint;
+  xid: number;
+}
+
+/** Commit (pgoutput 'C'): the commit record's LSN and the LSN just past it. */
+export interface RawMessageCommit {
+  tag: 'commit';
+  flags: number;
+  commitLsn: bigint;
+  commitEndLsn: bigint;
+  commitTime: bigint;
+}
+
 /** pgoutput messages with tuple values as text (null for NULL, undefined for an unchanged TOAST value). */
 export type RawPgoutputMessage =
-  | Exclude<Pgoutput.Message, Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete>
+  | Exclude<Pgoutput.Message, Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete | Pgoutput.MessageBegin | Pgoutput.MessageCommit>
+  | RawMessageBegin
+  | RawMessageCommit
   | RawMessageInsert
   | RawMessageUpdate
   | RawMessageDelete

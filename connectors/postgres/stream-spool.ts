@@ -189,7 +189,7 @@ export class StreamSpool implements MessageSink {
         const message = this.replayParser.parsePlain(withoutXid(record));
         // pgoutput sends Begin with a transaction's first change (not for Relation and Type messages).
         if (!begun && tag !== RELATION && tag !== TYPE) {
-          await next.message({ tag: 'begin', commitLsn, commitTime: msg.commitTimeMicros, xid: msg.xid });
+          await next.message({ tag: 'begin', commitLsn: msg.commitLsn, commitTime: msg.commitTimeMicros, xid: msg.xid });
           begun = true;
         }
         await next.message(message);
@@ -197,7 +197,7 @@ export class StreamSpool implements MessageSink {
     }
     // Handed over whole: the file goes before the Commit (a crash meanwhile gets it resent anyway).
     await this.discard(tx);
-    if (begun) await next.message({ tag: 'commit', flags: 0, commitLsn, commitEndLsn: formatLsn(msg.endLsn), commitTime: msg.commitTimeMicros });
+    if (begun) await next.message({ tag: 'commit', flags: 0, commitLsn: msg.commitLsn, commitEndLsn: msg.endLsn, commitTime: msg.commitTimeMicros });
   }
 }
 

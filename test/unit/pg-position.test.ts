@@ -31,6 +31,17 @@ describe('LSN', () => {
     expect(() => formatLsn(1n << 64n)).toThrow(RangeError);
   });
 
+  it('reads and writes every 64-bit value as the BigInt arithmetic does (both sides of 2^53)', () => {
+    const spelled = (lsn: bigint) => `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+    const lsns = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: (1n << 53n) - 3n, max: (1n << 53n) + 3n }), fc.bigInt({ min: 0n, max: 1n << 40n }));
+    fc.assert(fc.property(lsns, fc.boolean(), (lsn, padded) => {
+      expect(formatLsn(lsn)).toBe(spelled(lsn));
+      const [high, low] = spelled(lsn).split('/') as [string, string];
+      const text = padded ? `${high.padStart(8, '0')}/${low.padStart(8, '0').toLowerCase()}` : spelled(lsn);
+      expect(parseLsn(text)).toBe(lsn);
+    }), { numRuns: 2000 });
+  });
+
   it('refuses what is not an LSN', () => {
     for (const bad of ['', '0', '/1', '1/', '0/1/2', '0/G', '123456789/0', ' 0/1', '0/1 ', '-1/0', '0x1/0']) {
       expect(() => parseLsn(bad), bad).toThrow(/not a PostgreSQL LSN/);

@@ -6,7 +6,7 @@ import type { MessageSink } from '../../connectors/postgres/stream-spool.js';
 // The replication session's arrival queue: what one socket read delivers is handed over in one run, in arrival
 // order with keepalives, waiting (and pausing the socket) only where the sink returns a promise.
 
-const begin = (xid: number) => ({ tag: 'begin', xid, commitLsn: '0/10', commitTime: 0n }) as unknown as RawPgoutputMessage;
+const begin = (xid: number) => ({ tag: 'begin', xid, commitLsn: 0x10n, commitTime: 0n }) as unknown as RawPgoutputMessage;
 const commit = (xid: number) => ({ tag: 'commit', xid }) as unknown as RawPgoutputMessage;
 
 class RecordingSink implements MessageSink {

@@ -23,9 +23,9 @@ const versions = new Map([[1, version(1, 'measurements', ['id', 'day'], ['id'])]
 const relations = { get: (oid: number) => versions.get(oid)!, onRelation: async () => versions.get(1)!, refresh: async (oid: number) => versions.get(oid)! } as unknown as RelationCache;
 
 const rel = (oid: number) => ({ relationOid: oid }) as never;
-const COMMIT = '0/1000';
+const COMMIT = 0x1000n;
 const begin: RawPgoutputMessage = { tag: 'begin', commitLsn: COMMIT, xid: 7, commitTime: 1n } as never;
-const commit: RawPgoutputMessage = { tag: 'commit', commitLsn: COMMIT, commitEndLsn: '0/1040' } as never;
+const commit: RawPgoutputMessage = { tag: 'commit', commitLsn: COMMIT, commitEndLsn: 0x1040n } as never;
 const del = (oid: number, id: string, day: string): RawPgoutputMessage => ({ tag: 'delete', relation: rel(oid), key: { id, day }, old: null }) as never;
 const ins = (oid: number, id: string, day: string): RawPgoutputMessage => ({ tag: 'insert', relation: rel(oid), new: { id, day, note: 'n' } }) as never;
 const relation: RawPgoutputMessage = { tag: 'relation', relationOid: 1 } as never;

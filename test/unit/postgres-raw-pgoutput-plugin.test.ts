@@ -3,6 +3,7 @@ import pg from 'pg';
 import { PgoutputPlugin } from 'pg-logical-replication';
 import { RawPgoutputPlugin, withoutXid } from '../../connectors/postgres/raw-pgoutput-plugin.js';
 import type { RawMessageInsert, RawMessageUpdate } from '../../connectors/postgres/raw-pgoutput-plugin.js';
+import { parseLsn } from '../../connectors/postgres/lsn.js';
 
 // pgoutput messages built byte by byte after the protocol documentation
 // ("Logical Replication Message Formats": Relation 'R', Insert 'I', Update 'U', TupleData).
@@ -102,6 +103,25 @@ describe('RawPgoutputPlugin', () => {
     const parsed = stock.parse(insertMessage(values)) as { new: Record<string, unknown> };
     expect(parsed.new.at).toBeInstanceOf(Date); // microseconds lost: why the raw plugin exists
     expect(parsed.new.doc).toEqual({ a: 2.5, b: 1 });
+  });
+
+  it('reads Begin and Commit with their LSNs as numbers, equal to what the library spells as text', () => {
+    // LSNs with both halves set and the low half's top bit on; a commit time after 2000 (µs since PostgreSQL's epoch).
+    const int64 = (value: bigint): Buffer => { const b = Buffer.alloc(8); b.writeBigUInt64BE(value); return b; };
+    const commitLsn = 0x1_f000_0010n;
+    const endLsn = 0x1_f000_0048n;
+    const pgTime = 786_000_000_123_456n;
+    const begin = Buffer.concat([Buffer.from('B'), int64(commitLsn), int64(pgTime), Buffer.from([0xf0, 0, 0, 7])]);
+    const commit = Buffer.concat([Buffer.from('C'), Buffer.from([0]), int64(commitLsn), int64(endLsn), int64(pgTime)]);
+    const stock = new PgoutputPlugin({ protoVersion: 1, publicationNames: ['p'] });
+    const plugin = new RawPgoutputPlugin({ publicationNames: ['p'] });
+    const [ourBegin, theirBegin] = [plugin.parseRaw(begin), stock.parse(begin)] as unknown as [Record<string, unknown>, Record<string, unknown>];
+    expect(ourBegin).toEqual({ tag: 'begin', commitLsn, commitTime: theirBegin.commitTime, xid: 0xf000_0007 });
+    expect(parseLsn(theirBegin.commitLsn as string)).toBe(commitLsn);
+    expect(ourBegin.commitTime).toBe(pgTime + 946_684_800_000_000n);
+    const [ourCommit, theirCommit] = [plugin.parseRaw(commit), stock.parse(commit)] as unknown as [Record<string, unknown>, Record<string, unknown>];
+    expect(ourCommit).toEqual({ tag: 'commit', flags: 0, commitLsn, commitEndLsn: endLsn, commitTime: theirCommit.commitTime });
+    expect([parseLsn(theirCommit.commitLsn as string), parseLsn(theirCommit.commitEndLsn as string)]).toEqual([commitLsn, endLsn]);
   });
 
   it('swaps the parsers of every later Relation message too (schema change)', () => {

@@ -34,9 +34,9 @@ function translate(handlerHasWatermarks: boolean) {
 }
 
 const transaction = (content: Uint8Array): RawPgoutputMessage[] => [
-  { tag: 'begin', commitLsn: '0/1000', commitTime: 1_700_000_000_000_000n, xid: 77 } as unknown as RawPgoutputMessage,
+  { tag: 'begin', commitLsn: 0x1000n, commitTime: 1_700_000_000_000_000n, xid: 77 } as unknown as RawPgoutputMessage,
   { tag: 'message', flags: 1, transactional: true, messageLsn: '0/F00', prefix: WATERMARK_PREFIX, content } as unknown as RawPgoutputMessage,
-  { tag: 'commit', flags: 0, commitLsn: '0/1000', commitEndLsn: '0/1030', commitTime: 1_700_000_000_000_000n } as unknown as RawPgoutputMessage,
+  { tag: 'commit', flags: 0, commitLsn: 0x1000n, commitEndLsn: 0x1030n, commitTime: 1_700_000_000_000_000n } as unknown as RawPgoutputMessage,
 ];
 
 describe('PostgreSQL watermark messages', () => {
