@@ -8,6 +8,7 @@ import { mapPgError } from './pg-errors.js';
 import { quoteIdent } from './pg-identifiers.js';
 import { ArrivalQueue } from './arrival-queue.js';
 import { RawPgoutputPlugin } from './raw-pgoutput-plugin.js';
+import { type ReplicationSocket, pauseSocket, resumeSocket } from './socket-reads.js';
 import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
 import type { MessageSink } from './stream-spool.js';
 
@@ -65,8 +66,8 @@ class ArrivalNotingPlugin extends RawPgoutputPlugin {
 }
 
 /** The replication connection's socket: pg-logical-replication keeps it private (its own flow control pauses it the same way). */
-function socketOf(service: LogicalReplicationService): { pause(): unknown; resume(): unknown } | undefined {
-  return (service as unknown as { _connection?: { stream?: { pause(): unknown; resume(): unknown } } | null })._connection?.stream;
+function socketOf(service: LogicalReplicationService): ReplicationSocket | undefined {
+  return (service as unknown as { _connection?: { stream?: ReplicationSocket } | null })._connection?.stream;
 }
 
 /**
@@ -102,8 +103,8 @@ export class ReplicationSession {
     });
     this.arrivals = new ArrivalQueue({
       sink: options.messages,
-      pause: () => socketOf(this.service)?.pause(),
-      resume: () => socketOf(this.service)?.resume(),
+      pause: () => pauseSocket(socketOf(this.service)),
+      resume: () => resumeSocket(socketOf(this.service)),
       // The handler's errors pass through as they are; the translator's own are LogtapErrors.
       fail: (err) => {
         this.failure ??= { error: err };
