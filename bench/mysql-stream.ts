@@ -97,13 +97,17 @@ let latency = { p50: NaN, p99: NaN, max: NaN, n: 0 };
 let liveCpu: NodeJS.CpuUsage = { user: 0, system: 0 };
 await runLogtap(async (streaming) => {
   await streaming;
-  const consumer = spawn(process.execPath, [join(packageRoot(), 'dist-bench', 'bench', 'lib', 'latency-consumer.js'), config.kafka.brokers.join(','), name, `${name}.${database}.items`, String(RATE * SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const consumer = spawn(process.execPath, [join(packageRoot(), 'dist-bench', 'bench', 'lib', 'latency-consumer.js'), config.kafka.brokers.join(','), name, `${name}.${database}.items`, String(RATE * SECONDS)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   consumer.stdout.on('data', (d) => { out += d; });
   while (!out.includes('ready')) await sleep(20);
   await sleep(3000); // the consumer's group join
+  const countRows = async () => ((await sql.query(`SELECT COUNT(*) AS n FROM ${database}.items`)) as unknown as [[{ n: number }]])[0][0].n;
+  const rowsBefore = await countRows();
   const cpu0 = process.cpuUsage();
   await writer(['0', String(RATE), String(SECONDS)]);
+  // What the writer managed (it can fall short of rate × seconds): the consumer waits for exactly that many.
+  consumer.stdin.end(`count ${(await countRows()) - rowsBefore}\n`);
   await new Promise((r) => consumer.once('exit', r));
   liveCpu = process.cpuUsage(cpu0);
   latency = JSON.parse(out.trim().split('\n').pop()!);

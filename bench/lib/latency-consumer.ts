@@ -1,6 +1,7 @@
 // For bench/mysql-stream: a read_committed consumer in its own process that measures, per record, the time
 // from the row's insert (its created_at, written with NOW(6)) to the record being readable in Kafka.
 // `node latency-consumer.js <brokers> <topicPrefix> <topic> <count>` prints {"p50":…,"p99":…,"max":…,"n":…}.
+// A line `count <n>` on stdin replaces the count (the writer's exact number once it is done: a rate writer can fall short).
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { SchemaTopic } from '../../src/kafka/schema-topic.js';
 import { EntityEventDecoder, schemaTopicResolver } from '../../src/events/event-decoder.js';
@@ -16,6 +17,13 @@ await consumer.connect();
 await consumer.subscribe({ topic: topic!, fromBeginning: false });
 let done!: () => void;
 const finished = new Promise<void>((r) => { done = r; });
+let expected = Number(count);
+process.stdin.setEncoding('utf8').on('data', (text: string) => {
+  const match = /count (\d+)/.exec(text);
+  if (!match) return;
+  expected = Number(match[1]);
+  if (latencies.length >= expected) done();
+});
 await consumer.run({
   // A batch's records became readable together: one arrival time for all, so this consumer's own decoding is
   // not counted as latency.
@@ -25,7 +33,7 @@ await consumer.run({
       const event = await decoder.decode({ key: message.key, value: message.value, headers: message.headers as Record<string, Buffer> });
       if (event.kind === 'row' && typeof event.row.created_at === 'bigint') latencies.push((now - Number(event.row.created_at)) / 1000);
     }
-    if (latencies.length >= Number(count)) done();
+    if (latencies.length >= expected) done();
   },
 });
 process.stdout.write('ready\n');

@@ -10,6 +10,7 @@ import { BoundedQueue } from './bounded-queue.js';
 import { parseQueryStatement } from './ddl-statement.js';
 import { mapDriverError, type ErrorContext } from './driver-errors.js';
 import { installPauseGate, type PauseGate } from './pause-gate.js';
+import type { SourceSocket } from '../../src/source/socket-reads.js';
 import type { SchemaTracker, TableVersion } from './schema-tracker.js';
 import type { TableSelection } from './table-selection.js';
 import type { TableId } from '../../src/model/table-schema.js';
@@ -63,6 +64,14 @@ export interface BinlogReader {
   stop(): Promise<void>;
 }
 
+/**
+ * Live, the server sends each transaction's events as they commit, and each socket read would cost a wake-up and a
+ * run of the pipeline: after a read of fewer than BUSY_READ events the connection rests READ_REST_MS (the kernel holds
+ * what arrives meanwhile), so the next read carries several transactions. A catch-up's full reads are not rested.
+ */
+const READ_REST_MS = 2;
+const BUSY_READ = 64;
+
 /** Rows event flag: the statement ran with FOREIGN_KEY_CHECKS=0 (MySQL and MariaDB rows event header). */
 const NO_FOREIGN_KEY_CHECKS_FLAG = 0x0002;
 
@@ -87,6 +96,19 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
   let eventsSeen = 0;
   let heartbeats = false;
   let watchdog: NodeJS.Timeout | undefined;
+  /** Events of the socket read being handled (zongji emits a read's events synchronously), and the rest after it. */
+  let eventsInRead = 0;
+  let resting: NodeJS.Timeout | undefined;
+  const afterRead = (): void => {
+    const read = eventsInRead;
+    eventsInRead = 0;
+    if (read >= BUSY_READ || stopped || !gate || resting) return;
+    gate.hold('rest');
+    resting = setTimeout(() => {
+      resting = undefined;
+      gate?.release('rest');
+    }, READ_REST_MS);
+  };
 
   const queue = new BoundedQueue<BinlogItem>(options.queueLimit, () => gate?.hold('queue'), () => gate?.release('queue'));
 
@@ -191,6 +213,7 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
   const onBinlog = (event: AnyBinlogEvent): void => {
     if (stopped) return;
     events++;
+    if (eventsInRead++ === 0) queueMicrotask(afterRead);
     try {
       switch (event.getEventName()) {
         case 'mariadbgtid':
@@ -253,7 +276,7 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
   zongji.start({ serverId: options.serverId, ...options.start, includeEvents: EVENTS, ...selection.binlogFilter });
   const connection = zongji.connection;
   if (connection) {
-    gate = installPauseGate(connection);
+    gate = installPauseGate(connection, (connection as unknown as { stream?: SourceSocket }).stream);
     gate.onOpen = () => {
       lastActivity = Date.now();
     };
@@ -282,6 +305,7 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
       if (stopped) return;
       stopped = true;
       clearInterval(watchdog);
+      clearTimeout(resting);
       queue.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 3_000);

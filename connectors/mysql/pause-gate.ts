@@ -1,3 +1,5 @@
+import { type SourceSocket, pauseSocket, resumeSocket } from '../../src/source/socket-reads.js';
+
 /** A connection whose reading can be paused (mysql2's Connection: pause() stops handling packets, resume() replays them). */
 export interface Pausable {
   pause(): void;
@@ -17,11 +19,21 @@ export interface PauseGate {
   onOpen?: () => void;
 }
 
-export function installPauseGate(connection: Pausable): PauseGate {
-  const pause = connection.pause.bind(connection);
-  const resume = connection.resume.bind(connection);
+export function installPauseGate(connection: Pausable, socket?: SourceSocket): PauseGate {
+  const pauseConnection = connection.pause.bind(connection);
+  const resumeConnection = connection.resume.bind(connection);
   const holds = new Map<string, number>();
   let total = 0;
+  // With the socket, a hold also stops its reads in the kernel (src/source/socket-reads.ts); they start again once
+  // the packets buffered meanwhile are replayed, unless a handler held the gate again during the replay.
+  const pause = () => {
+    pauseConnection();
+    if (socket) pauseSocket(socket);
+  };
+  const resume = () => {
+    resumeConnection();
+    if (socket && total === 0) resumeSocket(socket);
+  };
   const gate: PauseGate = {
     get held() {
       return total > 0;

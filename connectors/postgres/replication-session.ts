@@ -8,7 +8,7 @@ import { mapPgError } from './pg-errors.js';
 import { quoteIdent } from './pg-identifiers.js';
 import { ArrivalQueue } from './arrival-queue.js';
 import { RawPgoutputPlugin } from './raw-pgoutput-plugin.js';
-import { type ReplicationSocket, pauseSocket, resumeSocket } from './socket-reads.js';
+import { type SourceSocket, pauseSocket, resumeSocket } from '../../src/source/socket-reads.js';
 import type { RawPgoutputMessage } from './raw-pgoutput-plugin.js';
 import type { MessageSink } from './stream-spool.js';
 
@@ -66,8 +66,8 @@ class ArrivalNotingPlugin extends RawPgoutputPlugin {
 }
 
 /** The replication connection's socket: pg-logical-replication keeps it private (its own flow control pauses it the same way). */
-function socketOf(service: LogicalReplicationService): ReplicationSocket | undefined {
-  return (service as unknown as { _connection?: { stream?: ReplicationSocket } | null })._connection?.stream;
+function socketOf(service: LogicalReplicationService): SourceSocket | undefined {
+  return (service as unknown as { _connection?: { stream?: SourceSocket } | null })._connection?.stream;
 }
 
 /**

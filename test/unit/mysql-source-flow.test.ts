@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BoundedQueue } from '../../connectors/mysql/bounded-queue.js';
 import { installPauseGate } from '../../connectors/mysql/pause-gate.js';
 
@@ -46,6 +49,52 @@ describe('pause gate', () => {
     expect(opened).toBe(1);
     expect(gate.held).toBe(true);
     expect(state.pauses).toBe(2);
+  });
+});
+
+describe('pause gate over the binlog socket', () => {
+  it('a hold stops the socket reading in the kernel; the last release reads again, unless the replay held again', async () => {
+    const listener = net.createServer();
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const accepted = once(listener, 'connection');
+    const socket = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
+    const [server] = (await accepted) as [net.Socket];
+    await once(socket, 'connect');
+    try {
+      const received: string[] = [];
+      socket.on('data', (chunk: Buffer) => received.push(chunk.toString()));
+      const { connection } = fakeConnection();
+      const gate = installPauseGate(connection, socket);
+      const until = async (done: () => boolean) => {
+        for (const deadline = Date.now() + 2000; !done() && Date.now() < deadline;) await sleep(5);
+      };
+
+      gate.hold('rest');
+      server.write('a');
+      await sleep(40);
+      expect(socket.bytesRead).toBe(0); // in the kernel, not in the socket's buffer
+
+      // A handler running in the replay holds again: still nothing read.
+      gate.onOpen = () => {
+        gate.onOpen = undefined;
+        gate.hold('queue');
+      };
+      gate.release('rest');
+      await sleep(40);
+      expect(socket.bytesRead).toBe(0);
+
+      gate.release('queue');
+      await until(() => received.join('') === 'a');
+      expect(received.join('')).toBe('a');
+      server.write('b');
+      await until(() => received.join('') === 'ab');
+      expect(received.join('')).toBe('ab');
+    } finally {
+      socket.destroy();
+      server.destroy();
+      listener.close();
+    }
   });
 });
 

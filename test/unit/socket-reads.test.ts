@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pauseSocket, resumeSocket } from '../../connectors/postgres/socket-reads.js';
+import { pauseSocket, resumeSocket } from '../../src/source/socket-reads.js';
 
 // Real loopback sockets: what the kernel hands the process while the replication socket rests.
 let cleanup: Array<() => void> = [];
