@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import net from 'node:net';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BoundedQueue } from '../../connectors/mysql/bounded-queue.js';
 import { installPauseGate } from '../../connectors/mysql/pause-gate.js';
+import { socketPair, until } from '../helpers/socket-pair.js';
 
 /** A stand-in for mysql2's connection: counts the real pause/resume calls. */
 function fakeConnection() {
@@ -54,21 +53,12 @@ describe('pause gate', () => {
 
 describe('pause gate over the binlog socket', () => {
   it('a hold stops the socket reading in the kernel; the last release reads again, unless the replay held again', async () => {
-    const listener = net.createServer();
-    listener.listen(0, '127.0.0.1');
-    await once(listener, 'listening');
-    const accepted = once(listener, 'connection');
-    const socket = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
-    const [server] = (await accepted) as [net.Socket];
-    await once(socket, 'connect');
+    const { client: socket, server, close } = await socketPair();
     try {
       const received: string[] = [];
       socket.on('data', (chunk: Buffer) => received.push(chunk.toString()));
       const { connection } = fakeConnection();
       const gate = installPauseGate(connection, socket);
-      const until = async (done: () => boolean) => {
-        for (const deadline = Date.now() + 2000; !done() && Date.now() < deadline;) await sleep(5);
-      };
 
       gate.hold('rest');
       server.write('a');
@@ -91,9 +81,7 @@ describe('pause gate over the binlog socket', () => {
       await until(() => received.join('') === 'ab');
       expect(received.join('')).toBe('ab');
     } finally {
-      socket.destroy();
-      server.destroy();
-      listener.close();
+      close();
     }
   });
 });

@@ -1,32 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import net from 'node:net';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pauseSocket, resumeSocket } from '../../src/source/socket-reads.js';
+import { socketPair as openPair, until } from '../helpers/socket-pair.js';
 
 // Real loopback sockets: what the kernel hands the process while the replication socket rests.
 let cleanup: Array<() => void> = [];
+async function socketPair() {
+  const pair = await openPair();
+  cleanup.push(pair.close);
+  return pair;
+}
+
 afterEach(() => {
   for (const c of cleanup) c();
   cleanup = [];
 });
-
-/** Waits until `done` holds (2 s at most): what arrives on loopback is read within a millisecond or so. */
-async function until(done: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 2000; !done() && Date.now() < deadline;) await sleep(5);
-}
-
-async function socketPair(): Promise<{ client: net.Socket; server: net.Socket }> {
-  const listener = net.createServer();
-  listener.listen(0, '127.0.0.1');
-  await once(listener, 'listening');
-  const accepted = once(listener, 'connection');
-  const client = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
-  const [server] = (await accepted) as [net.Socket];
-  await once(client, 'connect');
-  cleanup.push(() => { client.destroy(); server.destroy(); listener.close(); });
-  return { client, server };
-}
 
 describe('replication socket reads', () => {
   it('a plain pause still reads what arrives (the reason for stopping the handle)', async () => {
