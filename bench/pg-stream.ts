@@ -103,6 +103,8 @@ const runLogtap = (config: ReturnType<typeof configOf>, until: (state: { streami
 
 const slotOf = async (config: ReturnType<typeof configOf>) => (await sql.query<{ slot_name: string }>(`SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1 AND active`, [`%${config.name.replace(/[^a-z0-9]/g, '_')}%`])).rows[0]?.slot_name;
 const currentLsn = async () => (await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
+const walsenderPast = async (slot: string, lsn: string) => (await sql.query<{ ok: boolean }>(
+  'SELECT r.sent_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = $1', [slot, lsn])).rows[0]?.ok === true;
 const caughtUp = async (slot: string, lsn: string) => (await sql.query<{ ok: boolean }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn])).rows[0]!.ok;
 
 // Create logtap's slots and publications (one per workers setting), and pg_recvlogical's slot, before the workload.
@@ -165,9 +167,10 @@ latencies.length = 0;
 await runLogtap(configs.at(-1)!, async ({ streaming }) => {
   await streaming;
   // A new walsender first decodes again from the slot's restart_lsn (which trails the catch-up just done) up to
-  // its confirmed position: not what this phase measures. Start the load once the slot is caught up.
+  // its confirmed position: not what this phase measures. Start the load once the walsender has read past the WAL's
+  // end (its sent_lsn: the slot's confirmed position is already there, from the catch-up's session).
   const now = await currentLsn();
-  while (!(await caughtUp(slot, now))) await sleep(20);
+  while (!(await caughtUp(slot, now)) || !(await walsenderPast(slot, now))) await sleep(20);
   liveStartedAt = Date.now();
   liveCpu = process.cpuUsage();
   liveBroker = brokerCpuSeconds();
