@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '../src/kafka/kafka-client.js';
 import { type ChangeSink, openIdempotentSink, openTransactionalSink } from '../src/kafka/change-sink.js';
 import type { KafkaRecord } from '../src/events/kafka-record.js';
-import { brokerCpuSeconds, numberArg, testBedUp } from './lib/bench-common.js';
+import { benchTopics, brokerCpuSeconds, numberArg, testBedUp } from './lib/bench-common.js';
 
 const COMMITS = numberArg('commits', 600);
 const RECORDS = numberArg('records', 40);
@@ -22,19 +22,13 @@ const kafka = createKafka({ brokers: env.LOGTAP_TEST_KAFKA_BROKERS.split(',') },
 const admin = kafka.admin();
 await admin.connect();
 const suffix = Date.now().toString(36);
-const topics: string[] = [];
-const freshTopic = async (name: string) => {
-  const topic = `bench-txcost-${suffix}-${name}`;
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  topics.push(topic);
-  return topic;
-};
+const topics = benchTopics(admin, `bench-txcost-${suffix}`);
 console.log(`bench/kafka-transaction-cost — ${COMMITS} commits of ${RECORDS} records (+ checkpoint), node ${process.version}`);
 
 async function run(label: string, open: (connector: string) => Promise<ChangeSink>, gapMs: number): Promise<void> {
   const slug = label.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-  const topic = await freshTopic(slug);
-  const checkpointTopic = await freshTopic(`${slug}-offsets`);
+  const topic = await topics.fresh(slug);
+  const checkpointTopic = await topics.fresh(`${slug}-offsets`);
   const record = (i: number): KafkaRecord => ({ topic, key: Buffer.from(`key-${i}`), value: Buffer.alloc(200, 7), headers: { 'logtap.op': 'c' } });
   const batches = Array.from({ length: COMMITS }, (_, c) => Array.from({ length: RECORDS }, (_, i) => record(c * RECORDS + i)));
   const checkpoint = (c: number): KafkaRecord => ({ topic: checkpointTopic, key: Buffer.from(slug), value: Buffer.from(`position ${c}`), headers: {} });
@@ -61,5 +55,5 @@ await run(`baseline: at-least-once sink, one commit per ${GAP_MS} ms`, (c) => op
 await run('transactional sink, back to back', (c) => openTransactionalSink(kafka, c), 0);
 await run('baseline: at-least-once sink, back to back', (c) => openIdempotentSink(kafka, c), 0);
 
-await admin.deleteTopics({ topics }).catch(() => {});
+await topics.dropAll();
 await admin.disconnect();

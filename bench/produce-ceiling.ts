@@ -17,7 +17,7 @@ import { createKafka } from '../src/kafka/kafka-client.js';
 import { type ChangeSink, openTransactionalSink } from '../src/kafka/change-sink.js';
 import { readTopicToEnd } from '../src/kafka/read-to-end.js';
 import type { KafkaRecord } from '../src/events/kafka-record.js';
-import { brokerCpuSeconds, numberArg, testBedScripts, testBedUp } from './lib/bench-common.js';
+import { benchTopics, brokerCpuSeconds, numberArg, testBedScripts, testBedUp } from './lib/bench-common.js';
 import { openPlatformaticTransactionalSink } from './lib/platformatic-sink.js';
 
 const RECORDS = numberArg('records', 300_000);
@@ -30,13 +30,7 @@ const kafka = createKafka({ brokers: brokers.split(',') }, 'bench-produce-ceilin
 const admin = kafka.admin();
 await admin.connect();
 const suffix = Date.now().toString(36);
-const topics: string[] = [];
-const freshTopic = async (name: string) => {
-  const topic = `bench-produce-${suffix}-${name}`;
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  topics.push(topic);
-  return topic;
-};
+const topics = benchTopics(admin, `bench-produce-${suffix}`);
 console.log(`bench/produce-ceiling — ${RECORDS.toLocaleString('en-US')} records of ${10 + VALUE_BYTES} bytes (key + value), one partition, node ${process.version}`);
 const load = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 console.log(`  before: ${load()}`);
@@ -49,8 +43,8 @@ const SINKS = {
 /** A sink, the records built before the clock starts. */
 async function sinkRun(client: keyof typeof SINKS, label: string, headers: Record<string, string>): Promise<void> {
   const slug = `${client.startsWith('@') ? 'platformatic' : 'kafkajs'}-${label.replaceAll(' ', '-')}`;
-  const topic = await freshTopic(slug);
-  const checkpointTopic = await freshTopic(`${slug}-offsets`);
+  const topic = await topics.fresh(slug);
+  const checkpointTopic = await topics.fresh(`${slug}-offsets`);
   const value = Buffer.alloc(VALUE_BYTES, 7);
   const batches: KafkaRecord[][] = [];
   for (let b = 0; b * PER_TRANSACTION < RECORDS; b++) {
@@ -97,8 +91,7 @@ async function countCommitted(topic: string, records: number, checkpointTopic: s
 /** Kafka's Java producer from the broker's own jars (the JVM's start is outside its own clock). */
 async function javaRun(): Promise<void> {
   const { kafkaJavaArgs } = await testBedScripts();
-  const topic = `bench-produce-${suffix}-java`;
-  topics.push(topic);
+  const topic = topics.name('java');
   const broker0 = brokerCpuSeconds();
   const out = execFileSync('java', kafkaJavaArgs('org.apache.kafka.tools.ProducerPerformance', ['--topic', topic,
     '--num-records', String(RECORDS), '--record-size', String(10 + VALUE_BYTES), '--throughput', '-1',
@@ -120,6 +113,6 @@ try {
   await javaRun();
   console.log(`  after: ${load()}`);
 } finally {
-  await admin.deleteTopics({ topics }).catch(() => {});
+  await topics.dropAll();
   await admin.disconnect();
 }

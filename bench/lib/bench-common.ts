@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { LogtapConfig } from '../../src/config/config-schema.js';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { packageRoot } from '../../src/package-root.js';
 import { silentLogger } from '../../src/logger.js';
 import { runConnector } from '../../src/pipeline/runner.js';
@@ -82,3 +82,24 @@ function cpuSecondsOf(pid: number): number {
 
 /** CPU seconds the test bed's Kafka broker has used so far (scripts/services.mjs writes its pid). */
 export const brokerCpuSeconds = (): number => cpuSecondsOf(Number(readFileSync(join(packageRoot(), '.services', 'kafka', 'kafka.pid'), 'utf8').split('\n')[0]));
+
+/** The one-partition topics of a bench run, named `<prefix>-<name>`; `dropAll` deletes every one named here. */
+export function benchTopics(admin: Admin, prefix: string) {
+  const names: string[] = [];
+  const name = (suffix: string): string => {
+    const topic = `${prefix}-${suffix}`;
+    names.push(topic);
+    return topic;
+  };
+  return {
+    /** A name for a topic something else creates (Kafka's own tools). */
+    name,
+    /** Creates the topic and waits for its leader. */
+    async fresh(suffix: string): Promise<string> {
+      const topic = name(suffix);
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      return topic;
+    },
+    dropAll: async (): Promise<void> => { await admin.deleteTopics({ topics: names }).catch(() => {}); },
+  };
+}

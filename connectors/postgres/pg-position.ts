@@ -40,10 +40,7 @@ export function positionDisplay(position: PgPosition): string {
 }
 
 export function toSourcePosition(position: PgPosition): SourcePosition {
-  if (position.kind === 'partial') return { token: positionToken(position), display: positionDisplay(position) };
-  // Every commit passes here: the LSN spelled once for both.
-  const lsn = formatLsn(position.lsn);
-  return { token: `${VERSION}${lsn}`, display: `lsn ${lsn}` };
+  return { token: positionToken(position), display: positionDisplay(position) };
 }
 
 /**
