@@ -194,25 +194,40 @@ export function columnInfoFromBinlog(column: BinlogColumn, ordinal: number): Mys
 
 export interface Reconciled {
   info: MysqlTableInfo;
-  /** Columns described from the binlog because INFORMATION_SCHEMA lacks them or describes them differently. */
+  /** Columns described from the binlog alone: neither INFORMATION_SCHEMA nor the earlier version describes them so. */
   fromBinlog: string[];
+  /** Columns INFORMATION_SCHEMA lacks or describes differently, kept as the stream's earlier version described them. */
+  fromEarlier: string[];
 }
 
 /**
  * The table as it was at the TableMap's point of the log. INFORMATION_SCHEMA describes the table *now*, which is
  * later than the event when the stream is catching up across an ALTER TABLE; with FULL row metadata the binlog's
  * own description wins wherever the two disagree, column by column. Agreeing columns keep INFORMATION_SCHEMA's
- * description, which knows more (nullability, MariaDB's JSON/UUID/INET types, exact COLUMN_TYPE text); ENUM/SET
- * labels come from the binlog, which has them exactly (INFORMATION_SCHEMA prints them in utf8mb3).
- * Without FULL metadata (no column names in the event) INFORMATION_SCHEMA is all there is.
+ * description, which knows more (nullability, defaults, collation, MariaDB's JSON/UUID/INET types, exact COLUMN_TYPE
+ * text). A column INFORMATION_SCHEMA no longer describes so (a later DROP or MODIFY) keeps the description of the
+ * version the stream bound before (`earlier`, an earlier point of the same log) when that one still agrees with the
+ * binlog: a stream lagging behind two DDLs then sees no shape change where the first one changed no column. Only
+ * what neither describes comes from the binlog alone. ENUM/SET labels come from the binlog, which has them exactly
+ * (INFORMATION_SCHEMA prints them in utf8mb3). Without FULL metadata (no column names in the event)
+ * INFORMATION_SCHEMA is all there is.
  */
-export function reconcileTable(map: BinlogTableMap, introspected: MysqlTableInfo | undefined): Reconciled | undefined {
-  if (!map.columns) return introspected ? { info: introspected, fromBinlog: [] } : undefined;
+export function reconcileTable(map: BinlogTableMap, introspected: MysqlTableInfo | undefined, earlier?: MysqlTableInfo): Reconciled | undefined {
+  if (!map.columns) return introspected ? { info: introspected, fromBinlog: [], fromEarlier: [] } : undefined;
   const fromBinlog: string[] = [];
+  const fromEarlier: string[] = [];
+  const agreeing = (table: MysqlTableInfo | undefined, binlog: BinlogColumn): MysqlColumnInfo | undefined => {
+    const column = table?.columns.find((c) => c.name === binlog.name);
+    return column && columnsAgree(column, binlog) ? column : undefined;
+  };
   const columns = map.columns.map((binlog, i) => {
-    const current = introspected?.columns.find((c) => c.name === binlog.name);
-    if (current && columnsAgree(current, binlog)) {
-      const info: MysqlColumnInfo = { ...current, ordinal: i + 1 };
+    let known = agreeing(introspected, binlog);
+    if (!known) {
+      known = agreeing(earlier, binlog);
+      if (known) fromEarlier.push(binlog.name);
+    }
+    if (known) {
+      const info: MysqlColumnInfo = { ...known, ordinal: i + 1 };
       if (binlog.labels && (info.dataType === 'enum' || info.dataType === 'set')) {
         info.labels = [...binlog.labels];
         delete info.labelsMayBeLossy;
@@ -226,9 +241,11 @@ export function reconcileTable(map: BinlogTableMap, introspected: MysqlTableInfo
     ? map.primaryKey.map((index) => map.columns![index]?.name).filter((name): name is string => name !== undefined)
     : (introspected?.primaryKey ?? []).filter((name) => columns.some((c) => c.name === name));
   const info: MysqlTableInfo = { database: map.database, table: map.table, columns, primaryKey };
-  // Table options are not in the binlog: INFORMATION_SCHEMA's (a later ALTER of them is seen early, as the replay definition's only cost).
-  if (introspected?.options) info.options = introspected.options;
-  return { info, fromBinlog };
+  // Table options are not in the binlog: INFORMATION_SCHEMA's (a later ALTER of them is seen early, as the replay
+  // definition's only cost), else the earlier version's.
+  const options = introspected ? introspected.options : earlier?.options;
+  if (options) info.options = options;
+  return { info, fromBinlog, fromEarlier };
 }
 
 /** Whether INFORMATION_SCHEMA's column still is the binlog's column (as far as the binlog metadata tells). */

@@ -115,16 +115,16 @@ export function createSchemaTracker(options: { runner: MysqlQueryRunner; log: Lo
       const refreshed = state.refreshed;
       state.refreshed = undefined;
       const introspected = refreshed === undefined ? await introspect(id) : refreshed === 'absent' ? undefined : refreshed;
-      const reconciled = reconcileTable(map, introspected);
+      const reconciled = reconcileTable(map, introspected, state.current?.info);
       if (!reconciled) {
         throw new LogtapError('MYSQL_TABLE_UNKNOWN', `table ${key}: the binlog's table map carries no column names (binlog_row_metadata is not FULL) and INFORMATION_SCHEMA does not show the table; set binlog_row_metadata=FULL so that logtap can read tables that were dropped or renamed since`);
       }
-      const { info, fromBinlog } = reconciled;
-      if (introspected && (fromBinlog.length > 0 || introspected.columns.length !== info.columns.length)) {
-        log.warn({ table: key, columnsFromBinlog: fromBinlog, binlogColumns: info.columns.length, currentColumns: introspected.columns.length },
+      const { info, fromBinlog, fromEarlier } = reconciled;
+      if (introspected && (fromBinlog.length > 0 || fromEarlier.length > 0 || introspected.columns.length !== info.columns.length)) {
+        log.warn({ table: key, columnsFromBinlog: fromBinlog, columnsAsBefore: fromEarlier, binlogColumns: info.columns.length, currentColumns: introspected.columns.length },
           'INFORMATION_SCHEMA describes a later shape of the table than this point of the binlog: using the binlog\'s own row metadata');
       } else if (!introspected) {
-        log.warn({ table: key }, 'table no longer in INFORMATION_SCHEMA: its shape at this point of the binlog comes from the binlog\'s row metadata');
+        log.warn({ table: key, columnsFromBinlog: fromBinlog, columnsAsBefore: fromEarlier }, 'table no longer in INFORMATION_SCHEMA: its shape at this point of the binlog comes from the binlog\'s row metadata');
       }
       const schema = sameJson(state.current?.schema, tableSchemaOf(info)) ?? tableSchemaOf(info);
       const binlogTypes = bind(entry, info);

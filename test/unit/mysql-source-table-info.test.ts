@@ -79,6 +79,34 @@ describe('binlog table maps', () => {
     expect(info.primaryKey).toEqual(['old']);
   });
 
+  it('keeps the earlier version\'s description of a column INFORMATION_SCHEMA no longer has, when the binlog still agrees with it', () => {
+    // The stream bound (id, v, old) before; INFORMATION_SCHEMA now shows a later shape without v and with old retyped.
+    const earlier: MysqlTableInfo = {
+      database: 'db', table: 't', primaryKey: ['id'], options: { charset: 'latin1', collation: 'latin1_swedish_ci' },
+      columns: [
+        column('id', 'int', 'int(11)'),
+        column('v', 'varchar', 'varchar(10)', { characterSet: 'utf8mb4', collation: 'utf8mb4_bin', maxLength: 10, nullable: false, default: { kind: 'literal', expression: "'x'", text: 'x' } }),
+        column('old', 'int', 'int(10) unsigned', { nullable: true }),
+      ],
+    };
+    const now: MysqlTableInfo = { database: 'db', table: 't', primaryKey: ['id'], columns: [column('id', 'int', 'int(11)'), column('old', 'bigint', 'bigint(20)')] };
+    const m = tableMap([ID, V, OLD, D], [0]);
+    const { info, fromBinlog, fromEarlier } = reconcileTable(readBinlogTableMap(m.event, m.entry), now, earlier)!;
+    expect(fromEarlier).toEqual(['v', 'old']);
+    expect(fromBinlog).toEqual(['d']); // in neither
+    expect(info.columns[1]).toEqual({ ...earlier.columns[1], ordinal: 2 });
+    expect(info.columns[2]).toEqual({ ...earlier.columns[2], ordinal: 3 });
+    expect(info.columns[3]).toMatchObject({ name: 'd', nullable: true, ordinal: 4 });
+    expect(info.options).toBeUndefined(); // INFORMATION_SCHEMA has the table: its options, not the earlier ones
+    // An earlier description the binlog contradicts is not taken.
+    const retyped = tableMap([ID, { ...V, type: 3, meta: undefined, schema: { COLUMN_TYPE: 'int', CHARACTER_SET_NAME: null, UNSIGNED: false }, unsigned: false }]);
+    expect(reconcileTable(readBinlogTableMap(retyped.event, retyped.entry), now, earlier)!.fromBinlog).toEqual(['v']);
+    // The table gone from INFORMATION_SCHEMA: the earlier version describes what it can, options included.
+    const gone = reconcileTable(readBinlogTableMap(m.event, m.entry), undefined, earlier)!;
+    expect(gone.fromEarlier).toEqual(['id', 'v', 'old']);
+    expect(gone.info.options).toEqual({ charset: 'latin1', collation: 'latin1_swedish_ci' });
+  });
+
   it('describes a table INFORMATION_SCHEMA no longer has from the binlog alone', () => {
     const m = tableMap([ID, V, E, D, TS], [0]);
     const { info, fromBinlog } = reconcileTable(readBinlogTableMap(m.event, m.entry), undefined)!;
@@ -94,7 +122,7 @@ describe('binlog table maps', () => {
     const event = { ...m.event, columnNames: undefined, hasSelfDescribingMetadata: () => false };
     const map = readBinlogTableMap(event, m.entry);
     expect(map.columns).toBeUndefined();
-    expect(reconcileTable(map, introspected)).toEqual({ info: introspected, fromBinlog: [] });
+    expect(reconcileTable(map, introspected)).toEqual({ info: introspected, fromBinlog: [], fromEarlier: [] });
     expect(reconcileTable(map, undefined)).toBeUndefined();
   });
 });
