@@ -1,5 +1,7 @@
 import { columnInfoFromRow } from './introspect-columns.js';
 import { parseTypeLength, type MysqlColumnInfo, type MysqlTableInfo } from './mysql-column-info.js';
+import { WIRE } from './binlog-column-types.js';
+import type { ServerCollations } from './server-collations.js';
 import { wireTypeMatches } from './table-map-binding.js';
 
 /**
@@ -28,6 +30,11 @@ export interface BinlogColumn {
   /** `int unsigned`, `decimal(12,2)`, `varchar(20)`, `enum('a','b')`, `datetime(6)`, … as zongji prints it. */
   columnType: string;
   characterSet: string | null;
+  /**
+   * The column's collation id as the binlog carries it, where zongji places it right: on MariaDB the charset list
+   * also covers GEOMETRY columns, which zongji skips, so the ids of text columns after a GEOMETRY one are shifted.
+   */
+  collationId?: number;
   unsigned?: boolean;
   /** ENUM/SET labels exactly as the binlog carries them. */
   labels?: string[];
@@ -47,6 +54,8 @@ export interface ZongjiTableMapEvent {
   columnNames?: string[];
   signedness?: Array<boolean | undefined>;
   primaryKey?: number[];
+  /** zongji's (private) collation id per column, from the charset fields of the optional metadata. */
+  _columnCharsetIds?: Array<number | undefined>;
   hasSelfDescribingMetadata(): boolean;
 }
 export interface ZongjiEntrySchemas {
@@ -69,10 +78,16 @@ export function readBinlogTableMap(event: ZongjiTableMapEvent, entry: ZongjiEntr
   if (full) {
     const names = event.columnNames!;
     map.columnNames = [...names];
+    let afterGeometry = false;
     map.columns = names.map((name, i) => {
       const schema = entry.columnSchemas[i]!;
       const meta = event.columnsMetadata[i] ?? {};
-      const column: BinlogColumn = { name, wireType: wireTypes[i]!, columnType: schema.COLUMN_TYPE, characterSet: schema.CHARACTER_SET_NAME };
+      const wireType = wireTypes[i]!;
+      const column: BinlogColumn = { name, wireType, columnType: schema.COLUMN_TYPE, characterSet: schema.CHARACTER_SET_NAME };
+      const collationId = event._columnCharsetIds?.[i];
+      // ENUM/SET ids come from a list of their own, which GEOMETRY columns do not shift.
+      if (typeof collationId === 'number' && (!afterGeometry || wireType === WIRE.ENUM || wireType === WIRE.SET)) column.collationId = collationId;
+      if (wireType === WIRE.GEOMETRY) afterGeometry = true;
       if (schema.UNSIGNED !== undefined) column.unsigned = schema.UNSIGNED;
       const labels = schema.ENUM_VALUES ?? schema.SET_VALUES;
       if (labels) column.labels = [...labels];
@@ -167,9 +182,14 @@ function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): 
   return true;
 }
 
+/** The binary pseudo-collation: a BINARY/VARBINARY/BLOB column. */
+const BINARY_COLLATION_ID = 63;
+
 /** Column info from the binlog's own metadata alone (nullability is not in it: such columns are nullable). */
-export function columnInfoFromBinlog(column: BinlogColumn, ordinal: number): MysqlColumnInfo {
+export function columnInfoFromBinlog(column: BinlogColumn, ordinal: number, collations?: ServerCollations): MysqlColumnInfo {
   const dataType = column.columnType.split(/[ (]/, 1)[0]!.toLowerCase();
+  // The server's name for the binlog's collation id beats zongji's (MySQL 8's table, utf8mb4 for any other id).
+  const collation = column.collationId !== undefined && column.collationId !== BINARY_COLLATION_ID ? collations?.byId(column.collationId) : undefined;
   const info = columnInfoFromRow({
     name: column.name,
     ordinal,
@@ -180,8 +200,8 @@ export function columnInfoFromBinlog(column: BinlogColumn, ordinal: number): Mys
     numeric_precision: column.precision ?? null,
     numeric_scale: column.scale ?? null,
     datetime_precision: column.fractionDigits ?? null,
-    character_set: column.characterSet,
-    collation: null,
+    character_set: collation?.charset ?? column.characterSet,
+    collation: collation?.name ?? null,
   }, []);
   if (column.unsigned !== undefined) info.unsigned = column.unsigned;
   if (column.labels) {
@@ -208,17 +228,18 @@ export interface Reconciled {
  * text). A column INFORMATION_SCHEMA no longer describes so (a later DROP or MODIFY) keeps the description of the
  * version the stream bound before (`earlier`, an earlier point of the same log) when that one still agrees with the
  * binlog: a stream lagging behind two DDLs then sees no shape change where the first one changed no column. Only
- * what neither describes comes from the binlog alone. ENUM/SET labels come from the binlog, which has them exactly
- * (INFORMATION_SCHEMA prints them in utf8mb3). Without FULL metadata (no column names in the event)
- * INFORMATION_SCHEMA is all there is.
+ * what neither describes comes from the binlog alone. Collations are compared by the server's ids (`collations`),
+ * so rows written before a character set conversion are decoded in their own character set. ENUM/SET labels come
+ * from the binlog, which has them exactly (INFORMATION_SCHEMA prints them in utf8mb3). Without FULL metadata (no
+ * column names in the event) INFORMATION_SCHEMA is all there is.
  */
-export function reconcileTable(map: BinlogTableMap, introspected: MysqlTableInfo | undefined, earlier?: MysqlTableInfo): Reconciled | undefined {
+export function reconcileTable(map: BinlogTableMap, introspected: MysqlTableInfo | undefined, earlier?: MysqlTableInfo, collations?: ServerCollations): Reconciled | undefined {
   if (!map.columns) return introspected ? { info: introspected, fromBinlog: [], fromEarlier: [] } : undefined;
   const fromBinlog: string[] = [];
   const fromEarlier: string[] = [];
   const agreeing = (table: MysqlTableInfo | undefined, binlog: BinlogColumn): MysqlColumnInfo | undefined => {
     const column = table?.columns.find((c) => c.name === binlog.name);
-    return column && columnsAgree(column, binlog) ? column : undefined;
+    return column && columnsAgree(column, binlog, collations) ? column : undefined;
   };
   const columns = map.columns.map((binlog, i) => {
     let known = agreeing(introspected, binlog);
@@ -235,7 +256,7 @@ export function reconcileTable(map: BinlogTableMap, introspected: MysqlTableInfo
       return info;
     }
     fromBinlog.push(binlog.name);
-    return columnInfoFromBinlog(binlog, i + 1);
+    return columnInfoFromBinlog(binlog, i + 1, collations);
   });
   const primaryKey = map.primaryKey
     ? map.primaryKey.map((index) => map.columns![index]?.name).filter((name): name is string => name !== undefined)
@@ -249,8 +270,13 @@ export function reconcileTable(map: BinlogTableMap, introspected: MysqlTableInfo
 }
 
 /** Whether INFORMATION_SCHEMA's column still is the binlog's column (as far as the binlog metadata tells). */
-export function columnsAgree(current: MysqlColumnInfo, binlog: BinlogColumn): boolean {
+export function columnsAgree(current: MysqlColumnInfo, binlog: BinlogColumn, collations?: ServerCollations): boolean {
   if (!wireTypeMatches(current, binlog.wireType)) return false;
+  // A later CONVERT TO / MODIFY … CHARACTER SET: the earlier rows' bytes are in the binlog's collation.
+  if (binlog.collationId !== undefined && current.collation !== undefined) {
+    const id = collations?.idOf(current.collation);
+    if (id !== undefined && id !== binlog.collationId) return false;
+  }
   if (binlog.unsigned !== undefined && ['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint'].includes(current.dataType) && current.unsigned !== binlog.unsigned) return false;
   if (binlog.precision !== undefined && (current.numericPrecision !== binlog.precision || (current.numericScale ?? 0) !== (binlog.scale ?? 0))) return false;
   if (binlog.fractionDigits !== undefined && (current.datetimePrecision ?? 0) !== binlog.fractionDigits) return false;

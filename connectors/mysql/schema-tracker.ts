@@ -7,6 +7,7 @@ import { introspectTable, type MysqlQueryRunner } from './introspect-columns.js'
 import type { MysqlTableInfo } from './mysql-column-info.js';
 import { TableMapMismatchError, TableNotFoundError } from './mysql-errors.js';
 import { compileRowDecoder, type RowDecoder } from './row-decoder.js';
+import { readServerCollations, type ServerCollations } from './server-collations.js';
 import { bindTableMap, type ZongjiTableMapEntry } from './table-map-binding.js';
 import type { DecodeOptions } from './value-decoders.js';
 
@@ -66,6 +67,16 @@ export function createSchemaTracker(options: { runner: MysqlQueryRunner; log: Lo
     return state;
   };
 
+  // Read once, when the first TableMap with FULL metadata is reconciled (a failed read is tried again next time).
+  let collations: Promise<ServerCollations> | undefined;
+  const serverCollations = (): Promise<ServerCollations> => {
+    collations ??= readServerCollations(runner).catch((err: unknown) => {
+      collations = undefined;
+      throw err;
+    });
+    return collations;
+  };
+
   const introspect = async (id: TableId): Promise<MysqlTableInfo | undefined> => {
     try {
       return await introspectTable(runner, id.namespace, id.name);
@@ -115,7 +126,7 @@ export function createSchemaTracker(options: { runner: MysqlQueryRunner; log: Lo
       const refreshed = state.refreshed;
       state.refreshed = undefined;
       const introspected = refreshed === undefined ? await introspect(id) : refreshed === 'absent' ? undefined : refreshed;
-      const reconciled = reconcileTable(map, introspected, state.current?.info);
+      const reconciled = reconcileTable(map, introspected, state.current?.info, map.columns ? await serverCollations() : undefined);
       if (!reconciled) {
         throw new LogtapError('MYSQL_TABLE_UNKNOWN', `table ${key}: the binlog's table map carries no column names (binlog_row_metadata is not FULL) and INFORMATION_SCHEMA does not show the table; set binlog_row_metadata=FULL so that logtap can read tables that were dropped or renamed since`);
       }

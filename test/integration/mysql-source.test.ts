@@ -227,6 +227,28 @@ describe('MySQL source connector on MariaDB: streaming', () => {
     expect(run.log.entries.some((e) => e.level === 'warn' && /later shape/.test(e.msg ?? ''))).toBe(true);
   });
 
+  it('catching up across a character set conversion, decodes earlier rows in their own character set', async () => {
+    // MariaDB's nopad collations have ids above 1000, which zongji's id table does not know (it guesses utf8mb4).
+    const t = await table('charset_catchup', '(id INT PRIMARY KEY, v VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin, '
+      + 'w VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_nopad_bin, g POINT, u VARCHAR(10) CHARACTER SET utf8mb4)');
+    const from = await currentGtidToken(sql);
+    await sql.query(`INSERT INTO ${t} VALUES (1, 'é€x', 'é€y', POINT(1, 2), 'é€z')`);
+    await sql.query(`ALTER TABLE ${t} MODIFY v VARCHAR(10) CHARACTER SET latin1, MODIFY w VARCHAR(10) CHARACTER SET utf8mb4`);
+    await sql.query(`INSERT INTO ${t} VALUES (2, 'é€', 'é€', POINT(1, 2), 'é€')`);
+    const run = await startStream({ url: sourceUrl(database), tables: [t], from });
+    try {
+      await waitFor('two rows', () => (run.recorder.changesOf('charset_catchup').length >= 2 ? true : undefined));
+    } finally {
+      await run.stop();
+    }
+    expect(run.error()).toBeUndefined();
+    const events = run.recorder.changesOf('charset_catchup');
+    expect(events.map((e) => [e.after!.v, e.after!.w, e.after!.u])).toEqual([['é€x', 'é€y', 'é€z'], ['é€', 'é€', 'é€']]);
+    const collations = (i: number) => events[i]!.table.columns.filter((c) => c.name === 'v' || c.name === 'w').map((c) => [c.charset, c.collation]);
+    expect(collations(0)).toEqual([['utf8mb4', 'utf8mb4_nopad_bin'], ['latin1', 'latin1_nopad_bin']]);
+    expect(collations(1)).toEqual([['latin1', 'latin1_swedish_ci'], ['utf8mb4', 'utf8mb4_general_ci']]);
+  });
+
   it('catching up, decodes rows of a table dropped since from the binlog alone', async () => {
     const other = uniqueName('mysqlsrc_gone');
     await sql.query(`CREATE DATABASE ${other}`);

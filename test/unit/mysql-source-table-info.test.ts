@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columnInfoFromBinlog, readBinlogTableMap, reconcileTable, type ZongjiEntrySchemas, type ZongjiTableMapEvent } from '../../connectors/mysql/binlog-table-info.js';
+import { columnInfoFromBinlog, columnsAgree, readBinlogTableMap, reconcileTable, type ZongjiEntrySchemas, type ZongjiTableMapEvent } from '../../connectors/mysql/binlog-table-info.js';
 import type { MysqlColumnInfo, MysqlTableInfo } from '../../connectors/mysql/mysql-column-info.js';
 import { tableSchemaOf } from '../../connectors/mysql/column-mapping.js';
 
@@ -105,6 +105,27 @@ describe('binlog table maps', () => {
     const gone = reconcileTable(readBinlogTableMap(m.event, m.entry), undefined, earlier)!;
     expect(gone.fromEarlier).toEqual(['id', 'v', 'old']);
     expect(gone.info.options).toEqual({ charset: 'latin1', collation: 'latin1_swedish_ci' });
+  });
+
+  it('compares collations by the server\'s ids, and trusts no text collation id after a GEOMETRY column (MariaDB shifts them)', () => {
+    const G = { name: 'g', type: 255, meta: { size: 4 }, schema: { COLUMN_TYPE: 'point', CHARACTER_SET_NAME: null } };
+    const U = { ...V, name: 'u' };
+    const m = tableMap([ID, V, G, U, E]);
+    m.event._columnCharsetIds = [undefined, 1070, undefined, 63, 45];
+    const map = readBinlogTableMap(m.event, m.entry);
+    expect(map.columns!.map((c) => c.collationId)).toEqual([undefined, 1070, undefined, undefined, 45]);
+    const server = new Map([[45, { name: 'utf8mb4_general_ci', charset: 'utf8mb4' }], [1070, { name: 'utf8mb4_nopad_bin', charset: 'utf8mb4' }], [1071, { name: 'latin1_nopad_bin', charset: 'latin1' }]]);
+    const collations = { idOf: (name: string) => [...server].find(([, c]) => c.name === name)?.[0], byId: (id: number) => server.get(id) };
+    const v = (collation: string) => column('v', 'varchar', 'varchar(10)', { characterSet: collation.split('_')[0], collation, maxLength: 10 });
+    expect(columnsAgree(v('utf8mb4_nopad_bin'), map.columns![1]!, collations)).toBe(true);
+    expect(columnsAgree(v('utf8mb4_general_ci'), map.columns![1]!, collations)).toBe(false);
+    expect(columnsAgree(v('utf8mb4_general_ci'), map.columns![1]!)).toBe(true); // no server ids: not compared
+    expect(columnsAgree(v('latin1_unknown_ci'), map.columns![1]!, collations)).toBe(true); // a name the server does not list
+    expect(columnsAgree({ ...v('latin1_nopad_bin'), name: 'u' }, map.columns![3]!, collations)).toBe(true); // after GEOMETRY: not compared
+    // From the binlog alone, the server names the id: zongji's table has no 1071 and guesses utf8mb4.
+    const latin = { ...map.columns![1]!, collationId: 1071, characterSet: 'utf8mb4' };
+    expect(columnInfoFromBinlog(latin, 2, collations)).toMatchObject({ characterSet: 'latin1', collation: 'latin1_nopad_bin' });
+    expect(columnInfoFromBinlog(latin, 2)).toMatchObject({ characterSet: 'utf8mb4' });
   });
 
   it('describes a table INFORMATION_SCHEMA no longer has from the binlog alone', () => {
