@@ -7,7 +7,7 @@ import { tableIdText, tableShapeText } from '../../src/model/table-schema.js';
 import { type PgMappedColumn, mapTable } from './column-mapping.js';
 import { describeRelation, unsignedOid } from './describe-relation.js';
 import { type PgQueryable, TableNotFoundError, introspectTable } from './introspect-columns.js';
-import type { PgTableInfo } from './pg-column-info.js';
+import type { PgColumnInfo, PgTableInfo } from './pg-column-info.js';
 import { type RawTuple, compileRowDecoder } from './text-decoder.js';
 import type { TableShapes } from './table-shapes.js';
 
@@ -36,7 +36,7 @@ export interface TableVersion {
  * the WAL being decoded, the message's columns win (describeRelation).
  */
 export class RelationCache {
-  private readonly byOid = new Map<number, { version: TableVersion; relation: Pgoutput.MessageRelation; shape: string }>();
+  private readonly byOid = new Map<number, { version: TableVersion; relation: Pgoutput.MessageRelation; shape: string; info: PgTableInfo }>();
   /** The last version of each table by name: a table re-created with the same shape keeps its TableSchema. */
   private readonly byTable = new Map<string, { schema: TableSchema; shape: string }>();
 
@@ -106,7 +106,7 @@ export class RelationCache {
         { table: tableIdText(id), relationColumns: relation.columns.map((c) => c.name), catalogColumns: info?.columns.map((c) => c.name) ?? null },
         'the catalog has changed since this point of the WAL: the table is described from the Relation message',
       );
-      info = await describeRelation(this.db, relation);
+      info = withEarlierFacts(await describeRelation(this.db, relation), info, this.byOid.get(oid)?.info);
       describedFrom = 'relation-message';
     }
     const mapped = mapTable(info);
@@ -123,11 +123,32 @@ export class RelationCache {
         && JSON.stringify(previous.version.moveIdentity) === JSON.stringify(moveIdentity)
         ? previous.version
         : { oid, schema, columns: mapped.columns, decode: compileRowDecoder(mapped.columns), replicaIdentity: relation.replicaIdentity, describedFrom, moveIdentity };
-    this.byOid.set(oid, { version, relation, shape });
+    this.byOid.set(oid, { version, relation, shape, info });
     this.byTable.set(tableKey, { schema, shape });
     if (!sameAsBefore) this.log.debug({ table: tableKey, columns: schema.columns.map((c) => c.name), key: schema.key, describedFrom }, 'table version');
     return version;
   }
+}
+
+/**
+ * A column today's catalog no longer has as the Relation message describes it (dropped or retyped since) keeps what
+ * the version described before in this session said of it (NOT NULL, default, …): an earlier point of the same WAL,
+ * where the column matched by name, type and modifier. Without it, a stream lagging behind a DDL that changed no
+ * column (CREATE INDEX, GRANT) and a later DROP COLUMN would publish a new schema with the column nullable.
+ */
+function withEarlierFacts(described: PgTableInfo, catalog: PgTableInfo | null, earlier: PgTableInfo | undefined): PgTableInfo {
+  if (!earlier) return described;
+  const same = (a: PgColumnInfo, b: PgColumnInfo): boolean => a.name === b.name && a.type.oid === b.type.oid && a.typmod === b.typmod;
+  const columns = described.columns.map((column) => {
+    if (catalog?.columns.some((c) => same(c, column))) return column;
+    const before = earlier.columns.find((c) => same(c, column));
+    if (!before) return column;
+    // The type as described now (enum labels only grow); the column's own facts as they were.
+    const { name: _name, attnum: _attnum, type: _type, typmod: _typmod, published: _published, sourceType: _sourceType, ...facts } = before;
+    const { identity: _identity, serialSequence: _serial, collation: _collation, generationExpression: _expression, missingText: _missing, defaultExpression: _default, ...kept } = column;
+    return { ...kept, ...facts };
+  });
+  return { ...described, columns };
 }
 
 /** The Relation message lists the catalog's published columns (published-columns.ts), by name, type and modifier, in order. */

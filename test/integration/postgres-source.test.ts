@@ -5,6 +5,8 @@ import type { ChangeEvent } from '../../src/model/change-event.js';
 import { parseLsn } from '../../connectors/postgres/lsn.js';
 import { parsePosition } from '../../connectors/postgres/pg-position.js';
 import { uniqueName } from '../helpers/names.js';
+import { startPausableProxy } from '../helpers/pausable-proxy.js';
+import { testBed } from '../helpers/test-bed.js';
 import { waitFor } from '../helpers/wait.js';
 import { connectionsOf, pgTestContext, plain, recordingLogger, startStream, waitStreaming } from './postgres-source-harness.js';
 
@@ -334,6 +336,44 @@ describe('PostgreSQL source: schema changes mid-stream', () => {
     expect(events.map((e) => e.table.key)).toEqual([['id'], ['id'], ['id']]);
     // The dropped column's NOT NULL is unknown today: assumed nullable; id still matches the catalog.
     expect(events[0]!.table.columns.find((c) => c.name === 'id')!.nullable).toBe(false);
+  });
+
+  it('lagging behind later DDL, keeps the shape a DDL that changed no column left, with what the catalog said of a column dropped since', async () => {
+    const t = await table('ddl_lag', "id int PRIMARY KEY, note text NOT NULL DEFAULT 'x'");
+    const name = connectorName();
+    // The stream goes through a proxy that holds what the server sends until every DDL ran: each Relation message
+    // is then described when the catalog already shows the last shape (id, extra), as on a loaded machine.
+    const direct = new URL(testBed().pgUrl);
+    const proxy = await startPausableProxy({ host: direct.hostname, port: Number(direct.port) });
+    const url = new URL(direct);
+    url.port = String(proxy.port);
+    const log = recordingLogger();
+    const s = startStream({ name, tables: [`public.${t}`], url: url.toString(), log });
+    try {
+      await waitStreaming(sql, name);
+      await sql.query(`INSERT INTO ${t} VALUES (1, 'a')`);
+      await waitFor('1 change', () => (s.handler.changes().length >= 1 ? true : undefined));
+      proxy.hold();
+      await sql.query(`CREATE INDEX ON ${t} (note)`); // a new Relation message before the next change, same columns
+      await sql.query(`INSERT INTO ${t} VALUES (2, 'b')`);
+      await sql.query(`ALTER TABLE ${t} ADD COLUMN extra int`);
+      await sql.query(`INSERT INTO ${t} VALUES (3, 'c', 30)`);
+      await sql.query(`ALTER TABLE ${t} DROP COLUMN note`);
+      await sql.query(`INSERT INTO ${t} VALUES (4, 40)`);
+      proxy.release();
+      await waitFor('4 changes', () => (s.handler.changes().length >= 4 ? true : undefined));
+    } finally {
+      proxy.release();
+      await s.stop();
+      await proxy.close();
+    }
+    const events = s.handler.changes();
+    expect(shapes(events)).toEqual([['id', 'note'], ['id', 'note'], ['id', 'note', 'extra'], ['id', 'extra']]);
+    expect(log.entries.some((e) => e.level === 'warn' && /described from the Relation message/.test(e.msg ?? ''))).toBe(true);
+    expect(events[1]!.table).toBe(events[0]!.table);
+    const note = (i: number) => events[i]!.table.columns.find((c) => c.name === 'note');
+    expect(note(2)).toEqual(note(0));
+    expect(note(0)).toMatchObject({ nullable: false });
   });
 
   it('reads a label added to an enum type since the table was described', async () => {
