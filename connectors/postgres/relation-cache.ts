@@ -106,7 +106,8 @@ export class RelationCache {
         { table: tableIdText(id), relationColumns: relation.columns.map((c) => c.name), catalogColumns: info?.columns.map((c) => c.name) ?? null },
         'the catalog has changed since this point of the WAL: the table is described from the Relation message',
       );
-      info = withEarlierFacts(await describeRelation(this.db, relation), info, this.byOid.get(oid)?.info);
+      // describeRelation took today's facts by this oid only (a table created again under the name has other ones).
+      info = withEarlierFacts(await describeRelation(this.db, relation), info?.oid === oid ? info : null, this.byOid.get(oid)?.info);
       describedFrom = 'relation-message';
     }
     const mapped = mapTable(info);
