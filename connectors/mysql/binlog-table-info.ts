@@ -31,10 +31,12 @@ export interface BinlogColumn {
   columnType: string;
   characterSet: string | null;
   /**
-   * The column's collation id as the binlog carries it, where zongji places it right: on MariaDB the charset list
-   * also covers GEOMETRY columns, which zongji skips, so the ids of text columns after a GEOMETRY one are shifted.
+   * The column's collation id as the binlog carries it (text, ENUM/SET). On MariaDB the charset list also covers
+   * GEOMETRY columns: zongji reads it so only with `charsetListsCoverGeometry` set (patches/@vlasky+zongji+0.9.0.patch).
    */
   collationId?: number;
+  /** CHAR/VARCHAR/BINARY/VARBINARY: the width in bytes; TEXT/BLOB: the length prefix's bytes (1–4). */
+  byteWidth?: number;
   unsigned?: boolean;
   /** ENUM/SET labels exactly as the binlog carries them. */
   labels?: string[];
@@ -62,6 +64,10 @@ export interface ZongjiEntrySchemas {
   columnSchemas: Array<{ COLUMN_TYPE: string; CHARACTER_SET_NAME: string | null; UNSIGNED?: boolean; ENUM_VALUES?: string[]; SET_VALUES?: string[] }>;
 }
 
+/** Columns with a width in bytes (or a length prefix) that `columnInfoFromBinlog` sizes by the character set. */
+const TEXT_OR_BINARY_TYPES: ReadonlySet<number> = new Set([WIRE.VARCHAR, WIRE.VAR_STRING, WIRE.STRING, WIRE.BLOB, WIRE.TINY_BLOB,
+  WIRE.MEDIUM_BLOB, WIRE.LONG_BLOB]);
+
 /** Reads a TableMap event (and zongji's fresh entry for it) before anything rewrites the entry. */
 export function readBinlogTableMap(event: ZongjiTableMapEvent, entry: ZongjiEntrySchemas | undefined): BinlogTableMap {
   const wireTypes = event.columnTypes.map((code, i) => {
@@ -78,16 +84,15 @@ export function readBinlogTableMap(event: ZongjiTableMapEvent, entry: ZongjiEntr
   if (full) {
     const names = event.columnNames!;
     map.columnNames = [...names];
-    let afterGeometry = false;
     map.columns = names.map((name, i) => {
       const schema = entry.columnSchemas[i]!;
       const meta = event.columnsMetadata[i] ?? {};
       const wireType = wireTypes[i]!;
       const column: BinlogColumn = { name, wireType, columnType: schema.COLUMN_TYPE, characterSet: schema.CHARACTER_SET_NAME };
       const collationId = event._columnCharsetIds?.[i];
-      // ENUM/SET ids come from a list of their own, which GEOMETRY columns do not shift.
-      if (typeof collationId === 'number' && (!afterGeometry || wireType === WIRE.ENUM || wireType === WIRE.SET)) column.collationId = collationId;
-      if (wireType === WIRE.GEOMETRY) afterGeometry = true;
+      if (typeof collationId === 'number') column.collationId = collationId;
+      const byteWidth = meta.max_length ?? meta.length_size;
+      if (typeof byteWidth === 'number' && TEXT_OR_BINARY_TYPES.has(wireType)) column.byteWidth = byteWidth;
       if (schema.UNSIGNED !== undefined) column.unsigned = schema.UNSIGNED;
       const labels = schema.ENUM_VALUES ?? schema.SET_VALUES;
       if (labels) column.labels = [...labels];
@@ -187,16 +192,19 @@ const BINARY_COLLATION_ID = 63;
 
 /** Column info from the binlog's own metadata alone (nullability is not in it: such columns are nullable). */
 export function columnInfoFromBinlog(column: BinlogColumn, ordinal: number, collations?: ServerCollations): MysqlColumnInfo {
-  const dataType = column.columnType.split(/[ (]/, 1)[0]!.toLowerCase();
-  // The server's name for the binlog's collation id beats zongji's (MySQL 8's table, utf8mb4 for any other id).
-  const collation = column.collationId !== undefined && column.collationId !== BINARY_COLLATION_ID ? collations?.byId(column.collationId) : undefined;
+  // The server's name for the binlog's collation id beats zongji's (MySQL 8's table, utf8mb4 for any other id), and
+  // so does the type it implies: zongji printed CHAR/VARCHAR widths and text-or-binary from its own guess.
+  const server = column.collationId !== undefined ? collations?.byId(column.collationId) : undefined;
+  const collation = column.collationId !== BINARY_COLLATION_ID ? server : undefined;
+  const columnType = (server && textColumnType(column, column.collationId === BINARY_COLLATION_ID, server.maxBytesPerChar)) ?? column.columnType;
+  const dataType = columnType.split(/[ (]/, 1)[0]!.toLowerCase();
   const info = columnInfoFromRow({
     name: column.name,
     ordinal,
     data_type: dataType,
-    column_type: column.columnType,
+    column_type: columnType,
     is_nullable: 'YES',
-    max_length: parseTypeLength(column.columnType) ?? null,
+    max_length: parseTypeLength(columnType) ?? null,
     numeric_precision: column.precision ?? null,
     numeric_scale: column.scale ?? null,
     datetime_precision: column.fractionDigits ?? null,
@@ -210,6 +218,28 @@ export function columnInfoFromBinlog(column: BinlogColumn, ordinal: number, coll
   }
   if (column.bits !== undefined && dataType === 'bit') info.bitLength = column.bits;
   return info;
+}
+
+const BLOB_NAMES: Record<number, [binary: string, text: string]> = { 1: ['tinyblob', 'tinytext'], 2: ['blob', 'text'], 3: ['mediumblob', 'mediumtext'], 4: ['longblob', 'longtext'] };
+
+/** COLUMN_TYPE of a CHAR/VARCHAR/BINARY/VARBINARY/TEXT/BLOB column from its byte width; undefined for any other. */
+function textColumnType(column: BinlogColumn, binary: boolean, maxBytesPerChar: number): string | undefined {
+  const width = column.byteWidth;
+  if (width === undefined) return undefined;
+  switch (column.wireType) {
+    case WIRE.STRING:
+      return binary ? `binary(${width})` : `char(${Math.floor(width / maxBytesPerChar)})`;
+    case WIRE.VARCHAR:
+    case WIRE.VAR_STRING:
+      return binary ? `varbinary(${width})` : `varchar(${Math.floor(width / maxBytesPerChar)})`;
+    case WIRE.TINY_BLOB:
+    case WIRE.BLOB:
+    case WIRE.MEDIUM_BLOB:
+    case WIRE.LONG_BLOB:
+      return BLOB_NAMES[width]?.[binary ? 0 : 1];
+    default:
+      return undefined;
+  }
 }
 
 export interface Reconciled {

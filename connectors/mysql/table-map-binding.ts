@@ -19,8 +19,9 @@ import { TableMapMismatchError } from './mysql-errors.js';
  * - GEOMETRY is read as a BLOB: zongji would parse WKB into {x, y} objects, dropping the SRID and the geometry type;
  * - ENUM/SET value lists become index tokens ('1'…'n' / '0'…'63'): zongji joins SET members with ',' (ambiguous when
  *   '' is a member) and, without FULL metadata, splits the COLUMN_TYPE list on ',' (wrong for labels with commas);
- * - the character set of each text column is set from INFORMATION_SCHEMA: zongji reads it from the binlog metadata,
- *   which it misassigns on MariaDB when a GEOMETRY column precedes (a JSON column then arrives as a Buffer);
+ * - the character set of each text column is set from INFORMATION_SCHEMA: zongji reads it from the binlog metadata
+ *   with MySQL 8's collation table (MariaDB's ids above 1000 become utf8mb4), and unpatched misassigned it on
+ *   MariaDB when a GEOMETRY column precedes (a JSON column then arrived as a Buffer);
  *   latin1 is read byte for byte (`binary`) because iconv-lite's cp1252 turns five bytes into U+FFFD;
  * - BINARY/VARBINARY/UUID/INET4/INET6 are read as raw bytes (zongji formats MariaDB UUID/INET from
  *   INFORMATION_SCHEMA only, and compresses INET6 zero groups differently from the server);

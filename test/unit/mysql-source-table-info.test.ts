@@ -107,25 +107,36 @@ describe('binlog table maps', () => {
     expect(gone.info.options).toEqual({ charset: 'latin1', collation: 'latin1_swedish_ci' });
   });
 
-  it('compares collations by the server\'s ids, and trusts no text collation id after a GEOMETRY column (MariaDB shifts them)', () => {
-    const G = { name: 'g', type: 255, meta: { size: 4 }, schema: { COLUMN_TYPE: 'point', CHARACTER_SET_NAME: null } };
+  it('compares collations by the server\'s ids, and sizes a column described from the binlog alone by its character set', () => {
     const U = { ...V, name: 'u' };
-    const m = tableMap([ID, V, G, U, E]);
-    m.event._columnCharsetIds = [undefined, 1070, undefined, 63, 45];
+    const m = tableMap([ID, V, U, E]);
+    m.event._columnCharsetIds = [undefined, 1070, 45, 45];
     const map = readBinlogTableMap(m.event, m.entry);
-    expect(map.columns!.map((c) => c.collationId)).toEqual([undefined, 1070, undefined, undefined, 45]);
-    const server = new Map([[45, { name: 'utf8mb4_general_ci', charset: 'utf8mb4' }], [1070, { name: 'utf8mb4_nopad_bin', charset: 'utf8mb4' }], [1071, { name: 'latin1_nopad_bin', charset: 'latin1' }]]);
+    expect(map.columns!.map((c) => c.collationId)).toEqual([undefined, 1070, 45, 45]);
+    expect(map.columns!.map((c) => c.byteWidth)).toEqual([undefined, 40, 40, undefined]);
+
+    const server = new Map([
+      [45, { name: 'utf8mb4_general_ci', charset: 'utf8mb4', maxBytesPerChar: 4 }],
+      [63, { name: 'binary', charset: 'binary', maxBytesPerChar: 1 }],
+      [1070, { name: 'utf8mb4_nopad_bin', charset: 'utf8mb4', maxBytesPerChar: 4 }],
+      [1071, { name: 'latin1_nopad_bin', charset: 'latin1', maxBytesPerChar: 1 }],
+    ]);
     const collations = { idOf: (name: string) => [...server].find(([, c]) => c.name === name)?.[0], byId: (id: number) => server.get(id) };
     const v = (collation: string) => column('v', 'varchar', 'varchar(10)', { characterSet: collation.split('_')[0], collation, maxLength: 10 });
     expect(columnsAgree(v('utf8mb4_nopad_bin'), map.columns![1]!, collations)).toBe(true);
     expect(columnsAgree(v('utf8mb4_general_ci'), map.columns![1]!, collations)).toBe(false);
     expect(columnsAgree(v('utf8mb4_general_ci'), map.columns![1]!)).toBe(true); // no server ids: not compared
     expect(columnsAgree(v('latin1_unknown_ci'), map.columns![1]!, collations)).toBe(true); // a name the server does not list
-    expect(columnsAgree({ ...v('latin1_nopad_bin'), name: 'u' }, map.columns![3]!, collations)).toBe(true); // after GEOMETRY: not compared
-    // From the binlog alone, the server names the id: zongji's table has no 1071 and guesses utf8mb4.
-    const latin = { ...map.columns![1]!, collationId: 1071, characterSet: 'utf8mb4' };
-    expect(columnInfoFromBinlog(latin, 2, collations)).toMatchObject({ characterSet: 'latin1', collation: 'latin1_nopad_bin' });
-    expect(columnInfoFromBinlog(latin, 2)).toMatchObject({ characterSet: 'utf8mb4' });
+    expect(columnsAgree(v('utf8mb4_general_ci'), { ...map.columns![1]!, collationId: undefined }, collations)).toBe(true); // id unknown: not compared
+    // From the binlog alone, the server names the id and sizes the type: zongji's table has no 1071, guessed utf8mb4
+    // (4 bytes a character) and printed varchar(2) for 10 latin1 characters; nor does it print text for binary.
+    const latin = { ...map.columns![1]!, collationId: 1071, characterSet: 'utf8mb4', columnType: 'varchar(2)', byteWidth: 10 };
+    expect(columnInfoFromBinlog(latin, 2, collations)).toMatchObject({ characterSet: 'latin1', collation: 'latin1_nopad_bin', columnType: 'varchar(10)', dataType: 'varchar' });
+    expect(columnInfoFromBinlog(latin, 2)).toMatchObject({ characterSet: 'utf8mb4', columnType: 'varchar(2)' });
+    const shifted = { ...latin, collationId: 45, characterSet: null, columnType: 'varbinary(40)', byteWidth: 40 };
+    expect(columnInfoFromBinlog(shifted, 2, collations)).toMatchObject({ characterSet: 'utf8mb4', columnType: 'varchar(10)', dataType: 'varchar' });
+    const blob = { ...latin, wireType: 252, collationId: 63, columnType: 'text', byteWidth: 2 };
+    expect(columnInfoFromBinlog(blob, 2, collations)).toMatchObject({ columnType: 'blob', dataType: 'blob' });
   });
 
   it('describes a table INFORMATION_SCHEMA no longer has from the binlog alone', () => {
