@@ -18,6 +18,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The suites about the connector, the snapshot, the backfill and replay: a few minutes per version. */
 export const PG_MATRIX_SUITES = [
   'test/integration/postgres-source.test.ts',
+  'test/integration/postgres-ddl-sequences.test.ts',
   'test/integration/postgres-source-resume.test.ts',
   'test/integration/postgres-types.test.ts',
   'test/integration/generated-columns-postgres.test.ts',
