@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
+import { ddlSequence, type SequenceDialect } from '../helpers/ddl-sequence.js';
 import { startPausableProxy } from '../helpers/pausable-proxy.js';
 import { testBed } from '../helpers/test-bed.js';
 import { waitFor } from '../helpers/wait.js';
@@ -11,94 +12,30 @@ import { pgTestContext, plain, startStream, waitStreaming } from './postgres-sou
 // that changed no column must not make a new schema. Fixed seeds: a failure names a sequence to run again.
 
 type Kind = 'int' | 'text' | 'numeric';
-const SQL_TYPE: Record<Kind, string> = { int: 'int', text: 'text', numeric: 'numeric(8,2)' };
 
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function valueOf(kind: Kind, n: number): { sql: string; read: unknown } {
-  switch (kind) {
-    case 'int':
-      return { sql: String(n - 500), read: n - 500 };
-    case 'text':
-      return { sql: `'é€${n}'`, read: `é€${n}` };
-    case 'numeric': {
-      const text = `${n}.${String(n % 100).padStart(2, '0')}`;
-      return { sql: text, read: text };
-    }
-  }
-}
-
-interface Step { sql: string; expect?: { op: 'c' | 'u'; after: Record<string, unknown> } }
-
-function sequence(seed: number, table: string, length: number): Step[] {
-  const next = random(seed);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
-  let columns: Array<{ name: string; kind: Kind }> = [{ name: 'c0', kind: 'text' }, { name: 'c1', kind: 'int' }];
-  let counter = 2;
-  const rows = new Map<number, Record<string, unknown>>();
-  const steps: Step[] = [];
-  let id = 0;
-  const insert = (): void => {
-    id++;
-    const row: Record<string, unknown> = { id };
-    const values = columns.map((c) => {
-      const v = valueOf(c.kind, Math.floor(next() * 1000));
-      row[c.name] = v.read;
-      return v.sql;
-    });
-    rows.set(id, row);
-    steps.push({ sql: `INSERT INTO ${table} (id${columns.map((c) => `, ${c.name}`).join('')}) VALUES (${id}${values.map((v) => `, ${v}`).join('')})`, expect: { op: 'c', after: { ...row } } });
-  };
-  insert();
-  for (let i = 0; i < length; i++) {
-    const choice = next();
-    if (choice < 0.3) insert();
-    else if (choice < 0.45) {
-      const key = pick([...rows.keys()]);
-      const column = pick(columns);
-      const v = valueOf(column.kind, Math.floor(next() * 1000));
-      const row = rows.get(key)!;
-      row[column.name] = v.read;
-      steps.push({ sql: `UPDATE ${table} SET ${column.name} = ${v.sql} WHERE id = ${key}`, expect: { op: 'u', after: { ...row } } });
-    } else if (choice < 0.6) {
-      const column = { name: `c${counter++}`, kind: pick(['int', 'text', 'numeric'] as const) };
-      columns.push(column);
-      for (const row of rows.values()) row[column.name] = null;
-      steps.push({ sql: `ALTER TABLE ${table} ADD COLUMN ${column.name} ${SQL_TYPE[column.kind]}` });
-    } else if (choice < 0.7 && columns.length > 1) {
-      const column = pick(columns);
-      columns = columns.filter((c) => c !== column);
-      for (const row of rows.values()) delete row[column.name];
-      steps.push({ sql: `ALTER TABLE ${table} DROP COLUMN ${column.name}` });
-    } else if (choice < 0.8) {
-      const column = pick(columns);
-      const name = `c${counter++}`;
-      for (const row of rows.values()) {
-        row[name] = row[column.name];
-        delete row[column.name];
+const POSTGRES: SequenceDialect<Kind> = {
+  sqlType: { int: 'int', text: 'text', numeric: 'numeric(8,2)' },
+  value(kind, n) {
+    switch (kind) {
+      case 'int':
+        return { sql: String(n - 500), read: n - 500 };
+      case 'text':
+        return { sql: `'é€${n}'`, read: `é€${n}` };
+      case 'numeric': {
+        const text = `${n}.${String(n % 100).padStart(2, '0')}`;
+        return { sql: text, read: text };
       }
-      steps.push({ sql: `ALTER TABLE ${table} RENAME COLUMN ${column.name} TO ${name}` });
-      column.name = name;
-    } else if (choice < 0.9) {
-      // A new Relation message before the next change, columns unchanged.
-      steps.push({ sql: `CREATE INDEX ON ${table} (${pick(columns).name})` });
-    } else {
-      const column = pick(columns);
-      steps.push({ sql: `ALTER TABLE ${table} ALTER COLUMN ${column.name} SET DEFAULT ${valueOf(column.kind, i).sql}` });
     }
-  }
-  return steps;
-}
+  },
+  extraDdl: [
+    // A new Relation message before the next change, columns unchanged.
+    (table, columns, pick) => `CREATE INDEX ON ${table} (${pick(columns).name})`,
+    (table, columns, pick, step) => {
+      const column = pick(columns);
+      return `ALTER TABLE ${table} ALTER COLUMN ${column.name} SET DEFAULT ${POSTGRES.value(column.kind, step).sql}`;
+    },
+  ],
+};
 
 const ctx = pgTestContext();
 let sql: pg.Client;
@@ -113,7 +50,7 @@ describe('PostgreSQL: random column DDL between row writes', () => {
   ] as const)('%s, seed %i: every row arrives with the values written', async (mode, seed) => {
     // c0's NOT NULL and default are what the catalog knows only while c0 exists.
     const table = await ctx.table(`seq${seed}`, "id int PRIMARY KEY, c0 text NOT NULL DEFAULT 'x', c1 int");
-    const steps = sequence(seed, table, 40);
+    const steps = ddlSequence({ seed, table, length: 40, dialect: POSTGRES, columns: [{ name: 'c0', kind: 'text' }, { name: 'c1', kind: 'int' }] });
     const expected = steps.flatMap((s) => (s.expect ? [s.expect] : []));
     const name = ctx.connectorName();
     const direct = new URL(testBed().pgUrl);
