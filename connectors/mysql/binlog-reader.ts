@@ -47,8 +47,8 @@ export interface BinlogReaderOptions {
   tracker: SchemaTracker;
   /** Reads what an ALTER TABLE did to existing rows (row-rewrite.ts); absent: schema changes are not reported. */
   detectSchemaChange?: SchemaChangeDetector;
-  /** Which server: MariaDB's TableMap charset list also covers GEOMETRY columns (binlog-table-info.ts). */
-  flavour: 'mariadb' | 'mysql';
+  /** The server is MariaDB, whose TableMap charset lists also cover GEOMETRY columns (binlog-table-info.ts). */
+  mariaDb: boolean;
   /** Rows the queue holds before the binlog connection is paused. */
   queueLimit: number;
   log: Logger;
@@ -91,7 +91,7 @@ export function startBinlogReader(options: BinlogReaderOptions): BinlogReader {
   const { log, tracker, selection } = options;
   const zongji = new ZongJi({ ...options.connection, ...EXACT_ZONGJI_CONNECTION_OPTIONS, connectTimeout: 10_000 });
   // MariaDB's TableMap charset lists cover GEOMETRY columns too; zongji reads them so only when told (our patch).
-  (zongji as unknown as { charsetListsCoverGeometry: boolean }).charsetListsCoverGeometry = options.flavour === 'mariadb';
+  (zongji as unknown as { charsetListsCoverGeometry: boolean }).charsetListsCoverGeometry = options.mariaDb;
   let gate: PauseGate | undefined;
   let stopped = false;
   /** When the watchdog last saw activity: events are counted (no clock read per event) and the count checked per tick. */

@@ -94,7 +94,7 @@ export function createMysqlConnector(options: ConnectorOptions): SourceConnector
           selection,
           tracker,
           detectSchemaChange: createSchemaChangeDetector(session.runner, session.server.isMariaDb),
-          flavour: session.server.isMariaDb ? 'mariadb' : 'mysql',
+          mariaDb: session.server.isMariaDb,
           queueLimit: QUEUE_LIMIT_ROWS,
           log,
           errors: session.errors,

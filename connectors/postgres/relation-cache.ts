@@ -144,10 +144,9 @@ function withEarlierFacts(described: PgTableInfo, catalog: PgTableInfo | null, e
     if (catalog?.columns.some((c) => same(c, column))) return column;
     const before = earlier.columns.find((c) => same(c, column));
     if (!before) return column;
-    // The type as described now (enum labels only grow); the column's own facts as they were.
-    const { name: _name, attnum: _attnum, type: _type, typmod: _typmod, published: _published, sourceType: _sourceType, ...facts } = before;
-    const { identity: _identity, serialSequence: _serial, collation: _collation, generationExpression: _expression, missingText: _missing, defaultExpression: _default, ...kept } = column;
-    return { ...kept, ...facts };
+    // The column's own facts as they were; where and of which type it is as described now (enum labels only grow).
+    const { name, attnum, type, typmod, published, sourceType } = column;
+    return { ...before, name, attnum, type, typmod, published, sourceType };
   });
   return { ...described, columns };
 }
