@@ -8,13 +8,14 @@
 //  Peak RSS of the process (logtap runs in it; the writer is a separate process).
 // Usage: npm run bench:mysql-stream [-- --transactions 100000 --rate 5000 --seconds 15 --max-delay-ms 10]
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import { packageRoot } from '../src/package-root.js';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { numberArg, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
+import { brokerCpuSeconds, catchUpBudget, mainThreadCpuSeconds, numberArg, processCpuSeconds, reapedChildCpuSeconds, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createMysqlConnector } from '../connectors/mysql/mysql-connector.js';
 import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
@@ -72,16 +73,27 @@ console.log(`workload written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 const to = await masterStatus();
 const events = TRANSACTIONS;
 
+// The CPU of each side of a catch-up: the server's (all its threads; nothing else writes meanwhile), the reader's.
+const serverPidFile = ((await sql.query('SELECT @@pid_file AS f')) as unknown as [[{ f: string }]])[0][0].f;
+const serverPid = Number(readFileSync(serverPidFile, 'utf8').trim());
+
 // The raw limit: the server's own binlog reader, remotely, over the same range.
+const rawReader0 = reapedChildCpuSeconds();
+const rawServer0 = processCpuSeconds(serverPid);
 const r0 = Date.now();
 const files = ((await sql.query('SHOW BINARY LOGS')) as unknown as [Array<{ Log_name: string }>])[0].map((f) => f.Log_name).filter((f) => f >= from.File && f <= to.File);
 const raw = spawnSync('mariadb-binlog', ['--read-from-remote-server', `--host=${base.hostname}`, `--port=${base.port}`, `--user=${decodeURIComponent(base.username)}`, `--password=${decodeURIComponent(base.password)}`,
   `--start-position=${from.Position}`, `--stop-position=${to.Position}`, ...files], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
 const rawSeconds = (Date.now() - r0) / 1000;
 if (raw.status !== 0) throw new Error(`mariadb-binlog failed: ${raw.stderr}`);
+const rawReaderCpu = reapedChildCpuSeconds() - rawReader0;
+const rawServerCpu = processCpuSeconds(serverPid) - rawServer0;
 
 const l0 = Date.now();
 const cpu0 = process.cpuUsage();
+const server0 = processCpuSeconds(serverPid);
+const broker0 = brokerCpuSeconds();
+const main0 = mainThreadCpuSeconds();
 committedChanges = 0;
 await runLogtap(async (streaming) => {
   await streaming;
@@ -89,8 +101,12 @@ await runLogtap(async (streaming) => {
 });
 const logtapSeconds = (Date.now() - l0) / 1000;
 const cpu = process.cpuUsage(cpu0);
+const mainCpu = mainThreadCpuSeconds() - main0;
+const perEvent = (seconds: number) => (seconds * 1e6 / events).toFixed(1);
+const serverCpu = processCpuSeconds(serverPid) - server0;
+const brokerCpu = brokerCpuSeconds() - broker0;
 // CPU per event is steadier than events/s on a shared machine: it does not count time spent waiting for a core.
-const cpuPerEvent = `${((cpu.user + cpu.system) / events).toFixed(1)} µs of logtap CPU per event (${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)`;
+const cpuPerEvent = `${((cpu.user + cpu.system) / events).toFixed(1)} µs of logtap CPU per event (${((cpu.user + cpu.system) / 1e6).toFixed(2)} s; main thread ${perEvent(mainCpu)} µs, busy ${(100 * mainCpu / logtapSeconds).toFixed(0)}% of the time)`;
 
 let latency = { p50: NaN, p99: NaN, max: NaN, n: 0 };
 /** CPU of this process from the writer's start until the consumer read the last row: live streaming's cost. */
@@ -118,6 +134,8 @@ console.log(`mariadb-binlog --read-from-remote-server (same range)  ${fmt(events
 console.log(`logtap catch-up into Kafka (exactly-once)             ${fmt(events / logtapSeconds).padStart(10)} events/s  (${logtapSeconds.toFixed(2)} s, incl. start)`);
 console.log(`  ${cpuPerEvent}`);
 console.log(`ratio logtap / raw read: ${(rawSeconds / logtapSeconds).toFixed(2)} (target ≥ 0.9)`);
+console.log(`  CPU per event: MariaDB's side ${perEvent(serverCpu)} µs, the broker ${perEvent(brokerCpu)} µs (mariadb-binlog's path: server ${perEvent(rawServerCpu)} µs, mariadb-binlog ${perEvent(rawReaderCpu)} µs)`);
+console.log(`  ${catchUpBudget(events / rawSeconds, 0.9, (serverCpu + brokerCpu) * 1e6 / events)}`);
 console.log(`insert → readable in Kafka at ${fmt(RATE)} tx/s for ${SECONDS} s: p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms over ${fmt(latency.n)} rows (target p99 ≤ 50 ms)`);
 const perTx = (micros: number) => (micros / Math.max(1, latency.n)).toFixed(1);
 console.log(`  live phase CPU per transaction: logtap ${perTx(liveCpu.user + liveCpu.system)} µs (user ${perTx(liveCpu.user)}, system ${perTx(liveCpu.system)}; one row each)`);

@@ -10,14 +10,14 @@
 // Usage: npm run bench:pg-stream [-- --transactions 100000 --rate 5000 --seconds 15 --delivery exactly-once|at-least-once --max-delay-ms 10 --workers 0,1]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { brokerCpuSeconds, choiceArg, numberArg, numberListArg, rssPeak, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
+import { brokerCpuSeconds, catchUpBudget, choiceArg, exitedBackendsCpuSeconds, mainThreadCpuSeconds, reapedChildCpuSeconds, numberArg, numberListArg, rssPeak, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
 import { defaultWorkers } from '../src/encoding/encode-pool.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createPostgresConnector } from '../connectors/postgres/postgres-connector.js';
@@ -129,16 +129,31 @@ console.log(`workload written by pgbench in ${((Date.now() - t0) / 1000).toFixed
 const endLsn = await currentLsn();
 const events = Number((await sql.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
 
+// The CPU of each side of a catch-up: the server's walsender is counted once it exited (its postmaster reaps it).
+const dataDirectory = (await sql.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
+const postmasterPid = Number(readFileSync(join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]);
+/** Waits until no session holds `slotName` any more and its walsender has been reaped. */
+const sessionEnded = async (slotName: string) => {
+  while ((await sql.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slotName])).rows[0]?.active) await sleep(20);
+  await sleep(200);
+};
+
 // The raw limit: pg_recvlogical decoding the same WAL (pgoutput) to /dev/null.
+const rawReader0 = reapedChildCpuSeconds();
+const rawServer0 = exitedBackendsCpuSeconds(postmasterPid);
 const r0 = Date.now();
 const raw = spawnSync(join(bin, 'pg_recvlogical'), ['-d', pgUrl, '-S', rawSlot, '--start', '-o', 'proto_version=1', '-o', `publication_names=${publication}`, '-E', endLsn, '-f', '/dev/null', '--no-loop'], { stdio: 'ignore' });
 const rawSeconds = (Date.now() - r0) / 1000;
 if (raw.status !== 0) throw new Error(`pg_recvlogical failed with ${raw.status}`);
+const rawReaderCpu = reapedChildCpuSeconds() - rawReader0;
+await sessionEnded(rawSlot);
+const rawServerCpu = exitedBackendsCpuSeconds(postmasterPid) - rawServer0;
 await sql.query('SELECT pg_drop_replication_slot($1)', [rawSlot]);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 // logtap catching up the same WAL into Kafka, once per workers setting.
 const rawRate = events / rawSeconds;
+const perEvent = (seconds: number) => (seconds * 1e6 / events).toFixed(1);
 const catchUps: string[] = [];
 for (const [i, config] of configs.entries()) {
   const l0 = Date.now();
@@ -147,18 +162,27 @@ for (const [i, config] of configs.entries()) {
   flushedRecords = 0;
   batches = 0;
   commitMillis = 0;
+  const server0 = exitedBackendsCpuSeconds(postmasterPid);
+  const broker0 = brokerCpuSeconds();
+  const main0 = mainThreadCpuSeconds();
   await runLogtap(config, async ({ streaming }) => {
     await streaming;
     while (!(await caughtUp(slots[i]!, endLsn))) await sleep(20);
   });
   const logtapSeconds = (Date.now() - l0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const mainCpu = mainThreadCpuSeconds() - main0;
+  const brokerCpu = brokerCpuSeconds() - broker0;
+  await sessionEnded(slots[i]!);
+  const serverCpu = exitedBackendsCpuSeconds(postmasterPid) - server0;
   const logtapRate = events / logtapSeconds;
   catchUpCpuPerEvent = (cpu.user + cpu.system) / events;
   // CPU per event is steadier than events/s on a shared machine: it does not count time spent waiting for a core.
   catchUps.push(`logtap catch-up into Kafka (${DELIVERY}), workers ${config.workers}: ${fmt(logtapRate)} events/s (${logtapSeconds.toFixed(2)} s, incl. start; ${(logtapRate / rawRate).toFixed(2)}× pg_recvlogical, target ≥ 0.9)`,
-    `  ${((cpu.user + cpu.system) / events).toFixed(1)} µs of logtap CPU per event, worker threads included (${((cpu.user + cpu.system) / 1e6).toFixed(2)} s); peak RSS ${(rss.stop() / 2 ** 20).toFixed(0)} MB`,
-    `  ${batches} Kafka transactions of ${Math.round(flushedRecords / Math.max(1, batches))} records on average, ${(commitMillis / Math.max(1, batches)).toFixed(0)} ms per commit`);
+    `  ${((cpu.user + cpu.system) / events).toFixed(1)} µs of logtap CPU per event, worker threads included (${((cpu.user + cpu.system) / 1e6).toFixed(2)} s; main thread ${perEvent(mainCpu)} µs, busy ${(100 * mainCpu / logtapSeconds).toFixed(0)}% of the time); peak RSS ${(rss.stop() / 2 ** 20).toFixed(0)} MB`,
+    `  ${batches} Kafka transactions of ${Math.round(flushedRecords / Math.max(1, batches))} records on average, ${(commitMillis / Math.max(1, batches)).toFixed(0)} ms per commit`,
+    `  CPU per event: PostgreSQL's side ${perEvent(serverCpu)} µs, the broker ${perEvent(brokerCpu)} µs (pg_recvlogical's path: walsender ${perEvent(rawServerCpu)} µs, pg_recvlogical ${perEvent(rawReaderCpu)} µs)`,
+    `  ${catchUpBudget(rawRate, 0.9, (serverCpu + brokerCpu) * 1e6 / events)}`);
   if (i < configs.length - 1) await sql.query('SELECT pg_drop_replication_slot($1)', [slots[i]!]);
 }
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { LogtapConfig } from '../../src/config/config-schema.js';
@@ -78,6 +79,41 @@ export async function runProcess(command: string, args: string[], env: Record<st
 function cpuSecondsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** cutime + cstime of a process: the CPU of the children it has waited for, in seconds (/proc; 100 Hz clock ticks). */
+function reapedChildrenCpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** CPU seconds of the child processes this process has waited for so far: what a `spawnSync` reader used. */
+export const reapedChildCpuSeconds = (): number => reapedChildrenCpuSecondsOf(process.pid);
+
+/**
+ * CPU seconds of a PostgreSQL server's backends that have exited so far (their postmaster reaps them): a walsender's
+ * whole CPU once its replication session ended. `postmasterPid`: the first line of `<data_directory>/postmaster.pid`.
+ */
+export const exitedBackendsCpuSeconds = (postmasterPid: number): number => reapedChildrenCpuSecondsOf(postmasterPid);
+
+/** CPU seconds this process's main thread (the one running JavaScript) has used so far: `process.cpuUsage` adds V8's helper threads. */
+export const mainThreadCpuSeconds = (): number => {
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+/** CPU seconds a process (all its threads) has used so far. */
+export const processCpuSeconds = (pid: number): number => cpuSecondsOf(pid);
+
+/**
+ * What a catch-up target of `ratio` × the raw reader's rate leaves logtap, on this machine's cores: the whole path
+ * (logtap, the source server's side, the broker) shares `cores`, and logtap's main thread is one of them.
+ */
+export function catchUpBudget(rawRate: number, ratio: number, others: number): string {
+  const cores = availableParallelism();
+  const perEvent = 1e6 / (ratio * rawRate);
+  return `at ${ratio}× the raw reader (${Math.round(ratio * rawRate).toLocaleString('en-US')} events/s) ${cores} cores give the whole path ${(cores * perEvent).toFixed(1)} µs of CPU per event: `
+    + `logtap's share ≤ ${(cores * perEvent - others).toFixed(1)} µs beside the server's and broker's ${others.toFixed(1)} µs, and ≤ ${perEvent.toFixed(1)} µs on its one main thread`;
 }
 
 /** CPU seconds the test bed's Kafka broker has used so far (scripts/services.mjs writes its pid). */
