@@ -14,10 +14,11 @@ export const DAEMON_NODE_OPTIONS = ['--max-semi-space-size=4'] as const;
  * default up to 4× when collection is cheap, so a daemon whose live heap is ~25 MB peaked at 70–85 MB of heap
  * under a catch-up. A fixed 2× keeps the peak near 50 MB. 1.5× (2026-11-22 to 2026-12-07) kept it lower still,
  * but a batch being committed is promoted to the old generation, so at 1.5× a PostgreSQL catch-up ran a full
- * collection every ~140 ms (24 per 100k changes against 8 at 2×), whose concurrent marking took 10–20 µs of
+ * collection every ~140 ms (24 per 100k changes against 8 at 2×), whose concurrent marking took 14–21 µs of
  * V8's helper threads per change: CPU the walsender and the broker share the machine with. 2× measured
  * (docs/benchmarks.md, 2026-12-07): PostgreSQL catch-up 32 instead of 40 µs of CPU per change (medians of 9
- * runs each), snapshot +15–30% rows/s, for 0–20 MB more peak RSS. Unlike a heap cap it cannot end in an out-of-memory
+ * runs each), snapshot +13–31% rows/s, for 0–25 MB more peak RSS (none streaming PostgreSQL, ~15 MB on a
+ * snapshot and streaming MariaDB). Unlike a heap cap it cannot end in an out-of-memory
  * exit: a large value still gets the room it needs.
  */
 export const DAEMON_V8_FLAGS = ['--heap-growing-percent=100'] as const;
