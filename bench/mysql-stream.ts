@@ -15,7 +15,7 @@ import mysql from 'mysql2/promise';
 import { packageRoot } from '../src/package-root.js';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { brokerCpuSeconds, catchUpBudget, mainThreadCpuSeconds, numberArg, processCpuSeconds, reapedChildCpuSeconds, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
+import { brokerCpuSeconds, catchUpBudget, cpuSecondsOf, mainThreadCpuSeconds, numberArg, reapedChildCpuSeconds, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createMysqlConnector } from '../connectors/mysql/mysql-connector.js';
 import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
@@ -79,7 +79,7 @@ const serverPid = Number(readFileSync(serverPidFile, 'utf8').trim());
 
 // The raw limit: the server's own binlog reader, remotely, over the same range.
 const rawReader0 = reapedChildCpuSeconds();
-const rawServer0 = processCpuSeconds(serverPid);
+const rawServer0 = cpuSecondsOf(serverPid);
 const r0 = Date.now();
 const files = ((await sql.query('SHOW BINARY LOGS')) as unknown as [Array<{ Log_name: string }>])[0].map((f) => f.Log_name).filter((f) => f >= from.File && f <= to.File);
 const raw = spawnSync('mariadb-binlog', ['--read-from-remote-server', `--host=${base.hostname}`, `--port=${base.port}`, `--user=${decodeURIComponent(base.username)}`, `--password=${decodeURIComponent(base.password)}`,
@@ -87,11 +87,11 @@ const raw = spawnSync('mariadb-binlog', ['--read-from-remote-server', `--host=${
 const rawSeconds = (Date.now() - r0) / 1000;
 if (raw.status !== 0) throw new Error(`mariadb-binlog failed: ${raw.stderr}`);
 const rawReaderCpu = reapedChildCpuSeconds() - rawReader0;
-const rawServerCpu = processCpuSeconds(serverPid) - rawServer0;
+const rawServerCpu = cpuSecondsOf(serverPid) - rawServer0;
 
 const l0 = Date.now();
 const cpu0 = process.cpuUsage();
-const server0 = processCpuSeconds(serverPid);
+const server0 = cpuSecondsOf(serverPid);
 const broker0 = brokerCpuSeconds();
 const main0 = mainThreadCpuSeconds();
 committedChanges = 0;
@@ -103,7 +103,7 @@ const logtapSeconds = (Date.now() - l0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const mainCpu = mainThreadCpuSeconds() - main0;
 const perEvent = (seconds: number) => (seconds * 1e6 / events).toFixed(1);
-const serverCpu = processCpuSeconds(serverPid) - server0;
+const serverCpu = cpuSecondsOf(serverPid) - server0;
 const brokerCpu = brokerCpuSeconds() - broker0;
 // CPU per event is steadier than events/s on a shared machine: it does not count time spent waiting for a core.
 const cpuPerEvent = `${((cpu.user + cpu.system) / events).toFixed(1)} µs of logtap CPU per event (${((cpu.user + cpu.system) / 1e6).toFixed(2)} s; main thread ${perEvent(mainCpu)} µs, busy ${(100 * mainCpu / logtapSeconds).toFixed(0)}% of the time)`;

@@ -75,15 +75,18 @@ export async function runProcess(command: string, args: string[], env: Record<st
   await promisify(execFile)(command, args, { maxBuffer: 1 << 26, env: { ...process.env, ...env } });
 }
 
-/** utime + stime of a process so far, in seconds (/proc; clock ticks of 100 Hz, Linux's USER_HZ). */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** The fields of a /proc stat file from the state on (field 3 of proc(5) is [0]). */
+const statFields = (path: string): string[] => readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
+
+/** utime + stime of a process so far (all its threads), in seconds (/proc; clock ticks of 100 Hz, Linux's USER_HZ). */
+export function cpuSecondsOf(pid: number): number {
+  const fields = statFields(`/proc/${pid}/stat`);
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** cutime + cstime of a process: the CPU of the children it has waited for, in seconds (/proc; 100 Hz clock ticks). */
+/** cutime + cstime of a process: the CPU of the children it has waited for, in seconds. */
 function reapedChildrenCpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = statFields(`/proc/${pid}/stat`);
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
@@ -98,12 +101,9 @@ export const exitedBackendsCpuSeconds = (postmasterPid: number): number => reape
 
 /** CPU seconds this process's main thread (the one running JavaScript) has used so far: `process.cpuUsage` adds V8's helper threads. */
 export const mainThreadCpuSeconds = (): number => {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = statFields(`/proc/self/task/${process.pid}/stat`);
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
-
-/** CPU seconds a process (all its threads) has used so far. */
-export const processCpuSeconds = (pid: number): number => cpuSecondsOf(pid);
 
 /**
  * What a catch-up target of `ratio` × the raw reader's rate leaves logtap, on this machine's cores: the whole path
