@@ -15,7 +15,7 @@ import mysql from 'mysql2/promise';
 import { packageRoot } from '../src/package-root.js';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { brokerCpuSeconds, catchUpBudget, cpuSecondsOf, mainThreadCpuSeconds, numberArg, reapedChildCpuSeconds, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
+import { brokerCpuSeconds, catchUpBudget, cpuSecondsOf, mainThreadCpuSeconds, numberArg, reapedCpuSecondsOf, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createMysqlConnector } from '../connectors/mysql/mysql-connector.js';
 import { applyDaemonHeapPolicy } from '../src/ops/node-options.js';
@@ -78,7 +78,7 @@ const serverPidFile = ((await sql.query('SELECT @@pid_file AS f')) as unknown as
 const serverPid = Number(readFileSync(serverPidFile, 'utf8').trim());
 
 // The raw limit: the server's own binlog reader, remotely, over the same range.
-const rawReader0 = reapedChildCpuSeconds();
+const rawReader0 = reapedCpuSecondsOf(process.pid);
 const rawServer0 = cpuSecondsOf(serverPid);
 const r0 = Date.now();
 const files = ((await sql.query('SHOW BINARY LOGS')) as unknown as [Array<{ Log_name: string }>])[0].map((f) => f.Log_name).filter((f) => f >= from.File && f <= to.File);
@@ -86,7 +86,7 @@ const raw = spawnSync('mariadb-binlog', ['--read-from-remote-server', `--host=${
   `--start-position=${from.Position}`, `--stop-position=${to.Position}`, ...files], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
 const rawSeconds = (Date.now() - r0) / 1000;
 if (raw.status !== 0) throw new Error(`mariadb-binlog failed: ${raw.stderr}`);
-const rawReaderCpu = reapedChildCpuSeconds() - rawReader0;
+const rawReaderCpu = reapedCpuSecondsOf(process.pid) - rawReader0;
 const rawServerCpu = cpuSecondsOf(serverPid) - rawServer0;
 
 const l0 = Date.now();

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { configSchema } from '../src/config/config-schema.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { brokerCpuSeconds, catchUpBudget, choiceArg, exitedBackendsCpuSeconds, mainThreadCpuSeconds, reapedChildCpuSeconds, numberArg, numberListArg, rssPeak, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
+import { brokerCpuSeconds, catchUpBudget, choiceArg, mainThreadCpuSeconds, numberArg, numberListArg, reapedCpuSecondsOf, rssPeak, runLogtapUntil, runProcess, testBedUp } from './lib/bench-common.js';
 import { defaultWorkers } from '../src/encoding/encode-pool.js';
 import type { PipelineMetrics } from '../src/pipeline/pipeline-metrics.js';
 import { createPostgresConnector } from '../connectors/postgres/postgres-connector.js';
@@ -139,15 +139,15 @@ const sessionEnded = async (slotName: string) => {
 };
 
 // The raw limit: pg_recvlogical decoding the same WAL (pgoutput) to /dev/null.
-const rawReader0 = reapedChildCpuSeconds();
-const rawServer0 = exitedBackendsCpuSeconds(postmasterPid);
+const rawReader0 = reapedCpuSecondsOf(process.pid);
+const rawServer0 = reapedCpuSecondsOf(postmasterPid);
 const r0 = Date.now();
 const raw = spawnSync(join(bin, 'pg_recvlogical'), ['-d', pgUrl, '-S', rawSlot, '--start', '-o', 'proto_version=1', '-o', `publication_names=${publication}`, '-E', endLsn, '-f', '/dev/null', '--no-loop'], { stdio: 'ignore' });
 const rawSeconds = (Date.now() - r0) / 1000;
 if (raw.status !== 0) throw new Error(`pg_recvlogical failed with ${raw.status}`);
-const rawReaderCpu = reapedChildCpuSeconds() - rawReader0;
+const rawReaderCpu = reapedCpuSecondsOf(process.pid) - rawReader0;
 await sessionEnded(rawSlot);
-const rawServerCpu = exitedBackendsCpuSeconds(postmasterPid) - rawServer0;
+const rawServerCpu = reapedCpuSecondsOf(postmasterPid) - rawServer0;
 await sql.query('SELECT pg_drop_replication_slot($1)', [rawSlot]);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -162,7 +162,7 @@ for (const [i, config] of configs.entries()) {
   flushedRecords = 0;
   batches = 0;
   commitMillis = 0;
-  const server0 = exitedBackendsCpuSeconds(postmasterPid);
+  const server0 = reapedCpuSecondsOf(postmasterPid);
   const broker0 = brokerCpuSeconds();
   const main0 = mainThreadCpuSeconds();
   await runLogtap(config, async ({ streaming }) => {
@@ -174,7 +174,7 @@ for (const [i, config] of configs.entries()) {
   const mainCpu = mainThreadCpuSeconds() - main0;
   const brokerCpu = brokerCpuSeconds() - broker0;
   await sessionEnded(slots[i]!);
-  const serverCpu = exitedBackendsCpuSeconds(postmasterPid) - server0;
+  const serverCpu = reapedCpuSecondsOf(postmasterPid) - server0;
   const logtapRate = events / logtapSeconds;
   catchUpCpuPerEvent = (cpu.user + cpu.system) / events;
   // CPU per event is steadier than events/s on a shared machine: it does not count time spent waiting for a core.

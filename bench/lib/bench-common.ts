@@ -75,35 +75,28 @@ export async function runProcess(command: string, args: string[], env: Record<st
   await promisify(execFile)(command, args, { maxBuffer: 1 << 26, env: { ...process.env, ...env } });
 }
 
-/** The fields of a /proc stat file from the state on (field 3 of proc(5) is [0]). */
-const statFields = (path: string): string[] => readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
-
-/** utime + stime of a process so far (all its threads), in seconds (/proc; clock ticks of 100 Hz, Linux's USER_HZ). */
-export function cpuSecondsOf(pid: number): number {
-  const fields = statFields(`/proc/${pid}/stat`);
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/**
+ * CPU seconds from a /proc stat file (clock ticks of 100 Hz, Linux's USER_HZ): utime + stime, or with `reaped`
+ * cutime + cstime, the CPU of the children the process has waited for.
+ */
+function statCpuSeconds(path: string, reaped = false): number {
+  const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' '); // fields[0] is field 3 of proc(5)
+  const at = reaped ? 13 : 11;
+  return (Number(fields[at]) + Number(fields[at + 1])) / 100;
 }
 
-/** cutime + cstime of a process: the CPU of the children it has waited for, in seconds. */
-function reapedChildrenCpuSecondsOf(pid: number): number {
-  const fields = statFields(`/proc/${pid}/stat`);
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
-
-/** CPU seconds of the child processes this process has waited for so far: what a `spawnSync` reader used. */
-export const reapedChildCpuSeconds = (): number => reapedChildrenCpuSecondsOf(process.pid);
+/** CPU seconds a process (all its threads) has used so far. */
+export const cpuSecondsOf = (pid: number): number => statCpuSeconds(`/proc/${pid}/stat`);
 
 /**
- * CPU seconds of a PostgreSQL server's backends that have exited so far (their postmaster reaps them): a walsender's
- * whole CPU once its replication session ended. `postmasterPid`: the first line of `<data_directory>/postmaster.pid`.
+ * CPU seconds of the children a process has waited for so far: for this process, what a `spawnSync` reader used;
+ * for a PostgreSQL postmaster (the first line of `<data_directory>/postmaster.pid`), its backends that have exited,
+ * such as a walsender once its replication session ended.
  */
-export const exitedBackendsCpuSeconds = (postmasterPid: number): number => reapedChildrenCpuSecondsOf(postmasterPid);
+export const reapedCpuSecondsOf = (pid: number): number => statCpuSeconds(`/proc/${pid}/stat`, true);
 
 /** CPU seconds this process's main thread (the one running JavaScript) has used so far: `process.cpuUsage` adds V8's helper threads. */
-export const mainThreadCpuSeconds = (): number => {
-  const fields = statFields(`/proc/self/task/${process.pid}/stat`);
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
+export const mainThreadCpuSeconds = (): number => statCpuSeconds(`/proc/self/task/${process.pid}/stat`);
 
 /**
  * What a catch-up target of `ratio` × the raw reader's rate leaves logtap, on this machine's cores: the whole path
